@@ -1,0 +1,125 @@
+"""Findings and the rule registry: every problem kedb reports has a stable code and a place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One problem in one file: ``path:line: CODE name: message``."""
+
+    path: str
+    line: int
+    code: str
+    message: str
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return RULES[self.code].severity
+
+    def format(self) -> str:
+        r = self.rule
+        return f"{self.path}:{self.line}: {self.code} {r.name} ({r.severity.value}): {self.message}"
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+_RULES: list[Rule] = [
+    Rule("KE000", "internal-error", E, "kedb itself failed on this file; the message says what to report."),
+    # KE0xx — the file and its YAML
+    Rule("KE001", "not-utf8", E, "The file is not valid UTF-8 text."),
+    Rule("KE002", "no-front-matter", E, "A record must start with a `---` line opening its YAML front-matter."),
+    Rule("KE003", "unterminated-front-matter", E, "The front-matter has no closing `---` line."),
+    Rule("KE004", "yaml-syntax", E, "The YAML cannot be parsed."),
+    Rule("KE005", "duplicate-key", E, "A key appears twice in the same mapping; YAML would silently keep one."),
+    Rule("KE006", "yaml-tag", E, "Explicit YAML tags (`!!python/...`, `!!str`, `!custom`) are not allowed."),
+    Rule("KE007", "yaml-anchor", E, "YAML anchors (`&a`) and aliases (`*a`) are not allowed; write values out."),
+    Rule("KE008", "yaml-merge-key", E, "YAML merge keys (`<<:`) are not allowed; write keys out."),
+    Rule("KE009", "multiple-documents", E, "Only one YAML document is allowed per file."),
+    Rule("KE010", "not-a-mapping", E, "The front-matter (or data file) must be a mapping of `key: value` lines."),
+    Rule("KE011", "tab-indentation", E, "Tabs are not allowed for indentation in YAML; use spaces."),
+    Rule("KE012", "unexpected-file", W, "A file under known_errors/ is not named like a record (KE-/WA-/PRB-NNNN-slug.md)."),
+    Rule("KE013", "missing-program-file", E, "A required program data file in content/ is missing."),
+    # KE1xx — schema
+    Rule("KE101", "missing-field", E, "A required field is missing."),
+    Rule("KE102", "unknown-field", E, "A field is not part of the schema (typo?)."),
+    Rule("KE103", "invalid-value", E, "A field has a value outside the allowed list."),
+    Rule("KE104", "wrong-type", E, "A field has the wrong type (text, number, list, mapping, true/false)."),
+    Rule("KE105", "invalid-date", E, "A date is not a real calendar date in YYYY-MM-DD form."),
+    Rule("KE106", "invalid-format", E, "A value does not match the required format (ids, signatures, lengths, ranges)."),
+    Rule("KE107", "missing-section", E, "A required body section (`## Heading`) is missing or empty."),
+    Rule("KE108", "control-character", E, "Text contains a control character that would corrupt outputs."),
+    # KE2xx — ids and links
+    Rule("KE201", "filename-mismatch", E, "The file name does not start with the record id."),
+    Rule("KE202", "duplicate-id", E, "Two records have the same id."),
+    Rule("KE203", "broken-link", E, "A link points to a record that does not exist or is of the wrong kind."),
+    Rule("KE204", "one-way-link", E, "A link is not mirrored by the record it points to."),
+    Rule("KE205", "unknown-service", E, "The service is not in the taxonomy in content/services.yml."),
+    Rule("KE206", "unknown-person", W, "An owner or approver is not listed in content/roles.yml."),
+    Rule("KE207", "unknown-tenant", W, "A tenant is not listed in content/kedb.yml."),
+    Rule("KE208", "link-to-retired", W, "A live record links to a retired record."),
+    # KE3xx — lifecycle and status-dependent requirements
+    Rule("KE301", "published-without-workaround", E, "A published known error needs a verified workaround or `no_workaround_reason`."),
+    Rule(
+        "KE302",
+        "problem-stage-incomplete",
+        E,
+        "A problem's status needs its stage's fields: root cause and its date from `root-cause-identified`, `fix_proposal` from `fix-proposed`, `closed_on` when closed.",
+    ),
+    Rule("KE303", "rollback-missing", E, "A medium- or high-risk workaround needs a `## Rollback` section."),
+    Rule("KE304", "high-impact-without-approvers", E, "A high-impact record belongs to a service with no approvers in content/roles.yml."),
+    Rule("KE305", "stale-record", W, "The record's `review_by` date has passed."),
+    Rule("KE306", "priority-mismatch", W, "The priority differs from the triage matrix for this impact and urgency."),
+    Rule("KE307", "date-order", E, "Dates are out of order (e.g. review before creation, root cause before opening)."),
+    Rule("KE308", "retired-without-reason", E, "A retired record needs `retired_reason` (and `superseded_by` where one exists)."),
+    Rule("KE309", "fix-incomplete", E, "The fix status needs its change reference and dates."),
+    Rule("KE310", "unverified-workaround", W, "A published workaround has no verification (`verified_by`, `verified_on`)."),
+    # KE4xx — secrets and personal data
+    Rule("KE401", "secret", E, "Text looks like a password, token, private key, connection string or credential."),
+    Rule("KE402", "email-address", E, "An e-mail address that is not in the allowlist in content/kedb.yml."),
+    Rule("KE403", "phone-number", E, "A phone number that is not in the allowlist in content/kedb.yml."),
+    # KE5xx — unsafe body content
+    Rule("KE501", "raw-html", E, "Raw HTML is not allowed in record bodies; use Markdown."),
+    Rule("KE502", "unsafe-link", E, "`javascript:`, `vbscript:` and `data:` links are not allowed."),
+    Rule("KE503", "event-attribute", E, "`on*=` attributes (attr_list) are not allowed."),
+    Rule("KE504", "include-directive", E, "Snippet/include directives (`--8<--`, `{% include %}`) are not allowed in records."),
+    Rule("KE505", "html-comment", E, "HTML comments hide text from reviewers; remove them."),
+    # KE6xx — size
+    Rule("KE601", "file-too-large", E, "The file is larger than the limit in content/kedb.yml."),
+    Rule("KE602", "line-too-long", W, "A line is longer than the limit in content/kedb.yml."),
+    # KE7xx — program data consistency
+    Rule("KE701", "program-reference", E, "Program data refers to something that is not defined (person, service, role, priority)."),
+    Rule("KE702", "kpi-missing", E, "A KPI the program is judged by has no definition in content/kpis.yml."),
+    Rule("KE703", "duplicate-program-id", E, "Two entries in program data have the same id."),
+    Rule("KE704", "program-gap", E, "Program data leaves a gap (a triage-matrix cell, a day of the 30-day rhythm)."),
+]
+
+RULES: dict[str, Rule] = {r.code: r for r in _RULES}
+
+
+def rule_table_markdown() -> str:
+    """The rule reference as a Markdown table (embedded in the README; a test keeps it complete)."""
+    lines = ["| Code | Name | Severity | What it means |", "|---|---|---|---|"]
+    for r in _RULES:
+        summary = r.summary.replace("|", "\\|")
+        lines.append(f"| `{r.code}` | `{r.name}` | {r.severity.value} | {summary} |")
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""Split a Markdown file into front-matter and body, and the body into ``## `` sections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"^(```|~~~)")
+_H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    line: int  # line of the heading, 1-based in the file
+    text: str  # the section's Markdown, without its heading, stripped
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    front: str  # YAML text between the fences
+    front_line: int  # file line of the first YAML line
+    body: str
+    body_line: int  # file line of the first body line
+    issue: tuple[str, int, str] | None = None
+
+
+def decode(raw: bytes) -> tuple[str, tuple[str, int, str] | None]:
+    """UTF-8 text with BOM removed and line endings normalised to ``\\n``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return "", ("KE001", line, f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, None
+
+
+def split(text: str) -> Split:
+    """Separate ``---`` fenced front-matter from the body. The text is already normalised."""
+    if not (text.startswith("---\n") or text.rstrip(" ") == "---" or re.match(r"---[ ]*\n", text)):
+        first = text.split("\n", 1)[0]
+        hint = " (found a blank line first)" if not first.strip() else ""
+        return Split("", 1, text, 1, ("KE002", 1, f"the file must start with a '---' line{hint}"))
+    start = text.index("\n") + 1 if "\n" in text else len(text)
+    pos = start
+    line = 2
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl == -1 else nl
+        candidate = text[pos:end].rstrip(" ")
+        if candidate in ("---", "..."):
+            body_start = end + 1 if nl != -1 else len(text)
+            return Split(text[start:pos], 2, text[body_start:], line + 1)
+        pos = end + 1
+        line += 1
+    return Split(text[start:], 2, "", line, ("KE003", 1, "the front-matter opened on line 1 is never closed with '---'"))
+
+
+def sections(body: str, body_line: int) -> dict[str, Section]:
+    """``## Heading`` sections of the body by lower-cased title (headings inside code fences are ignored)."""
+    out: dict[str, Section] = {}
+    current: tuple[str, int] | None = None
+    buf: list[str] = []
+    in_fence = False
+    fence = ""
+
+    def flush() -> None:
+        if current is not None:
+            title, ln = current
+            out.setdefault(title.lower(), Section(title, ln, "\n".join(buf).strip()))
+
+    for i, line in enumerate(body.split("\n")):
+        m = _FENCE.match(line.lstrip())
+        if m:
+            if not in_fence:
+                in_fence, fence = True, m.group(1)
+            elif line.lstrip().startswith(fence):
+                in_fence = False
+        if not in_fence:
+            h = _H2.match(line)
+            if h:
+                flush()
+                current = (h.group(1), body_line + i)
+                buf = []
+                continue
+        if current is not None:
+            buf.append(line)
+    flush()
+    return out

@@ -1,0 +1,153 @@
+"""The in-memory knowledge base: one immutable object every command and renderer reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .frontmatter import Section
+from .models import AnyRecord, KnownError, Problem, Workaround
+from .program import (
+    EscalationFile,
+    KpisFile,
+    Person,
+    Playbook,
+    RecurrenceFile,
+    RhythmFile,
+    RisksFile,
+    RolesFile,
+    ServicesFile,
+    SettingsFile,
+    TriageFile,
+)
+from .yamlstrict import Path_
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A file as read: where it is, its hash, and where each key sits."""
+
+    path: str  # posix, relative to the KB root
+    sha256: str  # of the bytes on disk
+    text: str
+    lines: dict[Path_, int]
+    body: str
+    body_line: int
+    sections: Mapping[str, Section]
+
+    def line_of(self, *path: str | int) -> int:
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A validated record (or playbook page) with its source."""
+
+    meta: Any  # KnownError | Workaround | Problem | Playbook
+    source: Source
+
+    @property
+    def id(self) -> str:
+        return str(getattr(self.meta, "id", self.source.path))
+
+    @property
+    def kind(self) -> str:
+        return str(getattr(type(self.meta), "kind", "page"))
+
+    def section(self, title: str) -> str:
+        sec = self.source.sections.get(title.lower())
+        return sec.text if sec else ""
+
+
+@dataclass(frozen=True)
+class Program:
+    """The program data from ``content/``; a file that failed validation is ``None``."""
+
+    services: ServicesFile | None = None
+    roles: RolesFile | None = None
+    recurrence: RecurrenceFile | None = None
+    kpis: KpisFile | None = None
+    risks: RisksFile | None = None
+    triage: TriageFile | None = None
+    escalation: EscalationFile | None = None
+    rhythm: RhythmFile | None = None
+    settings: SettingsFile | None = None
+    sources: Mapping[str, Source] = field(default_factory=dict)
+
+    @classmethod
+    def from_models(cls, models: Mapping[str, Any], sources: Mapping[str, Source]) -> Program:
+        return cls(
+            services=models.get("services.yml"),
+            roles=models.get("roles.yml"),
+            recurrence=models.get("recurrence.yml"),
+            kpis=models.get("kpis.yml"),
+            risks=models.get("risks.yml"),
+            triage=models.get("triage.yml"),
+            escalation=models.get("escalation.yml"),
+            rhythm=models.get("rhythm.yml"),
+            settings=models.get("kedb.yml"),
+            sources=dict(sources),
+        )
+
+    @property
+    def service_ids(self) -> set[str]:
+        return {s.id for s in self.services.services} if self.services else set()
+
+    @property
+    def people(self) -> dict[str, Person]:
+        return {p.handle: p for p in self.roles.people} if self.roles else {}
+
+    def approvers(self, service: str) -> list[str]:
+        """Handles of the approvers of ``service`` (empty when none are named)."""
+        if not self.roles:
+            return []
+        return [h for a in self.roles.assignments if a.service == service for h in a.approvers]
+
+    def is_high_impact(self, meta: AnyRecord) -> bool:
+        """High impact: impact high, P1, or any risk tag (as configured in content/kedb.yml)."""
+        hi = self.settings.high_impact if self.settings else None
+        impacts = hi.impacts if hi else ["high"]
+        priorities = hi.priorities if hi else ["P1"]
+        any_tag = hi.any_risk_tag if hi else True
+        if getattr(meta, "impact", None) in impacts:
+            return True
+        if isinstance(meta, KnownError):
+            return meta.priority in priorities or (any_tag and bool(meta.risk_tags))
+        return False
+
+
+@dataclass(frozen=True)
+class KB:
+    """Everything that was read and validated. Records are sorted by id."""
+
+    root: Path
+    records: Mapping[str, Record]
+    program: Program
+    playbooks: tuple[Record, ...] = ()
+    seen_ids: Mapping[str, list[str]] = field(default_factory=dict)
+
+    def of_kind(self, kind: type) -> Iterator[Record]:
+        return (r for r in self.records.values() if isinstance(r.meta, kind))
+
+    @property
+    def known_errors(self) -> list[Record]:
+        return list(self.of_kind(KnownError))
+
+    @property
+    def workarounds(self) -> list[Record]:
+        return list(self.of_kind(Workaround))
+
+    @property
+    def problems(self) -> list[Record]:
+        return list(self.of_kind(Problem))
+
+    @property
+    def playbook_pages(self) -> list[tuple[Playbook, Record]]:
+        return [(p.meta, p) for p in self.playbooks]
