@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _FENCE = re.compile(r"^(```|~~~)")
 _H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_H2_M = re.compile(r"^##[ \t]+(.+?)[ \t]*#*[ \t]*$", re.M)
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     title: str
     line: int  # line of the heading, 1-based in the file
     text: str  # the section's Markdown, without its heading, stripped
@@ -23,6 +24,7 @@ class Split:
     body: str
     body_line: int  # file line of the first body line
     issue: tuple[str, int, str] | None = None
+    body_start: int = 0  # offset of the body in the text
 
 
 def decode(raw: bytes) -> tuple[str, tuple[str, int, str] | None]:
@@ -54,15 +56,22 @@ def split(text: str) -> Split:
         candidate = text[pos:end].rstrip(" ")
         if candidate in ("---", "..."):
             body_start = end + 1 if nl != -1 else len(text)
-            return Split(text[start:pos], 2, text[body_start:], line + 1)
+            return Split(text[start:pos], 2, text[body_start:], line + 1, None, body_start)
         pos = end + 1
         line += 1
-    return Split(text[start:], 2, "", line, ("KE003", 1, "the front-matter opened on line 1 is never closed with '---'"))
+    return Split(text[start:], 2, "", line, ("KE003", 1, "the front-matter opened on line 1 is never closed with '---'"), len(text))
 
 
 def sections(body: str, body_line: int) -> dict[str, Section]:
     """``## Heading`` sections of the body by lower-cased title (headings inside code fences are ignored)."""
     out: dict[str, Section] = {}
+    if "```" not in body and "~~~" not in body:
+        heads = list(_H2_M.finditer(body))
+        for i, h in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(body)
+            title = h.group(1)
+            out.setdefault(title.lower(), Section(title, body_line + body.count("\n", 0, h.start()), body[h.end() : end].strip()))
+        return out
     current: tuple[str, int] | None = None
     buf: list[str] = []
     in_fence = False

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from .frontmatter import Section
+from .frontmatter import Section, sections
 from .models import AnyRecord, KnownError, Problem, Workaround
 from .program import (
     EscalationFile,
@@ -25,17 +25,24 @@ from .program import (
 from .yamlstrict import Path_
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A file as read: where it is, its hash, and where each key sits."""
+class Source(NamedTuple):
+    """A file as read: where it is, its hash, and where each key sits (a tuple: cheap to pass between processes)."""
 
     path: str  # posix, relative to the KB root
     sha256: str  # of the bytes on disk
     text: str
     lines: dict[Path_, int]
-    body: str
-    body_line: int
-    sections: Mapping[str, Section]
+    body_start: int  # offset of the body in ``text``
+    body_line: int  # file line of the body's first line
+
+    @property
+    def body(self) -> str:
+        return self.text[self.body_start :]
+
+    @property
+    def sections(self) -> dict[str, Section]:
+        """``## `` sections by lower-cased title (computed on demand: cheap, and keeps the tuple small)."""
+        return sections(self.body, self.body_line)
 
     def line_of(self, *path: str | int) -> int:
         p = tuple(path)

@@ -12,9 +12,8 @@ import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -35,19 +34,21 @@ PARALLEL_THRESHOLD = 1500
 Issue = tuple[str, int, str]
 
 
-@dataclass(frozen=True, slots=True)
-class FileResult:
-    """What reading one file produced (picklable, so it can come back from a worker)."""
+class FileResult(NamedTuple):
+    """What reading one file produced. A tuple, so it comes back from a worker process cheaply;
+    workers send the validated ``data`` instead of the model, which the parent rebuilds."""
 
     rel: str
     source: Source | None
     model: BaseModel | None
     seen_id: str | None
     issues: tuple[Issue, ...]
+    data: Any = None
 
 
-def _read_text(path: Path) -> tuple[str, bytes, list[Issue]]:
-    raw = path.read_bytes()
+def _read_text(path: str | Path) -> tuple[str, bytes, list[Issue]]:
+    with open(path, "rb") as fh:
+        raw = fh.read()
     text, err = frontmatter.decode(raw)
     if err:
         return "", raw, [err]
@@ -70,7 +71,7 @@ def _validate(model: type[BaseModel], parsed: Parsed, issues: list[Issue]) -> Ba
 
 
 def read_markdown(
-    path: Path,
+    path: str | Path,
     rel: str,
     model: type[BaseModel],
     allow: scan.Allow,
@@ -109,11 +110,10 @@ def read_markdown(
             sha256=hashlib.sha256(raw).hexdigest(),
             text=text,
             lines=parsed.lines,
-            body=sp.body,
+            body_start=sp.body_start,
             body_line=sp.body_line,
-            sections=sections,
         )
-        return FileResult(rel, source, meta, seen if isinstance(seen, str) else None, tuple(issues))
+        return FileResult(rel, source, meta, seen if isinstance(seen, str) else None, tuple(issues), parsed.data if meta else None)
     except Exception as exc:
         return FileResult(
             rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
@@ -126,17 +126,30 @@ def _read_record(args: tuple[str, str, scan.Allow, int, int]) -> FileResult:
     m = RECORD_NAME.match(name)
     assert m is not None
     model = RECORD_MODELS[m.group(1)]
-    res = read_markdown(Path(root) / rel, rel, model, allow, max_bytes, max_line, getattr(model, "sections", ()))
+    res = read_markdown(os.path.join(root, rel), rel, model, allow, max_bytes, max_line, getattr(model, "sections", ()))
     issues = list(res.issues)
     seen = res.seen_id
     if seen is not None and not name.startswith(seen + "-") and name != seen + ".md":
         line = res.source.lines.get(("id",), 2) if res.source else 2
         issues.append(("KE201", line, f"file name '{name}' does not start with the record id '{seen}'; rename it to '{seen}-….md'"))
-    return FileResult(res.rel, res.source, res.model, seen, tuple(issues))
+    return res._replace(issues=tuple(issues))
 
 
 def _read_chunk(items: list[tuple[str, str, scan.Allow, int, int]]) -> list[FileResult]:
     return [_read_record(it) for it in items]
+
+
+def _read_chunk_for_parent(items: list[tuple[str, str, scan.Allow, int, int]]) -> list[FileResult]:
+    # pydantic models are slow to unpickle; the parent re-validates the (already valid) data.
+    return [r._replace(model=None) for r in _read_chunk(items)]
+
+
+def _rebuild(res: FileResult) -> FileResult:
+    if res.model is None and res.data is not None:
+        m = RECORD_NAME.match(res.rel.rsplit("/", 1)[-1])
+        assert m is not None
+        return res._replace(model=RECORD_MODELS[m.group(1)].model_validate(res.data))
+    return res
 
 
 def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
@@ -150,7 +163,7 @@ def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
         if parsed.data is None and not parsed.issues:
             issues.append(("KE010", 1, "the file is empty"))
         data = _validate(model, parsed, issues)
-        src = Source(rel, hashlib.sha256(raw).hexdigest(), text, parsed.lines, "", 1, {})
+        src = Source(rel, hashlib.sha256(raw).hexdigest(), text, parsed.lines, len(text), 1)
         return FileResult(rel, src, data, None, tuple(issues))
     except Exception as exc:
         return FileResult(
@@ -237,7 +250,7 @@ def load(root: Path, *, workers: int | None = None) -> tuple[KB, list[Finding]]:
         size = max(1, len(items) // (n_workers * 4))
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            results = [r for chunk in pool.map(_read_chunk, chunks) for r in chunk]
+            results = [_rebuild(r) for chunk in pool.map(_read_chunk_for_parent, chunks) for r in chunk]
     else:
         results = _read_chunk(items)
 

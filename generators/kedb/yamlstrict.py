@@ -15,6 +15,7 @@ Lines are 1-based and absolute in the file (``line_offset`` is added).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +28,6 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 Path_ = tuple[str | int, ...]
 
-_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-_TRUE = frozenset(("true", "True", "TRUE"))
-_FALSE = frozenset(("false", "False", "FALSE"))
 
 
 @dataclass(slots=True)
@@ -50,27 +48,22 @@ class Parsed:
         return self.lines.get((), default)
 
 
-def _resolve(ev: yaml.ScalarEvent) -> Any:
-    if not ev.style:  # plain scalar
-        v = ev.value
-        if v in _NULLS:
-            return None
-        if v in _TRUE:
-            return True
-        if v in _FALSE:
-            return False
-    return ev.value
-
+_SPECIAL: dict[str, Any] = {
+    "": None, "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+}
+_TAB_INDENT = re.compile(r"^[ ]*\t", re.M)
 
 _EXPECT_KEY = object()  # the mapping waits for a key
 _REJECTED = object()  # the key was refused: skip its value
 
 
 class _Frame:
-    __slots__ = ("attached", "container", "key", "key_line", "path")
+    __slots__ = ("attached", "container", "is_map", "key", "key_line", "path")
 
     def __init__(self, container: Any, path: Path_, attached: bool) -> None:
         self.container = container
+        self.is_map = type(container) is dict
         self.path = path
         self.key: Any = _EXPECT_KEY
         self.key_line = 0
@@ -82,115 +75,111 @@ def parse(text: str, line_offset: int = 0) -> Parsed:
     out = Parsed()
     issues = out.issues
     # Tabs in indentation give libyaml's cryptic "cannot start any token"; say it plainly.
-    for i, raw in enumerate(text.split("\n")):
-        stripped = raw.lstrip(" \t")
-        if stripped and "\t" in raw[: len(raw) - len(stripped)]:
-            issues.append(("KE011", i + 1 + line_offset, "tab used for indentation; indent with spaces"))
-    if issues:
-        return out
+    if "\t" in text:
+        for m in _TAB_INDENT.finditer(text):
+            issues.append(("KE011", text.count("\n", 0, m.start()) + 1 + line_offset, "tab used for indentation; indent with spaces"))
+        if issues:
+            return out
 
     stack: list[_Frame] = []
+    top: _Frame | None = None
     documents = 0
     skip_depth = 0  # > 0 while inside a value that is being skipped
     have_root = False
     lines = out.lines
+    off = 1 + line_offset
+    Scalar, MapStart, SeqStart, Alias = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent
+    MapEnd, SeqEnd, DocStart = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.DocumentStartEvent
 
     try:
         for ev in yaml.parse(text, Loader=_Loader):
-            cls = type(ev)
-            if cls is yaml.ScalarEvent or cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent or cls is yaml.AliasEvent:
-                line = ev.start_mark.line + 1 + line_offset
-                is_start = cls is not yaml.ScalarEvent and cls is not yaml.AliasEvent
-                if skip_depth:
-                    if is_start:
-                        skip_depth += 1
-                    continue
-                anchor = ev.anchor
-                if cls is yaml.AliasEvent:
-                    issues.append(("KE007", line, f"alias '*{anchor}' is not allowed; write the value out"))
-                else:
-                    if anchor is not None:
-                        issues.append(("KE007", line, f"anchor '&{anchor}' is not allowed; write values out"))
-                    if ev.tag is not None:
-                        issues.append(("KE006", line, f"YAML tag '{ev.tag}' is not allowed; write a plain value"))
-                frame = stack[-1] if stack else None
-                if frame is not None and type(frame.container) is dict and frame.key is _EXPECT_KEY:
-                    # this node is a key
-                    if cls is yaml.ScalarEvent:
-                        key = ev.value
-                        if key == "<<" and not ev.style:
-                            issues.append(("KE008", line, "merge key '<<' is not allowed; write the keys out"))
-                            frame.key = _REJECTED
-                        else:
-                            frame.key, frame.key_line = key, line
-                    else:
-                        if is_start:
-                            issues.append(("KE004", line, "a key must be plain text, not a list or mapping"))
-                            skip_depth = 1
-                        frame.key = _REJECTED
-                    continue
-                # this node is a value
-                attach = True
-                key: Any = None
-                if frame is not None and type(frame.container) is dict:
-                    key = frame.key
-                    frame.key = _EXPECT_KEY
-                    if key is _REJECTED:
-                        if is_start:
-                            skip_depth = 1
-                        continue
-                    if key in frame.container:
-                        first = lines.get((*frame.path, key), frame.key_line)
-                        issues.append(("KE005", frame.key_line, f"key '{key}' appears twice (first on line {first}); keep one"))
-                        attach = False
-                    else:
-                        lines[(*frame.path, key)] = frame.key_line
-                    path = (*frame.path, key)
-                elif frame is not None:
-                    path = (*frame.path, len(frame.container))
-                    lines[path] = line
-                else:
-                    path = ()
-                    if have_root:
-                        continue
-                    have_root = True
-                    lines[()] = line
-                attach = attach and (frame is None or frame.attached)
-                if cls is yaml.ScalarEvent:
-                    value: Any = _resolve(ev)
-                elif cls is yaml.AliasEvent:
-                    value = None
-                elif cls is yaml.MappingStartEvent:
-                    value = {}
-                else:
-                    value = []
-                if attach:
-                    if frame is None:
-                        out.data = value
-                    elif type(frame.container) is dict:
-                        frame.container[key] = value
-                    else:
-                        frame.container.append(value)
-                elif frame is not None and type(frame.container) is list:
-                    frame.container.append(value)
-                if is_start:
-                    if cls is yaml.MappingStartEvent and path not in lines:
-                        lines[path] = line
-                    stack.append(_Frame(value, path, attach))
-            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            cls = ev.__class__
+            if cls is MapEnd or cls is SeqEnd:
                 if skip_depth:
                     skip_depth -= 1
                     continue
                 stack.pop()
-            elif cls is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    line = ev.start_mark.line + 1 + line_offset
-                    issues.append(("KE009", line, "a second YAML document starts here; a file holds one document"))
-                    break
+                top = stack[-1] if stack else None
+                continue
+            is_scalar = cls is Scalar
+            if not (is_scalar or cls is MapStart or cls is SeqStart or cls is Alias):
+                if cls is DocStart:
+                    documents += 1
+                    if documents > 1:
+                        issues.append(("KE009", ev.start_mark.line + off, "a second YAML document starts here; a file holds one document"))
+                        break
+                continue
+            is_start = not is_scalar and cls is not Alias
+            if skip_depth:
+                if is_start:
+                    skip_depth += 1
+                continue
+            line = ev.start_mark.line + off
+            if ev.anchor is not None:
+                what = f"alias '*{ev.anchor}'" if cls is Alias else f"anchor '&{ev.anchor}'"
+                issues.append(("KE007", line, f"{what} is not allowed; write the value out"))
+            if cls is not Alias and ev.tag is not None:
+                issues.append(("KE006", line, f"YAML tag '{ev.tag}' is not allowed; write a plain value"))
+            if top is not None and top.is_map:
+                key = top.key
+                if key is _EXPECT_KEY:  # this node is a key
+                    if is_scalar:
+                        if ev.value == "<<" and not ev.style:
+                            issues.append(("KE008", line, "merge key '<<' is not allowed; write the keys out"))
+                            top.key = _REJECTED
+                        else:
+                            top.key, top.key_line = ev.value, line
+                    else:
+                        if is_start:
+                            issues.append(("KE004", line, "a key must be plain text, not a list or mapping"))
+                            skip_depth = 1
+                        top.key = _REJECTED
+                    continue
+                top.key = _EXPECT_KEY
+                if key is _REJECTED:
+                    if is_start:
+                        skip_depth = 1
+                    continue
+                path = (*top.path, key)
+                attach = top.attached
+                if key in top.container:
+                    first = lines.get(path, top.key_line)
+                    issues.append(("KE005", top.key_line, f"key '{key}' appears twice (first on line {first}); keep one"))
+                    attach = False
+                else:
+                    lines[path] = top.key_line
+            elif top is not None:
+                path = (*top.path, len(top.container))
+                lines[path] = line
+                attach = top.attached
+            else:
+                if have_root:
+                    continue
+                have_root = True
+                path = ()
+                lines[()] = line
+                attach = True
+            if is_scalar:
+                value: Any = _SPECIAL.get(ev.value, ev.value) if not ev.style and ev.value in _SPECIAL else ev.value
+            elif cls is Alias:
+                value = None
+            elif cls is MapStart:
+                value = {}
+            else:
+                value = []
+            if top is None:
+                out.data = value
+            elif top.is_map:
+                if attach:
+                    top.container[key] = value
+            else:
+                top.container.append(value)
+            if is_start:
+                top = _Frame(value, path, attach)
+                stack.append(top)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        eline = (mark.line + 1 + line_offset) if mark is not None else 1 + line_offset
+        eline = (mark.line + off) if mark is not None else off
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
         msg = f"YAML cannot be read: {problem}" + (f" ({context})" if context else "")

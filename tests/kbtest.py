@@ -1,0 +1,62 @@
+"""Helpers for tests: copies of fixture KBs in temp dirs, real git repos, the CLI in-process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kedb.cli import main
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+AS_OF = "2026-11-22"
+
+
+def copy_kb(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, dirs_exist_ok=True)
+    return dst
+
+
+@pytest.fixture
+def base_kb(tmp_path: Path) -> Path:
+    """A copy of the minimal valid KB in tests/fixtures/base."""
+    return copy_kb(FIXTURES / "base", tmp_path / "kb")
+
+
+@pytest.fixture
+def example_kb(tmp_path: Path) -> Path:
+    """A copy of the bundled example KB (content/, known_errors/ and templates/ of this repository)."""
+    dst = tmp_path / "example"
+    for part in ("content", "known_errors", "templates"):
+        shutil.copytree(REPO / part, dst / part)
+    return dst
+
+
+def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    base = {
+        "GIT_AUTHOR_NAME": "Ann Owner",
+        "GIT_AUTHOR_EMAIL": "ann.owner@example.com",
+        "GIT_COMMITTER_NAME": "Ann Owner",
+        "GIT_COMMITTER_EMAIL": "ann.owner@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    return subprocess.run(["git", *args], cwd=cwd, env=base | (env or {}), check=True, capture_output=True, text=True).stdout
+
+
+def init_repo(path: Path) -> Path:
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "Initial KB")
+    return path
+
+
+def kedb(*args: str) -> Result:
+    """Run the CLI in-process (stdout and stderr kept apart)."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
