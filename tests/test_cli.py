@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kbtest import AS_OF, base_kb, git, init_repo, kedb  # noqa: F401 - base_kb is a fixture
-
+from kbtest import AS_OF, git, init_repo, kedb
 from kedb.check import run
 
 

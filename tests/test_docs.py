@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kbtest import REPO
-
 from kedb.docs import refresh
 from kedb.findings import RULES
 from kedb.schema import file_kinds

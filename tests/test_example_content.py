@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import date
 
 from kbtest import REPO
-
 from kedb.check import run
 from kedb.models import PROBLEM_ORDER, KnownError, Problem, Workaround
 

@@ -138,7 +138,7 @@ class KB:
     records: Mapping[str, Record]
     program: Program
     playbooks: tuple[Record, ...] = ()
-    seen_ids: Mapping[str, list[str]] = field(default_factory=dict)
+    seen_ids: Mapping[str, list[tuple[str, int]]] = field(default_factory=dict)  # id -> (path, line), valid or not
 
     def of_kind(self, kind: type) -> Iterator[Record]:
         return (r for r in self.records.values() if isinstance(r.meta, kind))

@@ -30,6 +30,8 @@ PLAYBOOK_DIR = "content/playbooks"
 RECORD_NAME = re.compile(r"^(KE|WA|PRB)-(\d{4,})(?:-[a-z0-9][a-z0-9-]*)?\.md$")
 _FATAL_YAML = frozenset(("KE001", "KE002", "KE003", "KE004", "KE006", "KE007", "KE008", "KE009", "KE011"))
 PARALLEL_THRESHOLD = 1500
+# roles.yml is the staff directory and kedb.yml holds the allowlist itself: contact details belong there.
+CONTACT_FILES = ("roles.yml", "kedb.yml")
 
 Issue = tuple[str, int, str]
 
@@ -60,8 +62,10 @@ def _validate(model: type[BaseModel], parsed: Parsed, issues: list[Issue]) -> Ba
     if any(code in _FATAL_YAML for code, _, _ in issues):
         return None
     if not isinstance(parsed.data, dict):
-        got = "empty" if parsed.data is None else f"{type(parsed.data).__name__}"
-        issues.append(("KE010", parsed.line_of(()), f"expected 'key: value' lines, found {got}"))
+        if parsed.data is None:
+            issues.append(("KE010", parsed.first_line, "there are no 'key: value' lines: it is empty"))
+        else:
+            issues.append(("KE010", parsed.line_of(()), f"expected 'key: value' lines, found a {type(parsed.data).__name__}"))
         return None
     try:
         return model.model_validate(parsed.data)
@@ -91,8 +95,6 @@ def read_markdown(
             return FileResult(rel, None, None, None, tuple(issues))
         parsed = parse(sp.front, line_offset=sp.front_line - 1)
         issues.extend(parsed.issues)
-        if parsed.data is None and not parsed.issues:
-            issues.append(("KE010", sp.front_line, "the front-matter is empty"))
         seen = parsed.data.get("id") if isinstance(parsed.data, dict) else None
         meta = _validate(model, parsed, issues)
         sections = frontmatter.sections(sp.body, sp.body_line)
@@ -160,8 +162,6 @@ def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
             return FileResult(rel, None, None, None, tuple(issues))
         parsed = parse(text)
         issues.extend(parsed.issues)
-        if parsed.data is None and not parsed.issues:
-            issues.append(("KE010", 1, "the file is empty"))
         data = _validate(model, parsed, issues)
         src = Source(rel, hashlib.sha256(raw).hexdigest(), text, parsed.lines, len(text), 1)
         return FileResult(rel, src, data, None, tuple(issues))
@@ -186,7 +186,7 @@ def record_files(root: Path) -> tuple[list[str], list[Finding]]:
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fn in filenames:
-            if not fn.endswith(".md") or fn.lower() in ("readme.md", "index.md"):
+            if not fn.lower().endswith((".md", ".markdown")) or fn.lower() in ("readme.md", "index.md"):
                 continue
             rel = Path(dirpath, fn).relative_to(root).as_posix()
             if RECORD_NAME.match(fn):
@@ -229,6 +229,9 @@ def load(root: Path, *, workers: int | None = None) -> tuple[KB, list[Finding]]:
         phones=tuple(re.sub(r"\D", "", p) for p in settings.allowlist.phones),
     )
     max_bytes, max_line = settings.limits.max_file_kb * 1024, settings.limits.max_line_chars
+    for name, src in program_sources.items():
+        file_allow = scan.Allow(allow.emails, allow.phones, any_contact=name in CONTACT_FILES)
+        findings.extend(Finding(src.path, line, code, msg) for code, line, msg in scan.secrets(src.text, file_allow))
 
     playbooks: list[Record] = []
     pb_dir = root / PLAYBOOK_DIR
@@ -255,11 +258,12 @@ def load(root: Path, *, workers: int | None = None) -> tuple[KB, list[Finding]]:
         results = _read_chunk(items)
 
     records: dict[str, Record] = {}
-    seen_ids: dict[str, list[str]] = {}
+    seen_ids: dict[str, list[tuple[str, int]]] = {}
     for res in results:
         findings.extend(_findings(res))
         if res.seen_id:
-            seen_ids.setdefault(res.seen_id, []).append(res.rel)
+            line = res.source.lines.get(("id",), 2) if res.source else 2
+            seen_ids.setdefault(res.seen_id, []).append((res.rel, line))
         if res.model is not None and res.source is not None:
             rid = res.model.id  # type: ignore[attr-defined]
             if rid not in records:

@@ -7,12 +7,25 @@ Models are frozen and refuse unknown fields, so a typo is a finding, never silen
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # ---------------------------------------------------------------- shared types
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD text (or a date) is a date: pydantic alone would take 0 or a timestamp."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError("date_parsing", "not a date in YYYY-MM-DD form")
+
+
+Date = Annotated[date, BeforeValidator(_iso_date)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 Handle = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 TenantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=40)]
@@ -65,8 +78,8 @@ class RecordBase(Strict_):
     title: Title = Field(description="One line an agent recognises, as they would describe it.")
     service: Slug = Field(description="Service id from the taxonomy in `content/services.yml`.")
     owner: Handle = Field(description="Handle of the owning person in `content/roles.yml`.")
-    created: date = Field(description="Date the record was first written (YYYY-MM-DD).")
-    review_by: date = Field(description="Date by which the record must be reviewed; stale after it.")
+    created: Date = Field(description="Date the record was first written (YYYY-MM-DD).")
+    review_by: Date = Field(description="Date by which the record must be reviewed; stale after it.")
     tags: list[Slug] = Field(default_factory=list, description="Free tags (lower-case slugs) for search and grouping.")
     data_sensitivity: Sensitivity = Field(
         default="internal",
@@ -95,10 +108,10 @@ class Fix(Strict_):
     )
     change_ref: ShortText | None = Field(default=None, description="Change request reference (e.g. `CHG0031337`).")
     summary: ShortText | None = Field(default=None, description="One line describing the fix.")
-    proposed_on: date | None = Field(default=None, description="Date the fix was proposed.")
-    approved_on: date | None = Field(default=None, description="Date the change was approved.")
-    deployed_on: date | None = Field(default=None, description="Date the fix was deployed.")
-    verified_on: date | None = Field(default=None, description="Date the fix was verified (no recurrence).")
+    proposed_on: Date | None = Field(default=None, description="Date the fix was proposed.")
+    approved_on: Date | None = Field(default=None, description="Date the change was approved.")
+    deployed_on: Date | None = Field(default=None, description="Date the fix was deployed.")
+    verified_on: Date | None = Field(default=None, description="Date the fix was verified (no recurrence).")
 
 
 class KnownError(RecordBase):
@@ -148,7 +161,7 @@ class Workaround(RecordBase):
     )
     risk: Level = Field(description="Risk of applying it: `low`, `medium`, `high` (medium/high need a `## Rollback`).")
     verified_by: Handle | None = Field(default=None, description="Who verified that the steps work.")
-    verified_on: date | None = Field(default=None, description="When the steps were last verified.")
+    verified_on: Date | None = Field(default=None, description="When the steps were last verified.")
     success_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
         default=None, description="Share of tickets where it restored service (0–1)."
     )
@@ -159,7 +172,7 @@ class Workaround(RecordBase):
 class PreventionAction(Strict_):
     action: ShortText = Field(description="What will be done to stop recurrence.")
     owner: Handle = Field(description="Who does it.")
-    due: date = Field(description="When it is due.")
+    due: Date = Field(description="When it is due.")
     status: Literal["open", "done", "dropped"] = Field(default="open", description="`open`, `done` or `dropped`.")
 
 
@@ -172,8 +185,8 @@ class Trigger(Strict_):
     window_days: Annotated[int, Field(ge=1)] = Field(description="Length of the window in days.")
     distinct_customers: Annotated[int, Field(ge=0)] | None = Field(default=None, description="Distinct customers affected.")
     distinct_assets: Annotated[int, Field(ge=0)] | None = Field(default=None, description="Distinct assets/CIs affected.")
-    first_seen: date | None = Field(default=None, description="First ticket in the window.")
-    last_seen: date | None = Field(default=None, description="Last ticket in the window.")
+    first_seen: Date | None = Field(default=None, description="First ticket in the window.")
+    last_seen: Date | None = Field(default=None, description="Last ticket in the window.")
 
 
 class Problem(RecordBase):
@@ -187,10 +200,10 @@ class Problem(RecordBase):
     status: ProblemStatus = Field(
         description="`candidate` → `investigating` → `root-cause-identified` → `fix-proposed` → `fix-approved` → `closed`."
     )
-    opened: date = Field(description="Date the problem was opened (start of mean time to root cause).")
-    root_cause_identified: date | None = Field(default=None, description="Date the root cause was identified.")
-    fixed_on: date | None = Field(default=None, description="Date the permanent fix was in place (fix success is measured after it).")
-    closed_on: date | None = Field(default=None, description="Date the problem was closed.")
+    opened: Date = Field(description="Date the problem was opened (start of mean time to root cause).")
+    root_cause_identified: Date | None = Field(default=None, description="Date the root cause was identified.")
+    fixed_on: Date | None = Field(default=None, description="Date the permanent fix was in place (fix success is measured after it).")
+    closed_on: Date | None = Field(default=None, description="Date the problem was closed.")
     trigger: Trigger | None = Field(default=None, description="Recurrence figures that opened it.")
     evidence: list[ShortText] = Field(default_factory=list, description="Evidence gathered (logs, tickets, vendor cases), as references.")
     method: list[Literal["5-whys", "fishbone", "timeline", "fault-tree", "kepner-tregoe", "change-analysis"]] = Field(

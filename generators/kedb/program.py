@@ -6,13 +6,13 @@ models, these are the schema (``kedb schema`` exports them) and refuse unknown k
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
 from .models import (
     Bool,
+    Date,
     Handle,
     Level,
     Priority,
@@ -132,8 +132,8 @@ class Kpi(Strict_):
 
 class Checkpoints(Strict_):
     baseline: Month = Field(description="Baseline period (YYYY-MM).")
-    week4: date = Field(description="Date of the week-4 checkpoint.")
-    week8: date = Field(description="Date of the week-8 checkpoint.")
+    week4: Date = Field(description="Date of the week-4 checkpoint.")
+    week8: Date = Field(description="Date of the week-8 checkpoint.")
 
 
 class KpisFile(Strict_):
@@ -293,7 +293,7 @@ class Playbook(Strict_):
     summary: ShortText = Field(description="One-line summary.")
     order: Annotated[int, Field(ge=1)] = Field(description="Position in the playbook list and the runbook.")
     owner: Slug = Field(description="Role that owns the playbook.")
-    review_by: date = Field(description="Next review date.")
+    review_by: Date = Field(description="Next review date.")
     data_sensitivity: Sensitivity = Field(default="internal", description="Audience.")
     steps: list[Step] = Field(default_factory=list, description="The steps in order, with their gates.")
 

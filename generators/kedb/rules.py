@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
 
@@ -30,9 +29,9 @@ def check_kb(kb: KB, as_of: date) -> list[Finding]:
 
 
 def _duplicate_ids(kb: KB) -> Iterator[Finding]:
-    for rid, paths in kb.seen_ids.items():
-        for p in paths[1:]:
-            yield Finding(p, 2, "KE202", f"id '{rid}' is already used by {paths[0]}; take the next free id (`kedb new` does)")
+    for rid, places in kb.seen_ids.items():
+        for path, line in places[1:]:
+            yield Finding(path, line, "KE202", f"id '{rid}' is already used by {places[0][0]}; take the next free id (`kedb new` does)")
 
 
 def _references(kb: KB, rec: Record) -> Iterator[Finding]:
@@ -104,7 +103,7 @@ def _lifecycle(kb: KB, rec: Record, as_of: date) -> Iterator[Finding]:
     m, src, prog = rec.meta, rec.source, kb.program
     if m.created > m.review_by:
         yield _f(src, ("review_by",), "KE307", f"review_by {m.review_by} is before created {m.created}")
-    if m.status != "retired" and m.review_by < as_of:
+    if m.status not in ("retired", "closed") and m.review_by < as_of:
         yield _f(src, ("review_by",), "KE305", f"review was due on {m.review_by}; review the record and move review_by forward")
     if m.status == "retired" and not m.retired_reason:
         yield _f(src, ("status",), "KE308", "a retired record needs 'retired_reason' (and 'superseded_by' when replaced)")
@@ -184,10 +183,14 @@ def _problem(rec: Record, m: Problem) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------- program data
-def _dupes(src: Source, key: str, ids: Iterable[str], what: str) -> Iterator[Finding]:
-    for ident, n in Counter(ids).items():
-        if n > 1:
-            yield Finding(src.path, src.line_of(key), "KE703", f"{what} '{ident}' is defined {n} times")
+def _dupes(src: Source, entries: Iterable[tuple[tuple[str | int, ...], str]], what: str) -> Iterator[Finding]:
+    """KE703 at each repeated entry; ``entries`` are (path of the id, id)."""
+    first: dict[str, tuple[str | int, ...]] = {}
+    for path, ident in entries:
+        if ident in first:
+            yield _f(src, path, "KE703", f"{what} '{ident}' is already defined on line {src.line_of(*first[ident])}")
+        else:
+            first[ident] = path
 
 
 def program_findings(kb: KB) -> list[Finding]:
@@ -206,12 +209,12 @@ def program_findings(kb: KB) -> list[Finding]:
 
     src = p.sources.get("services.yml")
     if p.services and src:
-        out.extend(_dupes(src, "services", (s.id for s in p.services.services), "service"))
+        out.extend(_dupes(src, ((("services", i, "id"), s.id) for i, s in enumerate(p.services.services)), "service"))
     src = p.sources.get("roles.yml")
     if p.roles and src:
-        out.extend(_dupes(src, "people", (x.handle for x in p.roles.people), "person"))
-        out.extend(_dupes(src, "roles", (x.id for x in p.roles.roles), "role"))
-        out.extend(_dupes(src, "assignments", (x.service for x in p.roles.assignments), "assignment for service"))
+        out.extend(_dupes(src, ((("people", i, "handle"), x.handle) for i, x in enumerate(p.roles.people)), "person"))
+        out.extend(_dupes(src, ((("roles", i, "id"), x.id) for i, x in enumerate(p.roles.roles)), "role"))
+        out.extend(_dupes(src, ((("assignments", i, "service"), x.service) for i, x in enumerate(p.roles.assignments)), "assignment for service"))
         for i, pr in enumerate(p.roles.people):
             for j, r in enumerate(pr.roles):
                 role(src, ("people", i, "roles", j), r, "role")
@@ -227,7 +230,7 @@ def program_findings(kb: KB) -> list[Finding]:
     src = p.sources.get("kpis.yml")
     if p.kpis and src:
         ids = [k.id for k in p.kpis.kpis]
-        out.extend(_dupes(src, "kpis", ids, "KPI"))
+        out.extend(_dupes(src, ((("kpis", i, "id"), k) for i, k in enumerate(ids)), "KPI"))
         for kid in KPI_IDS:
             if kid not in ids:
                 out.append(Finding(src.path, src.line_of("kpis"), "KE702", f"KPI '{kid}' has no definition"))
@@ -236,15 +239,15 @@ def program_findings(kb: KB) -> list[Finding]:
                 person(src, ("kpis", i, "owner"), k.owner, "KPI owner")
     src = p.sources.get("risks.yml")
     if p.risks and src:
-        out.extend(_dupes(src, "risks", (r.id for r in p.risks.risks), "risk"))
-        out.extend(_dupes(src, "risks", (c.id for r in p.risks.risks for c in r.controls), "control"))
+        out.extend(_dupes(src, ((("risks", i, "id"), r.id) for i, r in enumerate(p.risks.risks)), "risk"))
+        out.extend(_dupes(src, ((("risks", i, "controls", j, "id"), c.id) for i, r in enumerate(p.risks.risks) for j, c in enumerate(r.controls)), "control"))
         for i, r in enumerate(p.risks.risks):
             person(src, ("risks", i, "owner"), r.owner, "risk owner")
             for j, c in enumerate(r.controls):
                 person(src, ("risks", i, "controls", j, "owner"), c.owner, "control owner")
     src = p.sources.get("triage.yml")
     if p.triage and src:
-        out.extend(_dupes(src, "priorities", (x.id for x in p.triage.priorities), "priority"))
+        out.extend(_dupes(src, ((("priorities", i, "id"), x.id) for i, x in enumerate(p.triage.priorities)), "priority"))
         for imp in ("high", "medium", "low"):
             for urg in ("high", "medium", "low"):
                 if urg not in p.triage.matrix.get(imp, {}):  # type: ignore[call-overload]
@@ -254,7 +257,7 @@ def program_findings(kb: KB) -> list[Finding]:
     src = p.sources.get("escalation.yml")
     if p.escalation and src:
         tiers = {t.id for t in p.escalation.tiers}
-        out.extend(_dupes(src, "tiers", (t.id for t in p.escalation.tiers), "tier"))
+        out.extend(_dupes(src, ((("tiers", i, "id"), t.id) for i, t in enumerate(p.escalation.tiers)), "tier"))
         for i, t in enumerate(p.escalation.tiers):
             if t.role:
                 role(src, ("tiers", i, "role"), t.role, "role")
@@ -282,7 +285,7 @@ def program_findings(kb: KB) -> list[Finding]:
             out.append(_f(src, ("phases",), "KE704", f"days {', '.join(map(str, gaps))} of the 30-day rhythm belong to no phase"))
     src = p.sources.get("kedb.yml")
     if p.settings and src:
-        out.extend(_dupes(src, "tenants", (t.id for t in p.settings.tenants), "tenant"))
+        out.extend(_dupes(src, ((("tenants", i, "id"), t.id) for i, t in enumerate(p.settings.tenants)), "tenant"))
     for page in kb.playbooks:
         pb = page.meta
         role(page.source, ("owner",), pb.owner, "owner role")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 Issue = tuple[str, int, str]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 _KEY = re.compile(r"[ ]*(?:- )?([A-Za-z_][A-Za-z0-9_-]*):")
 # (pattern, what it is, lower-case literals one of which must occur for the pattern to be tried).
@@ -39,6 +40,8 @@ _ASSIGN = re.compile(
     r"(?i)\b(password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|access[_-]?key|token|pin)\b"
     r"\s*[:=]\s*[\"']?([^\s\"'`,;]{6,})"
 )
+_WORDS = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # `your-password`, `expired`: words, not secrets
+_ERROR_CODE = re.compile(r"^(?:AADSTS\d+|0x[0-9A-Fa-f]+|KB\d+|[A-Z]+_[A-Z_]+)$")
 _PLACEHOLDER = re.compile(r"^(?:[A-Z][A-Z0-9_-]*|\{[^}]*\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_]+%|\*+|x+|\.+)$")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -54,10 +57,10 @@ _PHONES = (
 _FENCE = re.compile(r"^[ ]{0,3}(```+|~~~+)", re.M)
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _HTML_COMMENT = re.compile(r"<!--")
-_RAW_HTML = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?\s*>|<![A-Za-z]|<\?")
+_RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<![A-Za-z]|<\?")
 _AUTOLINK = re.compile(r"<(?:https?|mailto|ftp):[^<>\s]*>")
 _UNSAFE_SCHEME = re.compile(
-    r"(?i)\b(?:javascript|vbscript|livescript)\s*:|\]\(\s*<?\s*data\s*:|^\s*\[[^\]]+\]:\s*<?\s*data\s*:|<\s*data\s*:"
+    r"(?im)\b(?:javascript|vbscript|livescript)\s*:|\]\(\s*<?\s*data\s*:|^[ \t]*\[[^\]\n]+\]:[ \t]*<?[ \t]*data\s*:|<\s*data\s*:"
 )
 _EVENT_ATTR = re.compile(r"(?i)\{[^}\n]*\bon[a-z]+\s*=")
 _INCLUDE = re.compile(r"--8<--|\{%-?\s*include\b|\{\{[^}]*\binclude\b")
@@ -67,6 +70,7 @@ _INCLUDE = re.compile(r"--8<--|\{%-?\s*include\b|\{\{[^}]*\binclude\b")
 class Allow:
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()  # digits only
+    any_contact: bool = False  # e-mail addresses and phone numbers are expected in this file
 
 
 class Lines:
@@ -89,9 +93,13 @@ def control_chars(text: str) -> tuple[str, list[Issue]]:
         return text, []
     line_of = Lines(text)
     issues: list[Issue] = []
+    fm_end = -1  # offset where the front-matter ends, if the text has one
+    if text.startswith("---"):
+        close = re.search(r"^(?:---|\.\.\.)[ ]*$", text[3:], re.M)
+        fm_end = close.start() + 3 if close else len(text)
     for m in _CONTROL.finditer(text):
         start = text.rfind("\n", 0, m.start()) + 1
-        key = _KEY.match(text, start)
+        key = _KEY.match(text, start) if m.start() < fm_end else None
         where = f"in field '{key.group(1)}'" if key else "in the text"
         issues.append(("KE108", line_of(m.start()), f"control character U+{ord(m.group()):04X} {where}; remove it"))
     return _CONTROL.sub("", text), issues[:20]
@@ -101,6 +109,7 @@ def secrets(text: str, allow: Allow, first_line: int = 1) -> Iterator[Issue]:
     """Credentials and personal data anywhere in the file."""
     line_of = Lines(text, first_line)
     low = text.lower()
+    secret_lines: set[int] = set()
     for pattern, what, triggers in _SECRET_PATTERNS:
         for t in triggers:
             if t in low:
@@ -108,7 +117,10 @@ def secrets(text: str, allow: Allow, first_line: int = 1) -> Iterator[Issue]:
         else:
             continue
         for m in pattern.finditer(text):
-            yield ("KE401", line_of(m.start()), f"this looks like {what}; never put credentials in the KB")
+            ln = line_of(m.start())
+            if ln not in secret_lines:
+                secret_lines.add(ln)
+                yield ("KE401", ln, f"this looks like {what}; never put credentials in the KB")
     for m in _assignments(text, low):
         value = m.group(2)
         if _PLACEHOLDER.match(value) or not _looks_secret(value):
@@ -118,6 +130,8 @@ def secrets(text: str, allow: Allow, first_line: int = 1) -> Iterator[Issue]:
             line_of(m.start()),
             f"'{m.group(1)}' is followed by what looks like a real value; use a placeholder such as `YOUR-{m.group(1).upper()}`",
         )
+    if allow.any_contact:
+        return
     if "@" in text:
         for m in _EMAIL.finditer(text):
             addr = m.group().lower()
@@ -129,7 +143,7 @@ def secrets(text: str, allow: Allow, first_line: int = 1) -> Iterator[Issue]:
                 )
     for m in _phones(text):
         digits = re.sub(r"\D", "", m.group())
-        if len(digits) < 9 or digits in allow.phones:
+        if len(digits) < 9 or any(digits[-9:] == a[-9:] for a in allow.phones):
             continue
         yield (
             "KE403",
@@ -171,6 +185,9 @@ def _phones(text: str) -> Iterator[re.Match[str]]:
 
 
 def _looks_secret(value: str) -> bool:
+    value = value.rstrip(".,;:!?)]}")
+    if _WORDS.match(value) or _ERROR_CODE.match(value):
+        return False
     has_digit = any(c.isdigit() for c in value)
     has_symbol = any(not c.isalnum() for c in value)
     mixed = any(c.islower() for c in value) and any(c.isupper() for c in value)
@@ -200,7 +217,7 @@ def _blank_code(body: str) -> str:
 
 def unsafe_markdown(body: str, first_line: int) -> Iterator[Issue]:
     """Markdown that could run in a reader's browser or pull in other files."""
-    if not any(ch in body for ch in "<:{-"):
+    if not any(ch in body for ch in "<:{-&"):
         return
     text = _blank_code(body)
     line_of = Lines(text, first_line)
@@ -215,9 +232,13 @@ def unsafe_markdown(body: str, first_line: int) -> Iterator[Issue]:
             ln = line_of(m.start())
             if ln not in comment_lines:
                 yield ("KE501", ln, f"raw HTML '{m.group()[:40]}' is not allowed; use Markdown (or put it in a code span)")
-    low = text.lower()
-    for m in _UNSAFE_SCHEME.finditer(text) if ("script" in low or "data" in low) else ():
-        yield ("KE502", line_of(m.start()), f"unsafe link '{m.group().strip()[:30]}'; only http(s) and mailto links are allowed")
+    # Entities are decoded first: Markdown keeps `javascript&#58;` in an href and the browser decodes it.
+    decoded = html.unescape(text) if "&" in text else text
+    low = decoded.lower()
+    if "script" in low or "data" in low:
+        dline = Lines(decoded, first_line)
+        for m in _UNSAFE_SCHEME.finditer(decoded):
+            yield ("KE502", dline(m.start()), f"unsafe link '{m.group().strip()[:30]}'; only http(s) and mailto links are allowed")
     for m in _EVENT_ATTR.finditer(text) if "{" in text else ():
         yield ("KE503", line_of(m.start()), "an on*= attribute in an attribute list would run script; remove it")
     for m in _INCLUDE.finditer(text) if ("--8<--" in text or "include" in low) else ():
@@ -229,7 +250,7 @@ def size(raw_len: int, text: str, max_bytes: int, max_line: int) -> Iterator[Iss
         yield (
             "KE601",
             1,
-            f"file is {raw_len // 1024} KiB; the limit is {max_bytes // 1024} KiB (split it or move detail to a linked record)",
+            f"file is {raw_len:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes / 1024:g} KiB): split it or move detail to a linked record",
         )
     if len(text) > max_line and len(max(text.split("\n"), key=len)) > max_line:
         count = 0

@@ -75,22 +75,37 @@ def _where(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "the front-matter"
 
 
+def _data_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """The error location as a path into the data, without pydantic's internal parts
+    (such as ``function-after[...]``); a last part that is not in the data (a missing field) stays."""
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            node = node[part]
+            out.append(part)
+        elif i == len(loc) - 1:
+            out.append(part)
+    return tuple(out)
+
+
 def findings(exc: ValidationError, parsed: Parsed, model: type[BaseModel]) -> list[tuple[str, int, str]]:
     """(code, line, message) for every error, with the line of the offending key or value."""
     out: list[tuple[str, int, str]] = []
     names: set[str] | None = None
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in {"function-after", "lax-or-strict"})))
+        loc = _data_loc(err["loc"], parsed.data)
         typ = err["type"]
         ctx = err.get("ctx") or {}
         value = err.get("input")
         field = _where(loc)
         line = parsed.line_of(loc)
         if typ == "missing":
-            code, msg = "KE101", f"required field '{loc[-1]}' is missing" + (f" in '{_where(loc[:-1])}'" if len(loc) > 1 else "")
+            name = loc[-1] if loc else "?"
+            code, msg = "KE101", f"required field '{name}' is missing" + (f" in '{_where(loc[:-1])}'" if len(loc) > 1 else "")
         elif typ == "extra_forbidden":
             names = names if names is not None else _field_names(model)
-            close = difflib.get_close_matches(str(loc[-1]), sorted(names), n=1)
+            close = difflib.get_close_matches(str(loc[-1]) if loc else "", sorted(names), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             code, msg = "KE102", f"unknown field '{field}'{hint}"
         elif typ in ("literal_error", "enum"):

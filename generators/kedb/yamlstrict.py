@@ -37,6 +37,7 @@ class Parsed:
     data: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
     issues: list[tuple[str, int, str]] = field(default_factory=list)  # (code, line, message)
+    first_line: int = 1  # file line of the first line of the YAML text
 
     def line_of(self, path: Path_, default: int = 1) -> int:
         """Line of ``path``, or of its nearest ancestor that has one."""
@@ -72,7 +73,7 @@ class _Frame:
 
 def parse(text: str, line_offset: int = 0) -> Parsed:
     """Parse ``text`` strictly. Never raises for bad input: problems go to ``Parsed.issues``."""
-    out = Parsed()
+    out = Parsed(first_line=1 + line_offset)
     issues = out.issues
     # Tabs in indentation give libyaml's cryptic "cannot start any token"; say it plainly.
     if "\t" in text:
