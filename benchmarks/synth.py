@@ -15,8 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SERVICES = ["m365-identity", "m365-mail", "remote-access", "windows-endpoint", "printing", "backup-recovery", "rmm-monitoring", "lob-apps"]
 OWNERS = ["dana.okafor", "marek.novak", "priya.raman", "tom.becker", "lena.fischer", "sam.adeyemi", "jo.mcallister"]
 CODES = ["0x80070005", "AADSTS50076", "KB5034441", "0x800f0922", "0x8024402c", "Event ID 7031", "0x800423f4", "ERR_SSL_PROTOCOL_ERROR"]
-WORDS = ("outlook sign-in prompt loop printer queue spooler driver vpn dns split tunnel update rollback backup "
-         "snapshot writer agent offline certificate expired handshake mailbox profile cache token policy device").split()
+WORDS = ["outlook", "sign-in", "prompt", "loop", "printer", "queue", "spooler", "driver", "vpn", "dns", "split", "tunnel", "update", "rollback", "backup", "snapshot", "writer", "agent", "offline", "certificate", "expired", "handshake", "mailbox", "profile", "cache", "token", "policy", "device"]
 MATRIX = {"high": {"high": "P1", "medium": "P2", "low": "P2"}, "medium": {"high": "P2", "medium": "P2", "low": "P3"},
           "low": {"high": "P3", "medium": "P3", "low": "P3"}}
 
