@@ -13,7 +13,6 @@ from .program import (
     EscalationFile,
     KpisFile,
     Person,
-    Playbook,
     RecurrenceFile,
     RhythmFile,
     RisksFile,
@@ -154,7 +153,3 @@ class KB:
     @property
     def problems(self) -> list[Record]:
         return list(self.of_kind(Problem))
-
-    @property
-    def playbook_pages(self) -> list[tuple[Playbook, Record]]:
-        return [(p.meta, p) for p in self.playbooks]

@@ -112,7 +112,6 @@ def create(
         review_by=(today + timedelta(days=180)).isoformat(),
         signature=f"{service}:{slugify(title, 60)}",
         priority=matrix.get("medium", {}).get("medium", "P2"),
-        problem=None,
         applies_to=[link_to] if (kind == "workaround" and link_to) else [],
         known_errors=[link_to] if (kind == "problem" and link_to) else [],
     )
