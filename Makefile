@@ -27,7 +27,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml .ci/install-system-deps.sh | $(BIN)/python
+	bash .ci/install-system-deps.sh build
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 

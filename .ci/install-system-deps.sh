@@ -2,7 +2,12 @@
 # Debian packages the test suite needs. Installs only what is missing, so a warm machine
 # pays nothing; a fresh machine (CI) gets everything. Needs root or sudo on Debian/Ubuntu.
 set -euo pipefail
-PACKAGES=(git)
+# git: history; chromium: the KB is tested in a real headless browser; libreoffice-*-nogui:
+# the artefacts are opened (and converted) by LibreOffice headless; poppler-utils: pdffonts/pdftotext;
+# fonts-noto-cjk and fonts-dejavu-core: the proof PDF embeds fonts that cover CJK, accents and RTL.
+PACKAGES=(git chromium libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils fonts-dejavu-core fonts-noto-cjk)
+# `install-system-deps.sh build` installs only what `make build` needs (the fonts for the PDF).
+[ "${1:-}" = "build" ] && PACKAGES=(git fonts-dejavu-core fonts-noto-cjk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

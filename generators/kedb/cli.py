@@ -145,5 +145,9 @@ def schema(root: Path, out: Path) -> None:
         click.echo(path.as_posix())
 
 
+# ---------------------------------------------------------------- commands defined in other modules
+# Each module below defines click commands and is registered here, one line each.
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

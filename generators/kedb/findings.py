@@ -111,6 +111,7 @@ _RULES: list[Rule] = [
     Rule("KE702", "kpi-missing", E, "A KPI the program is judged by has no definition in content/kpis.yml."),
     Rule("KE703", "duplicate-program-id", E, "Two entries in program data have the same id."),
     Rule("KE704", "program-gap", E, "Program data leaves a gap (a triage-matrix cell, a day of the 30-day rhythm)."),
+    Rule("KE705", "snapshot-name", E, "A stored snapshot (content/kpi/, content/audits/) is not named after its period or date."),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

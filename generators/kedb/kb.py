@@ -21,6 +21,7 @@ from .program import (
     SettingsFile,
     TriageFile,
 )
+from .snapshots import KpiSnapshot
 from .yamlstrict import Path_
 
 
@@ -138,6 +139,7 @@ class KB:
     program: Program
     playbooks: tuple[Record, ...] = ()
     seen_ids: Mapping[str, list[tuple[str, int]]] = field(default_factory=dict)  # id -> (path, line), valid or not
+    kpi_snapshots: tuple[KpiSnapshot, ...] = ()  # content/kpi/*.yml, by period
 
     def of_kind(self, kind: type) -> Iterator[Record]:
         return (r for r in self.records.values() if isinstance(r.meta, kind))

@@ -22,6 +22,7 @@ from .findings import Finding
 from .kb import KB, Program, Record, Source
 from .models import RECORD_MODELS
 from .program import PROGRAM_FILES, Playbook, SettingsFile
+from .snapshots import KPI_DIR, KpiSnapshot
 from .yamlstrict import Parsed, parse
 
 RECORD_DIR = "known_errors"
@@ -268,6 +269,32 @@ def load(root: Path, *, workers: int | None = None) -> tuple[KB, list[Finding]]:
             rid = res.model.id  # type: ignore[attr-defined]
             if rid not in records:
                 records[rid] = Record(res.model, res.source)  # type: ignore[arg-type]
+    snapshots = _read_snapshots(root, findings)
     program = Program.from_models(program_models, program_sources)
-    kb = KB(root=root, records=dict(sorted(records.items())), program=program, playbooks=tuple(playbooks), seen_ids=seen_ids)
+    kb = KB(
+        root=root,
+        records=dict(sorted(records.items())),
+        program=program,
+        playbooks=tuple(playbooks),
+        seen_ids=seen_ids,
+        kpi_snapshots=snapshots,
+    )
     return kb, findings
+
+
+def _read_snapshots(root: Path, findings: list[Finding]) -> tuple[KpiSnapshot, ...]:
+    """``content/kpi/YYYY-MM.yml``: KPI aggregates written by ``kedb kpi --write``, sorted by period."""
+    out: list[KpiSnapshot] = []
+    kdir = root / KPI_DIR
+    for p in sorted(kdir.glob("*.yml")) if kdir.is_dir() else []:
+        rel = p.relative_to(root).as_posix()
+        res = read_data_file(p, rel, KpiSnapshot)
+        findings.extend(_findings(res))
+        snap = res.model
+        if isinstance(snap, KpiSnapshot):
+            if p.stem != snap.period:
+                line = res.source.lines.get(("period",), 1) if res.source else 1
+                findings.append(Finding(rel, line, "KE705", f"this snapshot is for {snap.period} but the file is named {p.name}; rename it {snap.period}.yml"))
+            else:
+                out.append(snap)
+    return tuple(sorted(out, key=lambda s: s.period))
