@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -119,15 +120,32 @@ class Program:
 
     def is_high_impact(self, meta: AnyRecord) -> bool:
         """High impact: impact high, P1, or any risk tag (as configured in content/kedb.yml)."""
+        if isinstance(meta, KnownError):
+            return self.is_high_impact_fields(meta.impact, meta.priority, meta.risk_tags)
+        return self.is_high_impact_fields(getattr(meta, "impact", None), None, ())
+
+    def is_high_impact_fields(self, impact: object, priority: object, risk_tags: Iterable[object] | None) -> bool:
+        """The same test on plain values (e.g. front-matter of an old version read from git)."""
         hi = self.settings.high_impact if self.settings else None
         impacts = hi.impacts if hi else ["high"]
         priorities = hi.priorities if hi else ["P1"]
         any_tag = hi.any_risk_tag if hi else True
-        if getattr(meta, "impact", None) in impacts:
-            return True
-        if isinstance(meta, KnownError):
-            return meta.priority in priorities or (any_tag and bool(meta.risk_tags))
-        return False
+        return impact in impacts or priority in priorities or (any_tag and bool(risk_tags))
+
+    def person_by_identity(self, text: str) -> Person | None:
+        """The person a git identity or trailer names: ``Name <email>``, an e-mail, a handle or a username."""
+        m = re.match(r"^\s*(.*?)\s*<([^>]*)>\s*$", text)
+        name, email = (m.group(1), m.group(2)) if m else (text.strip(), "")
+        people = self.roles.people if self.roles else []
+        if email:
+            for p in people:
+                if p.email and p.email.lower() == email.lower():
+                    return p
+        key = name.lstrip("@").lower()
+        for p in people:
+            if key and key in (p.name.lower(), p.handle.lower(), (p.username or "").lower()):
+                return p
+        return None
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,11 @@ class SettingsFile(Strict_):
     allowlist: Allowlist = Field(default_factory=Allowlist, description="Contact details allowed in records.")
     limits: Limits = Field(default_factory=Limits, description="Size limits.")
     high_impact: HighImpact = Field(default_factory=HighImpact, description="What makes a record high-impact.")
+    approvals_since: Date | None = Field(
+        default=None,
+        description="Day the merge-request approval gate started. Changes that landed earlier are listed as "
+        "`before the gate` in the approval trail instead of as violations (history imported from before kedb).",
+    )
 
 
 # ---------------------------------------------------------------- playbooks/*.md front-matter
