@@ -13,6 +13,7 @@ marks when the gate started; earlier versions are listed as ``before-gate``, not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -105,11 +106,10 @@ def judge(program: Program, record: str, v: Version, state: VersionState, gate_s
         return Approval(record, v, state, tuple(v.approved_by), "before-gate", f"landed before the approval gate started ({gate_since})")
     service = state.service or ""
     allowed = set(program.approvers(service))
+    names = ", ".join(sorted(program.people[h].name if h in program.people else h for h in allowed)) or "(no approvers named)"
     authors = {p.handle for a in v.authors if (p := program.person_by_identity(str(a)))}
     if not v.approved_by:
-        return Approval(
-            record, v, state, (), "missing", f"no Approved-by: trailer; needs one of {', '.join(sorted(allowed)) or '(no approvers named)'}"
-        )
+        return Approval(record, v, state, (), "missing", f"no Approved-by: trailer; needs one of {names}")
     valid: list[str] = []
     self_approved: list[str] = []
     unknown: list[str] = []
@@ -125,7 +125,12 @@ def judge(program: Program, record: str, v: Version, state: VersionState, gate_s
         return Approval(record, v, state, tuple(valid), "approved", f"approved by {', '.join(valid)}")
     if self_approved:
         return Approval(
-            record, v, state, tuple(self_approved), "self-approved", f"approved only by an author of the change ({', '.join(self_approved)})"
+            record,
+            v,
+            state,
+            tuple(self_approved),
+            "self-approved",
+            f"approved only by an author of the change ({', '.join(self_approved)})",
         )
     return Approval(
         record,
@@ -133,15 +138,16 @@ def judge(program: Program, record: str, v: Version, state: VersionState, gate_s
         state,
         tuple(unknown),
         "unauthorised",
-        f"{', '.join(unknown)} is not an approver of service '{service}' (approvers: {', '.join(sorted(allowed)) or 'none'})",
+        f"{', '.join(unknown)} is not an approver of service '{service}' (approvers: {names})",
     )
 
 
-def verify(kb: KB, history: History) -> ApprovalReport:
-    """Judge every version of every record in the KB."""
+def verify(kb: KB, history: History, only: Iterable[str] | None = None) -> ApprovalReport:
+    """Judge every version of every record in the KB (or of the records ``only`` names)."""
     settings = kb.program.settings
     gate = settings.approvals_since if settings else None
-    versions = [(rid, v) for rid in kb.records for v in history.of(rid).versions if v.blob]
+    ids = list(only) if only is not None else list(kb.records)
+    versions = [(rid, v) for rid in ids for v in history.of(rid).versions if v.blob]
     texts = _read_blobs(kb.root, sorted({v.blob for _, v in versions if v.blob}))
     items = []
     for rid, v in versions:

@@ -46,11 +46,50 @@ def ensure_kb(root: Path) -> Path:
     return root
 
 
-def run(root: Path, as_of: date | None = None) -> Report:
-    """Load and check the KB at ``root``."""
+def run(
+    root: Path,
+    as_of: date | None = None,
+    *,
+    base: str | None = None,
+    approvals: bool = False,
+    allow_shallow: bool = False,
+) -> Report:
+    """Load and check the KB at ``root``; ``base`` adds the rules that compare with a base
+    revision, ``approvals`` verifies the approval trail of the checked-out history."""
     kb, findings = load(ensure_kb(root))
     findings.extend(check_kb(kb, as_of or today()))
+    if base:
+        from .basediff import base_findings, compare
+
+        findings.extend(base_findings(compare(kb, base), kb))
+    if approvals:
+        findings.extend(approval_findings(kb, allow_shallow))
     return Report(kb, tuple(sorted(set(findings))))
+
+
+_APPROVAL_CODES = {"missing": "KE810", "unauthorised": "KE811", "self-approved": "KE812"}
+
+
+def approval_findings(kb: KB, allow_shallow: bool = False) -> list[Finding]:
+    from . import history
+    from .approvals import verify
+
+    hist = history.read(kb.root, allow_shallow=allow_shallow)
+    if hist is None:
+        raise EnvironmentProblem(f"--approvals reads git history, and {kb.root} is not a git repository")
+    out = []
+    for a in verify(kb, hist).violations:
+        rec = kb.records[a.record]
+        v = a.version
+        out.append(
+            Finding(
+                rec.source.path,
+                rec.source.line_of("status"),
+                _APPROVAL_CODES[a.status],
+                f"{a.record} version {v.number} (commit {v.short}, {v.date.date()}, '{v.subject}'): {a.message}",
+            )
+        )
+    return out
 
 
 def summary(report: Report) -> str:

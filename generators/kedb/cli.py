@@ -67,13 +67,20 @@ def main(ctx: click.Context, root: Path) -> None:
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Judge staleness on this date (default: today).")
+@click.option(
+    "--base", metavar="REF", help="Also compare with this revision: id collisions, deleted published records, status transitions."
+)
+@click.option("--approvals", is_flag=True, help="Also verify that every published high-impact version landed with an authorised approval.")
+@click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone (approvals are then judged on partial history).")
 @click.pass_obj
 @_handle_errors
-def check(root: Path, strict: bool, fmt: str, output: Path | None, as_of: str | None) -> None:
+def check(
+    root: Path, strict: bool, fmt: str, output: Path | None, as_of: str | None, base: str | None, approvals: bool, allow_shallow: bool
+) -> None:
     """Validate every record and program file; list all findings."""
     from . import check as check_mod
 
-    report = check_mod.run(root, _as_of(as_of))
+    report = check_mod.run(root, _as_of(as_of), base=base, approvals=approvals, allow_shallow=allow_shallow)
     text = check_mod.FORMATS[fmt](report)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -109,21 +116,81 @@ def new(root: Path, kind: str, title: str, service: str, owner: str | None, link
 @click.option("--audience", type=click.Choice(["public", "internal"]), default="internal", show_default=True)
 @click.option("--tenant", help="Keep only records for this tenant (or for all tenants).")
 @click.option("--allow-shallow", is_flag=True, help="Build from a shallow clone, saying that history is partial.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Judge staleness on this date (default: today).")
 @click.pass_obj
 @_handle_errors
-def build(root: Path, only: str | None, audience: str, tenant: str | None, allow_shallow: bool) -> None:
-    """Check the KB, then build the site and the four artefacts."""
+def build(root: Path, only: str | None, audience: str, tenant: str | None, allow_shallow: bool, as_of: str | None) -> None:
+    """Check the KB, verify approvals, then build the site and the four artefacts."""
     from . import check as check_mod
-    from .build import plan
+    from .build import approvals_summary
+    from .build import build as run_build
 
-    p = plan(root, only, audience, tenant)
-    if p.report.failed():
-        click.echo(check_mod.format_text(p.report), err=True)
-        click.echo("kedb: nothing was built: fix the errors above first", err=True)
-        sys.exit(1)
-    for line in p.describe():
+    result = run_build(
+        root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=lambda m: click.echo(m, err=True)
+    )
+    for line in result.describe():
         click.echo(line)
-    click.echo(check_mod.summary(p.report))
+    for line in approvals_summary(result.ctx.approvals):
+        click.echo(line)
+    click.echo(check_mod.summary(result.ctx.report))
+
+
+@main.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--ref", default="HEAD", show_default=True, help="Read history at this ref.")
+@click.option("--all-commits", is_flag=True, help="Every commit, not only the first-parent line (merged merge requests as one version).")
+@click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone, saying that history is partial.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@_handle_errors
+def history(root: Path, record_id: str, ref: str, all_commits: bool, allow_shallow: bool, fmt: str) -> None:
+    """Print a record's versions and change notes, oldest first."""
+    from .historyfmt import FORMATS, show
+
+    click.echo(FORMATS[fmt](show(root, record_id.upper(), ref, first_parent=not all_commits, allow_shallow=allow_shallow)))
+
+
+@main.command()
+@click.option("--base", required=True, metavar="REF", help="The target branch, e.g. origin/main.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the review to a file.")
+@click.pass_obj
+@_handle_errors
+def review(root: Path, base: str, fmt: str, output: Path | None) -> None:
+    """What an approver reads on a merge request: record diffs, approvals needed, risks."""
+    from .basediff import compare
+    from .check import ensure_kb
+    from .loader import load
+    from .review import FORMATS, make
+
+    kb, findings = load(ensure_kb(root))
+    text = FORMATS[fmt](make(compare(kb, base), kb))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    errors = sum(1 for f in findings if f.severity.value == "error")
+    if errors:
+        click.echo(f"kedb: note: the working tree has {errors} check error(s); records that fail to load are not in this review", err=True)
+
+
+@main.command()
+@click.option("--platform", type=click.Choice(["gitlab", "github"]), required=True)
+@click.option("--output", "-o", metavar="PATH", help="Where to write it (default: the location the platform reads first).")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when the file is missing or out of date.")
+@click.pass_obj
+@_handle_errors
+def codeowners(root: Path, platform: str, output: str | None, check_only: bool) -> None:
+    """Write CODEOWNERS from content/: records to their service's approvers, policy to maintainers."""
+    from .check import ensure_kb
+    from .codeowners import write
+    from .loader import load
+
+    kb, _ = load(ensure_kb(root))
+    res = write(kb, platform, output, check_only=check_only)
+    for w in res.warnings:
+        click.echo(f"kedb: warning: {w}", err=True)
+    click.echo(f"{res.path.relative_to(kb.root).as_posix()} {'is up to date' if check_only else 'written'}")
 
 
 @main.command()

@@ -112,6 +112,14 @@ _RULES: list[Rule] = [
     Rule("KE703", "duplicate-program-id", E, "Two entries in program data have the same id."),
     Rule("KE704", "program-gap", E, "Program data leaves a gap (a triage-matrix cell, a day of the 30-day rhythm)."),
     Rule("KE705", "snapshot-name", E, "A stored snapshot (content/kpi/, content/audits/) is not named after its period or date."),
+    # KE8xx — rules that need git: a base revision (--base) or the history of main (--approvals)
+    Rule("KE801", "id-collision-with-base", E, "A record added here has an id that the base branch already gave to another record."),
+    Rule("KE802", "published-record-deleted", E, "A record published on the base branch is deleted; retire it instead."),
+    Rule("KE803", "status-skips-review", E, "A status change skips a state (draft straight to published, a problem jumping steps)."),
+    Rule("KE804", "illegal-status-transition", E, "A status change that the lifecycle does not allow (e.g. published back to draft)."),
+    Rule("KE810", "approval-missing", E, "A published high-impact version landed on main without an Approved-by: trailer."),
+    Rule("KE811", "approval-unauthorised", E, "The Approved-by: trailer names someone who is not an approver of the record's service."),
+    Rule("KE812", "self-approved", E, "The only authorised approval came from an author of the change."),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

@@ -186,7 +186,15 @@ class _Commit:
     __slots__ = ("author", "body", "date", "email", "parents", "sha", "subject")
 
     def __init__(self, sha: str, parents: list[str], author: str, email: str, date: str, subject: str, body: str) -> None:
-        self.sha, self.parents, self.author, self.email, self.date, self.subject, self.body = sha, parents, author, email, date, subject, body
+        self.sha, self.parents, self.author, self.email, self.date, self.subject, self.body = (
+            sha,
+            parents,
+            author,
+            email,
+            date,
+            subject,
+            body,
+        )
 
 
 def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[tuple[str, str, str, str | None]]]]:

@@ -1,0 +1,244 @@
+"""History, approvals, review and base rules on real git repositories made in temp dirs.
+
+Every scenario commits, branches, merges and renames with the real git; nothing is mocked.
+The rule codes KE801–KE812 named here are the fixtures of the rules that need git
+(``test_rules.test_every_rule_has_a_fixture`` looks for them in this file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from kbtest import AS_OF, git, init_repo, kedb
+from kedb import history
+from kedb.approvals import verify
+from kedb.loader import load
+
+KE1 = "known_errors/KE-0001-outlook-credential-prompts.md"
+CAROL = {"GIT_AUTHOR_NAME": "Carol Writer", "GIT_AUTHOR_EMAIL": "carol@example.com"}
+BOB = {"GIT_AUTHOR_NAME": "Bob Approver", "GIT_AUTHOR_EMAIL": "bob.approver@example.com"}
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    p = root / rel
+    text = p.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    p.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def commit(root: Path, message: str, env: dict[str, str] | None = None, date: str | None = None) -> str:
+    extra = dict(env or {})
+    if date:
+        extra |= {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message, env=extra)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def ke1(root: Path) -> str:
+    return next(p.relative_to(root).as_posix() for p in (root / "known_errors").glob("KE-0001-*.md"))
+
+
+@pytest.fixture
+def repo(base_kb: Path) -> Path:
+    return init_repo(base_kb)
+
+
+# ---------------------------------------------------------------- history
+def test_history_follows_merges_renames_and_trailers(repo: Path) -> None:
+    rel = ke1(repo)
+    git(repo, "checkout", "-q", "-b", "raise-priority")
+    edit(repo, rel, "priority: P2", "priority: P1")
+    edit(repo, rel, "impact: medium", "impact: high")
+    commit(repo, "KE-0001: raise to P1\n\nTwelve tickets this week across two tenants.", CAROL, "2026-04-01T10:00:00+00:00")
+    git(repo, "mv", rel, KE1)
+    commit(repo, "KE-0001: clearer file name", CAROL, "2026-04-01T11:00:00+00:00")
+    git(repo, "checkout", "-q", "main")
+    msg = (
+        "Merge branch 'raise-priority' into 'main'\n\nKE-0001: raise to P1\n\n"
+        "See merge request kb/known-errors!42\n\nApproved-by: Bob Approver <bob.approver@example.com>\n"
+        "Reviewed-by: Ann Owner <ann.owner@example.com>"
+    )
+    git(repo, "merge", "-q", "--no-ff", "-m", msg, "raise-priority", env={"GIT_COMMITTER_DATE": "2026-04-02T09:00:00+00:00"})
+
+    h = history.read(repo)
+    assert h is not None and not h.partial
+    rh = h.of("KE-0001")
+    assert [v.number for v in rh.versions] == [1, 2]
+    first, merged = rh.versions
+    assert first.subject == "Initial KB" and first.change == "added"
+    assert merged.merge_request == "kb/known-errors!42"
+    assert merged.approved_by == ("Bob Approver <bob.approver@example.com>",)
+    assert merged.reviewed_by == ("Ann Owner <ann.owner@example.com>",)
+    assert merged.change == "renamed" and merged.path == KE1 and merged.old_path == rel
+    assert [a.name for a in merged.authors] == ["Carol Writer"], "the authors of a merge are those of the merged commits"
+    assert merged.date.isoformat() == "2026-04-02T09:00:00+00:00"
+    assert "Approved-by" not in merged.note and "See merge request" in merged.note
+
+    every = history.read(repo, first_parent=False).of("KE-0001")
+    assert [v.subject for v in every.versions] == ["Initial KB", "KE-0001: raise to P1", "KE-0001: clearer file name"]
+    assert every.versions[1].note == "Twelve tickets this week across two tenants."
+
+    kb, _ = load(repo)
+    (judged,) = [a for a in verify(kb, h).items if a.record == "KE-0001" and a.version.number == 2]
+    assert judged.status == "approved" and judged.approvers == ("Bob Approver",)
+
+    out = kedb("--root", str(repo), "history", "KE-0001")
+    assert out.exit_code == 0, out.output
+    assert "v2  2026-04-02" in out.output and "kb/known-errors!42" in out.output and "approval: approved" in out.output
+    data = json.loads(kedb("--root", str(repo), "history", "ke-0001", "--format", "json").output)
+    assert [v["version"] for v in data["versions"]] == [1, 2] and data["versions"][1]["old_path"] == rel
+
+
+def test_history_on_another_ref_and_uncommitted_edits(repo: Path) -> None:
+    rel = ke1(repo)
+    git(repo, "checkout", "-q", "-b", "wip")
+    edit(repo, rel, "Outlook asks for the password every few minutes.", "Outlook asks for the password every hour.")
+    commit(repo, "KE-0001: hourly, not every few minutes", CAROL)
+    git(repo, "checkout", "-q", "main")
+    assert len(history.read(repo, "wip").of("KE-0001").versions) == 2
+    assert len(history.read(repo, "main").of("KE-0001").versions) == 1
+    edit(repo, rel, "A stale cached credential.", "A stale cached credential in Credential Manager.")
+    (repo / "known_errors" / "WA-0009-new.md").write_text("---\nid: WA-0009\n---\n", encoding="utf-8")
+    h = history.read(repo)
+    assert h.of("KE-0001").uncommitted == "modified"
+    assert h.of("WA-0009").uncommitted == "added" and h.of("WA-0009").versions == ()
+    out = kedb("--root", str(repo), "history", "KE-0001").output
+    assert "uncommitted" in out and "not dated" in out
+    bad = kedb("--root", str(repo), "history", "KE-0001", "--ref", "no-such-branch")
+    assert bad.exit_code == 2 and "not a commit" in bad.stderr
+
+
+def test_shallow_clone_is_refused_unless_allowed(repo: Path, tmp_path: Path) -> None:
+    edit(repo, ke1(repo), "priority: P2", "priority: P3")
+    commit(repo, "KE-0001: lower priority")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    for args in (["history", "KE-0001"], ["check", "--approvals", "--as-of", AS_OF]):
+        r = kedb("--root", str(clone), *args)
+        assert r.exit_code == 2, r.output
+        assert "shallow clone" in r.stderr and "GIT_DEPTH: 0" in r.stderr and "fetch-depth: 0" in r.stderr
+    r = kedb("--root", str(clone), "history", "KE-0001", "--allow-shallow")
+    assert r.exit_code == 0 and "history is partial" in r.output
+    assert history.read(clone, allow_shallow=True).partial
+
+
+# ---------------------------------------------------------------- approvals on main
+def test_approvals_verified_per_version(repo: Path) -> None:
+    rel = ke1(repo)
+    edit(repo, rel, "priority: P2", "priority: P1")
+    commit(repo, "KE-0001: P1 without approval", CAROL)  # "KE810"
+    edit(repo, rel, "tags: [outlook]", "tags: [outlook, mfa]")
+    commit(repo, "KE-0001: tag\n\nApproved-by: Ann Owner <ann.owner@example.com>", CAROL)  # "KE811": Ann is no approver
+    edit(repo, rel, "tags: [outlook, mfa]", "tags: [outlook, mfa, modern-auth]")
+    commit(repo, "KE-0001: another tag\n\nApproved-by: Bob Approver <bob.approver@example.com>", BOB)  # "KE812"
+    edit(repo, rel, "tags: [outlook, mfa, modern-auth]", "tags: [outlook]")
+    commit(repo, "KE-0001: fewer tags\n\nApproved-by: bapprover", CAROL)  # approved (username)
+
+    r = kedb("--root", str(repo), "check", "--approvals", "--as-of", AS_OF, "--format", "json")
+    assert r.exit_code == 1
+    found = {(f["code"], m.group(1)) for f in json.loads(r.output)["findings"] if (m := re.search(r"version (\d+)", f["message"]))}
+    assert found == {("KE810", "2"), ("KE811", "3"), ("KE812", "4")}
+    plain = kedb("--root", str(repo), "check", "--as-of", AS_OF)
+    assert plain.exit_code == 0, "without --approvals, history is not judged"
+
+    edit(repo, "content/kedb.yml", "name: Test KB", "name: Test KB\napprovals_since: 2099-01-01")
+    commit(repo, "Approval gate starts in 2099")
+    r = kedb("--root", str(repo), "check", "--approvals", "--as-of", AS_OF)
+    assert r.exit_code == 0, r.output
+
+
+# ---------------------------------------------------------------- review and base rules
+def _branch_with_changes(repo: Path) -> None:
+    rel = ke1(repo)
+    git(repo, "checkout", "-q", "-b", "mr")
+    edit(repo, rel, "data_sensitivity: internal", "data_sensitivity: public")
+    edit(repo, rel, "status: published", "status: draft")
+    edit(repo, rel, "priority: P2", "priority: P1")
+    edit(repo, rel, "impact: medium", "impact: high")
+    edit(repo, rel, "A stale cached credential.", "A cached token that the tenant's conditional access no longer accepts.")
+    edit(repo, "known_errors/WA-0001-clear-cached-credentials.md", "risk: low", "risk: high")
+    edit(repo, "known_errors/PRB-0001-credential-prompts.md", "status: investigating", "status: fix-approved")
+    commit(repo, "MR: several changes", CAROL)
+
+
+def test_review_shows_fields_sections_transitions_approvals_and_risks(repo: Path) -> None:
+    _branch_with_changes(repo)
+    r = kedb("--root", str(repo), "review", "--base", "main")
+    assert r.exit_code == 0, r.output
+    md = r.output
+    assert "| `data_sensitivity` | internal | public |" in md
+    assert "| `priority` | P2 | P1 |" in md
+    assert "-A stale cached credential." in md and "+A cached token" in md and "```diff" in md
+    assert "sensitivity lowered from internal to public" in md
+    assert "high-risk workaround without rollback steps" in md
+    assert "status cannot go from 'published' to 'draft'" in md
+    assert "**KE-0001** (m365-mail): one of Bob Approver (@bapprover)" in md
+    assert "skipping root-cause-identified, fix-proposed" in md
+    data = json.loads(kedb("--root", str(repo), "review", "--base", "main", "--format", "json").output)
+    by_id = {r["id"]: r for r in data["records"]}
+    assert set(by_id) == {"KE-0001", "WA-0001", "PRB-0001"}
+    assert by_id["KE-0001"]["high_impact"] and by_id["KE-0001"]["transition"]["code"] == "KE804"
+    assert by_id["PRB-0001"]["transition"]["code"] == "KE803"
+
+    c = kedb("--root", str(repo), "check", "--base", "main", "--as-of", AS_OF, "--format", "json")
+    codes = {f["code"] for f in json.loads(c.output)["findings"]}
+    assert {"KE804", "KE803"} <= codes and c.exit_code == 1
+
+
+def test_base_rules_collision_deletion_and_skipped_review(repo: Path) -> None:
+    ke2 = (repo / ke1(repo)).read_text(encoding="utf-8").replace("KE-0001", "KE-0002")
+    ke2 = ke2.replace("status: published", "status: draft").replace("problem: PRB-0001\n", "").replace("workarounds: [WA-0001]\n", "")
+    (repo / "known_errors/KE-0002-draft-record.md").write_text(ke2, encoding="utf-8")
+    commit(repo, "KE-0002 draft")
+    git(repo, "checkout", "-q", "-b", "mr")
+    edit(repo, "known_errors/KE-0002-draft-record.md", "status: draft", "status: published")  # "KE803"
+    new = ke2.replace("KE-0002", "KE-0003").replace("Outlook prompts for credentials again and again", "Teams crashes on start")
+    (repo / "known_errors/KE-0003-teams-crash.md").write_text(new, encoding="utf-8")
+    commit(repo, "Publish KE-0002, add KE-0003", CAROL)
+    git(repo, "checkout", "-q", "main")
+    other = ke2.replace("KE-0002", "KE-0003").replace("Outlook prompts for credentials again and again", "Printer offline after update")
+    (repo / "known_errors/KE-0003-printer-offline.md").write_text(other, encoding="utf-8")
+    commit(repo, "KE-0003 from another merge request")  # "KE801" for the branch
+    git(repo, "checkout", "-q", "mr")
+    # A published record deleted instead of retired: "KE802"
+    git(repo, "rm", "-q", ke1(repo))
+    edit(repo, "known_errors/WA-0001-clear-cached-credentials.md", "applies_to: [KE-0001]", "applies_to: []")
+    edit(repo, "known_errors/PRB-0001-credential-prompts.md", "known_errors: [KE-0001]", "known_errors: []")
+
+    c = kedb("--root", str(repo), "check", "--base", "main", "--as-of", AS_OF, "--format", "json")
+    found = {(f["code"], f["path"]) for f in json.loads(c.output)["findings"]}
+    assert ("KE801", "known_errors/KE-0003-teams-crash.md") in found
+    assert ("KE802", "known_errors/KE-0001-outlook-credentials-prompt.md") in found or any(
+        code == "KE802" and p.startswith("known_errors/KE-0001") for code, p in found
+    )
+    assert ("KE803", "known_errors/KE-0002-draft-record.md") in found
+    md = kedb("--root", str(repo), "review", "--base", "main").output
+    assert "a published record is deleted instead of retired" in md
+    assert "*deleted* known error" in md and "*added* known error" in md
+
+
+# ---------------------------------------------------------------- CODEOWNERS
+def test_codeowners_per_service_and_for_policy(repo: Path) -> None:
+    r = kedb("--root", str(repo), "codeowners", "--platform", "gitlab")
+    assert r.exit_code == 0, r.output
+    text = (repo / "CODEOWNERS").read_text(encoding="utf-8")
+    assert f"/{ke1(repo)} @bapprover" in text
+    assert "/content/ @aowner" in text and "/generators/ @aowner" in text and "/CODEOWNERS @aowner" in text
+    assert "[Known errors]" in text
+    assert kedb("--root", str(repo), "codeowners", "--platform", "gitlab", "--check").exit_code == 0
+    edit(repo, "content/roles.yml", "approvers: [bob.approver]", "approvers: [bob.approver, ann.owner]")
+    stale = kedb("--root", str(repo), "codeowners", "--platform", "gitlab", "--check")
+    assert stale.exit_code == 1 and "out of date" in stale.stderr
+
+    (repo / ".github").mkdir()
+    (repo / ".github" / "CODEOWNERS").write_text("* @someone\n", encoding="utf-8")
+    gh = kedb("--root", str(repo), "codeowners", "--platform", "github", "--output", "CODEOWNERS")
+    assert gh.exit_code == 0 and ".github/CODEOWNERS exists and github reads it before CODEOWNERS" in gh.stderr
+    gh2 = kedb("--root", str(repo), "codeowners", "--platform", "github")
+    assert "/.github/CODEOWNERS @aowner" in (repo / ".github/CODEOWNERS").read_text(encoding="utf-8")
+    assert "CODEOWNERS also exists" in gh2.stderr
