@@ -1,0 +1,108 @@
+"""The local ticket store: ``.kedb/tickets.duckdb`` (git-ignored), one DuckDB file.
+
+DuckDB because exports are large and columnar work is what the KPIs need: it streams a CSV
+of millions of rows with bounded memory (spilling to ``.kedb/tmp``), reads every
+dialect kedb meets, records unreadable rows with their row numbers, and runs the window
+queries behind repeats and recurrence in one pass. The store is rebuilt in a temporary file
+and moved into place, so a failed import leaves the previous store untouched.
+
+Tables (schema version 1):
+
+* ``tickets`` — one row per ticket, its latest state: ids, timestamps, counts, SLA flag,
+  customer, hashed caller, the normalised signature parts (``service_n`` … ``ci_n``,
+  ``codes``) and the raw category values. No subject or description is stored.
+* ``events`` — one row per export row (per update in an event log): ticket id, ``step``
+  (1, 2, … in time order), ``ts``, ``status`` and its ``class``, ``assignment_group``,
+  hashed ``updated_by_key`` and ``export_row`` (1 = the export's first ticket row). Time in
+  each status is ``lead(ts) OVER (PARTITION BY id ORDER BY step) - ts``.
+* ``imports`` — one row per import: source, file name, SHA-256, rows, tickets, which
+  column fed which field.
+* ``meta`` — ``schema_version`` and the salt of the one-way person hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..errors import EnvironmentProblem
+
+STORE_DIR = ".kedb"
+STORE_NAME = "tickets.duckdb"
+SCHEMA_VERSION = "1"
+MEMORY_LIMIT = os.environ.get("KEDB_DUCKDB_MEMORY", "1GB")
+
+
+def store_path(root: Path) -> Path:
+    return Path(root) / STORE_DIR / STORE_NAME
+
+
+def connect(path: Path, *, read_only: bool = False) -> Any:
+    """A DuckDB connection with kedb's settings: UTC, bounded memory, spill folder in .kedb/tmp."""
+    import duckdb  # imported here so commands that do not touch tickets start fast
+
+    con = duckdb.connect(str(path), read_only=read_only)
+    tmp = path.parent / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+    return con
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What the store holds, for messages and the snapshot's ``source``."""
+
+    path: Path
+    system: str
+    tickets: int
+    first: date | None
+    last: date | None
+    export_sha256: str
+    files: tuple[str, ...]
+    columns: dict[str, list[str]]
+
+
+@contextmanager
+def open_store(root: Path) -> Iterator[tuple[Any, StoreInfo]]:
+    """Open the store read-only; a missing or outdated store is an environment problem (exit 2)."""
+    path = store_path(root)
+    if not path.is_file():
+        raise EnvironmentProblem(f"no imported tickets in {path.parent}: run `kedb tickets import FILE --source …` first")
+    con = connect(path, read_only=True)
+    try:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if not version or version[0] != SCHEMA_VERSION:
+            raise EnvironmentProblem(f"{path} was written by another kedb version: import the export again")
+        yield con, info(con, path)
+    finally:
+        con.close()
+
+
+def info(con: Any, path: Path) -> StoreInfo:
+    rows = con.execute("SELECT source, file, sha256, columns FROM imports ORDER BY no").fetchall()
+    n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
+    shas = [r[2] for r in rows]
+    if len(shas) == 1:
+        digest = shas[0]
+    else:  # several imports: a hash of their hashes, in import order
+        import hashlib
+
+        digest = hashlib.sha256("\n".join(shas).encode()).hexdigest()
+    return StoreInfo(
+        path=path,
+        system=rows[-1][0],
+        tickets=n,
+        first=first,
+        last=last,
+        export_sha256=digest,
+        files=tuple(r[1] for r in rows),
+        columns=json.loads(rows[-1][3]),
+    )
