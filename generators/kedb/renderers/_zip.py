@@ -9,6 +9,7 @@ permissions, and the core-properties dates set to the build date.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from datetime import UTC, datetime
@@ -41,21 +42,32 @@ def _order(name: str) -> tuple[int, str]:
 
 def normalise(path: Path, when: datetime) -> Path:
     """Rewrite the OOXML package at ``path`` so it depends only on its content and ``when``."""
-    with zipfile.ZipFile(path) as src:
+    data = normalise_bytes(path.read_bytes(), when)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
+def normalise_bytes(package: bytes, when: datetime) -> bytes:
+    """The same for a package in memory; embedded packages (a chart's workbook in a deck) are normalised too."""
+    with zipfile.ZipFile(io.BytesIO(package)) as src:
         members = {info.filename: src.read(info) for info in src.infolist()}
+    for name, blob in members.items():
+        if name.endswith((".xlsx", ".docx", ".pptx")) and blob[:2] == b"PK":
+            members[name] = normalise_bytes(blob, when)
     core = members.get(_CORE)
     if core is not None:
         stamp = w3cdtf(when).encode()
         core = _DATES.sub(lambda m: m.group(1) + stamp + m.group(3), core)
         members[_CORE] = _PRINTED.sub(b"", core)
     ts = zip_time(when)
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as dst:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
         for name in sorted(members, key=_order):
             info = zipfile.ZipInfo(name, date_time=ts)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 0
             info.external_attr = 0o600 << 16
             dst.writestr(info, members[name], compresslevel=6)
-    tmp.replace(path)
-    return path
+    return out.getvalue()
