@@ -1,0 +1,246 @@
+"""``proof-brief.pdf``: the portable evidence summary for governance and commercial review.
+
+The commit and date the build came from; KPI baseline and movement (table and chart); the
+controls in place; the approval trail of each published record (versions, commits, authors,
+approvers, dates); and the SHA-256 of each source record and program file, so a reviewer can
+check a record against the repository. Fonts are embedded (see ``_pdftext``); the file's
+dates are the build date, so the same commit gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _data as D
+from ._pdfcharts import bars, hbars
+from ._pdftext import BOLD, MONO, SANS, escape, para, register
+
+if TYPE_CHECKING:
+    from ..context import BuildContext
+
+FILE_NAME = "proof-brief.pdf"
+CHUNK = 45  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces
+
+
+def render(ctx: BuildContext, out_dir: Path) -> Path:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    register()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / FILE_NAME
+    title = f"{D.title_of(ctx)}: proof brief"
+    doc = BaseDocTemplate(
+        str(path), pagesize=A4, leftMargin=1.8 * cm, rightMargin=1.8 * cm, topMargin=2 * cm, bottomMargin=1.8 * cm,
+        title=title, author="kedb", subject=D.edition(ctx), creator="kedb", producer="kedb (reportlab)",
+        keywords=f"commit {ctx.info.commit or 'none'}", invariant=1,
+    )  # fmt: skip
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate("page", [frame], onPage=_page_decor(ctx, title))])
+    s = _styles()
+    w = doc.width
+    story: list[Any] = []
+    _cover(ctx, story, s, w)
+    _kpis(ctx, story, s, w)
+    _controls(ctx, story, s, w)
+    _approvals(ctx, story, s, w)
+    _sources(ctx, story, s, w)
+    doc.build(story, canvasmaker=_canvas_at(ctx.info.date))
+    return path
+
+
+# ---------------------------------------------------------------- set-up
+def _canvas_at(when: datetime) -> Any:
+    """A canvas class whose document dates are ``when`` (reportlab would use the clock or 2000-01-01)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    lt = when.astimezone(UTC).timetuple()
+
+    class _Canvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["initialFontName"] = SANS  # otherwise Helvetica, which is not embedded
+            super().__init__(*args, **kwargs)
+            ts = self._doc._timeStamp
+            ts.t, ts.lt, ts.YMDhms, ts.dhh, ts.dmm, ts.tzname = when.timestamp(), tuple(lt), tuple(lt)[:6], 0, 0, "UTC"
+
+    return _Canvas
+
+
+def _page_decor(ctx: BuildContext, title: str) -> Any:
+    def draw(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColorRGB(0.35, 0.35, 0.35)
+        top = doc.pagesize[1] - 1.2 * 28.35
+        canvas.drawString(doc.leftMargin, top, title[:110])
+        canvas.drawRightString(doc.leftMargin + doc.width, top, f"commit {ctx.info.short} · {ctx.info.date.date().isoformat()}")
+        canvas.drawRightString(doc.leftMargin + doc.width, 0.9 * 28.35, f"Page {doc.page}")
+        canvas.drawString(doc.leftMargin, 0.9 * 28.35, D.edition(ctx)[:120])
+        canvas.restoreState()
+
+    return draw
+
+
+def _styles() -> dict[str, Any]:
+    from reportlab.lib.styles import ParagraphStyle
+
+    base = ParagraphStyle("kedb-body", fontName=SANS, fontSize=9, leading=11.5, spaceAfter=4)
+    heads = {"keepWithNext": 1}
+    return {
+        "body": base,
+        "title": ParagraphStyle("kedb-title", parent=base, fontName=BOLD, fontSize=20, leading=24, spaceAfter=8, textColor="#1F4E79"),
+        "h1": ParagraphStyle("kedb-h1", parent=base, **heads, fontName=BOLD, fontSize=14, leading=18, spaceBefore=10, spaceAfter=6,
+                             textColor="#1F4E79"),
+        "h2": ParagraphStyle("kedb-h2", parent=base, fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3),
+        "cell": ParagraphStyle("kedb-cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0),
+        "head": ParagraphStyle("kedb-head", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0, textColor="#FFFFFF"),
+        "mono": ParagraphStyle("kedb-mono", parent=base, fontName=MONO, fontSize=6.6, leading=8.5, spaceAfter=0),
+        "note": ParagraphStyle("kedb-note", parent=base, fontSize=8, leading=10, textColor="#595959"),
+    }
+
+
+def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float], s: dict[str, Any],
+            spans: Sequence[int] = ()) -> list[Any]:  # fmt: skip
+    """Tables of at most CHUNK rows, header repeated; cells are literal text (str) or flowables.
+
+    ``spans`` are indexes of rows that are group headings spanning the whole width."""
+    from reportlab.platypus import Table, TableStyle
+
+    head = [para(h, s["head"], wd - 6) for h, wd in zip(header, widths, strict=True)]
+    cells = [[c if not isinstance(c, str) else para(c, s["cell"], wd - 6) for c, wd in zip(row, widths, strict=True)] for row in rows]
+    span_set = set(spans)
+    out = []
+    for start in range(0, max(1, len(cells)), CHUNK):
+        chunk = cells[start : start + CHUNK]
+        cmds: list[tuple[Any, ...]] = [
+            ("FONTNAME", (0, 0), (-1, -1), SANS),
+            ("BACKGROUND", (0, 0), (-1, 0), "#1F4E79"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("GRID", (0, 0), (-1, -1), 0.25, "#BFBFBF"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        for i in range(len(chunk)):
+            if start + i in span_set:
+                cmds += [("SPAN", (0, i + 1), (-1, i + 1)), ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7")]
+        out.append(Table([head, *chunk], colWidths=list(widths), repeatRows=1, style=TableStyle(cmds), hAlign="LEFT"))
+    return out
+
+
+# ---------------------------------------------------------------- sections
+def _cover(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+    from reportlab.platypus import Paragraph
+
+    i = ctx.info
+    story.append(para(f"{D.title_of(ctx)}", s["title"]))
+    story.append(Paragraph("Proof brief: governance evidence", s["h2"]))
+    story.append(para(D.organisation(ctx), s["body"]))
+    snaps = ", ".join(x.period for x in ctx.kb.kpi_snapshots) or "none yet"
+    facts = [
+        ["Built from commit", i.commit or "not built from a git commit"],
+        ["Build date", f"{i.date.isoformat()} (the commit's date, or SOURCE_DATE_EPOCH; never the clock)"],
+        ["Edition", D.edition(ctx)],
+        ["Records in this edition", f"{len(ctx.kb.known_errors)} known errors, {len(ctx.kb.workarounds)} workarounds, {len(ctx.kb.problems)} problems"],
+        ["KPI snapshots", snaps],
+        ["History", i.history_note or "full git history of known_errors/"],
+        ["Generator", f"kedb {i.kedb_version}"],
+    ]
+    story += _tables(["Fact", "Value"], facts, [0.25 * w, 0.75 * w], s)
+    story.append(para(
+        "This brief is generated from the repository. Each record's SHA-256 (last section) is of the file at this commit: "
+        "`sha256sum known_errors/<file>` in a checkout of the commit gives the same value.", s["note"]))  # fmt: skip
+
+
+def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+    story.append(para("KPI baseline and movement", s["h1"]))
+    rows = D.kpi_rows(ctx)
+    if not rows:
+        story.append(para("content/kpis.yml could not be read: no KPIs.", s["note"]))
+        return
+    periods = D.checkpoint_periods(ctx)
+    if periods:
+        story.append(para(f"Baseline {periods[0]}; week 4 is the snapshot of {periods[1]}, week 8 of {periods[2]} (content/kpi/).", s["body"]))
+    body = []
+    for r in rows:
+        u = r.kpi.unit
+        move = "—" if r.movement is None else (("+" if r.movement > 0 else "") + D.fmt(r.movement, u))
+        body.append([r.kpi.name, D.fmt(r.baseline, u), D.fmt(r.week4, u), D.fmt(r.week8, u), r.target_text, move, r.status])
+    story += _tables(["KPI", "Baseline", "Week 4", "Week 8", "Target", "Latest vs baseline", "Status"], body,
+                     [0.27 * w, 0.11 * w, 0.11 * w, 0.11 * w, 0.13 * w, 0.13 * w, 0.14 * w], s)  # fmt: skip
+    for n in D.missing_measurements(rows):
+        story.append(para(f"Not measured: {n}", s["note"]))
+    story.append(bars([r.kpi.name for r in rows],
+                      [("Baseline (= 100)", [100 if r.baseline else None for r in rows]), ("Week 4", [r.index4 for r in rows]),
+                       ("Week 8", [r.index8 for r in rows])], w, value_label="index"))  # fmt: skip
+    story.append(para("Each KPI as an index of its baseline (baseline = 100); a missing bar is a value not measured yet.", s["note"]))
+
+
+def _controls(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+    story.append(para("Controls in place", s["h1"]))
+    risks = ctx.kb.program.risks
+    if risks is None:
+        story.append(para("content/risks.yml could not be read.", s["note"]))
+        return
+    rows, statuses = [], Counter[str]()
+    for risk in risks.risks:
+        for c in risk.controls:
+            statuses[c.status] += 1
+            maps = "\n".join(f"{m.framework} {m.ref}" for m in c.mappings) or "—"
+            rows.append([f"{c.id}\n{c.type}\n{c.status}", f"{risk.id} {risk.title}",
+                         f"{c.description}\nRuns: {c.frequency}; operated by {D.person(ctx, c.owner)}.\nEvidence: {c.evidence}", maps])  # fmt: skip
+    story.append(hbars(sorted(statuses), [statuses[k] for k in sorted(statuses)], w * 0.7, "Controls by status"))
+    story += _tables(["Control", "Treats risk", "What it does, how often, evidence", "Framework mapping"], rows,
+                     [0.13 * w, 0.22 * w, 0.43 * w, 0.22 * w], s)  # fmt: skip
+
+
+def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+    story.append(para("Approval trail of each published record", s["h1"]))
+    if ctx.history is None or ctx.approvals is None:
+        story.append(para(ctx.info.history_note or "No git history: the approval trail is not available.", s["note"]))
+        return
+    rep = ctx.approvals
+    if ctx.info.history_note:
+        story.append(para(ctx.info.history_note, s["note"]))
+    gate = f"The approval gate started on {rep.gate_since}; earlier versions are listed as before the gate." if rep.gate_since else (
+        "No gate start date (approvals_since in content/kedb.yml): every published high-impact version is judged.")
+    story.append(para(
+        "A version of a published, high-impact record needs an Approved-by trailer from an approver of its service who is not "
+        f"an author of the change. {gate} {len(rep.violations)} versions in this edition break the rule.", s["body"]))  # fmt: skip
+    counts = Counter(D.APPROVAL_LABEL.get(a.status, a.status) for a in rep.items)
+    labels = sorted(counts)
+    story.append(hbars(labels, [counts[k] for k in labels], w * 0.7, "Versions by approval status"))
+    pub = [r for r in ctx.kb.records.values() if getattr(r.meta, "status", "") == "published"]
+    rows: list[list[Any]] = []
+    spans: list[int] = []
+    for rec in pub:
+        hi = "high-impact" if ctx.kb.program.is_high_impact(rec.meta) else "not high-impact"
+        spans.append(len(rows))
+        rows.append([f"{rec.id} {rec.meta.title} ({rec.meta.service}, {hi})", "", "", "", "", ""])
+        versions = D.trail(ctx, rec.id)
+        if not versions:
+            rows.append(["—", "not committed", "", "", "", ""])
+        for v, a in versions:
+            approvers = ", ".join(v.approved_by) or "—"
+            rows.append([f"v{v.number} {v.change}", v.date.isoformat(), v.commit, ", ".join(p.name for p in v.authors),
+                         approvers, D.approval_text(a, v)])  # fmt: skip
+    story += _tables(["Version", "Landed", "Commit", "Authors", "Approved-by", "Judgement"], rows,
+                     [0.1 * w, 0.16 * w, 0.27 * w, 0.15 * w, 0.14 * w, 0.18 * w], s, spans)  # fmt: skip
+
+
+def _sources(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+    from reportlab.platypus import Paragraph
+
+    story.append(para("Source records and their SHA-256", s["h1"]))
+    story.append(para("SHA-256 of each file's bytes as read for this build.", s["body"]))
+    mono = s["mono"]
+    rows = [[r.id, r.source.path, Paragraph(escape(r.source.sha256), mono)] for r in ctx.kb.records.values()]
+    rows += [[f"program: {name}", src.path, Paragraph(escape(src.sha256), mono)] for name, src in sorted(ctx.kb.program.sources.items())]
+    rows += [[f"playbook {pb.meta.order}", pb.source.path, Paragraph(escape(pb.source.sha256), mono)] for pb in ctx.kb.playbooks]
+    story += _tables(["Record", "Path", "SHA-256"], rows, [0.13 * w, 0.42 * w, 0.45 * w], s)
