@@ -214,6 +214,11 @@ def schema(root: Path, out: Path) -> None:
 
 # ---------------------------------------------------------------- commands defined in other modules
 # Each module below defines click commands and is registered here, one line each.
+from .cli_tickets import candidates, kpi, tickets  # noqa: E402
+
+main.add_command(tickets)
+main.add_command(candidates)
+main.add_command(kpi)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,3 +47,42 @@ class KpiSnapshot(Strict_):
 
     def value(self, kpi_id: str) -> KpiValue | None:
         return next((v for v in self.values if v.id == kpi_id), None)
+
+
+# Figures a snapshot carries besides the KPIs of `content/kpis.yml` (`kedb kpi` writes them all).
+VOLUME_IDS: tuple[str, ...] = ("ticket_volume", "tickets_resolved", "backlog", "reassignment_rate", "tickets_per_problem")
+
+
+def _yaml_scalar(value: object) -> str:
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid double-quoted YAML scalar
+
+
+def dump(snapshot: KpiSnapshot, command: str) -> str:
+    """The snapshot as YAML, keys in model order, so the same figures give the same bytes."""
+    s = snapshot
+    lines = [
+        f"# Written by `{command}`: aggregates only (no ticket text, no names).",
+        "# Do not edit by hand: change the export or the records and run the command again.",
+        f"period: {_yaml_scalar(s.period)}",
+        f"window_days: {s.window_days}",
+        "source:",
+    ]
+    for key, value in s.source.model_dump().items():
+        lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else _yaml_scalar(value)}")
+    lines.append("values:")
+    for v in s.values:
+        lines.append(f"  - id: {v.id}")
+        for key in ("value", "unit", "numerator", "denominator", "basis"):
+            val = getattr(v, key)
+            if key in ("numerator", "denominator") and val is None:
+                continue
+            lines.append(f"    {key}: {val if key == 'unit' else _yaml_scalar(val)}")
+    return "\n".join(lines) + "\n"

@@ -68,6 +68,7 @@ class StoreInfo:
     export_sha256: str
     files: tuple[str, ...]
     columns: dict[str, list[str]]
+    event_log: bool
 
 
 @contextmanager
@@ -87,7 +88,7 @@ def open_store(root: Path) -> Iterator[tuple[Any, StoreInfo]]:
 
 
 def info(con: Any, path: Path) -> StoreInfo:
-    rows = con.execute("SELECT source, file, sha256, columns FROM imports ORDER BY no").fetchall()
+    rows = con.execute("SELECT source, file, sha256, columns, event_log FROM imports ORDER BY no").fetchall()
     n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
     shas = [r[2] for r in rows]
     if len(shas) == 1:
@@ -105,4 +106,5 @@ def info(con: Any, path: Path) -> StoreInfo:
         export_sha256=digest,
         files=tuple(r[1] for r in rows),
         columns=json.loads(rows[-1][3]),
+        event_log=any(r[4] for r in rows),
     )

@@ -1,0 +1,299 @@
+"""``kedb kpi --period YYYY-MM``: the month's KPI figures, from the ticket store and the problem records.
+
+Each figure carries its numerator, denominator and a ``basis`` sentence (what was counted,
+from how many tickets or problems, and what the export could not tell). A figure that cannot
+be computed is ``null`` with the reason in ``basis``, never a guess. Ticket figures use the
+ticket's *done* time: resolved, else closed (see :mod:`kedb.tickets.collapse`); cancelled
+tickets count only in volume and backlog. Definitions, in the words a desk lead uses, are
+in ``content/kpis.yml``; the README lists how each is computed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..kb import KB
+from ..models import KnownError, Problem
+from ..snapshots import KPI_DIR, KpiSnapshot, KpiValue, SnapshotSource, dump
+from .candidates import DEFAULT_RECURRENCE, create_signature_view
+from .store import StoreInfo
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_NOT_CANCELLED = "class IS DISTINCT FROM 'cancelled'"
+
+
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    m = _PERIOD.match(period)
+    if not m:
+        raise UsageError(f"'{period}' is not a month; write it as YYYY-MM (e.g. 2026-08)")
+    y, mo = int(m.group(1)), int(m.group(2))
+    return datetime(y, mo, 1), datetime(y + (mo == 12), mo % 12 + 1, 1)
+
+
+def _ratio(kid: str, num: float, den: float, basis: str, unit: str = "percent") -> KpiValue:
+    value = None if not den else round((100.0 * num / den) if unit == "percent" else num / den, 2)
+    return KpiValue(id=kid, value=value, unit=unit, numerator=round(num, 2), denominator=den, basis=basis[:400])  # type: ignore[arg-type]
+
+
+def _none(kid: str, unit: str, basis: str) -> KpiValue:
+    return KpiValue(id=kid, value=None, unit=unit, basis=basis[:400])  # type: ignore[arg-type]
+
+
+def _col(info: StoreInfo, field: str) -> str | None:
+    cols = info.columns.get(field)
+    return cols[0] if cols else None
+
+
+class _Ctx:
+    def __init__(self, con: Any, kb: KB, info: StoreInfo, period: str) -> None:
+        self.con, self.kb, self.info, self.period = con, kb, info, period
+        self.start, self.end = period_bounds(period)
+        self.recurrence = kb.program.recurrence or DEFAULT_RECURRENCE
+        self.window = self.recurrence.repeat_window_days
+        self.params = [self.start, self.end]
+
+    def one(self, sql: str) -> tuple[Any, ...]:
+        return tuple(self.con.execute(sql, self.params).fetchone())
+
+    @property
+    def done(self) -> str:
+        return f"done_at >= $1 AND done_at < $2 AND {_NOT_CANCELLED}"
+
+
+def _volume(c: _Ctx) -> list[KpiValue]:
+    opened, resolved, backlog = c.one(
+        f"SELECT count(*) FILTER (WHERE opened_at >= $1 AND opened_at < $2), count(*) FILTER (WHERE {c.done}), "
+        "count(*) FILTER (WHERE opened_at < $2 AND (done_at IS NULL OR done_at >= $2)) FROM tickets"
+    )
+    p = c.period
+    return [
+        KpiValue(id="ticket_volume", value=opened, unit="count", basis=f"Tickets opened in {p} (every type)."),
+        KpiValue(id="tickets_resolved", value=resolved, unit="count", basis=f"Tickets resolved (else closed) in {p}, not cancelled."),
+        KpiValue(
+            id="backlog",
+            value=backlog,
+            unit="count",
+            basis=f"Tickets opened before the end of {p} and not resolved, closed or cancelled by then, as the export shows them.",
+        ),
+    ]
+
+
+def _repeat(c: _Ctx) -> KpiValue:
+    create_signature_view(c.con, c.recurrence)
+    repeats, total, unsigned = c.one(
+        f"""
+        WITH s AS (SELECT id, opened_at, signature, lag(opened_at) OVER (PARTITION BY signature ORDER BY opened_at, id) AS prev
+                   FROM sig WHERE signature IS NOT NULL)
+        SELECT count(*) FILTER (WHERE s.prev IS NOT NULL AND s.opened_at - s.prev <= INTERVAL {c.window} DAYS),
+               count(*) FILTER (WHERE s.id IS NOT NULL), count(*) FILTER (WHERE s.id IS NULL)
+        FROM tickets t LEFT JOIN s USING (id)
+        WHERE t.done_at >= $1 AND t.done_at < $2 AND t.class IS DISTINCT FROM 'cancelled' AND NOT coalesce(t.is_request, false)
+        """
+    )
+    basis = (
+        f"{total} incidents resolved in {c.period} with a signature ({', '.join(c.recurrence.signature_fields)}); a repeat "
+        f"had the same signature on another ticket opened up to {c.window} days before it."
+    )
+    if unsigned:
+        basis += f" {unsigned} without any signature part left out."
+    if c.info.first and c.info.first > (c.start - timedelta(days=c.window)).date():
+        basis += f" Tickets start {c.info.first}: earlier repeats are not seen."
+    return _ratio("repeat_ticket_rate", repeats, total, basis)
+
+
+def _first_response(c: _Ctx) -> KpiValue:
+    minutes_col, at_col = _col(c.info, "first_response_minutes"), _col(c.info, "first_response_at")
+    if minutes_col:
+        how = f"minutes as the export measured them ('{minutes_col}')"
+    elif at_col:
+        how = f"calendar minutes from opened to '{at_col}'"
+    elif c.info.event_log:
+        how = "calendar minutes from opened to the first update that left a new status (event log)"
+    else:
+        return _none("first_response_time", "minutes", "The export has no first-response time and is not an event log.")
+    total, n, negative = c.one(
+        """
+        WITH r AS (SELECT coalesce(first_response_minutes, epoch(first_response_at - opened_at) / 60.0) AS m
+                   FROM tickets WHERE first_response_at >= $1 AND first_response_at < $2)
+        SELECT coalesce(sum(m) FILTER (WHERE m >= 0), 0), count(*) FILTER (WHERE m >= 0), count(*) FILTER (WHERE m < 0) FROM r
+        """
+    )
+    basis = f"Mean over {n} tickets first answered in {c.period}: {how}; support hours are not applied unless the tool did."
+    if negative:
+        basis += f" {negative} answered before being opened left out."
+    return _ratio("first_response_time", total, n, basis, unit="minutes")
+
+
+def _sla(c: _Ctx) -> KpiValue:
+    flags = [f for f in ("sla_breached", "response_breached", "resolution_breached") if f in c.info.columns]
+    if flags:
+        breached, known, total = c.one(
+            f"SELECT count(*) FILTER (WHERE sla_breached), count(sla_breached), count(*) FROM tickets WHERE {c.done}"
+        )
+        cols = ", ".join(f"'{_col(c.info, f)}'" for f in flags)
+        basis = f"{known} tickets resolved in {c.period} with an SLA result in the export ({cols}); breached if any timer was missed."
+        if total > known:
+            basis += f" {total - known} without one left out."
+        return _ratio("sla_breach_rate", breached, known, basis)
+    triage = c.kb.program.triage
+    if triage is None:
+        return _none("sla_breach_rate", "percent", "The export has no SLA result and content/triage.yml has no timers.")
+    resp = " ".join(f"WHEN '{p.id.lower()}' THEN {p.response_minutes}" for p in triage.priorities)
+    resol = " ".join(f"WHEN '{p.id.lower()}' THEN {p.resolution_hours * 60}" for p in triage.priorities)
+    breached, known, total = c.one(
+        f"""
+        WITH r AS (SELECT CASE lower(priority) {resp} END AS resp_limit, CASE lower(priority) {resol} END AS resol_limit,
+                          coalesce(first_response_minutes, epoch(first_response_at - opened_at) / 60.0) AS resp,
+                          coalesce(resolution_minutes, epoch(done_at - opened_at) / 60.0) AS resol
+                   FROM tickets WHERE {c.done})
+        SELECT count(*) FILTER (WHERE resp_limit IS NOT NULL AND (resp > resp_limit OR resol > resol_limit)),
+               count(*) FILTER (WHERE resp_limit IS NOT NULL), count(*) FROM r
+        """
+    )
+    basis = (
+        f"{known} tickets resolved in {c.period} with a priority P1–P3, judged against the timers in content/triage.yml "
+        "(the export has no SLA result; time on hold is not excluded)."
+    )
+    if total > known:
+        basis += f" {total - known} without such a priority left out."
+    return _ratio("sla_breach_rate", breached, known, basis)
+
+
+def _counts(c: _Ctx) -> list[KpiValue]:
+    out: list[KpiValue] = []
+    reopened, known = c.one(f"SELECT count(*) FILTER (WHERE reopen_count > 0), count(reopen_count) FROM tickets WHERE {c.done}")
+    src = f"'{_col(c.info, 'reopen_count')}'" if "reopen_count" in c.info.columns else "the event log's moves back from resolved"
+    if known or "reopen_count" in c.info.columns or c.info.event_log:
+        basis = f"{known} tickets resolved in {c.period}; reopened at least once per {src} (the export does not say when, so any reopen counts)."
+        out.append(_ratio("reopen_rate", reopened, known, basis))
+    else:
+        out.append(_none("reopen_rate", "percent", "The export has no reopen count and is not an event log."))
+    moved, once, known = c.one(
+        "SELECT count(*) FILTER (WHERE reassignment_count > 0), count(*) FILTER (WHERE reassignment_count = 1), "
+        f"count(reassignment_count) FROM tickets WHERE {c.done}"
+    )
+    if known:
+        src = (
+            f"'{_col(c.info, 'reassignment_count')}'"
+            if "reassignment_count" in c.info.columns
+            else "assignment-group changes in the event log"
+        )
+        out.append(
+            _ratio("reassignment_rate", moved, known, f"{known} tickets resolved in {c.period}; reassigned at least once per {src}.")
+        )
+        out.append(
+            _ratio(
+                "escalation_accuracy",
+                once,
+                moved,
+                f"Proxy from {moved} reassigned tickets resolved in {c.period}: share reassigned exactly once; a further "
+                "reassignment means the hand-off was sent back or re-routed.",
+            )
+        )
+    else:
+        why = "The export has no reassignment count or assignment-group history."
+        out += [_none("reassignment_rate", "percent", why), _none("escalation_accuracy", "percent", why)]
+    if "problem_id" in c.info.columns:
+        linked, problems = c.one(
+            "SELECT count(*) FILTER (WHERE problem_id IS NOT NULL), count(DISTINCT problem_id) FROM tickets WHERE opened_at >= $1 AND opened_at < $2"
+        )
+        basis = f"Tickets opened in {c.period} linked to a problem in the tool ('{_col(c.info, 'problem_id')}'), per distinct problem."
+        out.append(_ratio("tickets_per_problem", linked, problems, basis, unit="count"))
+    return out
+
+
+def _problems(c: _Ctx) -> list[KpiValue]:
+    probs = [r.meta for r in c.kb.problems if isinstance(r.meta, Problem)]
+    start, end = c.start.date(), c.end.date()
+    rc = sorted((p for p in probs if p.root_cause_identified and start <= p.root_cause_identified < end), key=lambda p: p.id)
+    days = [(p.root_cause_identified - p.opened).days for p in rc if p.root_cause_identified]
+    names = ", ".join(f"{p.id} {d} d" for p, d in zip(rc, days, strict=True))
+    mttrc = _ratio(
+        "mean_time_to_root_cause",
+        sum(days),
+        len(days),
+        f"{len(days)} problem records reached root cause in {c.period}" + (f": {names}." if len(rc) <= 6 and rc else "."),
+        unit="days",
+    )
+    w = c.window
+    due = sorted((p for p in probs if p.fixed_on and start <= p.fixed_on + timedelta(days=w) < end), key=lambda p: p.id)
+    ok: list[str] = []
+    failed: list[str] = []
+    unknown: list[str] = []
+    for p in due:
+        assert p.fixed_on is not None
+        sigs = {p.trigger.signature} if p.trigger and p.trigger.signature else set()
+        sigs |= {k.meta.symptom_signature for ke in p.known_errors if (k := c.kb.records.get(ke)) and isinstance(k.meta, KnownError)}
+        stop = p.fixed_on + timedelta(days=w)
+        if not sigs or c.info.first is None or c.info.last is None or c.info.first > p.fixed_on or c.info.last < stop:
+            unknown.append(p.id)
+            continue
+        cond = " OR ".join("(signature = ? OR starts_with(signature, ?))" for _ in sigs)
+        args: list[Any] = [x for s in sorted(sigs) for x in (s, s + ":")]
+        n = c.con.execute(
+            f"SELECT count(*) FROM sig WHERE ({cond}) AND opened_at >= ? AND opened_at < ?",
+            [
+                *args,
+                datetime.combine(p.fixed_on + timedelta(days=1), datetime.min.time()),
+                datetime.combine(stop + timedelta(days=1), datetime.min.time()),
+            ],
+        ).fetchone()[0]
+        (failed if n else ok).append(p.id)
+    basis = f"{len(ok) + len(failed)} problem fixes whose {w}-day check ended in {c.period}"
+    basis += f" ({', '.join(ok + failed)})" if ok or failed else ""
+    basis += f"; a fix failed when a ticket with its signature was opened in the {w} days after fixed_on."
+    if unknown:
+        basis += f" {', '.join(unknown)} left out: the imported tickets do not cover the {w} days after the fix."
+    return [mttrc, _ratio("problem_fix_success_rate", len(ok), len(ok) + len(failed), basis)]
+
+
+def compute(con: Any, kb: KB, info: StoreInfo, period: str) -> KpiSnapshot:
+    """The snapshot for ``period`` (YYYY-MM), in the order of ``content/kpis.yml`` then volume figures."""
+    c = _Ctx(con, kb, info, period)
+    values = [_repeat(c), *_problems(c), _first_response(c), _sla(c), *_counts(c), *_volume(c)]
+    order = [k.id for k in kb.program.kpis.kpis] if kb.program.kpis else []
+    values.sort(key=lambda v: (order.index(v.id) if v.id in order else len(order), 0))
+    return KpiSnapshot(
+        period=period,
+        window_days=c.window,
+        source=SnapshotSource(
+            system=info.system,  # type: ignore[arg-type]
+            tickets=info.tickets,
+            first=info.first,
+            last=info.last,
+            export_sha256=info.export_sha256,
+        ),
+        values=values,
+    )
+
+
+def checkpoint_periods(kb: KB) -> list[str]:
+    """Baseline, week-4 and week-8 months of ``content/kpis.yml``."""
+    if kb.program.kpis is None:
+        return []
+    cp = kb.program.kpis.checkpoints
+    return list(dict.fromkeys([cp.baseline, cp.week4.strftime("%Y-%m"), cp.week8.strftime("%Y-%m")]))
+
+
+def write(kb: KB, snap: KpiSnapshot, command: str) -> Path:
+    """Write ``content/kpi/<period>.yml`` through a temporary file, after reading it back as kedb will."""
+    from ..loader import read_data_file
+
+    path = kb.root / KPI_DIR / f"{snap.period}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(dump(snap, command), encoding="utf-8", newline="\n")
+        res = read_data_file(tmp, path.relative_to(kb.root).as_posix(), KpiSnapshot)
+        if res.issues or res.model != snap:
+            detail = "; ".join(f"line {ln}: {code} {msg}" for code, ln, msg in res.issues) or "it reads back differently"
+            raise UsageError(f"kedb wrote an invalid snapshot for {snap.period} ({detail}); please report this")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
