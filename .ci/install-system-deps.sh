@@ -4,10 +4,11 @@
 set -euo pipefail
 # git: history; chromium: the KB is tested in a real headless browser; libreoffice-*-nogui:
 # the artefacts are opened (and converted) by LibreOffice headless; poppler-utils: pdffonts/pdftotext;
-# fonts-noto-cjk and fonts-dejavu-core: the proof PDF embeds fonts that cover CJK, accents and RTL.
-PACKAGES=(git chromium libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils fonts-dejavu-core fonts-noto-cjk)
+# fonts-dejavu-core and fonts-wqy-microhei: the proof PDF embeds them (accents, Greek, Cyrillic, Hebrew, Arabic;
+# CJK: reportlab embeds TrueType outlines only, and Noto CJK is CFF); fonts-noto-cjk serves LibreOffice.
+PACKAGES=(git chromium libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils fonts-dejavu-core fonts-wqy-microhei fonts-noto-cjk)
 # `install-system-deps.sh build` installs only what `make build` needs (the fonts for the PDF).
-[ "${1:-}" = "build" ] && PACKAGES=(git fonts-dejavu-core fonts-noto-cjk)
+[ "${1:-}" = "build" ] && PACKAGES=(git fonts-dejavu-core fonts-wqy-microhei fonts-noto-cjk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
