@@ -59,11 +59,11 @@ def hbars(labels: Sequence[str], values: Sequence[int], width: float, title: str
     from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
 
-    height = 40 + 18 * max(1, len(labels))
+    height = 50 + 18 * max(1, len(labels))
     d = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 150, 10
-    chart.width, chart.height = width - 190, height - 30
+    chart.x, chart.y = 150, 20
+    chart.width, chart.height = width - 190, height - 40
     chart.data = [list(values) or [0]]
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = max([*values, 1]) * 1.2

@@ -98,8 +98,9 @@ def _styles() -> dict[str, Any]:
                              textColor="#1F4E79"),
         "h2": ParagraphStyle("kedb-h2", parent=base, fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3),
         "cell": ParagraphStyle("kedb-cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0),
+        "h2cell": ParagraphStyle("kedb-h2cell", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0),
         "head": ParagraphStyle("kedb-head", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0, textColor="#FFFFFF"),
-        "mono": ParagraphStyle("kedb-mono", parent=base, fontName=MONO, fontSize=6.6, leading=8.5, spaceAfter=0),
+        "mono": ParagraphStyle("kedb-mono", parent=base, fontName=MONO, fontSize=6.2, leading=8, spaceAfter=0),
         "note": ParagraphStyle("kedb-note", parent=base, fontSize=8, leading=10, textColor="#595959"),
     }
 
@@ -112,8 +113,13 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
     from reportlab.platypus import Table, TableStyle
 
     head = [para(h, s["head"], wd - 6) for h, wd in zip(header, widths, strict=True)]
-    cells = [[c if not isinstance(c, str) else para(c, s["cell"], wd - 6) for c, wd in zip(row, widths, strict=True)] for row in rows]
     span_set = set(spans)
+    full = sum(widths) - 6
+    cells = [
+        [para(row[0], s["h2cell"], full), *([""] * (len(widths) - 1))] if i in span_set
+        else [c if not isinstance(c, str) else para(c, s["cell"], wd - 6) for c, wd in zip(row, widths, strict=True)]
+        for i, row in enumerate(rows)
+    ]  # fmt: skip
     out = []
     for start in range(0, max(1, len(cells)), CHUNK):
         chunk = cells[start : start + CHUNK]
@@ -243,4 +249,4 @@ def _sources(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -
     rows = [[r.id, r.source.path, Paragraph(escape(r.source.sha256), mono)] for r in ctx.kb.records.values()]
     rows += [[f"program: {name}", src.path, Paragraph(escape(src.sha256), mono)] for name, src in sorted(ctx.kb.program.sources.items())]
     rows += [[f"playbook {pb.meta.order}", pb.source.path, Paragraph(escape(pb.source.sha256), mono)] for pb in ctx.kb.playbooks]
-    story += _tables(["Record", "Path", "SHA-256"], rows, [0.13 * w, 0.42 * w, 0.45 * w], s)
+    story += _tables(["Record", "Path", "SHA-256"], rows, [0.12 * w, 0.37 * w, 0.51 * w], s)
