@@ -1,0 +1,159 @@
+"""The ``kedb`` MkDocs plugin: a thin adapter that wires the kedb site into MkDocs events.
+
+- ``on_config`` loads and checks the KB (:func:`kedb.context.make`; a check error fails the
+  build with every finding), renders every page from the templates (:mod:`kedb.site`), adds the
+  theme overrides, CSS/JS, the navigation, the search settings, and watches ``known_errors/``
+  and ``templates/`` so ``mkdocs serve`` reloads when a record changes.
+- ``on_files`` adds the generated pages (record pages stay out of the navigation), the feeds,
+  and the artefacts found in ``.kedb/downloads/`` (or the build's own downloads folder).
+- ``on_page_context`` gives each record page its one designed search entry.
+
+``kedb build`` runs the same plugin through :func:`kedb.renderers.site.render`, handing it the
+context it already made, so ``mkdocs build``, ``mkdocs serve`` and ``kedb build`` produce the
+same site.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+from .context import AUDIENCES, BuildContext, make
+from .errors import KedbError
+from .site import pages, search
+from .site.compact import compact
+from .site.env import find_file, template_dirs
+from .site.urls import ASSETS
+
+log = logging.getLogger("mkdocs.plugins.kedb")
+REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
+DOWNLOADS = ".kedb/downloads"
+
+
+class KedbPluginConfig(Config):
+    root = c.Optional(c.Type(str))  # KB root, relative to mkdocs.yml (default: the folder of mkdocs.yml)
+    audience = c.Choice(AUDIENCES, default="internal")
+    tenant = c.Optional(c.Type(str))
+    allow_shallow = c.Type(bool, default=False)
+    offline = c.Type(bool, default=True)  # no web fonts: the site must work without the internet
+
+
+class KedbPlugin(BasePlugin[KedbPluginConfig]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.preset: BuildContext | None = None  # set by kedb.renderers.site.render
+        self.ctx: BuildContext | None = None
+        self.site: pages.Site | None = None
+        self.root: Path = Path(".")
+
+    def _root(self, config: MkDocsConfig) -> Path:
+        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        return (base / self.config.root).resolve() if self.config.root else base.resolve()
+
+    @event_priority(100)  # before the search plugin reads its separator and fields
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        try:
+            if self.preset is not None:
+                self.ctx = self.preset
+            else:
+                root = self._root(config)
+                self.ctx = make(root, audience=self.config.audience, tenant=self.config.tenant, allow_shallow=self.config.allow_shallow)
+            self.root = self.ctx.kb.root
+            downloads = self.ctx.downloads_dir if self.preset is not None else self.root / DOWNLOADS
+            opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
+            self.site = pages.build(self.ctx, opts)
+        except KedbError as e:
+            raise PluginError(f"kedb: {e}") from e
+        self._theme(config)
+        if config.nav is None:
+            config.nav = self.site.nav
+        for css in (a for a in ASSETS if a.endswith(".css")):
+            if css not in config.extra_css:
+                config.extra_css.append(css)
+        for js in (a for a in ASSETS if a.endswith(".js")):
+            if js not in [str(x) for x in config.extra_javascript]:
+                config.extra_javascript.append(js)  # type: ignore[arg-type]
+        for ext in REQUIRED_EXTENSIONS:
+            if ext not in config.markdown_extensions:
+                config.markdown_extensions.append(ext)
+        self._search(config)
+        for path in (self.root / "known_errors", self.root / "content", self.root / "templates"):
+            if path.is_dir() and str(path) not in config.watch:
+                config.watch.append(str(path))
+        return config
+
+    def _theme(self, config: MkDocsConfig) -> None:
+        dirs = [str(d) for d in template_dirs(self.root, "overrides")]
+        at = 1 if config.theme.custom_dir else 0
+        for d in reversed(dirs):
+            if d not in config.theme.dirs:
+                config.theme.dirs.insert(at, d)
+        if self.config.offline:
+            config.theme["font"] = False
+
+    def _search(self, config: MkDocsConfig) -> None:
+        """Search settings for agents (see kedb.site.search), unless mkdocs.yml sets its own."""
+        for plugin in config.plugins.values():
+            cfg = getattr(plugin, "config", None)
+            if type(plugin).__name__ != "SearchPlugin" or cfg is None:
+                continue
+            if not cfg.get("separator"):
+                cfg["separator"] = search.SEPARATOR
+            if cfg.get("pipeline") is None:
+                cfg["pipeline"] = list(search.PIPELINE)
+            fields = cfg.get("fields")
+            if isinstance(fields, dict):
+                for name, spec in search.FIELDS.items():
+                    fields.setdefault(name, dict(spec))
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.site is not None
+        generated = {p.src for p in self.site.pages} | set(self.site.files) | {a.src for a in self.site.artefacts if a.path}
+        for f in list(files):
+            # Playbooks are re-rendered from their checked form; a playbook left out of this
+            # edition (audience) must not slip in as a plain page.
+            if f.src_uri in generated or (f.src_uri.startswith("playbooks/") and f.src_uri.endswith(".md")):
+                files.remove(f)
+        for p in self.site.pages:
+            inclusion = InclusionLevel.UNDEFINED if p.in_nav else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, p.src, content=p.markdown, inclusion=inclusion))
+        for src, data in self.site.files.items():
+            files.append(File.generated(config, src, content=data))
+        for asset, template in ASSETS.items():
+            files.append(File.generated(config, asset, abs_src_path=str(find_file(self.root, "site", template))))
+        for a in self.site.artefacts:
+            if a.path is not None:
+                files.append(File.generated(config, a.src, abs_src_path=str(a.path)))
+        return files
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        # The sitemap's dates (and the mtime inside sitemap.xml.gz) come from the build date, not the clock.
+        if self.ctx is not None:
+            page.update_date = self.ctx.info.date.date().isoformat()
+        return page
+
+    @event_priority(-100)  # after every other plugin has changed the page
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        return compact(output)
+
+    @event_priority(100)  # before the search plugin indexes the page
+    def on_page_context(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Navigation) -> dict[str, Any]:
+        rec = self.site.records.get(page.file.src_uri) if self.site else None
+        if rec is None or self.ctx is None:
+            return context
+        page.meta["search"] = {"exclude": True}  # the page's own headings are not indexed...
+        for plugin in config.plugins.values():
+            index = getattr(plugin, "search_index", None)
+            if type(plugin).__name__ == "SearchPlugin" and index is not None:
+                index.entries.append(search.entry(self.ctx, rec, page.url))  # ...its designed entry is
+        return context

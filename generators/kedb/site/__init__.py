@@ -1,0 +1,10 @@
+"""The searchable knowledge-base site (MkDocs-Material), without MkDocs.
+
+- :mod:`.pages` renders every page as Markdown from the Jinja templates in ``templates/site/``;
+- :mod:`.text` keeps record text inert (escaping, safe rendering of record bodies);
+- :mod:`.search` designs the search index entry of each record;
+- :mod:`.feed`, :mod:`.charts`, :mod:`.kpis`, :mod:`.downloads`, :mod:`.views` supply the parts.
+
+:mod:`kedb.mkdocs_plugin` hands the result to MkDocs; :mod:`kedb.renderers.site` runs MkDocs
+for ``kedb build``.
+"""

@@ -1,0 +1,70 @@
+"""Where every generated page lives, and relative links between them.
+
+Pages are addressed by their source path in the docs folder (``known-errors/KE-0001.md``);
+Markdown links use those (MkDocs checks and rewrites them), while HTML made by kedb (record
+bodies, charts) needs the final URL, which depends on ``use_directory_urls``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from ..kb import Record
+
+KIND_DIRS = {"known-error": "known-errors", "workaround": "workarounds", "problem": "problems"}
+HOME = "index.md"
+KE_INDEX = "known-errors/index.md"
+WA_INDEX = "workarounds/index.md"
+PRB_INDEX = "problems/index.md"
+PLAYBOOK_INDEX = "playbooks/index.md"
+KPIS = "kpis.md"
+CHANGELOG = "changelog.md"
+DOWNLOADS = "downloads.md"
+TAGS = "tags.md"
+ATOM = "feed.xml"
+RSS = "rss.xml"
+ASSETS = {"assets/kedb/kedb.css": "assets/kedb.css", "assets/kedb/kedb.js": "assets/kedb.js"}  # site path -> templates/site path
+
+
+def record_src(record_id: str) -> str:
+    prefix = record_id.split("-", 1)[0]
+    folder = {"KE": "known-errors", "WA": "workarounds", "PRB": "problems"}[prefix]
+    return f"{folder}/{record_id}.md"
+
+
+def playbook_src(rec: Record) -> str:
+    """A playbook keeps its place: ``content/playbooks/x.md`` is the page ``playbooks/x.md``."""
+    return "playbooks/" + posixpath.basename(rec.source.path)
+
+
+def md_link(from_src: str, to_src: str, anchor: str = "") -> str:
+    """Relative link between two source paths, for Markdown (MkDocs resolves and checks it)."""
+    rel = posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")
+    return rel + (f"#{anchor}" if anchor else "")
+
+
+@dataclass(frozen=True)
+class Urls:
+    use_directory_urls: bool = True
+
+    def url(self, src: str) -> str:
+        """The URL MkDocs gives ``src`` (relative to the site root)."""
+        stem = src[: -len(".md")] if src.endswith(".md") else src
+        if not src.endswith(".md"):
+            return src
+        if not self.use_directory_urls:
+            return stem + ".html"
+        if stem == "index" or stem.endswith("/index"):
+            return stem[: -len("index")]
+        return stem + "/"
+
+    def html_link(self, from_src: str, to_src: str) -> str:
+        """Relative URL from the page built from ``from_src`` to ``to_src``, for HTML made by kedb."""
+        here = self.url(from_src)
+        base = here if here.endswith("/") or here == "" else posixpath.dirname(here) + "/"
+        target = self.url(to_src)
+        rel = posixpath.relpath(target or ".", base.rstrip("/") or ".")
+        if target.endswith("/") or target == "":
+            rel = rel.rstrip("/") + "/" if rel != "." else "./"
+        return rel

@@ -1,0 +1,220 @@
+"""What the page templates show, computed from the build context (no I/O, no clock)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from ..context import BuildContext
+from ..history import Version
+from ..kb import Record
+from ..models import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem
+
+DUE_SOON_DAYS = 30
+P1_APPROVER_ROLE = "incident-lead"  # P1 replies go through the incident lead (content/roles.yml)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One version of a record as the revision-history table shows it."""
+
+    number: int
+    when: datetime  # when it landed (commit date, with its time zone)
+    commit: str
+    authors: tuple[str, ...]
+    subject: str
+    note: str
+    merge_request: str | None
+    approved_by: tuple[str, ...]  # trailers as written
+    approval: str | None  # approved / missing / ... from the approval trail (None: not judged)
+    approval_message: str
+
+    @property
+    def day(self) -> date:
+        return self.when.date()
+
+
+@dataclass(frozen=True)
+class Change:
+    """A version in the changelog: which record, which version, what it says."""
+
+    record: Record
+    revision: Revision
+
+
+def build_date(ctx: BuildContext) -> date:
+    return ctx.info.date.date()
+
+
+def status_counts(records: list[Record], order: tuple[str, ...]) -> list[tuple[str, int]]:
+    c = Counter(str(r.meta.status) for r in records)
+    return [(s, c.get(s, 0)) for s in order]
+
+
+def counts(ctx: BuildContext) -> dict[str, list[tuple[str, int]]]:
+    kb = ctx.kb
+    return {
+        "known errors": status_counts(kb.known_errors, RECORD_ORDER),
+        "workarounds": status_counts(kb.workarounds, RECORD_ORDER),
+        "problems": status_counts(kb.problems, PROBLEM_ORDER),
+    }
+
+
+def person(ctx: BuildContext, handle: str | None) -> str:
+    if not handle:
+        return ""
+    p = ctx.kb.program.people.get(handle)
+    return p.name if p else handle
+
+
+def service_name(ctx: BuildContext, service: str) -> str:
+    svc = ctx.kb.program.services
+    for s in svc.services if svc else ():
+        if s.id == service:
+            return s.name
+    return service
+
+
+def role_name(ctx: BuildContext, role: str) -> str:
+    roles = ctx.kb.program.roles
+    for r in roles.roles if roles else ():
+        if r.id == role:
+            return r.name
+    return role.replace("-", " ").capitalize()
+
+
+def reply_approvers(ctx: BuildContext, ke: KnownError) -> list[str]:
+    """Roles that must approve a customer reply: the triage ``approver_role`` of each risk tag,
+    and the incident lead for P1."""
+    roles: list[str] = []
+    if ke.priority == "P1":
+        roles.append(P1_APPROVER_ROLE)
+    triage = ctx.kb.program.triage
+    defs = {d.id: d for d in triage.risk_tags} if triage else {}
+    for tag in ke.risk_tags:
+        d = defs.get(tag)
+        roles.append(d.approver_role if d else P1_APPROVER_ROLE)
+    return [role_name(ctx, r) for r in dict.fromkeys(roles)]
+
+
+def risk_handling(ctx: BuildContext, ke: KnownError) -> list[tuple[str, str]]:
+    triage = ctx.kb.program.triage
+    defs = {d.id: d for d in triage.risk_tags} if triage else {}
+    return [(t, defs[t].handling) for t in ke.risk_tags if t in defs]
+
+
+def revisions(ctx: BuildContext, record_id: str) -> list[Revision]:
+    """Versions of a record, newest first, with the approval trail's verdict on each."""
+    if ctx.history is None:
+        return []
+    trail = {a.version.commit: a for a in ctx.approvals.trail(record_id)} if ctx.approvals else {}
+    out = []
+    for v in reversed(ctx.history.of(record_id).versions):
+        a = trail.get(v.commit)
+        out.append(_revision(v, a.status if a else None, a.message if a else ""))
+    return out
+
+
+def _revision(v: Version, approval: str | None, message: str) -> Revision:
+    return Revision(
+        number=v.number,
+        when=v.date,
+        commit=v.commit,
+        authors=tuple(dict.fromkeys(p.name for p in v.authors)) or (v.author.name,),
+        subject=v.subject,
+        note=v.note,
+        merge_request=v.merge_request,
+        approved_by=v.approved_by,
+        approval=approval,
+        approval_message=message,
+    )
+
+
+def version_label(ctx: BuildContext, record_id: str) -> str:
+    """``3`` / ``3 + uncommitted changes`` / ``not committed`` / ``""`` without git."""
+    if ctx.history is None:
+        return ""
+    h = ctx.history.of(record_id)
+    n = len(h.versions)
+    if h.uncommitted:
+        return f"{n} + uncommitted changes" if n else "not committed yet"
+    return str(n) if n else "not committed yet"
+
+
+def history_notice(ctx: BuildContext, record_id: str) -> str:
+    """What to say above (or instead of) the revision history."""
+    if ctx.history is None or ctx.info.partial_history:
+        return ctx.info.history_note
+    h = ctx.history.of(record_id)
+    if not h.versions:
+        return "This record has no committed history yet: it is new in this working tree."
+    if h.uncommitted:
+        return "This page shows uncommitted changes to the record; the history lists committed versions only."
+    return ""
+
+
+def recent_changes(ctx: BuildContext, limit: int) -> list[Change]:
+    """The latest versions of records of this edition, newest first."""
+    if ctx.history is None:
+        return []
+    out: list[Change] = []
+    trail = {(a.record, a.version.commit): a for a in ctx.approvals.items} if ctx.approvals else {}
+    for rid, v in ctx.history.recent(len(ctx.history.records) * 1000 + 1000):
+        rec = ctx.record(rid)
+        if rec is None or v.change == "deleted":
+            continue
+        a = trail.get((rid, v.commit))
+        out.append(Change(rec, _revision(v, a.status if a else None, a.message if a else "")))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def due_for_review(ctx: BuildContext, within_days: int = DUE_SOON_DAYS) -> tuple[list[Record], list[Record]]:
+    """(overdue, due within ``within_days``) on the build date; retired records need no review."""
+    today = build_date(ctx)
+    soon = today + timedelta(days=within_days)
+    live = [r for r in ctx.kb.records.values() if r.meta.status != "retired"]
+    live.sort(key=lambda r: (r.meta.review_by, r.id))
+    overdue = [r for r in live if r.meta.review_by < today]
+    upcoming = [r for r in live if today <= r.meta.review_by <= soon]
+    return overdue, upcoming
+
+
+def days_to_root_cause(p: Problem) -> int | None:
+    if p.root_cause_identified is None:
+        return None
+    return (p.root_cause_identified - p.opened).days
+
+
+def days_open(ctx: BuildContext, p: Problem) -> int:
+    end = p.closed_on or build_date(ctx)
+    return max(0, (end - p.opened).days)
+
+
+def mean_time_to_root_cause(problems: list[Record]) -> float | None:
+    days = [d for r in problems if (d := days_to_root_cause(r.meta)) is not None]
+    return round(sum(days) / len(days), 1) if days else None
+
+
+def related(ctx: BuildContext, rec: Record) -> list[tuple[str, str]]:
+    """(relation, record id) pairs: links named in the record and the records that name it."""
+    m = rec.meta
+    out: list[tuple[str, str]] = []
+    if isinstance(m, KnownError):
+        if m.problem:
+            out.append(("problem", m.problem))
+            prb = ctx.kb.records.get(m.problem)
+            if prb is not None:
+                out.extend(("same problem", k) for k in prb.meta.known_errors if k != m.id)
+        out.extend(("workaround", w) for w in m.workarounds)
+    elif isinstance(m, Problem):
+        out.extend(("known error", k) for k in m.known_errors)
+    else:
+        out.extend(("applies to", k) for k in m.applies_to)
+    if m.superseded_by:
+        out.append(("superseded by", m.superseded_by))
+    out.extend(("supersedes", r.id) for r in ctx.kb.records.values() if r.meta.superseded_by == m.id)
+    seen: set[str] = set()
+    return [(k, i) for k, i in out if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
