@@ -15,15 +15,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
 from . import _data as D
+from ._md import clean
 from ._pdfcharts import bars, hbars
-from ._pdftext import BOLD, MONO, SANS, escape, para, register
+from ._pdftext import BOLD, MONO, SANS, has_cjk, has_rtl, para, register
 
 if TYPE_CHECKING:
     from ..context import BuildContext
 
 FILE_NAME = "proof-brief.pdf"
-CHUNK = 45  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces
+CHUNK = 60  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces
 
 
 def render(ctx: BuildContext, out_dir: Path) -> Path:
@@ -100,24 +103,27 @@ def _styles() -> dict[str, Any]:
         "cell": ParagraphStyle("kedb-cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0),
         "h2cell": ParagraphStyle("kedb-h2cell", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0),
         "head": ParagraphStyle("kedb-head", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0, textColor="#FFFFFF"),
-        "mono": ParagraphStyle("kedb-mono", parent=base, fontName=MONO, fontSize=6.2, leading=8, spaceAfter=0),
+        "mono": ParagraphStyle("kedb-mono", parent=base, fontName=MONO, fontSize=6, leading=9, spaceAfter=0),
         "note": ParagraphStyle("kedb-note", parent=base, fontSize=8, leading=10, textColor="#595959"),
     }
 
 
 def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float], s: dict[str, Any],
-            spans: Sequence[int] = ()) -> list[Any]:  # fmt: skip
+            spans: Sequence[int] = (), mono: Sequence[int] = ()) -> list[Any]:  # fmt: skip
     """Tables of at most CHUNK rows, header repeated; cells are literal text (str) or flowables.
 
-    ``spans`` are indexes of rows that are group headings spanning the whole width."""
+    ``spans`` are indexes of rows that are group headings spanning the whole width; ``mono``
+    are columns in the monospaced font. Text that fits on one line is drawn as a plain table
+    string (reportlab does not parse it); only longer or non-Latin text becomes a Paragraph,
+    which is what makes long tables slow."""
     from reportlab.platypus import Table, TableStyle
 
     head = [para(h, s["head"], wd - 6) for h, wd in zip(header, widths, strict=True)]
-    span_set = set(spans)
+    span_set, mono_set = set(spans), set(mono)
     full = sum(widths) - 6
     cells = [
         [para(row[0], s["h2cell"], full), *([""] * (len(widths) - 1))] if i in span_set
-        else [c if not isinstance(c, str) else para(c, s["cell"], wd - 6) for c, wd in zip(row, widths, strict=True)]
+        else [_cell(c, wd - 6, s, c_i in mono_set) for c_i, (c, wd) in enumerate(zip(row, widths, strict=True))]
         for i, row in enumerate(rows)
     ]  # fmt: skip
     out = []
@@ -125,6 +131,8 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
         chunk = cells[start : start + CHUNK]
         cmds: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), SANS),
+            ("FONTSIZE", (0, 0), (-1, -1), s["cell"].fontSize),
+            ("LEADING", (0, 0), (-1, -1), s["cell"].leading),
             ("BACKGROUND", (0, 0), (-1, 0), "#1F4E79"),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("GRID", (0, 0), (-1, -1), 0.25, "#BFBFBF"),
@@ -133,11 +141,23 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]
+        for c in mono_set:
+            cmds += [("FONTNAME", (c, 1), (c, -1), MONO), ("FONTSIZE", (c, 1), (c, -1), s["mono"].fontSize)]
         for i in range(len(chunk)):
             if start + i in span_set:
                 cmds += [("SPAN", (0, i + 1), (-1, i + 1)), ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7")]
         out.append(Table([head, *chunk], colWidths=list(widths), repeatRows=1, style=TableStyle(cmds), hAlign="LEFT"))
     return out
+
+
+def _cell(value: Any, width: float, s: dict[str, Any], mono: bool) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = clean(value)
+    style = s["mono"] if mono else s["cell"]
+    if "\n" not in text and not has_rtl(text) and not has_cjk(text) and stringWidth(text, style.fontName, style.fontSize) <= width:
+        return text
+    return para(text, style, width)
 
 
 # ---------------------------------------------------------------- sections
@@ -234,19 +254,16 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
             rows.append(["—", "not committed", "", "", "", ""])
         for v, a in versions:
             approvers = ", ".join(v.approved_by) or "—"
-            rows.append([f"v{v.number} {v.change}", v.date.isoformat(), v.commit, ", ".join(p.name for p in v.authors),
+            rows.append([f"v{v.number} {v.change}", v.date.astimezone(UTC).strftime("%Y-%m-%d %H:%M"), v.commit, ", ".join(p.name for p in v.authors),
                          approvers, D.approval_text(a, v)])  # fmt: skip
-    story += _tables(["Version", "Landed", "Commit", "Authors", "Approved-by", "Judgement"], rows,
-                     [0.1 * w, 0.16 * w, 0.27 * w, 0.15 * w, 0.14 * w, 0.18 * w], s, spans)  # fmt: skip
+    story += _tables(["Version", "Landed (UTC)", "Commit", "Authors", "Approved-by", "Judgement"], rows,
+                     [0.1 * w, 0.13 * w, 0.3 * w, 0.15 * w, 0.14 * w, 0.18 * w], s, spans, mono=[2])  # fmt: skip
 
 
 def _sources(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
-    from reportlab.platypus import Paragraph
-
     story.append(para("Source records and their SHA-256", s["h1"]))
     story.append(para("SHA-256 of each file's bytes as read for this build.", s["body"]))
-    mono = s["mono"]
-    rows = [[r.id, r.source.path, Paragraph(escape(r.source.sha256), mono)] for r in ctx.kb.records.values()]
-    rows += [[f"program: {name}", src.path, Paragraph(escape(src.sha256), mono)] for name, src in sorted(ctx.kb.program.sources.items())]
-    rows += [[f"playbook {pb.meta.order}", pb.source.path, Paragraph(escape(pb.source.sha256), mono)] for pb in ctx.kb.playbooks]
-    story += _tables(["Record", "Path", "SHA-256"], rows, [0.12 * w, 0.37 * w, 0.51 * w], s)
+    rows = [[r.id, r.source.path, r.source.sha256] for r in ctx.kb.records.values()]
+    rows += [[f"program: {name}", src.path, src.sha256] for name, src in sorted(ctx.kb.program.sources.items())]
+    rows += [[f"playbook {pb.meta.order}", pb.source.path, pb.source.sha256] for pb in ctx.kb.playbooks]
+    story += _tables(["Record", "Path", "SHA-256"], rows, [0.12 * w, 0.37 * w, 0.51 * w], s, mono=[2])
