@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ class Revision:
     subject: str
     note: str
     merge_request: str | None
-    approved_by: tuple[str, ...]  # trailers as written
+    approved_by: tuple[str, ...]  # names from the Approved-by: trailers (e-mail addresses left out)
     approval: str | None  # approved / missing / ... from the approval trail (None: not judged)
     approval_message: str
 
@@ -125,7 +126,7 @@ def _revision(v: Version, approval: str | None, message: str) -> Revision:
         subject=v.subject,
         note=v.note,
         merge_request=v.merge_request,
-        approved_by=v.approved_by,
+        approved_by=tuple(re.sub(r"\s*<[^>]*>\s*$", "", a).strip() or a for a in v.approved_by),
         approval=approval,
         approval_message=message,
     )

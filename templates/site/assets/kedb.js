@@ -58,7 +58,7 @@
       clone.querySelector(".kedb-copy").remove();
       navigator.clipboard.writeText(clone.innerText.trim()).then(function () { button.textContent = "Copied"; });
     });
-    block.appendChild(button);
+    block.insertBefore(button, block.firstChild);
   }
 
   function setup() {

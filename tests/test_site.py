@@ -1,0 +1,500 @@
+"""The knowledge-base site: `mkdocs build` and `kedb build` give the same site, every page the
+issue names is there, search entries are designed per record, feeds are valid, nothing leaks
+from a public or tenant edition, record text is inert, and a check error fails the build.
+
+The example KB is built once per module (a real git repository with an approved change)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from datetime import time as dtime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from kbtest import FIXTURES, REPO, git
+from kedb.context import BuildContext, make
+from kedb.renderers.site import render
+from kedb.site.text import BodyRenderer
+
+# A change that landed after the approval gate (content/kedb.yml: approvals_since), approved by
+# an approver of the service (remote-access: marek.novak) who did not write it.
+APPROVED_CHANGE = (
+    "KE-0009: name the affected gateway firmware\n\n"
+    "Agents asked which firmware the expired certificate affected; added it to Affected.\n\n"
+    "Approved-by: Marek Novak <marek.novak@northwind-msp.example>\n"
+)
+FIRST = {"GIT_AUTHOR_DATE": "2026-11-20T09:00:00+00:00", "GIT_COMMITTER_DATE": "2026-11-20T09:00:00+00:00"}
+LATER = {"GIT_AUTHOR_DATE": "2026-11-25T10:00:00+00:00", "GIT_COMMITTER_DATE": "2026-11-25T10:00:00+00:00"}
+
+
+# ---------------------------------------------------------------- helpers (also used by test_site_browser)
+def example_repo(dst: Path) -> Path:
+    """The bundled example KB with the repository's mkdocs.yml, as a git repository with two commits."""
+    for part in ("content", "known_errors", "templates"):
+        shutil.copytree(REPO / part, dst / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "mkdocs.yml", dst / "mkdocs.yml")
+    (dst / ".gitignore").write_text("/site/\n/.kedb/\n")
+    git(dst, "init", "-q", "-b", "main")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "Initial KB", env=FIRST)
+    ke = next((dst / "known_errors").glob("KE-0009-*.md"))
+    ke.write_text(ke.read_text().replace("cis: [", "cis: [SSL VPN gateway firmware 7.2, ", 1))
+    git(dst, "commit", "-q", "-a", "-m", APPROVED_CHANGE, env=LATER)
+    return dst
+
+
+def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    return subprocess.run([sys.executable, "-m", "mkdocs", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".gitkeep"}
+
+
+def page(site: Path, url: str) -> str:
+    return (site / url / "index.html").read_text(encoding="utf-8")
+
+
+def article(html: str) -> str:
+    return html[html.index("<article") : html.index("</article>")]
+
+
+@dataclass(frozen=True)
+class Built:
+    root: Path
+    site: Path  # by `mkdocs build`
+    rendered: Path  # by kedb.renderers.site.render (what `kedb build` runs)
+    ctx: BuildContext
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    base = tmp_path_factory.mktemp("site")
+    root = example_repo(base / "kb")
+    downloads = root / ".kedb" / "downloads"  # what `kedb build` keeps for plain mkdocs builds
+    downloads.mkdir(parents=True)
+    (downloads / "implementation-runbook.docx").write_bytes(b"PK\x03\x04 not really a docx")
+    start = time.perf_counter()
+    proc = mkdocs(root, "build", "-q")
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr
+    ctx = make(root)
+    rendered = render(replace(ctx, downloads_dir=downloads), base / "rendered")
+    return Built(root, root / "site", rendered, ctx, seconds)
+
+
+# ---------------------------------------------------------------- one site, three ways
+def test_mkdocs_build_and_kedb_build_make_the_same_site(example: Built) -> None:
+    a, b = tree(example.site), tree(example.rendered)
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if a[k] != b[k]] == []
+    print(f"example site: {len(a)} files, mkdocs build {example.seconds:.1f} s")
+
+
+def test_dates_come_from_git_not_the_clock(example: Built) -> None:
+    assert example.ctx.info.date == datetime(2026, 11, 25, 10, tzinfo=UTC)
+    sitemap = (example.site / "sitemap.xml").read_text()
+    lastmods = {x.split("</lastmod>")[0] for x in sitemap.split("<lastmod>")[1:]}
+    assert lastmods <= {"2026-11-25"}  # empty without site_url
+    with gzip.open(example.site / "sitemap.xml.gz") as gz:
+        gz.read()
+        midnight = datetime.combine(example.ctx.info.date.date(), dtime(0), tzinfo=UTC)
+        assert gz.mtime == int(midnight.timestamp())
+
+
+def test_kedb_build_cli_builds_the_site_with_its_artefacts(tmp_path: Path) -> None:
+    root = example_repo(tmp_path / "kb")
+    from kbtest import kedb
+
+    res = kedb("--root", str(root), "build", "--only", "site,xlsx")
+    assert res.exit_code == 0, res.output
+    site = root / "site"
+    assert (site / "known-errors" / "KE-0001" / "index.html").is_file()
+    assert (site / "downloads" / "kpi-and-risk-register.xlsx").is_file()
+    downloads = article(page(site, "downloads"))
+    assert 'href="kpi-and-risk-register.xlsx"' in downloads
+    assert "kedb build --only docx,pptx,pdf" in downloads
+
+
+# ---------------------------------------------------------------- the pages
+def test_home_searches_first_and_shows_counts_changes_and_reviews(example: Built) -> None:
+    home = article(page(example.site, ""))
+    assert home.index('class="kedb-search-home"') < home.index("What is in the knowledge base")
+    kes = example.ctx.kb.known_errors
+    published = sum(r.meta.status == "published" for r in kes)
+    assert f">{published}</td>" in home and f">{len(kes)}</td>" in home
+    assert "Recently changed" in home
+    recent = home[home.index("Recently changed") :]
+    assert recent.index("KE-0009") < recent.index("WA-0023")  # newest first
+    assert "Agents asked which firmware" in recent  # the change note
+    assert "Due for review" in home and "2026-11-25" in home  # judged on the build date
+
+
+def test_known_error_index_by_service_status_and_priority(example: Built) -> None:
+    idx = article(page(example.site, "known-errors"))
+    for r in example.ctx.kb.known_errors:
+        assert f'href="../known-errors/{r.id}/"' in idx or f'href="{r.id}/"' in idx, r.id
+    assert "KE-0010" not in idx  # confidential: never rendered
+    for svc in example.ctx.kb.program.services.services:  # type: ignore[union-attr]
+        if any(r.meta.service == svc.id for r in example.ctx.kb.known_errors):
+            assert f'id="{svc.id}"' in idx
+    assert "<th>Priority</th>" in idx and "<th>Status</th>" in idx
+    tags = article(page(example.site, "tags"))
+    assert "Printing" in tags and "security" in tags and "P1" in tags
+
+
+def test_known_error_page_has_everything_an_agent_needs(example: Built) -> None:
+    ke = article(page(example.site, "known-errors/KE-0001"))
+    for label in ("Status", "Priority", "Service", "Owner", "Review by", "Version"):
+        assert f"<th>{label}</th>" in ke
+    assert "<code>AADSTS50076</code>" in ke
+    assert "teams and outlook keep asking me to sign in again" in ke
+    wa = ke[ke.index('id="workaround"') :]
+    assert "WA-0001" in wa and "kedb-steps" in wa and "dsregcmd /refreshprt" in wa
+    assert "kedb-rollback" in wa and "IdentityCache.bak" in wa
+    assert "Root cause (from" in ke and "not identified yet" in ke  # PRB-0005 is investigating
+    assert 'id="permanent-fix"' in ke and 'id="reply-to-customer"' in ke
+    assert "approval before sending" not in ke  # P2, no risk tag
+    assert 'id="related-records"' in ke and 'href="../../problems/PRB-0005/"' in ke
+    assert 'id="revision-history"' in ke and "Initial KB" in ke
+
+
+@pytest.mark.parametrize("rid", ["KE-0009", "KE-0022", "KE-0024"])  # P1 + security, security, billing
+def test_reply_needs_incident_lead_approval_on_p1_and_risk_tagged_records(example: Built, rid: str) -> None:
+    ke = article(page(example.site, f"known-errors/{rid}"))
+    reply = ke[ke.index('id="reply-to-customer"') :]
+    assert "admonition danger" in reply
+    assert "Needs incident lead approval before sending" in reply
+    assert reply.index("approval before sending") < reply.index("kedb-reply")
+
+
+def test_revision_history_shows_versions_approvers_and_change_notes(example: Built) -> None:
+    ke = article(page(example.site, "known-errors/KE-0009"))
+    hist = ke[ke.index('id="revision-history"') :]
+    assert hist.index("<td>2</td>") < hist.index("<td>1</td>")  # newest first
+    assert "Marek Novak" in hist and "kedb-status--approved" in hist
+    assert "Agents asked which firmware the expired certificate affected" in hist
+    assert "2026-11-25" in hist and "2026-11-20" in hist
+
+
+def test_retired_records_are_marked(example: Built) -> None:
+    ke = article(page(example.site, "known-errors/KE-0006"))
+    assert "admonition warning" in ke and "Retired" in ke and 'href="../KE-0001/"' in ke
+    index = json.loads((example.site / "search" / "search_index.json").read_text())
+    titles = {d["location"]: d["title"] for d in index["docs"]}
+    assert titles["known-errors/KE-0006/"].startswith("[Retired] KE-0006")
+    assert titles["workarounds/WA-0006/"].startswith("[Retired] WA-0006")
+    assert titles["known-errors/KE-0001/"].startswith("KE-0001 ")
+
+
+def test_problem_and_workaround_indexes(example: Built) -> None:
+    prb = article(page(example.site, "problems"))
+    assert "Time to root cause" in prb and "Mean time to root cause" in prb
+    p1 = example.ctx.kb.records["PRB-0001"].meta
+    assert f"{(p1.root_cause_identified - p1.opened).days} days" in prb
+    assert "open 79 days" in prb or "open " in prb
+    wa = article(page(example.site, "workarounds"))
+    assert all(r.id in wa for r in example.ctx.kb.workarounds)
+    page_ = article(page(example.site, "problems/PRB-0001"))
+    assert "Prevention actions" in page_ or "Root cause" in page_
+
+
+def test_playbook_pages_come_from_content(example: Built) -> None:
+    for pb in example.ctx.kb.playbooks:
+        html = article(page(example.site, "playbooks/" + Path(pb.source.path).stem))
+        assert pb.meta.title in html.replace("&#39;", "'")
+        assert "<th>Step</th>" in html and pb.meta.steps[0].title.split()[0] in html
+    assert "Ticket-to-problem loop" in article(page(example.site, "playbooks"))
+
+
+def test_kpi_page_without_snapshots_says_so(example: Built) -> None:
+    kpi = article(page(example.site, "kpis"))
+    assert "No measured figures yet" in kpi and "kedb kpi --period YYYY-MM --write" in kpi
+    assert "Repeat ticket rate" in kpi and "18.4 %" in kpi  # baseline from content/kpis.yml
+    assert kpi.count("<svg") == 2  # charts of counts the records hold, drawn at build time
+    assert "Latest" not in kpi
+
+
+def test_changelog_and_feeds(example: Built) -> None:
+    log = article(page(example.site, "changelog"))
+    assert log.index("KE-0009 version 2") < log.index("version 1")
+    assert 'href="../feed.xml"' in log and 'href="../rss.xml"' in log
+    atom = ET.parse(example.site / "feed.xml").getroot()
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = atom.findall("a:entry", ns)
+    assert len(entries) == 50
+    first = entries[0]
+    assert first.findtext("a:title", namespaces=ns, default="").startswith("KE-0009 v2:")
+    assert first.findtext("a:updated", namespaces=ns) == "2026-11-25T10:00:00+00:00"
+    assert "Approved by Marek Novak" in first.findtext("a:summary", namespaces=ns, default="")
+    rss = ET.parse(example.site / "rss.xml").getroot()
+    assert len(rss.findall("channel/item")) == 50
+    head = page(example.site, "")
+    assert 'type="application/atom+xml"' in head
+
+
+def test_downloads_page_links_what_exists_and_says_how_to_build_the_rest(example: Built) -> None:
+    dl = article(page(example.site, "downloads"))
+    assert 'href="implementation-runbook.docx"' in dl
+    assert (example.site / "downloads" / "implementation-runbook.docx").read_bytes().startswith(b"PK")
+    assert "kedb build --only xlsx,pptx,pdf" in dl and "make build" in dl
+
+
+def test_record_pages_stay_out_of_the_navigation(example: Built) -> None:
+    html = page(example.site, "known-errors/KE-0001")
+    nav = html[html.index('<nav class="md-nav md-nav--primary"') : html.index("</nav>", html.index('<nav class="md-nav md-nav--primary"'))]
+    assert "KE-0002" not in nav and "WA-0001" not in nav
+    assert "Known errors" in nav and "Playbooks" in nav
+
+
+def test_search_index_has_one_designed_entry_per_record(example: Built) -> None:
+    index = json.loads((example.site / "search" / "search_index.json").read_text())
+    cfg = index["config"]
+    assert "_" not in cfg["separator"].split("]")[0]  # ERR_SSL_PROTOCOL_ERROR stays one token
+    assert cfg["fields"]["codes"]["boost"] > cfg["fields"]["symptoms"]["boost"] > cfg["fields"]["text"]["boost"]
+    docs = index["docs"]
+    records = [d for d in docs if d["location"].split("/")[0] in ("known-errors", "workarounds", "problems") and d["location"].count("/") == 2]
+    assert len(records) == len(example.ctx.kb.records)
+    assert not [d for d in docs if d["location"].split("/")[0] in ("known-errors", "workarounds", "problems") and "#" in d["location"]]
+    ke15 = next(d for d in docs if d["location"] == "known-errors/KE-0015/")
+    assert "Event ID 7031" in ke15["codes"] and ke15["boost"] == 2.0 and len(ke15["text"]) <= 300
+    assert not [d for d in docs if d["location"] in ("", "known-errors/", "changelog/")]  # indexes would outrank records
+    size = (example.site / "search" / "search_index.json").stat().st_size
+    print(f"search index: {len(docs)} entries, {size:,} bytes")
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.on: list[tuple[str, str]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k in ("href", "src") and v:
+                self.refs.append((tag, k, v))
+            if k.startswith("on"):
+                self.on.append((tag, k))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def scan(site: Path) -> _Refs:
+    p = _Refs()
+    for f in sorted(site.rglob("*.html")):
+        p.feed(f.read_text(encoding="utf-8"))
+    return p
+
+
+def test_site_loads_nothing_from_the_internet(example: Built) -> None:
+    refs = scan(example.site)
+    loaded = [(t, v) for t, k, v in refs.refs if t in ("script", "img", "iframe", "link") or k == "src"]
+    external = [(t, v) for t, v in loaded if v.startswith(("http:", "https:", "//")) and t != "a"]
+    assert external == []
+    for f in example.site.rglob("*.html"):
+        assert "fonts.googleapis" not in f.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- editions: nothing leaks
+def _hidden(full: BuildContext, shown: BuildContext) -> list:
+    return [r for rid, r in full.report.kb.records.items() if rid not in shown.kb.records]
+
+
+def _leaks(site: Path, hidden: list) -> list[str]:
+    texts = {p: p.read_text(encoding="utf-8") for p in site.rglob("*") if p.suffix in (".html", ".json", ".xml")}
+    found = []
+    for r in hidden:
+        url = {"known-error": "known-errors", "workaround": "workarounds", "problem": "problems"}[r.kind] + f"/{r.id}/"
+        if (site / url).exists():
+            found.append(f"{r.id}: page exists")
+        for p, t in texts.items():
+            if r.meta.title in t or r.meta.title.replace("'", "&#39;") in t:
+                found.append(f"{r.id}: title in {p.relative_to(site)}")
+            if f"/{r.id}/" in t:
+                found.append(f"{r.id}: linked from {p.relative_to(site)}")
+    return found
+
+
+@pytest.mark.parametrize(("audience", "tenant"), [("public", None), ("internal", "ACME")])
+def test_editions_leave_out_hidden_records_everywhere(example: Built, tmp_path: Path, audience: str, tenant: str | None) -> None:
+    ctx = make(example.root, audience=audience, tenant=tenant)
+    site = render(ctx, tmp_path / "site")
+    hidden = _hidden(example.ctx, ctx) + [r for rid, r in example.ctx.report.kb.records.items() if r.meta.data_sensitivity == "confidential"]
+    assert hidden and ctx.kb.records
+    if tenant:
+        assert {"KE-0003", "KE-0024", "WA-0022"} <= {r.id for r in hidden}  # GLOBEX and INITECH records
+        assert "KE-0009" in ctx.kb.records  # ACME's own
+    assert _leaks(site, hidden) == []
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    shown = {d["location"].split("/")[1] for d in index["docs"] if d["location"].startswith(("known-errors/", "workarounds/", "problems/"))}
+    assert shown - {""} == set(ctx.kb.records)
+
+
+# ---------------------------------------------------------------- broken input fails the build
+def test_check_error_fails_mkdocs_build_with_the_findings(tmp_path: Path) -> None:
+    root = shutil.copytree(FIXTURES / "base", tmp_path / "kb")
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    ke = root / "known_errors" / "KE-0001-outlook-prompts.md"
+    ke.write_text(ke.read_text().replace("title: Outlook prompts for credentials again and again\n", "title: x\ntitle: y\n"))
+    proc = mkdocs(root, "build")
+    assert proc.returncode != 0
+    assert "known_errors/KE-0001-outlook-prompts.md:4: KE005 duplicate-key" in proc.stderr, proc.stderr
+    assert not (root / "site" / "index.html").exists()
+
+
+def test_kb_without_mkdocs_yml_or_templates_builds_with_the_shipped_ones(base_kb: Path, tmp_path: Path) -> None:
+    site = render(make(base_kb), tmp_path / "site")
+    ke = article(page(site, "known-errors/KE-0001"))
+    assert "No git history" in ke
+    assert "Outlook keeps asking for my password" in ke
+
+
+# ---------------------------------------------------------------- record text is inert
+HOSTILE_TITLE = "<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)> {: onclick=alert(4)}"
+HOSTILE_SYMPTOMS = ["<svg onload=alert(5)>", "![i](javascript:alert(6)) **bold** `code` &lt;b&gt;", '"><script>alert(7)</script>']
+
+
+def test_hostile_record_fields_render_as_text(base_kb: Path, tmp_path: Path) -> None:
+    ke = base_kb / "known_errors" / "KE-0001-outlook-prompts.md"
+    text = ke.read_text().replace("title: Outlook prompts for credentials again and again", "title: " + json.dumps(HOSTILE_TITLE))
+    text = text.replace("  - Outlook keeps asking for my password", "  - Outlook keeps asking for my password\n" + "".join(f"  - {json.dumps(s)}\n" for s in HOSTILE_SYMPTOMS).rstrip("\n"))
+    ke.write_text(text)
+    ctx = make(base_kb)
+    assert ctx.kb.records["KE-0001"].meta.title == HOSTILE_TITLE  # kedb check lets these fields through...
+    site = render(ctx, tmp_path / "site")
+    refs = scan(site)
+    assert refs.on == []  # ...but no on*= attribute anywhere
+    assert not [v for _, k, v in refs.refs if v.replace(" ", "").lower().startswith(("javascript:", "data:"))]
+    assert not [s for s in refs.scripts if "alert(" in s]
+    html = page(site, "known-errors/KE-0001")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    index = (site / "search" / "search_index.json").read_text()
+    assert "<script>" not in index and "<svg" not in index and "&lt;script&gt;alert(1)" in index
+    for f in ("feed.xml", "rss.xml"):
+        ET.parse(site / f)  # still well formed
+
+
+def test_hostile_bodies_are_sanitised_at_render_time() -> None:
+    """kedb check rejects these (KE501-KE505); the renderer neutralises them anyway."""
+    body = (
+        "Text <script>alert(1)</script> <img src=x onerror=alert(2)> [a](javascript:alert(3)) "
+        "[b](JaVaScRiPt&#58;alert(4)) [c](data:text/html;base64,PHNjcmlwdD4=) [ok](https://example.com/x?a=1&b=2)\n"
+        '{: onclick="alert(5)" }\n\n<div onmouseover="alert(6)">x</div>\n\n'
+        '```{ .sh onclick="alert(7)" }\nrm <b>\n```\n\n--8<-- "/etc/passwd"\n\n![i](https://t.example/p.png) KE-0001 `KE-0002`\n'
+    )
+    out = BodyRenderer().render(body, lambda rid: "../KE-0001/" if rid == "KE-0001" else None)
+    p = _Refs()
+    p.feed(out)
+    assert p.on == [] and p.scripts == []
+    assert [v for _, _, v in p.refs] == ["https://example.com/x?a=1&b=2", "https://t.example/p.png", "../KE-0001/"]
+    assert "<img" not in out and "<div onmouseover" not in out and "/etc/passwd" not in out
+    assert "&lt;script&gt;" in out and "<code>KE-0002</code>" in out
+
+
+# ---------------------------------------------------------------- KPI figures, when measured
+SNAPSHOT = """period: "{period}"
+window_days: 30
+source:
+  system: csv
+  tickets: 400
+values:
+  - id: repeat_ticket_rate
+    value: {value}
+    unit: percent
+    numerator: {num}
+    denominator: 200
+    basis: {num} of 200 incidents closed in {period} were repeats
+"""
+
+
+def test_kpi_page_charts_measured_snapshots(base_kb: Path, tmp_path: Path) -> None:
+    kdir = base_kb / "content" / "kpi"
+    kdir.mkdir()
+    for period, value in (("2026-09", 15.5), ("2026-10", 12.0)):
+        (kdir / f"{period}.yml").write_text(SNAPSHOT.format(period=period, value=value, num=int(value * 2)))
+    site = render(make(base_kb), tmp_path / "site")
+    kpi = article(page(site, "kpis"))
+    assert "No measured figures yet" not in kpi
+    assert "Measured figures from 2 monthly snapshots" in kpi
+    assert ">12 % (2026-10) ✗</td>" in kpi  # latest, off target (max 10 %)
+    assert kpi.count('class="kedb-chart__dot"') == 2 and "kedb-chart__target" in kpi and "kedb-chart__baseline" in kpi
+    assert "24 of 200 incidents closed in 2026-10 were repeats" in kpi
+
+
+# ---------------------------------------------------------------- mkdocs serve reloads on record changes
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.read().decode("utf-8")
+
+
+def test_mkdocs_serve_rebuilds_when_a_record_changes(base_kb: Path) -> None:
+    shutil.copy(REPO / "mkdocs.yml", base_kb / "mkdocs.yml")
+    port = _free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", "--livereload"],
+        cwd=base_kb,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/known-errors/KE-0001/"
+    try:
+        deadline = time.monotonic() + 60
+        html = ""
+        while time.monotonic() < deadline:
+            try:
+                html = _get(url)
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert "Outlook prompts for credentials again and again" in html
+        time.sleep(1.5)  # let the watcher settle before the change
+        ke = base_kb / "known_errors" / "KE-0001-outlook-prompts.md"
+        ke.write_text(ke.read_text().replace("Outlook prompts for credentials again and again", "Outlook asks for the password in a loop"))
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                if "Outlook asks for the password in a loop" in _get(url):
+                    break
+            except OSError:
+                continue
+        else:
+            pytest.fail("mkdocs serve did not rebuild after the record changed")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
