@@ -279,12 +279,21 @@ def pending_approvals(ctx: BuildContext) -> list[Pending]:
     return out
 
 
-def trail(ctx: BuildContext, record_id: str) -> list[tuple[Version, Approval | None]]:
-    """Each version of a record with its approval judgement (oldest first); empty outside git."""
+def trails(ctx: BuildContext) -> dict[str, list[tuple[Version, Approval | None]]]:
+    """Each record's versions with their approval judgement (oldest first), for every record at once.
+
+    ``ApprovalReport.trail`` filters all judgements per call; asking it record by record makes a
+    10,000-record build quadratic, so the judgements are grouped here in one pass."""
     if ctx.history is None:
-        return []
-    judged = {a.version.commit: a for a in ctx.approvals.trail(record_id)} if ctx.approvals else {}
-    return [(v, judged.get(v.commit)) for v in ctx.history.of(record_id).versions]
+        return {}
+    judged: dict[str, dict[str, Approval]] = {}
+    for a in ctx.approvals.items if ctx.approvals else ():
+        judged.setdefault(a.record, {})[a.version.commit] = a
+    out: dict[str, list[tuple[Version, Approval | None]]] = {}
+    for rid in ctx.kb.records:
+        mine = judged.get(rid, {})
+        out[rid] = [(v, mine.get(v.commit)) for v in ctx.history.of(rid).versions]
+    return out
 
 
 def approval_text(a: Approval | None, v: Version) -> str:

@@ -11,6 +11,7 @@ an ordinary python-docx ``Document``: tests and users read it with python-docx a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from docx.oxml.ns import qn
@@ -26,10 +27,15 @@ MONO = "Consolas"
 Cell = str | Sequence[Span]
 
 
+@cache
+def _q(tag: str) -> str:
+    return str(qn(tag))
+
+
 def _sub(parent: Any, tag: str, **attrs: str) -> Any:
-    el = etree.SubElement(parent, qn(tag))
+    el = etree.SubElement(parent, _q(tag))
     for k, v in attrs.items():
-        el.set(qn(f"w:{k}"), v)
+        el.set(_q("w:" + k), v)
     return el
 
 

@@ -252,8 +252,9 @@ def _change_notes(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
     w.p("Every committed version of the records in this runbook, newest first: the commit subject and body are the change note; "
         "approvals are those recorded in the merge commit.")
     rows = []
+    trails = D.trails(ctx)
     for rid in sorted(ids):
-        for v, a in reversed(D.trail(ctx, rid)):
+        for v, a in reversed(trails.get(rid, [])):
             note = v.subject + (f"\n{v.note}" if v.note else "")
             rows.append([rid, f"v{v.number} {v.date.date().isoformat()}", [(v.short, "code")], v.author.name, note, D.approval_text(a, v)])
     if rows:

@@ -122,7 +122,7 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
     span_set, mono_set = set(spans), set(mono)
     full = sum(widths) - 6
     cells = [
-        [para(row[0], s["h2cell"], full), *([""] * (len(widths) - 1))] if i in span_set
+        [_cell(row[0], full, s, False, s["h2cell"]), *([""] * (len(widths) - 1))] if i in span_set
         else [_cell(c, wd - 6, s, c_i in mono_set) for c_i, (c, wd) in enumerate(zip(row, widths, strict=True))]
         for i, row in enumerate(rows)
     ]  # fmt: skip
@@ -145,16 +145,17 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
             cmds += [("FONTNAME", (c, 1), (c, -1), MONO), ("FONTSIZE", (c, 1), (c, -1), s["mono"].fontSize)]
         for i in range(len(chunk)):
             if start + i in span_set:
-                cmds += [("SPAN", (0, i + 1), (-1, i + 1)), ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7")]
+                cmds += [("SPAN", (0, i + 1), (-1, i + 1)), ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7"),
+                         ("FONTNAME", (0, i + 1), (-1, i + 1), BOLD)]
         out.append(Table([head, *chunk], colWidths=list(widths), repeatRows=1, style=TableStyle(cmds), hAlign="LEFT"))
     return out
 
 
-def _cell(value: Any, width: float, s: dict[str, Any], mono: bool) -> Any:
+def _cell(value: Any, width: float, s: dict[str, Any], mono: bool, style: Any = None) -> Any:
     if not isinstance(value, str):
         return value
     text = clean(value)
-    style = s["mono"] if mono else s["cell"]
+    style = style or (s["mono"] if mono else s["cell"])
     if "\n" not in text and not has_rtl(text) and not has_cjk(text) and stringWidth(text, style.fontName, style.fontSize) <= width:
         return text
     return para(text, style, width)
@@ -245,11 +246,12 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
     pub = [r for r in ctx.kb.records.values() if getattr(r.meta, "status", "") == "published"]
     rows: list[list[Any]] = []
     spans: list[int] = []
+    trails = D.trails(ctx)
     for rec in pub:
         hi = "high-impact" if ctx.kb.program.is_high_impact(rec.meta) else "not high-impact"
         spans.append(len(rows))
         rows.append([f"{rec.id} {rec.meta.title} ({rec.meta.service}, {hi})", "", "", "", "", ""])
-        versions = D.trail(ctx, rec.id)
+        versions = trails.get(rec.id, [])
         if not versions:
             rows.append(["—", "not committed", "", "", "", ""])
         for v, a in versions:
@@ -257,7 +259,7 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
             rows.append([f"v{v.number} {v.change}", v.date.astimezone(UTC).strftime("%Y-%m-%d %H:%M"), v.commit, ", ".join(p.name for p in v.authors),
                          approvers, D.approval_text(a, v)])  # fmt: skip
     story += _tables(["Version", "Landed (UTC)", "Commit", "Authors", "Approved-by", "Judgement"], rows,
-                     [0.1 * w, 0.13 * w, 0.3 * w, 0.15 * w, 0.14 * w, 0.18 * w], s, spans, mono=[2])  # fmt: skip
+                     [0.09 * w, 0.155 * w, 0.31 * w, 0.14 * w, 0.13 * w, 0.175 * w], s, spans, mono=[2])  # fmt: skip
 
 
 def _sources(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:

@@ -13,6 +13,7 @@ tab is written as a string cell with Excel's quote prefix, never as a formula.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,13 +81,18 @@ def _table(ws: Worksheet, header: Sequence[str], widths: Sequence[float], rows: 
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.row_dimensions[1].height = 30
-    top_wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
+    # Setting ``cell.alignment`` hashes the Alignment into the workbook's list every time (most of
+    # the time of a 10,000-row sheet); register each once and copy the style array instead.
+    top_wrap = _style_array(ws, Alignment(wrap_text=True, vertical="top"))
+    top = _style_array(ws, Alignment(vertical="top"))
     wrapped = set(wrap)
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
             cell = text_cell(ws, r, c, value)
-            cell.alignment = top_wrap if c in wrapped else top
+            quote = cell.quotePrefix
+            cell._style = copy(top_wrap if c in wrapped else top)
+            if quote:
+                cell.quotePrefix = True
     last = max(1, len(rows) + 1)
     _heights(ws, widths, 2, last, wrap)
     ws.freeze_panes = "C2"
@@ -98,6 +104,14 @@ def _table(ws: Worksheet, header: Sequence[str], widths: Sequence[float], rows: 
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     ws.sheet_view.zoomScale = 100
     return last
+
+
+def _style_array(ws: Worksheet, alignment: Any) -> Any:
+    from openpyxl.styles.cell_style import StyleArray
+
+    style = StyleArray()
+    style.alignmentId = ws.parent._alignments.add(alignment)
+    return style
 
 
 def _heights(ws: Worksheet, widths: Sequence[float], first: int, last: int, wrap: Sequence[int]) -> None:
