@@ -29,7 +29,7 @@ HEBREW, ARABIC = "שלום עולם", "مرحبا بالعالم"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = copy_kb(FIXTURES / "base", tmp_path_factory.mktemp("unicode") / "kb")
-    shutil.copytree(FIXTURES / "unicode", root, dirs_exist_ok=True)
+    shutil.copytree(FIXTURES / "unicode" / "known_errors", root / "known_errors", dirs_exist_ok=True)
     init_repo(root)
     ctx = context.make(root, as_of=date.fromisoformat(AS_OF))
     return {name: get(name)(ctx, root / "out") for name in ARTEFACTS}

@@ -31,6 +31,11 @@ APPROVAL_LABEL = {
 }
 
 
+def count(n: int, noun: str) -> str:
+    """``1 known error``, ``2 known errors``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def build_day(ctx: BuildContext) -> date:
     return ctx.info.date.date()
 

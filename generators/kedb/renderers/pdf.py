@@ -174,7 +174,8 @@ def _cover(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> 
         ["Built from commit", i.commit or "not built from a git commit"],
         ["Build date", f"{i.date.isoformat()} (the commit's date, or SOURCE_DATE_EPOCH; never the clock)"],
         ["Edition", D.edition(ctx)],
-        ["Records in this edition", f"{len(ctx.kb.known_errors)} known errors, {len(ctx.kb.workarounds)} workarounds, {len(ctx.kb.problems)} problems"],
+        ["Records in this edition", ", ".join(D.count(len(x), n) for x, n in ((ctx.kb.known_errors, "known error"), (ctx.kb.workarounds, "workaround"),
+                                                                          (ctx.kb.problems, "problem")))],
         ["KPI snapshots", snaps],
         ["History", i.history_note or "full git history of known_errors/"],
         ["Generator", f"kedb {i.kedb_version}"],
@@ -202,7 +203,7 @@ def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> N
     story += _tables(["KPI", "Baseline", "Week 4", "Week 8", "Target", "Latest vs baseline", "Status"], body,
                      [0.27 * w, 0.11 * w, 0.11 * w, 0.11 * w, 0.13 * w, 0.13 * w, 0.14 * w], s)  # fmt: skip
     for n in D.missing_measurements(rows):
-        story.append(para(f"Not measured: {n}", s["note"]))
+        story.append(para(f"Missing: {n}", s["note"]))
     story.append(bars([r.kpi.name for r in rows],
                       [("Baseline (= 100)", [100 if r.baseline else None for r in rows]), ("Week 4", [r.index4 for r in rows]),
                        ("Week 8", [r.index8 for r in rows])], w, value_label="index"))  # fmt: skip
@@ -239,7 +240,7 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
         "No gate start date (approvals_since in content/kedb.yml): every published high-impact version is judged.")
     story.append(para(
         "A version of a published, high-impact record needs an Approved-by trailer from an approver of its service who is not "
-        f"an author of the change. {gate} {len(rep.violations)} versions in this edition break the rule.", s["body"]))  # fmt: skip
+        f"an author of the change. {gate} Versions in this edition that break the rule: {len(rep.violations)}.", s["body"]))  # fmt: skip
     counts = Counter(D.APPROVAL_LABEL.get(a.status, a.status) for a in rep.items)
     labels = sorted(counts)
     story.append(hbars(labels, [counts[k] for k in labels], w * 0.7, "Versions by approval status"))

@@ -129,8 +129,10 @@ def _problem(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
     rooted = [p for p in open_probs if p.meta.root_cause]
     fixed = [k for k in kes if k.meta.fix.status in ("deployed", "verified")]
     lines: list[str | tuple[str, int]] = [
-        f"{tickets} tickets are linked to {len(kes)} known errors across {services} services; {len(pub)} known errors are published.",
-        f"{len(open_probs)} problems are open, {len(rooted)} of them with a root cause; {len(fixed)} known errors have a permanent fix deployed.",
+        f"{D.count(tickets, 'ticket')} linked to {D.count(len(kes), 'known error')} across {D.count(services, 'service')}; "
+        f"{len(pub)} published.",
+        f"{D.count(len(open_probs), 'problem')} open, {len(rooted)} with a root cause; "
+        f"{D.count(len(fixed), 'known error')} with a permanent fix deployed.",
     ]
     top = D.top_problems(ctx, 1)
     if top and top[0].meta.trigger:
@@ -176,7 +178,7 @@ def _kpi_chart(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
     side = ["Index: each KPI's value as a share of its baseline (baseline = 100)."]
     side += [f"{r.kpi.name}: {D.fmt(r.latest, r.kpi.unit)} ({r.status})" for r in rows if r.latest is not None]
     if missing:
-        side.append("Not measured yet: " + "; ".join(missing))
+        side.append("Missing figures: " + "; ".join(missing))
     deck.text(s, side, deck.margin + int(deck.w * 0.64), deck.top, int(deck.w * 0.26), int(deck.h * 0.64), size=12)
 
 
@@ -223,7 +225,7 @@ def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
     s = deck.slide("Approvals pending and risks")
     pending = D.pending_approvals(ctx)
     half = (deck.w - 3 * deck.margin) // 2
-    lines: list[str | tuple[str, int]] = [f"{len(pending)} approvals pending or missing"]
+    lines: list[str | tuple[str, int]] = [f"{D.count(len(pending), 'approval')} pending or missing"]
     lines += [(f"{p.record}: {p.reason}", 1) for p in pending[:6]]
     if len(pending) > 6:
         lines.append((f"and {len(pending) - 6} more (see the proof brief)", 1))
@@ -232,7 +234,7 @@ def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
     else:
         before = sum(1 for a in ctx.approvals.items if a.status == "before-gate")
         if before:
-            lines.append(f"{before} published high-impact versions landed before the approval gate started ({ctx.approvals.gate_since})")
+            lines.append(f"{D.count(before, 'published high-impact version')} landed before the approval gate started ({ctx.approvals.gate_since})")
         if ctx.approvals.gate_since is None:
             lines.append("No approval gate start date (approvals_since) is set in content/kedb.yml")
     deck.text(s, lines, deck.margin, deck.top, half, int(deck.h * 0.64), size=16)
