@@ -69,12 +69,17 @@ def escape(text: str) -> str:
 
 def _visual(line: str) -> str:
     """One line of logical-order text in display order."""
-    from bidi import get_display
+    try:
+        from bidi import get_display
 
-    if _ARABIC.search(line):
-        import arabic_reshaper
+        if _ARABIC.search(line):
+            import arabic_reshaper
 
-        line = arabic_reshaper.reshape(line)
+            line = arabic_reshaper.reshape(line)
+    except ImportError as exc:
+        from ..errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"a record contains right-to-left text and {exc.name} is not installed: pip install python-bidi arabic-reshaper") from exc
     return str(get_display(line))
 
 
