@@ -9,6 +9,7 @@ from typing import NamedTuple
 _FENCE = re.compile(r"^(```|~~~)")
 _H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 _H2_M = re.compile(r"^##[ \t]+(.+?)[ \t]*#*[ \t]*$", re.M)
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ ]*$", re.M)
 
 
 class Section(NamedTuple):
@@ -48,17 +49,13 @@ def split(text: str) -> Split:
         hint = " (found a blank line first)" if not first.strip() else ""
         return Split("", 1, text, 1, ("KE002", 1, f"the file must start with a '---' line{hint}"))
     start = text.index("\n") + 1 if "\n" in text else len(text)
-    pos = start
-    line = 2
-    while pos < len(text):
-        nl = text.find("\n", pos)
-        end = len(text) if nl == -1 else nl
-        candidate = text[pos:end].rstrip(" ")
-        if candidate in ("---", "..."):
-            body_start = end + 1 if nl != -1 else len(text)
-            return Split(text[start:pos], 2, text[body_start:], line + 1, None, body_start)
-        pos = end + 1
-        line += 1
+    close = _CLOSE.search(text, start)  # the first line that is '---' or '...' (trailing spaces allowed)
+    if close is not None:
+        pos, end = close.start(), close.end()
+        body_start = end + 1 if end < len(text) else len(text)
+        return Split(text[start:pos], 2, text[body_start:], 3 + text.count("\n", start, pos), None, body_start)
+    # Line of the end of the text, counted the way an editor shows it (a final newline opens no line).
+    line = 2 + text.count("\n", start) + (0 if text.endswith("\n") or start >= len(text) else 1)
     return Split(text[start:], 2, "", line, ("KE003", 1, "the front-matter opened on line 1 is never closed with '---'"), len(text))
 
 
@@ -66,11 +63,21 @@ def sections(body: str, body_line: int) -> dict[str, Section]:
     """``## Heading`` sections of the body by lower-cased title (headings inside code fences are ignored)."""
     out: dict[str, Section] = {}
     if "```" not in body and "~~~" not in body:
-        heads = list(_H2_M.finditer(body))
-        for i, h in enumerate(heads):
-            end = heads[i + 1].start() if i + 1 < len(heads) else len(body)
+        # Headings are found with str.find: a regex anchored at line starts (^ with re.M) is
+        # tried at every character, which is most of the cost on a long body.
+        starts = [0] if body.startswith("##") else []
+        j = body.find("\n##")
+        while j != -1:
+            starts.append(j + 1)
+            j = body.find("\n##", j + 3)
+        heads = [h for i in starts if (h := _H2_M.match(body, i)) is not None]
+        line, counted = body_line, 0
+        for k, h in enumerate(heads):
+            end = heads[k + 1].start() if k + 1 < len(heads) else len(body)
             title = h.group(1)
-            out.setdefault(title.lower(), Section(title, body_line + body.count("\n", 0, h.start()), body[h.end() : end].strip()))
+            line += body.count("\n", counted, h.start())
+            counted = h.start()
+            out.setdefault(title.lower(), Section(title, line, body[h.end() : end].strip()))
         return out
     current: tuple[str, int] | None = None
     buf: list[str] = []

@@ -57,6 +57,8 @@ def _read_text(path: str | Path) -> tuple[str, bytes, list[Issue]]:
     text, err = frontmatter.decode(raw)
     if err:
         return "", raw, [err]
+    if scan.plain_ascii(raw):
+        return text, raw, []
     text, ctrl = scan.control_chars(text)
     return text, raw, ctrl
 

@@ -10,7 +10,7 @@ import bisect
 import fnmatch
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 Issue = tuple[str, int, str]
@@ -18,23 +18,54 @@ Issue = tuple[str, int, str]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 _KEY = re.compile(r"[ ]*(?:- )?([A-Za-z_][A-Za-z0-9_-]*):")
-# (pattern, what it is, lower-case literals one of which must occur for the pattern to be tried).
-# The literal check is a C-speed substring search; Python's re cannot skip ahead on \b or (?i).
-_SECRET_PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
-    (re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"), "a private key", ("private key",)),
-    (re.compile(r"\b(?:ghp|gho|ghs|ghu)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}"), "a GitHub token", ("ghp_", "gho_", "ghs_", "ghu_", "github_pat_")),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token", ("glpat-",)),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token", ("xox",)),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key", ("akia", "asia")),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON web token", ("eyj",)),
-    (re.compile(r"\bsk-[A-Za-z0-9]{20,}"), "an API secret key", ("sk-",)),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{20,}=*"), "a bearer token", ("bearer",)),
-    (re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s]{8,}"), "a storage or bus key", ("accountkey=", "sharedaccess")),
-    (re.compile(r"(?i)(?:server|data source|host)=[^;\n]+;[^\n]*?\b(?:password|pwd)=[^;\s]+"), "a connection string with a password", ("pwd=", "password=")),
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@`'\"]+:[^/\s@`'\"]+@"), "a URL with a user name and password", ("://",)),
-    (re.compile(r"(?i)\bcurl\b[^\n]*?\s(?:-u|--user)(?:\s+|=)\S+"), "`curl -u` with credentials", ("curl",)),
+# (pattern, what it is, prefilter). The prefilter is a necessary condition for a match that is far
+# cheaper than the pattern: a one-character test (memchr), a substring or a literal-led regex over
+# the lower-cased text. Python's re cannot skip ahead on \b or (?i), and a substring search for a
+# short word costs as much as a one-character test over a hundred texts, so the tests are chosen by
+# what they cost (``low``: the lower-cased text).
+_Prefilter = Callable[[str, str], bool]
+_GH = re.compile(r"gh[posu]_|github_pat_")
+_AWS = re.compile(r"AKIA|ASIA")
+_SECRET_PATTERNS: list[tuple[re.Pattern[str], str, _Prefilter]] = [
+    (re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"), "a private key", lambda text, low: "private key" in low),
+    (
+        re.compile(r"\b(?:ghp|gho|ghs|ghu)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}"),
+        "a GitHub token",
+        lambda text, low: _GH.search(low) is not None,
+    ),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token", lambda text, low: "glpat-" in low),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token", lambda text, low: "xox" in low),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key", lambda text, low: _AWS.search(text) is not None),
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+        "a JSON web token",
+        lambda text, low: "eyj" in low,
+    ),
+    (re.compile(r"\bsk-[A-Za-z0-9]{20,}"), "an API secret key", lambda text, low: "sk-" in low),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{20,}=*"), "a bearer token", lambda text, low: "bearer" in low),
+    (
+        re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s]{8,}"),
+        "a storage or bus key",
+        lambda text, low: "=" in text and ("accountkey=" in low or "sharedaccess" in low),
+    ),
+    (
+        re.compile(r"(?i)(?:server|data source|host)=[^;\n]+;[^\n]*?\b(?:password|pwd)=[^;\s]+"),
+        "a connection string with a password",
+        lambda text, low: "=" in text and ("pwd=" in low or "password=" in low),
+    ),
+    (
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@`'\"]+:[^/\s@`'\"]+@"),
+        "a URL with a user name and password",
+        lambda text, low: "@" in text and "://" in text,
+    ),
+    (re.compile(r"(?i)\bcurl\b[^\n]*?\s(?:-u|--user)(?:\s+|=)\S+"), "`curl -u` with credentials", lambda text, low: "curl" in low),
 ]
 _ASSIGN_WORDS = ("password", "passwd", "pwd", "passphrase", "secret", "api_key", "api-key", "apikey", "access_key", "access-key", "accesskey", "token", "pin")
+# The words by a common start, so one search finds several (none of these starts overlaps itself).
+_ASSIGN_BY_START: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (start, tuple(w for w in _ASSIGN_WORDS if w.startswith(start))) for start in ("pass", "pwd", "secret", "api", "access", "token", "pin")
+)
+assert sorted(w for _, ws in _ASSIGN_BY_START for w in ws) == sorted(_ASSIGN_WORDS)
 # `password: hunter2`, `client_secret = "abc…"`: a value that looks like a secret, not a placeholder.
 _ASSIGN = re.compile(
     r"(?i)\b(password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|access[_-]?key|token|pin)\b"
@@ -87,6 +118,16 @@ class Lines:
         return bisect.bisect_right(self._starts, offset) - 1 + self._first
 
 
+# Bytes that are never a control character: printable ASCII, tab and line ends.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def plain_ascii(raw: bytes) -> bool:
+    """True if ``raw`` is ASCII without control characters (the common case), so
+    :func:`control_chars` has nothing to find. One C-speed pass over the bytes."""
+    return not raw.translate(None, _PLAIN_ASCII)
+
+
 def control_chars(text: str) -> tuple[str, list[Issue]]:
     """Report control characters and return the text with them removed."""
     if not _CONTROL.search(text):
@@ -110,11 +151,8 @@ def secrets(text: str, allow: Allow, first_line: int = 1) -> Iterator[Issue]:
     line_of = Lines(text, first_line)
     low = text.lower()
     secret_lines: set[int] = set()
-    for pattern, what, triggers in _SECRET_PATTERNS:
-        for t in triggers:
-            if t in low:
-                break
-        else:
+    for pattern, what, prefilter in _SECRET_PATTERNS:
+        if not prefilter(text, low):
             continue
         for m in pattern.finditer(text):
             ln = line_of(m.start())
@@ -156,15 +194,17 @@ def _assignments(text: str, low: str) -> Iterator[re.Match[str]]:
     """`_ASSIGN` matches, found fast: ``str.find`` locates each keyword followed by ':' or '='."""
     n = len(low)
     hit_lines: set[int] = set()
-    for w in _ASSIGN_WORDS:
-        i = low.find(w)
+    for start, words in _ASSIGN_BY_START:
+        i = low.find(start)
         while i != -1:
-            j = i + len(w)
-            while j < n and low[j] == " ":
-                j += 1
-            if j < n and low[j] in ":=":
-                hit_lines.add(low.count("\n", 0, i))
-            i = low.find(w, j)
+            for w in words:
+                if low.startswith(w, i):
+                    j = i + len(w)
+                    while j < n and low[j] == " ":
+                        j += 1
+                    if j < n and low[j] in ":=":
+                        hit_lines.add(low.count("\n", 0, i))
+            i = low.find(start, i + len(start))
     if not hit_lines:
         return
     lines = text.split("\n")
@@ -252,7 +292,7 @@ def size(raw_len: int, text: str, max_bytes: int, max_line: int) -> Iterator[Iss
             1,
             f"file is {raw_len:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes / 1024:g} KiB): split it or move detail to a linked record",
         )
-    if len(text) > max_line and len(max(text.split("\n"), key=len)) > max_line:
+    if len(text) > max_line and max(map(len, text.split("\n"))) > max_line:
         count = 0
         for i, line in enumerate(text.split("\n")):
             if len(line) > max_line:
