@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,8 +29,11 @@ def _para(rng: random.Random, sentences: int = 4) -> str:
     return " ".join(_sentence(rng) for _ in range(sentences))
 
 
-def make_kb(dest: Path, n: int, seed: int = 7) -> Path:
-    """Write a KB with ``n`` records (60 % known errors, 25 % workarounds, 15 % problems)."""
+def make_kb(dest: Path, n: int, seed: int = 7, dirty: float = 0.0) -> Path:
+    """Write a KB with ``n`` records (60 % known errors, 25 % workarounds, 15 % problems).
+
+    With ``dirty`` > 0, that share of the records is then broken in one or two of the ways in
+    ``_BREAKAGES`` (for tests that compare ways of reading a KB full of findings)."""
     rng = random.Random(seed)
     if dest.exists():
         shutil.rmtree(dest)
@@ -73,8 +77,91 @@ def make_kb(dest: Path, n: int, seed: int = 7) -> Path:
             f"known_errors: [KE-{i:05d}]", "trigger:", "  tickets: 7", "  window_days: 30", "---", "",
         ]
         (out / f"PRB-{i:05d}-synthetic.md").write_text("\n".join(fm) + f"## Problem statement\n\n{_para(rng, 6)}\n", encoding="utf-8")
+    if dirty:
+        _break(out, dirty, random.Random(seed + 1))
     return dest
 
 
+def _after_id(text: str, line: str) -> str:
+    i = text.index("\n", 4) + 1
+    return text[:i] + line + "\n" + text[i:]
+
+
+# Ways to break a record: YAML, schema, sections, control characters, secrets, personal data,
+# unsafe Markdown, sizes, links, file names; each is (text -> text).
+_BREAKAGES: list[Callable[[str], str]] = [
+    lambda t: _after_id(t, "title: again"),
+    lambda t: _after_id(t, "extra: !!python/object x"),
+    lambda t: _after_id(t, "x: &a 1\ntags2: *a"),
+    lambda t: _after_id(t, "<<: {a: 1}"),
+    lambda t: _after_id(t, "\t- tab"),
+    lambda t: t.replace("\n", "\r\n"),
+    lambda t: "\ufeff" + t,
+    lambda t: t.replace("## Cause", "## Cause\x07").replace("## Steps", "## Steps\x07"),
+    lambda t: t.replace("owner: ", "owner: \x0b", 1),
+    lambda t: t + "\npassword: Hunter2xyz!\n",
+    lambda t: t + "\nMail jane.doe@example.org or call +44 20 7946 0958\n",
+    lambda t: t + "\n<script>alert(1)</script>\n[x](javascript:alert(1))\n<!-- hidden -->\n",
+    lambda t: t + "\n" + "x" * 700 + "\n",
+    lambda t: t + "\n" + "lorem ipsum " * 6000 + "\n",
+    lambda t: t.replace("## Symptoms", "## Other").replace("## Steps", "## Stepz"),
+    lambda t: t.replace("## Rollback\n\n", "## Rollback\n\n## Next\n\n"),
+    lambda t: t.replace("created: 2026-03-01", "created: 2026-02-30"),
+    lambda t: t.replace("created: 2026-03-01", "created: NO"),
+    lambda t: _after_id(t, "unknwon: 1"),
+    lambda t: t.replace("status: ", "status: publishedd\nstatus2: ", 1),
+    lambda t: t.replace("impact: ", "impact: [a, b]\nimpact2: ", 1),
+    lambda t: t.replace("\n---\n", "\n---\na: 1\n---\n", 1),
+    lambda t: t[4:],
+    lambda t: t.replace("\n---\n", "\n", 1),
+    lambda t: t.replace("title: ", "title: a: b ", 1),
+    lambda t: t.replace("title: ", "title: 'unterminated ", 1),
+    lambda t: t.replace("id: ", "id: KE-9", 1),
+    lambda t: t.replace("service: ", "service: nope-", 1),
+    lambda t: t.replace("owner: ", "owner: nobody", 1),
+    lambda t: t.replace("tags: [", "tags: [[x], ", 1),
+    lambda t: "---\n- a\n- b\n---\nbody\n",
+    lambda t: "---\n---\nbody\n",
+    lambda t: "---\njust text\n---\nbody\n",
+    lambda t: t.replace("review_by: 2027-09-01", "review_by: 2026-01-01"),
+    lambda t: t.replace("workarounds: [WA-", "workarounds: [WA-9", 1),
+    lambda t: t.replace("problem: PRB-", "problem: PRB-8", 1),
+    lambda t: t + "\n```\n<b>in code</b> password: Sekret99x\n```\n",
+    lambda t: t + "\nSee {: onclick=alert(1) } and --8<-- other.md\n",
+    lambda t: t.replace("fix:\n  status: none", "fix:\n  status: none\n  status: done", 1),
+    lambda t: t.replace("fix:\n  status: none", "fix: {status: none, change: CHG1}", 1),
+    lambda t: t.replace("tenants: []", "tenants:\n- ACME\n- 'x y'", 1),
+    lambda t: t.replace("title: ", "title: >\n  folded\n  text ", 1),
+    lambda t: t.replace("title: ", "title: |\n  literal\n  text ", 1),
+    lambda t: t.replace("title: ", "title: multi\n  line plain\n  ", 1),
+    lambda t: t.replace("title: ", "title: x # comment\n#c\ntitle_: ", 1),
+    lambda t: t.replace("verified_on: 2026-04-01", "verified_on: 2026-04-01T10:00:00"),
+    lambda t: t.replace("success_rate: 0.9", "success_rate: 1.5"),
+    lambda t: t.replace("risk: medium", "risk: high").replace("## Rollback", "## Rollbacks"),
+    lambda t: t + "\nKey: ghp_" + "a" * 36 + "\n",
+    lambda t: t.replace("title: ", "title: true\ntitle_: ", 1),
+    lambda t: t + "\n## Symptoms\n\nsecond\n",
+    lambda t: t.replace("root_cause_identified: 2026-03-20", "root_cause_identified: 2026-02-20"),
+    lambda t: t.replace("status: root-cause-identified", "status: closed"),
+]
+
+
+def _break(out: Path, share: float, rng: random.Random) -> None:
+    files = sorted(out.iterdir())
+    for p in files:
+        if rng.random() < share:
+            text = p.read_text(encoding="utf-8")
+            for _ in range(rng.choice([1, 1, 2])):
+                text = rng.choice(_BREAKAGES)(text)
+            p.write_bytes(text.encode("utf-8"))
+    for p in rng.sample(files, max(1, len(files) // 100)):  # a few file names that do not match the id
+        p.rename(p.with_name(p.name.replace("-synthetic", "-renamed").replace("KE-", "KE-1")))
+    (out / "notes.md").write_text("A stray file.\n", encoding="utf-8")
+    (out / "KE-00002-duplicate.md").write_bytes((out / "KE-00003-synthetic.md").read_bytes())
+    invalid = bytearray((out / "KE-00004-synthetic.md").read_bytes())
+    invalid[10:11] = b"\xe9"
+    (out / "KE-00004-synthetic.md").write_bytes(bytes(invalid))
+
+
 if __name__ == "__main__":
-    make_kb(Path(sys.argv[1]), int(sys.argv[2]))
+    make_kb(Path(sys.argv[1]), int(sys.argv[2]), dirty=float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)

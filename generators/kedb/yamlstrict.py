@@ -15,6 +15,7 @@ Lines are 1-based and absolute in the file (``line_offset`` is added).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,230 @@ class _Frame:
 
 
 def parse(text: str, line_offset: int = 0) -> Parsed:
-    """Parse ``text`` strictly. Never raises for bad input: problems go to ``Parsed.issues``."""
+    """Parse ``text`` strictly. Never raises for bad input: problems go to ``Parsed.issues``.
+
+    Plain front-matter takes a fast path (:func:`parse_simple`); anything it does not handle
+    exactly as libyaml would goes through libyaml's event stream (:func:`parse_events`)."""
+    simple = parse_simple(text, line_offset)
+    return simple if simple is not None else parse_events(text, line_offset)
+
+
+# ---------------------------------------------------------------- the fast path
+# Front-matter is nearly always the same few shapes: ``key: value`` lines, nested mappings,
+# ``- item`` lists (of values or of mappings), one-line ``[a, b]`` lists, quoted values and
+# ``|``/``|-`` blocks. ``parse_simple`` reads exactly those, line by line, in about a third of
+# the time of libyaml's event stream (whose cost is the Python objects it makes per event).
+# It gives up (returns None) on anything else, and on anything libyaml would report, so every
+# finding still comes from the event builder. tests/test_perf_equivalence.py holds it to the
+# same data, the same lines and no issues on generated and real input.
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
+# A plain value may not start with these (YAML indicators; quotes, '[' and '|' are read apart).
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+
+
+class _GiveUp(Exception):
+    """The text is outside the fast path's shapes: libyaml reads it instead."""
+
+
+def parse_simple(text: str, line_offset: int = 0) -> Parsed | None:
+    """Parse the common shapes of front-matter without libyaml, or return None.
+
+    When it returns a result, that result is the one :func:`parse_events` gives (same data and
+    types, same lines, in the same order) and it has no issues."""
+    # Printable characters and newlines only: no tabs, CR, BOM, control or separator characters,
+    # which YAML treats specially. A final newline, so '|' blocks end the way libyaml ends them.
+    if not text.endswith("\n") or not text.replace("\n", "").isprintable():
+        return None
+    try:
+        return _Simple(text.split("\n"), 1 + line_offset).document()
+    except _GiveUp:
+        return None
+
+
+_keys_seen: set[str] = set()  # keys that matched _SIMPLE_KEY (the same few dozen in every file)
+
+
+def _simple_key(key: str) -> bool:
+    if key in _keys_seen:
+        return True
+    if _SIMPLE_KEY.fullmatch(key) is None:
+        return False
+    if len(_keys_seen) < 4096:
+        _keys_seen.add(key)
+    return True
+
+
+class _Simple:
+    """The lines that are not blank or comments (``at``: index in ``raw``; ``ind``: indent;
+    ``cont``: text after the indent, without trailing spaces), read by position ``p``."""
+
+    __slots__ = ("at", "cont", "ind", "lines", "n", "off", "raw")
+
+    def __init__(self, raw: list[str], off: int) -> None:
+        self.raw = raw
+        self.off = off
+        self.lines: dict[Path_, int] = {}
+        at: list[int] = []
+        ind: list[int] = []
+        cont: list[str] = []
+        for i, ln in enumerate(raw):
+            s = ln.lstrip(" ")
+            if s and s[0] != "#":
+                at.append(i)
+                ind.append(len(ln) - len(s))
+                cont.append(s if s[-1] != " " else s.rstrip(" "))
+        self.at, self.ind, self.cont, self.n = at, ind, cont, len(at)
+
+    def document(self) -> Parsed:
+        if not self.n or self.ind[0] != 0:
+            raise _GiveUp
+        self.lines[()] = self.at[0] + self.off
+        data, p = self.mapping(0, 0, ())
+        if p != self.n:
+            raise _GiveUp
+        return Parsed(data, self.lines, [], self.off)
+
+    def mapping(self, p: int, indent: int, path: Path_) -> tuple[dict[str, Any], int]:
+        at, ind, cont, n, lines, off = self.at, self.ind, self.cont, self.n, self.lines, self.off
+        out: dict[str, Any] = {}
+        while p < n:
+            k = ind[p]
+            if k < indent:
+                break
+            c = cont[p]
+            colon = c.find(":")
+            if k > indent or colon <= 0:
+                raise _GiveUp
+            key = c[:colon]
+            if key in out or not _simple_key(key):
+                raise _GiveUp
+            kpath = (*path, key)
+            line = lines[kpath] = at[p] + off
+            if colon + 1 == len(c):  # a nested block, or an empty value
+                p += 1
+                if p < n and (ind[p] > indent or (ind[p] == indent and cont[p][:2] == "- ")):
+                    if cont[p][:1] == "-":
+                        out[key], p = self.sequence(p, ind[p], kpath)
+                    else:
+                        out[key], p = self.mapping(p, ind[p], kpath)
+                else:
+                    out[key] = None
+                continue
+            if c[colon + 1] != " ":
+                raise _GiveUp
+            rest = c[colon + 2 :].lstrip(" ")
+            c0 = rest[0]
+            if c0 not in _INDICATORS and rest[-1] != ":" and ": " not in rest and " #" not in rest:
+                out[key] = _SPECIAL.get(rest, rest)
+                p += 1
+            elif c0 == "|":
+                out[key], p = self.literal(p, indent, rest)
+                continue
+            else:
+                out[key] = self.value(rest, kpath, line)
+                p += 1
+            if p < n and ind[p] > indent:  # a value continued on the next line
+                raise _GiveUp
+        return out, p
+
+    def sequence(self, p: int, indent: int, path: Path_) -> tuple[list[Any], int]:
+        at, ind, cont, n, lines, off = self.at, self.ind, self.cont, self.n, self.lines, self.off
+        out: list[Any] = []
+        while p < n:
+            k = ind[p]
+            if k < indent:
+                break
+            c = cont[p]
+            if k > indent or c == "-":
+                raise _GiveUp
+            if c[:2] != "- ":
+                break  # a key of the mapping this list sits in (at the same indent)
+            ipath = (*path, len(out))
+            line = lines[ipath] = at[p] + off
+            rest = c[2:].lstrip(" ")
+            if rest[0] in "-|>":
+                raise _GiveUp
+            colon = rest.find(":")
+            if colon > 0 and (colon + 1 == len(rest) or rest[colon + 1] == " ") and _simple_key(rest[:colon]):
+                col = indent + len(c) - len(rest)  # a mapping that starts on the item's line
+                ind[p], cont[p] = col, rest
+                item, p = self.mapping(p, col, ipath)
+                out.append(item)
+                continue
+            out.append(self.value(rest, ipath, line))
+            p += 1
+            if p < n and ind[p] > indent:
+                raise _GiveUp
+        return out, p
+
+    def literal(self, p: int, indent: int, header: str) -> tuple[str, int]:
+        """A ``|`` (keep one final newline) or ``|-`` (no final newline) block under a key at ``indent``."""
+        if header not in ("|", "|-"):
+            raise _GiveUp
+        raw = self.raw
+        j = self.at[p] + 1
+        first = raw[j] if j < len(raw) else ""
+        body_indent = len(first) - len(first.lstrip(" "))
+        if body_indent <= indent or body_indent == len(first):  # empty, or starts with a blank line
+            raise _GiveUp
+        parts: list[str] = []
+        while j < len(raw):
+            ln = raw[j]
+            if not ln.strip(" "):
+                if len(ln) > body_indent:
+                    raise _GiveUp
+                parts.append("")
+            elif len(ln) - len(ln.lstrip(" ")) >= body_indent:
+                parts.append(ln[body_indent:])
+            else:
+                break
+            j += 1
+        while parts and not parts[-1]:
+            parts.pop()
+        return "\n".join(parts) + ("\n" if header == "|" else ""), bisect.bisect_left(self.at, j)
+
+    def value(self, s: str, path: Path_, line: int) -> Any:
+        """A one-line value: a plain or quoted scalar, or a ``[a, b]`` list of them."""
+        if s[0] != "[":
+            return _scalar(s, False)
+        if s[-1] != "]":
+            raise _GiveUp
+        inner = s[1:-1]
+        if "[" in inner or "]" in inner or "{" in inner or "}" in inner or "#" in inner:
+            raise _GiveUp
+        items: list[Any] = []
+        if not inner.strip(" "):
+            return items
+        lines = self.lines
+        for part in inner.split(","):
+            lines[(*path, len(items))] = line
+            items.append(_scalar(part.strip(" "), True))
+        return items
+
+
+def _scalar(s: str, in_flow: bool) -> Any:
+    if not s:
+        raise _GiveUp
+    c0 = s[0]
+    if c0 == "'":
+        inner = s[1:-1]
+        if len(s) < 2 or s[-1] != "'" or "'" in inner.replace("''", ""):
+            raise _GiveUp
+        return inner.replace("''", "'")
+    if c0 == '"':
+        inner = s[1:-1]
+        if len(s) < 2 or s[-1] != '"' or '"' in inner or "\\" in inner:
+            raise _GiveUp
+        return inner
+    if c0 in _INDICATORS or s[-1] == ":" or ": " in s or " #" in s or (in_flow and ":" in s):
+        raise _GiveUp
+    return _SPECIAL.get(s, s)
+
+
+# ---------------------------------------------------------------- libyaml's event stream
+def parse_events(text: str, line_offset: int = 0) -> Parsed:
+    """Parse ``text`` strictly from libyaml's events: every input, every finding."""
     out = Parsed(first_line=1 + line_offset)
     issues = out.issues
     # Tabs in indentation give libyaml's cryptic "cannot start any token"; say it plainly.

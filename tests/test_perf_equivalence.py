@@ -1,0 +1,279 @@
+"""The speed-ups in reading a KB change nothing that is reported.
+
+* ``yamlstrict.parse_simple`` (the fast path for plain front-matter) gives exactly what the
+  libyaml event builder gives (data, types, key lines and their order, no issues) whenever it
+  answers at all; it is fed generated documents, mutated documents, YAML-ish noise and every
+  real file in the repository.
+* Loading a KB full of errors gives the same findings, records and sources serially, with worker
+  processes, and without the fast path.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kedb import frontmatter, loader, yamlstrict
+from kedb.check import run
+from kedb.kb import KB
+from kedb.yamlstrict import parse, parse_events, parse_simple
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from synth import make_kb  # noqa: E402
+
+
+def same_as_libyaml(text: str, line_offset: int = 0) -> bool:
+    """Assert the fast path agrees with libyaml on ``text``; True if it answered."""
+    fast = parse_simple(text, line_offset)
+    if fast is None:
+        return False
+    slow = parse_events(text, line_offset)
+    assert slow.issues == [], f"fast path accepted what libyaml reports: {slow.issues}\n{text}"
+    assert repr(fast.data) == repr(slow.data), f"data differs\n{text}\nfast: {fast.data!r}\nslow: {slow.data!r}"
+    assert list(fast.lines.items()) == list(slow.lines.items()), f"lines differ\n{text}"
+    assert fast.first_line == slow.first_line and fast.issues == []
+    return True
+
+
+# ---------------------------------------------------------------- generated documents
+# Mostly the shapes front-matter has (so the fast path answers and is checked), with a dash of
+# everything YAML treats specially (so the fast path has to notice and give up).
+_CLEAN = [
+    "a", "b c", "KE-0001", "2026-02-30", "NO", "yes", "true", "False", "null", "~", "Null", "0755", "12:30", "1e3", "a:b",
+    "a#b", "C#", "a,b", "a[b]", "a{b}", "a'b", "a  b", "é", "中文", "…", "http://x/y", "C:\\temp", "a=b", "x.y", "0x800f0922",
+    "'q'", "'it''s'", "''", "'a: b'", "'a, b'", '"d"', '""', '"a: b"', '"it\'s"', "Microsoft 365 Apps", "user's desktop",
+]  # fmt: skip
+_NASTY = [
+    "a: b", "a :b", "x:", "a #b", "-a", "- a", "-", "?a", "? a", ":a", ",a", "a, b", "[a]", "{a}", "#c", "&x", "*x", "!x",
+    "!!str x", "|", "|-", ">", "%x", "@x", "`x`", "a`b", "'a", '"a\\tb"', '"a"b"', "'a' 'b'", "'''", "a\u00a0b", "\ufeffx",
+    "a\tb", "---", "...", "<<", "a b: c", "a\rb", "a\u2028b", "a\x85b", "x" * 1100, "a\x01b", "\ud800",
+]  # fmt: skip
+_KEYS = ["id", "title", "a", "b", "fix", "status", "x-y", "_k", "true", "null", "review_by", "K9"]
+_NASTY_KEYS = ["1a", "a b", "<<", "'q'", "é", "k" * 120, "? a", "a:", "-", "[a]", "k" * 1100]
+
+
+def _pick(rng: random.Random, clean: list[str], nasty: list[str], p_nasty: float) -> str:
+    return rng.choice(nasty if rng.random() < p_nasty else clean)
+
+
+def gen_document(rng: random.Random, p_nasty: float = 0.03) -> str:
+    """YAML text from a random tree, laid out in the ways people write front-matter (and some not)."""
+    step = rng.choice([2, 2, 2, 4, 1, 3])
+    out: list[str] = []
+
+    def word(in_flow: bool = False) -> str:
+        w = _pick(rng, _CLEAN, _NASTY, p_nasty)
+        return w.replace(",", "").replace(":", "") if in_flow and rng.random() < 0.9 else w
+
+    def key(taken: set[str]) -> str:
+        k = _pick(rng, _KEYS, _NASTY_KEYS, p_nasty)
+        while k in taken and rng.random() > p_nasty:  # mostly no duplicate keys (those go to libyaml)
+            k += rng.choice("abc_-9")
+        taken.add(k)
+        return k
+
+    def noise() -> None:
+        r = rng.random()
+        if r < 0.03:
+            out.append("")
+        elif r < 0.05:
+            out.append(" " * rng.randint(0, 6) + "# comment")
+        elif r < 0.06:
+            out.append(" " * rng.randint(0, 6))
+
+    def scalar(indent: int) -> str:
+        r = rng.random()
+        if r < 0.65:
+            return word()
+        if r < 0.85:
+            sep = rng.choice([", ", ", ", ",", " , "])
+            tail = rng.choice([" ", ","]) if rng.random() < p_nasty else ""
+            return "[" + sep.join(word(True) for _ in range(rng.randint(0, 4))) + "]" + tail
+        if r < 0.87:
+            return ""
+        body = indent + rng.choice([step, step, step, 1, 0, 3])
+        lines = [rng.choice(["line", "  more", "", "# not a comment", "- x", "k: v", "  ", " ", "a: 'b'"]) for _ in range(rng.randint(1, 4))]
+        lines = [(" " * body + ln) if ln.strip() else ln for ln in lines]
+        header = rng.choice(["|", "|-", "|+", ">", "|2", ">-"]) if rng.random() < 0.5 else rng.choice(["|", "|-"])
+        return header + "\n" + "\n".join(lines)
+
+    def pair(indent: int, key: str, depth: int, item_head: bool) -> None:
+        head = " " * indent + key + ":"
+        start = len(out)
+        r = rng.random() if depth > 0 else 0.0
+        if r > 0.7:  # nested mapping
+            out.append(head + (rng.choice([" ", " # c"]) if rng.random() < p_nasty else ""))
+            mapping(indent + step, depth - 1, False)
+        elif r > 0.45:  # list of values or of mappings
+            out.append(head)
+            sequence(indent if rng.random() < 0.3 else indent + step, depth - 1)
+        else:
+            text = scalar(indent)
+            gap = rng.choice([" ", " ", " ", "  "]) if text else ""
+            out.append(head + gap + text + rng.choice(["", "", "", "", " "]))
+        if item_head:  # the first key of a mapping that starts on a '- ' line
+            out[start] = out[start][: indent - 2] + "- " + out[start][indent:]
+
+    def mapping(indent: int, depth: int, item_head: bool) -> None:
+        taken: set[str] = set()
+        for n in range(rng.randint(1, 4)):
+            if n:
+                noise()
+            pair(indent, key(taken), depth, item_head and n == 0)
+
+    def sequence(indent: int, depth: int) -> None:
+        for _ in range(rng.randint(1, 4)):
+            noise()
+            if depth > 0 and rng.random() < 0.3:
+                mapping(indent + rng.choice([2, 2, 2, 3]), depth - 1, True)
+            else:
+                out.append(" " * indent + "-" + rng.choice([" ", " ", " ", "  "]) + (scalar(indent) or "x"))
+
+    mapping(0, rng.randint(0, 3), False)
+    return "\n".join(out) + rng.choice(["\n"] * 8 + ["\n\n", "\n# end\n", ""])
+
+
+_MUTATIONS = [*" \n:-#'\"[]{},|>&*!?%@`~\t\\ab0é", "\u2028", "\x85", "\ufeff", "\r", "  ", "- ", ": "]
+
+
+def mutate(rng: random.Random, text: str) -> str:
+    chars = list(text)
+    for _ in range(rng.randint(1, 3)):
+        pos = rng.randint(0, len(chars))
+        ch = rng.choice(_MUTATIONS)
+        op = rng.random()
+        if op < 0.4 or pos == len(chars):
+            chars.insert(pos, ch)
+        elif op < 0.7:
+            del chars[pos]
+        else:
+            chars[pos] = ch
+    return "".join(chars)
+
+
+def test_fast_path_agrees_on_generated_documents() -> None:
+    answered = 0
+    for seed in range(3000):
+        rng = random.Random(seed)
+        answered += same_as_libyaml(gen_document(rng), rng.randint(0, 3))
+    assert answered > 900, answered  # a good share of what the generator makes is read by the fast path
+
+
+def test_fast_path_agrees_on_mutated_documents() -> None:
+    answered = 0
+    for seed in range(3000):
+        rng = random.Random(10_000 + seed)
+        answered += same_as_libyaml(mutate(rng, gen_document(rng, 0.0)))
+    assert answered > 200, answered
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32), p_nasty=st.sampled_from([0.0, 0.05, 0.3]), mutated=st.booleans())
+def test_fast_path_agrees_on_random_seeds(seed: int, p_nasty: float, mutated: bool) -> None:
+    rng = random.Random(seed)
+    text = gen_document(rng, p_nasty)
+    same_as_libyaml(mutate(rng, text) if mutated else text)
+
+
+_yamlish = st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#\t \n?,%@`~0123456789.<=/\\\x01\u00e9\u4e2d\ufeff\r")), max_size=200)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_yamlish)
+def test_fast_path_agrees_on_noise(text: str) -> None:
+    same_as_libyaml(text)
+    same_as_libyaml(text + "\n")
+
+
+def test_fast_path_agrees_on_every_real_file() -> None:
+    """Every front-matter and data file in the repository, and every invalid fixture."""
+    answered = total = 0
+    paths = [p for p in sorted(REPO.glob("known_errors/*.md")) + sorted(REPO.glob("content/**/*")) + sorted(REPO.glob("tests/fixtures/**/*"))]
+    for p in paths:
+        if not p.is_file() or p.suffix not in (".md", ".yml", ".yaml"):
+            continue
+        text, err = frontmatter.decode(p.read_bytes())
+        if err:
+            continue
+        if p.suffix == ".md":
+            sp = frontmatter.split(text)
+            if sp.issue:
+                continue
+            yaml_text, offset = sp.front, sp.front_line - 1
+        else:
+            yaml_text, offset = text, 0
+        total += 1
+        answered += same_as_libyaml(yaml_text, offset)
+        full = parse(yaml_text, offset)
+        slow = parse_events(yaml_text, offset)
+        assert (repr(full.data), list(full.lines.items()), full.issues) == (repr(slow.data), list(slow.lines.items()), slow.issues), p
+    assert total > 100 and answered > 50, (total, answered)
+
+
+def test_fast_path_takes_the_example_records() -> None:
+    """A speed guard, not a correctness one: the bundled records nearly all take the fast path."""
+    slow = []
+    paths = sorted(REPO.glob("known_errors/*.md"))
+    for p in paths:
+        sp = frontmatter.split(frontmatter.decode(p.read_bytes())[0])
+        if parse_simple(sp.front, sp.front_line - 1) is None:
+            slow.append(p.name)
+    assert len(slow) <= len(paths) // 10, f"read by libyaml's event stream (slower): {slow}"
+
+
+def test_refused_shapes_go_to_libyaml() -> None:
+    for text in [
+        "a: 1\na: 2\n",  # duplicate key: libyaml's builder reports it
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "<<: {a: 1}\n",
+        "a: b: c\n",
+        "a:\n\t- x\n",
+        "a: 'multi\n  line'\n",
+        "a: plain\n  continued\n",
+        "a: >\n  folded\n",
+        "a: 1\n---\nb: 2\n",
+        "a: 1",  # no final newline
+        "a: x # comment\n",
+    ]:
+        assert parse_simple(text) is None, text
+
+
+# ---------------------------------------------------------------- whole KBs with errors
+def _snapshot(kb: KB, findings: list[Any]) -> tuple[Any, ...]:
+    records = {rid: (type(r.meta).__name__, r.meta.model_dump(mode="json"), tuple(r.source)) for rid, r in kb.records.items()}
+    return (
+        [(f.path, f.line, f.code, f.message) for f in findings],
+        records,
+        dict(kb.seen_ids),
+        [(r.meta.model_dump(mode="json"), tuple(r.source)) for r in kb.playbooks],
+    )
+
+
+@pytest.fixture(scope="module")
+def dirty_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 synthetic records, half of them broken in one or two ways (benchmarks/synth.py)."""
+    return make_kb(tmp_path_factory.mktemp("equiv") / "dirty", 400, dirty=0.5)
+
+
+def test_dirty_kb_has_many_kinds_of_findings(dirty_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    codes = {f.code for f in run(dirty_kb).findings}
+    assert len(codes) >= 25, sorted(codes)
+    assert "KE000" not in codes
+
+
+def test_serial_parallel_and_slow_path_agree(dirty_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    serial = _snapshot(*loader.load(dirty_kb, workers=1))
+    parallel = _snapshot(*loader.load(dirty_kb, workers=2))
+    assert serial == parallel
+    monkeypatch.setattr(yamlstrict, "parse_simple", lambda text, line_offset=0: None)
+    assert _snapshot(*loader.load(dirty_kb, workers=1)) == serial
