@@ -10,7 +10,7 @@ Confidential records stay in git and are never rendered. ``--tenant T`` keeps re
 apply to all tenants or name T.
 
 The build date is ``SOURCE_DATE_EPOCH`` when set, else the date of the commit built, else
-(outside git) the latest date found in the records: never the wall clock.
+(outside git) the latest creation date of the records: never the wall clock.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ def build_date(kb: KB, head: tuple[str, datetime] | None) -> datetime:
         return datetime.fromtimestamp(int(epoch), tz=UTC)
     if head is not None:
         return head[1]
-    days: list[date] = [d for r in kb.records.values() for d in (r.meta.created, r.meta.review_by) if isinstance(d, date)]
+    # Outside git: the latest creation date (review dates lie in the future).
+    days: list[date] = [r.meta.created for r in kb.records.values() if isinstance(r.meta.created, date)]
     return datetime.combine(max(days), time(0), tzinfo=UTC) if days else datetime(1980, 1, 1, tzinfo=UTC)
 
 

@@ -166,6 +166,8 @@ def _merge_request(subject: str, body: str, trailers: dict[str, list[str]]) -> s
     for key in ("merge-request", "pull-request"):
         if trailers.get(key):
             return trailers[key][0]
+    if "#" not in subject and "merge request" not in body:  # cheap test first: most commits name none
+        return None
     for pat in _MR_REFS:
         m = pat.search(body if pat.flags & re.M else subject) or pat.search(subject)
         if m:
@@ -287,11 +289,15 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
             return History(ref, None, None, first_parent, False)
         raise EnvironmentProblem(f"'{ref}' is not a commit in this repository (fetch it first, e.g. `git fetch origin main`)")
     partial = require_full(root, allow_shallow)
-    args = [head, "--raw", "--no-abbrev", "--find-renames", "--no-color", f"--format={_FORMAT}"]
+    args = [head, "--raw", "--no-abbrev", "--find-renames", "--topo-order", "--no-color", f"--format={_FORMAT}"]
     if first_parent:
         args += ["--first-parent", "--diff-merges=first-parent"]
-    raw = repo.git(c="core.quotepath=off").log(*args, "--", RECORD_DIR)
-    entries = list(_log_entries(raw))
+    # No pathspec: limiting the log to known_errors/ makes git diff every commit's trees twice
+    # (once to decide whether the commit touches the path, once for the output); the few
+    # changes outside known_errors/ are dropped below instead.
+    raw = repo.git(c="core.quotepath=off").log(*args)
+    prefix = f"{RECORD_DIR}/"
+    entries = [(c, ch) for c, ch in _log_entries(raw) if any(p.startswith(prefix) or (o or "").startswith(prefix) for _, _, p, o in ch)]
     merge_authors = _authors_of_merges(repo, head, (c for c, _ in entries)) if first_parent else {}
 
     ls = repo.git.ls_tree("-r", "--name-only", head, "--", RECORD_DIR)
@@ -300,39 +306,42 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
         rid = record_id(p)
         if rid:
             alias[p] = rid
-    per_record: dict[str, list[dict]] = {}
+    kinds: dict[str, ChangeKind] = {"A": "added", "D": "deleted", "R": "renamed", "C": "added"}
+    # Per record, newest first: (commit fields..., change, path, old_path, blob) in Version's field order after `number`.
+    per_record: dict[str, list[tuple[object, ...]]] = {}
     for commit, changes in entries:  # newest first
         body, trailers = _split_trailers(commit.body)
         author = Person(commit.author, commit.email)
         authors = merge_authors.get(commit.sha) or (author,)
-        coauthors = tuple(_parse_person(x) for x in trailers.get("co-authored-by", []))
-        authors = tuple(dict.fromkeys((*authors, *coauthors)))
-        common = {
-            "commit": commit.sha,
-            "date": datetime.fromisoformat(commit.date),
-            "author": author,
-            "authors": authors,
-            "subject": commit.subject,
-            "note": body,
-            "approved_by": tuple(trailers.get("approved-by", [])),
-            "reviewed_by": tuple(trailers.get("reviewed-by", [])),
-            "merge_request": _merge_request(commit.subject, commit.body, trailers),
-        }
+        if "co-authored-by" in trailers:
+            authors = tuple(dict.fromkeys((*authors, *(_parse_person(x) for x in trailers["co-authored-by"]))))
+        common = (
+            commit.sha,
+            datetime.fromisoformat(commit.date),
+            author,
+            authors,
+            commit.subject,
+            body,
+            tuple(trailers.get("approved-by", ())),
+            tuple(trailers.get("reviewed-by", ())),
+            _merge_request(commit.subject, commit.body, trailers),
+        )
         for status, blob, path, old in changes:
+            if not path.startswith(prefix):
+                continue
             rid = alias.get(path) or record_id(path)
             if rid is None:
                 continue
-            kind: ChangeKind = {"A": "added", "D": "deleted", "R": "renamed", "C": "added"}.get(status, "modified")  # type: ignore[assignment]
+            kind = kinds.get(status, "modified")
             if old is not None and status == "R":
                 alias[old] = rid
-            per_record.setdefault(rid, []).append(
-                {**common, "change": kind, "path": path, "old_path": old, "blob": None if kind == "deleted" else blob}
-            )
+            per_record.setdefault(rid, []).append((*common, kind, path, old, None if kind == "deleted" else blob))
     dirty = _uncommitted(repo)
     records: dict[str, RecordHistory] = {}
     for rid in sorted(set(per_record) | set(dirty)):
-        items = list(reversed(per_record.get(rid, [])))
-        versions = tuple(Version(number=i, **d) for i, d in enumerate(items, start=1))
+        items = per_record.get(rid, [])
+        n = len(items)
+        versions = tuple(Version(n - i, *args) for i, args in enumerate(items))[::-1]  # type: ignore[arg-type]
         records[rid] = RecordHistory(rid, versions, dirty.get(rid))
     head_date = datetime.fromisoformat(repo.git.log("-1", "--format=%cI", head).strip())
     return History(ref, head, head_date, first_parent, partial, records, commits=len(entries))

@@ -1,0 +1,108 @@
+"""History benchmark: 10,000 records and 20,000 commits.
+
+The repository is written with ``git fast-import`` (seconds instead of minutes): one commit adds
+every record, then 19,999 commits each change one record, a tenth of them renaming it and a
+fifth carrying ``Approved-by:`` trailers. Prints the one-pass ``kedb.history.read`` time and,
+for comparison, per-file ``git log --follow`` on a sample of 200 files scaled to all 10,000.
+
+Target (2-core machine): the full history in under 3 s.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kedb import history
+
+WORK = Path(__file__).resolve().parent / "_work"
+N_RECORDS = 10_000
+N_COMMITS = 20_000
+SAMPLE = 200
+# A KB this size keeps its records in one folder per service (known_errors/<service>/); the
+# loader reads subfolders. A single flat folder of 10,000 files makes every commit's tree
+# 0.5 MB, which git must inflate twice per commit: see benchmarks/README.md for that figure.
+SERVICES = 40
+
+
+def _record(rid: str, rev: int) -> bytes:
+    return (
+        f"---\nid: {rid}\ntitle: Synthetic record {rid}\nstatus: published\nservice: printing\nowner: ann.owner\n"
+        f"created: 2026-01-01\nreview_by: 2027-01-01\n---\n\n## Symptoms\n\nRevision {rev} of {rid}.\n"
+    ).encode()
+
+
+def make_repo(path: Path, seed: int = 7, flat: bool = False) -> Path:
+    if (path / ".git").is_dir() and (path / ".complete").exists():
+        return path
+    subprocess.run(["rm", "-rf", str(path)], check=True)
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    rnd = random.Random(seed)
+    ids = [f"KE-{i:05d}" for i in range(1, N_RECORDS + 1)]
+    folder = {rid: "known_errors" if flat else f"known_errors/service-{i % SERVICES:02d}" for i, rid in enumerate(ids)}
+    names = {rid: f"{folder[rid]}/{rid}-synthetic.md" for rid in ids}
+    revs = dict.fromkeys(ids, 0)
+    out: list[bytes] = []
+    t0 = 1_767_225_600  # 2026-01-01
+
+    def commit(n: int, msg: str, ops: list[bytes]) -> None:
+        data = msg.encode()
+        out.append(f"commit refs/heads/main\nmark :{n}\ncommitter Ann Owner <ann@example.com> {t0 + n * 60} +0000\n".encode())
+        out.append(b"data %d\n%s\n" % (len(data), data))
+        if n > 1:
+            out.append(f"from :{n - 1}\n".encode())
+        out.extend(ops)
+
+    def modify(rid: str) -> bytes:
+        body = _record(rid, revs[rid])
+        return f"M 100644 inline {names[rid]}\ndata {len(body)}\n".encode() + body + b"\n"
+
+    commit(1, "Import 10,000 records", [modify(rid) for rid in ids])
+    for n in range(2, N_COMMITS + 1):
+        rid = rnd.choice(ids)
+        revs[rid] += 1
+        ops = []
+        if n % 10 == 0:
+            old = names[rid]
+            names[rid] = f"{folder[rid]}/{rid}-renamed-{n}.md"
+            ops.append(f"D {old}\n".encode())
+        ops.append(modify(rid))
+        trailer = "\n\nApproved-by: Bob Approver <bob@example.com>" if n % 5 == 0 else ""
+        commit(n, f"{rid}: revision {revs[rid]}\n\nWhy this changed, in a sentence or two.{trailer}", ops)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(out), check=True)
+    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=path, check=True)
+    (path / ".complete").touch()
+    return path
+
+
+def bench_history(flat: bool = False) -> None:
+    repo = make_repo(WORK / ("history-repo-flat" if flat else "history-repo"), flat=flat)
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        h = history.read(repo)
+        times.append(time.perf_counter() - t)
+    assert h is not None
+    versions = sum(len(r.versions) for r in h.records.values())
+    one_pass = statistics.median(times)
+    layout = "one flat folder" if flat else f"{SERVICES} service folders"
+    print(f"kedb history, one pass ({N_RECORDS:,} records in {layout}, {N_COMMITS:,} commits; median of 3)")
+    print(f"  one git log pass: {one_pass:6.2f} s   {len(h.records):,} records, {versions:,} versions  (target < 3 s)")
+    files = sorted(p.relative_to(repo).as_posix() for p in (repo / "known_errors").rglob("*.md"))
+    sample = random.Random(1).sample(files, SAMPLE)
+    t = time.perf_counter()
+    for f in sample:
+        subprocess.run(["git", "log", "--follow", "--format=%H", "--", f], cwd=repo, capture_output=True, check=True)
+    per_file = time.perf_counter() - t
+    print(
+        f"  per-file git log --follow: {per_file:6.2f} s for {SAMPLE} files -> {per_file * N_RECORDS / SAMPLE:7.1f} s scaled to {N_RECORDS:,}"
+    )
+
+
+if __name__ == "__main__":
+    bench_history(flat="--flat" in sys.argv)
