@@ -52,8 +52,16 @@ class Result:
         ]
         if self.ctx.info.history_note:
             lines.append(self.ctx.info.history_note)
-        lines.extend(f"built {name}: {path.as_posix()}" for name, path in self.written)
+        root = self.ctx.report.kb.root
+        lines.extend(f"built {name}: {_rel(path, root)}" for name, path in self.written)
         return lines
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def parse_only(only: str | None) -> tuple[str, ...]:
