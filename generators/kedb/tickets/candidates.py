@@ -42,9 +42,9 @@ def signature_sql(fields: list[str] | tuple[str, ...]) -> str:
 
 
 def create_signature_view(con: Any, recurrence: RecurrenceFile) -> None:
-    """Temp view ``sig``: the tickets that can recur, with their signature from the configured fields."""
+    """Temp table ``sig``: the tickets that can recur, with their signature from the configured fields."""
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW sig AS SELECT id, opened_at, customer, ci_n, service_n, caller_key, "
+        f"CREATE OR REPLACE TEMP TABLE sig AS SELECT id, opened_at, customer, ci_n, service_n, caller_key, "
         f"{signature_sql(recurrence.signature_fields)} AS signature FROM tickets "
         "WHERE NOT coalesce(is_request, false) AND class IS DISTINCT FROM 'cancelled'"
     )
@@ -121,38 +121,39 @@ def covered_by(signature: str, cover: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
-def _rule_ends(con: Any, rule: RecurrenceRule, since: date | None) -> dict[str, Any]:
-    """signature → end of the latest window that meets ``rule``."""
-    dim = DISTINCT_COLUMNS[rule.distinct_by]
-    since_sql = f"AND opened_at >= DATE {S.lit(since.isoformat())}" if since else ""
-    rows = con.execute(
+def _rule_ends(con: Any, rules: list[RecurrenceRule], since: date | None) -> None:
+    """Temp table ``ends``: per signature, column ``e<i>`` = end of the latest window meeting rule i (one sort for all rules)."""
+    low = min(r.min_tickets for r in rules)
+    cols = []
+    for i, r in enumerate(rules):
+        frame = f"PARTITION BY signature ORDER BY opened_at RANGE BETWEEN INTERVAL {r.window_days} DAYS PRECEDING AND CURRENT ROW"
+        cols.append(f"count(*) OVER ({frame}) AS n{i}, count(DISTINCT {DISTINCT_COLUMNS[r.distinct_by]}) OVER ({frame}) AS d{i}")
+    since_sql = f" AND opened_at >= DATE {S.lit(since.isoformat())}" if since else ""
+    ends = ", ".join(
+        f"max(opened_at) FILTER (WHERE n{i} >= {r.min_tickets} AND d{i} >= {r.min_distinct}{since_sql}) AS e{i}"
+        for i, r in enumerate(rules)
+    )
+    con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE ends AS
         WITH s AS (
-            SELECT signature, opened_at, {dim} AS dim FROM sig
-            WHERE signature IN (SELECT signature FROM sig WHERE signature IS NOT NULL GROUP BY signature HAVING count(*) >= {rule.min_tickets})
-        ), w AS (
-            SELECT signature, opened_at, count(*) OVER win AS n, count(DISTINCT dim) OVER win AS d FROM s
-            WINDOW win AS (PARTITION BY signature ORDER BY opened_at RANGE BETWEEN INTERVAL {rule.window_days} DAYS PRECEDING AND CURRENT ROW)
-        )
-        SELECT signature, max(opened_at) FROM w WHERE n >= {rule.min_tickets} AND d >= {rule.min_distinct} {since_sql} GROUP BY signature
+            SELECT * FROM sig WHERE signature IN (SELECT signature FROM sig WHERE signature IS NOT NULL GROUP BY signature HAVING count(*) >= {low})
+        ), w AS (SELECT signature, opened_at, {", ".join(cols)} FROM s)
+        SELECT * FROM (SELECT signature, {ends} FROM w GROUP BY signature) WHERE {" OR ".join(f"e{i} IS NOT NULL" for i in range(len(rules)))}
         """
-    ).fetchall()
-    return dict(rows)
+    )
 
 
-def _windows(con: Any, rule: RecurrenceRule, ends: dict[str, Any]) -> dict[str, Window]:
-    if not ends:
-        return {}
-    con.execute("CREATE OR REPLACE TEMP TABLE ends (signature VARCHAR, end_at TIMESTAMP)")
-    con.executemany("INSERT INTO ends VALUES (?, ?)", list(ends.items()))
+def _windows(con: Any, i: int, rule: RecurrenceRule) -> dict[str, Window]:
+    """The figures of rule i's latest window for each signature that meets it."""
     dim = DISTINCT_COLUMNS[rule.distinct_by]
     rows = con.execute(
         f"""
         SELECT t.signature, count(*), count(DISTINCT t.{dim}), count(DISTINCT t.customer), count(DISTINCT t.ci_n),
             min(t.opened_at)::DATE, max(t.opened_at)::DATE, list(t.id ORDER BY t.opened_at, t.id),
             list(coalesce(t.service_n, '') ORDER BY t.opened_at, t.id), list(DISTINCT t.customer) FILTER (WHERE t.customer IS NOT NULL)
-        FROM sig t JOIN ends e ON t.signature = e.signature
-            AND t.opened_at >= e.end_at - INTERVAL {rule.window_days} DAYS AND t.opened_at <= e.end_at
+        FROM sig t JOIN ends e ON t.signature = e.signature AND e.e{i} IS NOT NULL
+            AND t.opened_at >= e.e{i} - INTERVAL {rule.window_days} DAYS AND t.opened_at <= e.e{i}
         GROUP BY t.signature
         """
     ).fetchall()
@@ -172,17 +173,17 @@ def find(con: Any, kb: KB, since: date | None = None) -> Report:
         "SELECT count(*), count(*) FILTER (WHERE signature IS NULL), count(DISTINCT signature) FROM sig"
     ).fetchone()
     met: dict[str, list[Window]] = {}
-    for rule in recurrence.rules:
-        for sig, win in _windows(con, rule, _rule_ends(con, rule, since)).items():
+    _rule_ends(con, list(recurrence.rules), since)
+    for i, rule in enumerate(recurrence.rules):
+        for sig, win in _windows(con, i, rule).items():
             met.setdefault(sig, []).append(win)
-    totals: dict[str, tuple[int, date, date]] = {}
-    if met:
-        con.execute("CREATE OR REPLACE TEMP TABLE met (signature VARCHAR)")
-        con.executemany("INSERT INTO met VALUES (?)", [[s] for s in met])
+    totals: dict[str, tuple[int, date, date]] = {
+        sig: (n, first, last)
         for sig, n, first, last in con.execute(
-            "SELECT signature, count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM sig WHERE signature IN (SELECT signature FROM met) GROUP BY signature"
-        ).fetchall():
-            totals[sig] = (n, first, last)
+            "SELECT signature, count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM sig "
+            "WHERE signature IN (SELECT signature FROM ends) GROUP BY signature"
+        ).fetchall()
+    }
     cover = coverage(kb)
     cands = [
         Candidate(sig, wins[0], tuple(w.rule for w in wins), *totals[sig], covered_by(sig, cover))  # type: ignore[arg-type]

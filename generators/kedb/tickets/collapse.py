@@ -1,8 +1,10 @@
 """From typed export rows (temp table ``ev``) to the store's ``events`` and ``tickets`` tables.
 
-Each ticket's rows are put in time order (``updated_at``, then ``seq``, then file order) and
-its latest row gives its state. An event log (some ticket has more than one row) also gives
-what a single-row export cannot:
+Each ticket's rows are put in time order (``updated_at``, else ``opened_at``; then ``seq``;
+then file order) and its latest row gives its state. Only the narrow per-row columns are
+sorted; the descriptive ones (category, customer, …) are taken from the latest row and
+cleaned once per ticket. An event log (some ticket has more than one row) also gives what a
+single-row export cannot:
 
 * first response: the first row whose status class is no longer ``new``, unless the export
   has a first-response column;
@@ -11,6 +13,9 @@ what a single-row export cannot:
 * reopens: moves from ``resolved``/``closed`` back to an open class, unless the export has a
   reopen counter;
 * reassignments: changes of ``assignment_group`` between rows, unless it has a counter.
+
+Free text is read from the latest row only, to extract error codes; it is not stored. Nor
+are the raw category values: only their normalised forms (``service_n`` … ``ci_n``).
 """
 
 from __future__ import annotations
@@ -19,53 +24,81 @@ from typing import Any
 
 from . import sqlexpr as S
 from .fields import DONE_CLASSES, SIGNATURE_PARTS
+from .mapping import Resolved
 
 _DONE = "(" + ", ".join(S.lit(c) for c in DONE_CLASSES) + ")"
 
 
-def build(con: Any, event_log: bool, has_group: bool) -> None:
-    """Create ``events`` and ``tickets`` from ``ev`` (and drop ``ev``)."""
-    con.execute(
-        "CREATE TEMP TABLE ev2 AS SELECT *, "
-        "lag(class) OVER w AS prev_class, lag(assignment_group) OVER w AS prev_group, "
-        "row_number() OVER w AS step, count(*) OVER (PARTITION BY id) AS n_rows "
-        "FROM (SELECT *, coalesce(updated_at, opened_at) AS ts FROM ev) "
-        "WINDOW w AS (PARTITION BY id ORDER BY ts, coalesce(seq, -1), _ord)"
-    )
-    con.execute("DROP TABLE ev")
-    con.execute(
-        "CREATE TABLE events AS SELECT id, CAST(step AS INTEGER) AS step, ts, status, class, assignment_group, "
-        "updated_by_key, _ord AS export_row FROM ev2"
-    )
-    derived = event_log
-    parts = ", ".join(f"{S.norm('l.' + p)} AS {p}_n" for p in SIGNATURE_PARTS)
-    minutes = "to_microseconds(CAST(round(l.first_response_minutes * 60000000) AS BIGINT))"
-    con.execute(
-        f"""
-        CREATE TABLE tickets AS
-        WITH agg AS (
-            SELECT id, count(*) AS events, min(_ord) AS first_row,
+def _clean(res: Resolved, name: str, v: str) -> str:
+    """A descriptive value as kept: trimmed, missing markers → NULL, the mapping's `values` applied."""
+    m = res.mapping
+    clean = f"(CASE WHEN trim({v}) IN ({', '.join(S.lit(x) for x in [*m.missing, ''])}) THEN NULL ELSE trim({v}) END)"
+    return S.translated(clean, m.fields[name]) if name in m.fields else clean
+
+
+def build(con: Any, res: Resolved, event_log: bool) -> None:
+    """Create ``events`` and ``tickets`` from ``ev`` (and drop it)."""
+    m = res.mapping
+    order = "ORDER BY coalesce(updated_at, opened_at), coalesce(seq, -1), _ord"
+    if event_log:
+        con.execute(
+            "CREATE TEMP TABLE w AS SELECT id, _ord, coalesce(updated_at, opened_at) AS ts, opened_at, status, class, "
+            "assignment_group, updated_by_key, lag(class) OVER win AS prev_class, lag(assignment_group) OVER win AS prev_group, "
+            f"row_number() OVER win AS step, lead(_ord) OVER win IS NULL AS is_last FROM ev WINDOW win AS (PARTITION BY id {order})"
+        )
+        con.execute(
+            "CREATE TABLE events AS SELECT id, CAST(step AS INTEGER) AS step, ts, status, class, assignment_group, updated_by_key, "
+            "_ord AS export_row FROM w"
+        )
+        con.execute(
+            f"""
+            CREATE TEMP TABLE agg AS
+            SELECT id, max(_ord) FILTER (WHERE is_last) AS last_ord, count(*) AS events,
                 min(ts) FILTER (WHERE class IS NOT NULL AND class <> 'new' AND ts >= opened_at) AS ev_response,
                 max(ts) FILTER (WHERE class IN {_DONE} AND (prev_class IS NULL OR prev_class NOT IN {_DONE})) AS ev_done,
                 count(*) FILTER (WHERE prev_class IN {_DONE} AND class NOT IN {_DONE}) AS ev_reopens,
-                count(*) FILTER (WHERE prev_group IS NOT NULL AND assignment_group IS NOT NULL AND assignment_group <> prev_group) AS ev_reassign,
-                arg_max(text, step) FILTER (WHERE text IS NOT NULL) AS last_text
-            FROM ev2 GROUP BY id
-        ), l AS (SELECT * FROM ev2 WHERE step = n_rows)
-        SELECT l.id, l.opened_at, l.ts AS updated_at, l.status, l.class, l.type, l.is_request, l.priority,
-            l.customer, l.caller_key, l.ci, l.assignment_group, l.service, l.category, l.subcategory, l.symptom,
-            l.problem_id, {parts}, {S.codes("a.last_text")} AS codes,
-            coalesce(l.first_response_at, l.opened_at + {minutes}{", a.ev_response" if derived else ""}) AS first_response_at,
-            l.first_response_minutes, l.resolution_minutes, l.resolved_at, l.closed_at,
-            CASE WHEN l.class IN {_DONE} THEN coalesce(l.resolved_at, l.closed_at{", a.ev_done" if derived else ""}, l.ts)
-                 WHEN l.class IS NULL THEN coalesce(l.resolved_at, l.closed_at) END AS done_at,
-            coalesce(l.reopen_count{", a.ev_reopens" if derived else ""}) AS reopen_count,
-            coalesce(l.reassignment_count{", a.ev_reassign" if derived and has_group else ""}) AS reassignment_count,
-            CASE WHEN l.sla_breached IS NOT NULL THEN l.sla_breached
-                 WHEN l.response_breached OR l.resolution_breached THEN true
-                 WHEN l.response_breached IS NOT NULL OR l.resolution_breached IS NOT NULL THEN false END AS sla_breached,
-            CAST(a.events AS INTEGER) AS events, a.first_row
-        FROM l JOIN agg a USING (id)
+                count(*) FILTER (WHERE prev_group IS NOT NULL AND assignment_group IS NOT NULL AND assignment_group <> prev_group) AS ev_reassign
+            FROM w GROUP BY id
+            """
+        )
+        con.execute("DROP TABLE w")
+        latest = "FROM ev e JOIN agg a ON e._ord = a.last_ord"
+    else:
+        con.execute(
+            "CREATE TABLE events AS SELECT id, 1 AS step, coalesce(updated_at, opened_at) AS ts, status, class, assignment_group, "
+            "updated_by_key, _ord AS export_row FROM ev"
+        )
+        latest = "FROM ev e"
+    # Signature parts are normalised once per distinct raw value: there are far fewer values than tickets.
+    union = " UNION ".join(f"SELECT '{p}' AS f, r_{p} AS v FROM ev" for p in SIGNATURE_PARTS)
+    cases = " ".join(f"WHEN '{p}' THEN {S.norm(_clean(res, p, 'v'))}" for p in SIGNATURE_PARTS)
+    con.execute(f"CREATE TEMP TABLE norm AS SELECT f, v, CASE f {cases} END AS n FROM ({union}) WHERE v IS NOT NULL")
+    joins = " ".join(f"LEFT JOIN norm n_{p} ON n_{p}.f = '{p}' AND n_{p}.v = e.r_{p}" for p in SIGNATURE_PARTS)
+    parts = ", ".join(f"n_{p}.n AS {p}_n" for p in SIGNATURE_PARTS)
+    d, has_group = event_log, "assignment_group" in res.columns
+    ts = "coalesce(e.updated_at, e.opened_at)"
+    caller = f"left(md5({S.lit(res.salt)} || {_clean(res, 'caller', 'e.r_caller')}), 16)"
+    minutes = "to_microseconds(CAST(round(e.first_response_minutes * 60000000) AS BIGINT))"
+    con.execute(
+        f"""
+        CREATE TABLE tickets AS
+        SELECT e.id, e.opened_at, {ts} AS updated_at, e.status, e.class,
+            {S.in_list(_clean(res, "type", "e.r_type"), m.request_types)} AS is_request,
+            {_clean(res, "priority", "e.r_priority")} AS priority, {_clean(res, "customer", "e.r_customer")} AS customer,
+            {caller} AS caller_key, e.assignment_group, {_clean(res, "problem_id", "e.r_problem_id")} AS problem_id,
+            {parts}, {S.codes("e.r_text")} AS codes,
+            coalesce(e.first_response_at, e.opened_at + {minutes}{", a.ev_response" if d else ""}) AS first_response_at,
+            e.first_response_minutes, e.resolution_minutes, e.resolved_at, e.closed_at,
+            CASE WHEN e.class IN {_DONE} THEN coalesce(e.resolved_at, e.closed_at{", a.ev_done" if d else ""}, {ts})
+                 WHEN e.class IS NULL THEN coalesce(e.resolved_at, e.closed_at) END AS done_at,
+            coalesce(e.reopen_count{", a.ev_reopens" if d else ""}) AS reopen_count,
+            coalesce(e.reassignment_count{", a.ev_reassign" if d and has_group else ""}) AS reassignment_count,
+            CASE WHEN e.sla_breached IS NOT NULL THEN e.sla_breached
+                 WHEN e.response_breached OR e.resolution_breached THEN true
+                 WHEN e.response_breached IS NOT NULL OR e.resolution_breached IS NOT NULL THEN false END AS sla_breached,
+            {"CAST(a.events AS INTEGER)" if d else "1"} AS events, e._ord AS last_row
+        {latest} {joins}
         """
     )
-    con.execute("DROP TABLE ev2")
+    for t in ("ev", "norm", *(("agg",) if d else ())):
+        con.execute(f"DROP TABLE {t}")

@@ -65,83 +65,81 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan_sql(inp: Input) -> str:
+def scan_sql(inp: Input, missing: list[str] | None = None) -> str:
+    """DuckDB's reader over the export: every column text, the mapping's missing markers read as NULL."""
     cols = "{" + ", ".join(f"{S.lit(h)}: 'VARCHAR'" for h in inp.header) + "}"
+    nulls = f", nullstr = {S.lits(missing)}" if missing else ""
     return (
         f"read_csv({S.lit(str(inp.path))}, header = true, skip = {inp.skip}, delim = {S.lit(inp.delimiter)}, quote = '\"', "
-        f"escape = '\"', strict_mode = true, store_rejects = true, auto_detect = false, encoding = {S.lit(inp.encoding)}, columns = {cols})"
+        f"escape = '\"', strict_mode = true, store_rejects = true, auto_detect = false, encoding = {S.lit(inp.encoding)}{nulls}, "
+        f"columns = {cols})"
     )
 
 
-def _raw_select(res: Resolved) -> list[str]:
-    m = res.mapping
-    out = []
-    for name, cols in res.columns.items():
-        if FIELDS[name][0] == "freetext":
-            out.append(f"{S.cleaned(cols, m.missing, sep=' ')} AS v_{name}")
-        else:
-            out.append(f"{S.translated(S.cleaned(cols, m.missing), m.fields[name])} AS v_{name}")
-    return out
+# Fields read on every row (they order an event log, or must be checked on every row); the
+# others are descriptive and only their latest value is kept, so they are cleaned per ticket.
+PER_ROW = ("id", "opened_at", "updated_at", "seq", "status", "assignment_group", "updated_by")
+CHECKED = tuple(n for n, (k, _) in FIELDS.items() if k in ("timestamp", "integer", "number", "boolean"))
+BITS = {name: 1 << i for i, name in enumerate(("id", "status", *CHECKED))}
 
 
-def _typed(res: Resolved, salt: str) -> tuple[list[str], list[str]]:
-    """(typed columns of ``ev``, checks naming each field whose raw value could not be read)."""
+def _per_row(res: Resolved) -> tuple[list[str], list[str]]:
+    """(columns of ``ev``, bit expressions flagging a cell that cannot be read)."""
     m = res.mapping
-    cols, checks = ["_ord"], []
+    cols, bad = ["_ord"], []
     for name, (kind, _) in FIELDS.items():
-        if name not in res.columns:
-            if name == "caller":
-                cols.append("CAST(NULL AS VARCHAR) AS caller_key")
-            elif name == "updated_by":
-                cols.append("CAST(NULL AS VARCHAR) AS updated_by_key")
-            elif name == "type":
-                cols += ["CAST(NULL AS VARCHAR) AS type", "false AS is_request"]
-            elif name == "status":
-                cols += ["CAST(NULL AS VARCHAR) AS status", "CAST(NULL AS VARCHAR) AS class"]
+        cols_of = res.columns.get(name)
+        if kind == "text" and name not in PER_ROW:
+            if cols_of:
+                cols.append(f"{S.ident(cols_of[0])} AS r_{name}")
             else:
-                cols.append(f"CAST(NULL AS {_SQL_TYPE[kind]}) AS {name}")
+                cols.append(f"CAST(NULL AS VARCHAR) AS r_{name}")
             continue
-        v, spec = f"v_{name}", m.fields[name]
+        if kind == "freetext":
+            text = f"nullif(concat_ws(' ', {', '.join(S.ident(c) for c in cols_of)}), '')" if cols_of else "CAST(NULL AS VARCHAR)"
+            cols.append(f"{text} AS r_text")
+            continue
+        if not cols_of:
+            out = {"status": ["status", "class"], "updated_by": ["updated_by_key"]}.get(name, [name])
+            cols += [f"CAST(NULL AS {'VARCHAR' if kind == 'text' else _SQL_TYPE[kind]}) AS {o}" for o in out]
+            continue
+        raw = S.ident(cols_of[0])
+        spec = m.fields[name]
+        v = S.translated(f"trim({raw})", spec)
+        if name == "status":
+            cols += [f"{v} AS status", f"{S.status_class(v, m)} AS class"]
+            if m.statuses:
+                bad.append(f"CASE WHEN {raw} IS NOT NULL AND {S.status_class(v, m)} IS NULL THEN {BITS['status']} ELSE 0 END")
+            continue
+        if name == "updated_by":
+            cols.append(f"CAST(hash({S.lit(res.salt)} || {raw}) AS VARCHAR) AS updated_by_key")
+            continue
+        if kind == "text":  # id, assignment_group
+            cols.append(f"nullif({v}, '') AS {name}")
+            if name == "id":
+                bad.append(f"CASE WHEN nullif({v}, '') IS NULL THEN {BITS['id']} ELSE 0 END")
+            continue
         if kind == "timestamp":
             expr = S.timestamp(v, m)
         elif kind == "integer":
             expr = S.integer(v, spec.subtract)
         elif kind == "number":
             expr = S.number(v)
-        elif kind == "boolean":
+        else:
             expr = S.boolean(v, m, spec.negate)
-        else:
-            expr = v
-        if kind in ("timestamp", "integer", "number", "boolean"):
-            checks.append(f"CASE WHEN {v} IS NOT NULL AND {name} IS NULL THEN '{name}' END")
-        if name == "caller":
-            cols.append(f"{S.hashed(v, salt)} AS caller_key")
-        elif name == "updated_by":
-            cols.append(f"{S.hashed(v, salt)} AS updated_by_key")
-        elif name == "type":
-            cols += [f"{v} AS type", f"{S.in_list(v, m.request_types)} AS is_request"]
-        elif name == "status":
-            cols += [f"{v} AS status", f"{S.status_class(v, m)} AS class"]
-            if m.statuses:
-                checks.append(f"CASE WHEN {v} IS NOT NULL AND class IS NULL THEN 'status' END")
-        else:
-            cols.append(f"{expr} AS {name}")
-    checks += ["CASE WHEN id IS NULL THEN 'id' END", "CASE WHEN v_opened_at IS NULL THEN 'opened_at' END"]
-    return cols, checks
+        cols.append(f"{expr} AS {name}")
+        bad.append(f"CASE WHEN {raw} IS NOT NULL AND ({expr}) IS NULL THEN {BITS[name]} ELSE 0 END")
+    if "opened_at" in res.columns:
+        bad.append(f"CASE WHEN {S.ident(res.columns['opened_at'][0])} IS NULL THEN {BITS['opened_at']} ELSE 0 END")
+    return cols, bad
 
 
-def _load(con: Any, inp: Input, res: Resolved, salt: str) -> int:
+def _load(con: Any, inp: Input, res: Resolved) -> int:
     """Create temp table ``ev`` (one typed row per export row); raise on any unreadable row."""
-    cols, checks = _typed(res, salt)
-    keep = ", ".join(c.split(" AS ")[-1] if " AS " in c else c for c in cols)
-    raw = ", ".join(_raw_select(res))
-    typed = ", ".join(cols)
-    # Inner: one pass over the file; middle: typed values next to the raw text; outer: the checks.
+    cols, bad = _per_row(res)
     sql = (
-        f"CREATE TEMP TABLE ev AS SELECT {keep}, text, list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL) AS _bad FROM ("
-        f"SELECT {typed}, {'v_text' if 'text' in res.columns else 'CAST(NULL AS VARCHAR)'} AS text, "
-        f"{', '.join('v_' + n for n in res.columns if n != 'text')} FROM ("
-        f"SELECT row_number() OVER () AS _ord, {raw} FROM {scan_sql(inp)}))"
+        f"CREATE TEMP TABLE ev AS SELECT {', '.join(cols)}, {' + '.join(bad) or '0'} AS _bad FROM ("
+        f"SELECT row_number() OVER () AS _ord, * FROM {scan_sql(inp, res.mapping.missing)})"
     )
     import duckdb
 
@@ -177,10 +175,9 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
     m = res.mapping
     lines: list[str] = []
     total = 0
+    sbit = BITS["status"]
     if m.statuses and "status" in res.columns:
-        st = con.execute(
-            "SELECT status, min(_ord), count(*) FROM ev WHERE list_contains(_bad, 'status') GROUP BY status ORDER BY 2"
-        ).fetchall()
+        st = con.execute(f"SELECT status, min(_ord), count(*) FROM ev WHERE _bad & {sbit} <> 0 GROUP BY status ORDER BY 2").fetchall()
         rows_of = inp.ordinal_rows(o for _, o, _ in st[:MAX_LISTED])
         for status, first, count in st[:MAX_LISTED]:
             lines.append(
@@ -188,15 +185,14 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
                 "in a --map file as new, open, pending, resolved, closed or cancelled"
             )
         total += sum(c for _, _, c in st)
-    where = "len(list_filter(_bad, lambda x: x <> 'status')) > 0"
-    n = con.execute(f"SELECT count(*) FROM ev WHERE {where}").fetchone()[0]
+    others = sum(BITS.values()) & ~sbit
+    n = con.execute(f"SELECT count(*) FROM ev WHERE _bad & {others} <> 0").fetchone()[0]
     total += n
     if n:
-        bad = con.execute(f"SELECT _ord, _bad FROM ev WHERE {where} ORDER BY _ord LIMIT {MAX_LISTED}").fetchall()
+        bad = con.execute(f"SELECT _ord, _bad FROM ev WHERE _bad & {others} <> 0 ORDER BY _ord LIMIT {MAX_LISTED}").fetchall()
         ords = [o for o, _ in bad]
-        names = sorted({f for _, fs in bad for f in fs if f != "status"})
-        cols = {f: res.columns[f][0] for f in names if f in res.columns}
-        sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items()) or "1 AS _none"
+        cols = {f: res.columns[f][0] for f in BITS if f in res.columns and f != "status"}
+        sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items())
         raw = {
             r[0]: dict(zip(cols, r[1:], strict=False))
             for r in con.execute(
@@ -204,17 +200,18 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
             ).fetchall()
         }
         rows_of = inp.ordinal_rows(ords)
-        for o, fields in bad:
-            for f in fields:
-                if f == "status":
+        for o, mask in bad:
+            place = inp.place(rows_of[o])
+            for f, bit in BITS.items():
+                if not mask & bit or f == "status":
                     continue
-                place = inp.place(rows_of[o])
-                if f in ("id", "opened_at") and not raw.get(o, {}).get(f):
-                    col = res.columns[f][0]
-                    lines.append(f"{place}: the {f} (column '{col}') is empty; every row needs a ticket id and an opened date")
+                value = raw.get(o, {}).get(f)
+                if f in ("id", "opened_at") and not (value or "").strip():
+                    lines.append(
+                        f"{place}: the {f} (column '{res.columns[f][0]}') is empty; every row needs a ticket id and an opened date"
+                    )
                     continue
-                value = str(raw.get(o, {}).get(f, ""))
-                shown = value if len(value) <= 60 else value[:57] + "…"
+                shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "…"
                 kind = FIELDS[f][0]
                 if kind == "timestamp":
                     problem = f"not a date in the form the mapping reads ({S.DATE_HINT[m.dates]}; set `dates:` or `date_formats:` in a --map file)"
@@ -270,19 +267,18 @@ def import_export(root: Path, file: Path, source: str, map_file: Path | None = N
     new = kdir / f"{STORE_NAME}.new"
     inp = open_export(file, mapping, kdir / "tmp")
     try:
-        res = apply(mapping, inp.header, inp.display)
-        salt = _old_salt(old) or secrets.token_hex(8)
+        res = apply(mapping, inp.header, inp.display, _old_salt(old) or secrets.token_hex(8))
         for p in (new, Path(f"{new}.wal")):
             p.unlink(missing_ok=True)
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(_sha256, file)
             con = connect(new)
             try:
-                rows = _load(con, inp, res, salt)
+                rows = _load(con, inp, res)
                 event_log = bool(con.execute("SELECT count(*) > count(DISTINCT id) FROM ev").fetchone()[0])
                 from .collapse import build
 
-                build(con, event_log, "assignment_group" in res.columns)
+                build(con, res, event_log)
                 n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
                 con.execute(
                     "CREATE TABLE imports (no INTEGER, source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, tickets BIGINT, "
@@ -303,7 +299,7 @@ def import_export(root: Path, file: Path, source: str, map_file: Path | None = N
                     ],
                 )
                 con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
-                con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('salt', ?)", [SCHEMA_VERSION, salt])
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('salt', ?)", [SCHEMA_VERSION, res.salt])
                 if old is not None:
                     _append_old(con, old, source)
                 total = con.execute("SELECT count(*) FROM tickets").fetchone()[0]

@@ -145,12 +145,13 @@ class Resolved:
     mapping: TicketMapping
     columns: dict[str, tuple[str, ...]]  # field -> columns used (one, or several for `text`)
     absent: tuple[str, ...]  # fields the mapping names but the export does not have
+    salt: str = ""  # for the one-way hashes of people's names in this store
 
     def has(self, field: str) -> bool:
         return field in self.columns
 
 
-def apply(mapping: TicketMapping, header: Sequence[str], where: str) -> Resolved:
+def apply(mapping: TicketMapping, header: Sequence[str], where: str, salt: str = "") -> Resolved:
     """Pick the column for each field from ``header``; a missing required column is an error."""
     lower = {h.lower(): h for h in reversed(header)}
     used: dict[str, tuple[str, ...]] = {}
@@ -170,4 +171,4 @@ def apply(mapping: TicketMapping, header: Sequence[str], where: str) -> Resolved
                 f"{where}: row 1: no column for the ticket {name} (looked for {', '.join(repr(c) for c in cols) or 'nothing'}); "
                 f"the header has: {', '.join(header[:25])}{' …' if len(header) > 25 else ''}. Is --source right, or does it need --map?"
             )
-    return Resolved(mapping, used, tuple(absent))
+    return Resolved(mapping, used, tuple(absent), salt)

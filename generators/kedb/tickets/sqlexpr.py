@@ -151,18 +151,20 @@ def norm(v: str) -> str:
 
 # Error codes, by kind, in the order they appear in a signature. Each kind is sorted and
 # de-duplicated, so the same codes give the same signature whatever order the text had.
-CODE_KINDS: tuple[tuple[str, str, str], ...] = (
-    # (name, RE2 pattern, DuckDB lambda turning one match into its normal form)
-    ("kb", r"(?i)\bKB[0-9]{6,7}\b", "lower(x)"),
+CODE_KINDS: tuple[tuple[str, str, str, str], ...] = (
+    # (name, cheap pre-test on the text, RE2 pattern, DuckDB lambda turning one match into its normal form)
+    ("kb", "contains(lower({t}), 'kb')", r"(?i)\bKB[0-9]{6,7}\b", "lower(x)"),
     (
         "event-id",
+        "contains(lower({t}), 'event')",
         r"(?i)\bevent\s*id\s*[:#]?\s*[0-9]{1,5}\b",
         "'event-id-' || CAST(CAST(regexp_extract(x, '[0-9]+$') AS INTEGER) AS VARCHAR)",
     ),
-    ("aadsts", r"(?i)\bAADSTS[0-9]{4,7}\b", "lower(x)"),
-    ("hresult", r"(?i)\b0x[0-9a-f]{8}\b", "lower(x)"),
+    ("aadsts", "contains(lower({t}), 'aadsts')", r"(?i)\bAADSTS[0-9]{4,7}\b", "lower(x)"),
+    ("hresult", "contains(lower({t}), '0x')", r"(?i)\b0x[0-9a-f]{8}\b", "lower(x)"),
     (
         "chromium",
+        "(contains({t}, 'ERR_') OR contains({t}, 'DNS_PROBE_'))",
         r"\b(?:NET::)?ERR_[A-Z0-9_]{3,}\b|\bDNS_PROBE_[A-Z_]{3,}\b",
         "regexp_replace(replace(replace(lower(x), 'net::', ''), '_', '-'), '^err-cert-', 'net-err-cert-')",
     ),
@@ -170,9 +172,14 @@ CODE_KINDS: tuple[tuple[str, str, str], ...] = (
 
 
 def codes(text: str) -> str:
-    """``:``-joined normal forms of the error codes in ``text`` (NULL when there are none)."""
+    """``:``-joined normal forms of the error codes in ``text`` (NULL when there are none).
+
+    Each pattern runs only on texts that contain its literal part: most tickets carry no code.
+    """
     lists = [
-        f"list_sort(list_distinct(list_transform(regexp_extract_all({text}, {lit(pat)}), lambda x: {fn})))" for _, pat, fn in CODE_KINDS
+        f"CASE WHEN {test.replace('{t}', text)} THEN list_sort(list_distinct(list_transform(regexp_extract_all({text}, {lit(pat)}), "
+        f"lambda x: {fn}))) ELSE [] END"
+        for _, test, pat, fn in CODE_KINDS
     ]
     return f"nullif(array_to_string(list_concat({', '.join(lists)}), ':'), '')"
 

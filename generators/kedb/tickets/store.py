@@ -8,9 +8,10 @@ and moved into place, so a failed import leaves the previous store untouched.
 
 Tables (schema version 1):
 
-* ``tickets`` — one row per ticket, its latest state: ids, timestamps, counts, SLA flag,
-  customer, hashed caller, the normalised signature parts (``service_n`` … ``ci_n``,
-  ``codes``) and the raw category values. No subject or description is stored.
+* ``tickets`` — one row per ticket, its latest state: id, timestamps (``done_at`` = resolved,
+  else closed), counts, SLA flag, priority, customer, hashed caller, problem id and the
+  normalised signature parts (``service_n`` … ``ci_n``, ``codes``). No subject, description or
+  raw category text is stored.
 * ``events`` — one row per export row (per update in an event log): ticket id, ``step``
   (1, 2, … in time order), ``ts``, ``status`` and its ``class``, ``assignment_group``,
   hashed ``updated_by_key`` and ``export_row`` (1 = the export's first ticket row). Time in
