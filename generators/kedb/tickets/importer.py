@@ -181,7 +181,7 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
         rows_of = inp.ordinal_rows(o for _, o, _ in st[:MAX_LISTED])
         for status, first, count in st[:MAX_LISTED]:
             lines.append(
-                f"{inp.place(rows_of[first])}: status '{status}' ({count} rows) is not in the mapping; add it under `statuses:` "
+                f"{inp.place(rows_of[first])}: status '{status}' ({count} row{'s' if count != 1 else ''}) is not in the mapping; add it under `statuses:` "
                 "in a --map file as new, open, pending, resolved, closed or cancelled"
             )
         total += sum(c for _, _, c in st)

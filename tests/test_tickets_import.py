@@ -1,0 +1,241 @@
+"""`kedb tickets import`: every source's export shape, event-log collapse, and bad input reported by row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from kbtest import FIXTURES, kedb
+
+TICKETS = FIXTURES / "tickets"
+
+
+def store(root: Path) -> Path:
+    return root / ".kedb" / "tickets.duckdb"
+
+
+def rows(root: Path, sql: str) -> list[dict[str, Any]]:
+    con = duckdb.connect(str(store(root)), read_only=True)
+    try:
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def tickets(root: Path) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in rows(root, "SELECT * FROM tickets")}
+
+
+def imp(root: Path, file: Path, source: str, *extra: str) -> Any:
+    return kedb("--root", str(root), "tickets", "import", str(file), "--source", source, *extra)
+
+
+def test_servicenow_event_log_with_bom_semicolons_crlf_and_quoted_newlines(base_kb: Path) -> None:
+    res = imp(base_kb, TICKETS / "servicenow-semicolon.csv", "servicenow")
+    assert res.exit_code == 0, res.output
+    assert "imported 3 tickets" in res.output and "9 rows: an event log" in res.output
+    t = tickets(base_kb)
+    assert set(t) == {"INC0001001", "INC0001002", "INC0001003"}
+    a, b, c = t["INC0001001"], t["INC0001002"], t["INC0001003"]
+    # latest state, day-first dates, derived first response (first row out of New)
+    assert a["class"] == "resolved" and a["done_at"] == datetime(2026, 2, 3, 11, 0)
+    assert a["first_response_at"] == datetime(2026, 2, 3, 9, 20)
+    assert a["reassignment_count"] == 1 and a["sla_breached"] is False and a["events"] == 3
+    assert a["codes"] == "event-id-7031" and a["customer"] == "ACME" and a["priority"] == "P3"
+    # reopened once, resolved again: done at the last resolution, made_sla FALSE -> breached
+    assert b["reopen_count"] == 1 and b["done_at"] == datetime(2026, 2, 6, 9, 30) and b["sla_breached"] is True
+    assert b["first_response_at"] == datetime(2026, 2, 4, 10, 45) and b["codes"] is None
+    # still new: open, no response yet, `?` read as missing, hex code lower-cased
+    assert c["class"] == "new" and c["done_at"] is None and c["first_response_at"] is None and c["ci_n"] is None
+    assert c["codes"] == "0x8004010f" and c["category_n"] == "outlook-profile"
+    ev = rows(base_kb, "SELECT step, status, assignment_group FROM events WHERE id = 'INC0001002' ORDER BY step")
+    assert [e["status"] for e in ev] == ["New", "Active", "Resolved", "Active", "Resolved"]
+    # nothing but ids, dates, counts and normalised categories: no description, no caller name
+    dump = json.dumps(rows(base_kb, "SELECT * FROM tickets") + rows(base_kb, "SELECT * FROM events"), default=str)
+    assert "Caller" not in dump and "second line" not in dump and "Spooler stopped" not in dump
+
+
+def test_zendesk_csv_metrics_and_request_types(base_kb: Path) -> None:
+    res = imp(base_kb, TICKETS / "zendesk.csv", "zendesk")
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    assert t["101"]["first_response_minutes"] == 35  # the business-hours column wins
+    assert t["101"]["reassignment_count"] == 1 and t["102"]["reassignment_count"] == 2  # group stations - 1
+    assert t["102"]["reopen_count"] == 1 and t["101"]["priority"] == "P1"
+    assert t["102"]["opened_at"] == datetime(2026, 2, 3, 10, 0) and t["103"]["opened_at"] == datetime(2026, 2, 4, 7, 30)  # UTC
+    assert t["101"]["done_at"] == datetime(2026, 2, 2, 12, 0) and t["103"]["done_at"] is None
+    assert t["103"]["is_request"] is True and t["101"]["is_request"] is False
+    assert t["101"]["codes"] == t["102"]["codes"] == "aadsts50076"
+
+
+def test_zendesk_json_lines_with_metric_sets(base_kb: Path) -> None:
+    res = imp(base_kb, TICKETS / "zendesk.ndjson", "zendesk")
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    assert t["201"]["codes"] == "dns-probe-finished-nxdomain" and t["201"]["first_response_minutes"] == 15
+    assert t["201"]["done_at"] == datetime(2026, 3, 1, 11, 0) and t["202"]["is_request"] is True
+    assert not (base_kb / ".kedb" / "tmp" / "zendesk.flat.csv").exists()  # the flattened copy is removed
+
+
+def test_jira_csv_month_names_and_duplicate_headers(base_kb: Path) -> None:
+    res = imp(base_kb, TICKETS / "jira.csv", "jira")
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    assert t["HELP-7"]["opened_at"] == datetime(2026, 2, 2, 9, 5) and t["HELP-7"]["done_at"] == datetime(2026, 2, 3, 16, 0)
+    assert t["HELP-7"]["category_n"] == "clickonce" and t["HELP-7"]["customer"] == "INITECH"
+    assert t["HELP-8"]["is_request"] is True and t["HELP-8"]["class"] == "new"
+
+
+def test_superops_graphql_json(base_kb: Path) -> None:
+    res = imp(base_kb, TICKETS / "superops.json", "superops")
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    one, two = t["260201-0001"], t["260202-0001"]
+    assert one["customer"] == "ACME" and one["sla_breached"] is True and one["codes"] == "0x800423f4"
+    assert one["first_response_at"] == datetime(2026, 2, 1, 6, 30) and one["done_at"] == datetime(2026, 2, 1, 9, 0)
+    assert two["class"] == "pending" and two["sla_breached"] is False and two["subcategory_n"] is None
+
+
+def test_custom_export_with_a_mapping_file(base_kb: Path) -> None:
+    res = imp(base_kb, TICKETS / "custom.csv", "csv", "--map", str(TICKETS / "custom-map.yml"))
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    assert t["C-1"]["done_at"] == datetime(2026, 2, 1, 10, 0) and t["C-1"]["sla_breached"] is False
+    assert t["C-2"]["sla_breached"] is True and t["C-2"]["done_at"] is None and t["C-2"]["symptom_n"] == "mailbox-full"
+    assert "not in this export" not in res.output  # every mapped column was found
+
+
+def test_a_mapping_file_can_adjust_a_builtin_one(base_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "us.csv"
+    export.write_text("number,opened_at,incident_state,u_tier\nINC1,02/03/2026 09:00,Triage,T2\n", encoding="utf-8")
+    mapping = tmp_path / "map.yml"
+    mapping.write_text("extends: servicenow\ndates: month-first\nstatuses:\n  Triage: new\nfields:\n  category: u_tier\n", encoding="utf-8")
+    res = imp(base_kb, export, "servicenow", "--map", str(mapping))
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)["INC1"]
+    assert t["opened_at"] == datetime(2026, 2, 3, 9, 0) and t["class"] == "new" and t["category_n"] == "t2"
+
+
+def test_append_replaces_tickets_present_in_the_new_export(base_kb: Path, tmp_path: Path) -> None:
+    first = tmp_path / "a.csv"
+    first.write_text("id,opened_at,status\nT1,2026-01-01 09:00,open\nT2,2026-01-02 09:00,open\n", encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text("id,opened_at,status,resolved_at\nT2,2026-01-02 09:00,resolved,2026-01-03 09:00\nT3,2026-01-04 09:00,new,\n")
+    assert imp(base_kb, first, "csv").exit_code == 0
+    res = imp(base_kb, second, "csv", "--append")
+    assert res.exit_code == 0, res.output
+    assert "store .kedb/tickets.duckdb holds 3 tickets" in res.output
+    t = tickets(base_kb)
+    assert sorted(t) == ["T1", "T2", "T3"] and t["T2"]["class"] == "resolved" and t["T1"]["class"] == "open"
+    assert [r["file"] for r in rows(base_kb, "SELECT file FROM imports ORDER BY no")] == ["a.csv", "b.csv"]
+    other = imp(base_kb, TICKETS / "zendesk.csv", "zendesk", "--append")
+    assert other.exit_code == 2 and "same --source" in other.output
+
+
+# ---------------------------------------------------------------- bad input: row numbers, nothing written
+def _broken(tmp_path: Path, text: str | bytes, name: str = "bad.csv") -> Path:
+    p = tmp_path / name
+    if isinstance(text, bytes):
+        p.write_bytes(text)
+    else:
+        p.write_text(text, encoding="utf-8", newline="")
+    return p
+
+
+@pytest.fixture
+def imported(base_kb: Path) -> Path:
+    """A KB whose store already holds the ServiceNow fixture: failed imports must leave it as it is."""
+    assert imp(base_kb, TICKETS / "servicenow-semicolon.csv", "servicenow").exit_code == 0
+    return base_kb
+
+
+def _unchanged(root: Path, before: bytes) -> None:
+    assert store(root).read_bytes() == before
+    assert not list((root / ".kedb").glob("tickets.duckdb.new*"))
+
+
+def test_bad_date_is_reported_with_its_spreadsheet_row(imported: Path, tmp_path: Path) -> None:
+    before = store(imported).read_bytes()
+    text = (TICKETS / "servicenow-semicolon.csv").read_bytes().replace(b"10-02-2026 14:00;10-02-2026", b"31-02-2026 14:00;10-02-2026")
+    res = imp(imported, _broken(tmp_path, text), "servicenow")
+    assert res.exit_code == 1
+    # header = row 1; the multi-line records before it count one row each (row 10 is line 15 of the file)
+    assert "bad.csv: row 10: opened_at (column 'opened_at'): '31-02-2026 14:00' is not a date" in res.output
+    assert "Traceback" not in res.output and "nothing was imported" in res.output
+    _unchanged(imported, before)
+
+
+def test_ragged_rows_and_unterminated_quotes_are_listed(imported: Path, tmp_path: Path) -> None:
+    before = store(imported).read_bytes()
+    bad = _broken(
+        tmp_path, "id,opened_at,status\nT1,2026-01-01 09:00,open\nT2,2026-01-02\nT3,2026-01-03 09:00,open,extra\nT4,2026-01-04 09:00,open\n"
+    )
+    res = imp(imported, bad, "csv")
+    assert res.exit_code == 1
+    assert "bad.csv: row 3: missing columns" in res.output and "bad.csv: row 4: too many columns" in res.output
+    assert "T4" not in res.output
+    _unchanged(imported, before)
+
+
+def test_unknown_status_missing_id_and_bad_numbers(imported: Path, tmp_path: Path) -> None:
+    before = store(imported).read_bytes()
+    text = (
+        "id,opened_at,status,reopen_count,sla_breached\n"
+        "T1,2026-01-01 09:00,open,0,no\n"
+        "T2,2026-01-01 09:00,Parked,0,no\n"
+        ",2026-01-01 09:00,open,0,no\n"
+        "T4,2026-01-01 09:00,open,two,no\n"
+        "T5,2026-01-01 09:00,open,1,perhaps\n"
+        "T6,,open,1,yes\n"
+        "T7,2026-01-01 09:00,Parked,0,no\n"
+    )
+    res = imp(imported, _broken(tmp_path, text), "csv")
+    assert res.exit_code == 1
+    out = res.output
+    assert "row 3: status 'Parked' (2 rows) is not in the mapping" in out
+    assert "row 4: the id (column 'id') is empty" in out
+    assert "row 5: reopen_count (column 'reopen_count'): 'two' is not a whole number" in out
+    assert "row 6: sla_breached (column 'sla_breached'): 'perhaps' is neither true" in out
+    assert "row 7: the opened_at (column 'opened_at') is empty" in out
+    assert "nothing was imported: 6 rows cannot be read" in out
+    _unchanged(imported, before)
+
+
+def test_not_utf8_missing_columns_and_bad_json(base_kb: Path, tmp_path: Path) -> None:
+    latin = _broken(tmp_path, "id,opened_at,category\nT1,2026-01-01 09:00,Imprimante\nT2,2026-01-01 09:00,Caf\xe9\n".encode("latin-1"))
+    res = imp(base_kb, latin, "csv")
+    assert res.exit_code == 1 and "row 3" in res.output and "encoding: latin-1" in res.output
+    mapping = _broken(tmp_path, "extends: csv\nencoding: latin-1\n", "latin.yml")
+    ok = imp(base_kb, latin, "csv", "--map", str(mapping))
+    assert ok.exit_code == 0, ok.output
+    assert tickets(base_kb)["T2"]["category_n"] == "cafe"
+    nocol = imp(base_kb, _broken(tmp_path, "ticket,when\nT1,2026-01-01\n"), "zendesk")
+    assert nocol.exit_code == 1 and "row 1: no column for the ticket id" in nocol.output and "does it need --map" in nocol.output
+    js = imp(base_kb, _broken(tmp_path, '{"tickets": [{"id": 1, "created_at": "2026-01-01T00:00:00Z"}, 5]}', "x.json"), "zendesk")
+    assert js.exit_code == 1 and "x.json: record 2: expected a ticket object" in js.output
+    nd = imp(base_kb, _broken(tmp_path, '{"id": 1}\n{"id": 2,\n', "y.ndjson"), "zendesk")
+    assert nd.exit_code == 1 and "y.ndjson: line 2: not JSON" in nd.output
+    empty = imp(base_kb, _broken(tmp_path, ""), "csv")
+    assert empty.exit_code == 1 and "empty" in empty.output
+
+
+def test_bad_mapping_file_and_usage_errors(base_kb: Path, tmp_path: Path) -> None:
+    mapping = _broken(tmp_path, "fields:\n  id: Ref\n  opened: Raised\nstatuses:\n  Done: finished\n", "m.yml")
+    res = imp(base_kb, TICKETS / "custom.csv", "csv", "--map", str(mapping))
+    assert res.exit_code == 1 and f"{mapping}:3:" in res.output and f"{mapping}:5:" in res.output
+    missing = imp(base_kb, tmp_path / "nope.csv", "csv")
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    wrong = kedb("--root", str(base_kb), "tickets", "import", str(TICKETS / "custom.csv"), "--source", "remedy")
+    assert wrong.exit_code == 2
+    shutil.rmtree(base_kb / "content")
+    shutil.rmtree(base_kb / "known_errors")
+    notkb = imp(base_kb, TICKETS / "custom.csv", "csv")
+    assert notkb.exit_code == 2 and "not a kedb repository" in notkb.output

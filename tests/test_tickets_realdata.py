@@ -1,0 +1,155 @@
+"""The real ServiceNow event log in ../shared/data: kedb's figures equal a plain-Python count over the CSV.
+
+The expected values are computed here with the `csv` module only, in the most direct way: group
+the rows by incident, take each incident's latest row (latest `sys_updated_at`, then highest
+`sys_mod_count`, then the later row), and count.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import overlay
+from kbtest import REPO, kedb
+from kedb.loader import load
+
+SAMPLE = REPO.parent / "shared" / "data" / "servicenow-incident-log" / "incident_event_log_sample.csv"
+pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
+
+
+def _when(text: str) -> datetime | None:
+    return None if text == "?" else datetime.strptime(text, "%d-%m-%Y %H:%M")
+
+
+def latest() -> dict[str, dict[str, str]]:
+    by: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+    with open(SAMPLE, encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            by[row["number"]].append((i, row))
+    return {n: max(rs, key=lambda ir: (_when(ir[1]["sys_updated_at"]), int(ir[1]["sys_mod_count"]), ir[0]))[1] for n, rs in by.items()}
+
+
+def done(row: dict[str, str]) -> datetime | None:
+    return _when(row["resolved_at"]) or _when(row["closed_at"])
+
+
+def pct(num: int, den: int) -> float:
+    return round(100 * num / den, 2)
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("real") / "kb"
+    import shutil
+
+    shutil.copytree(REPO / "tests" / "fixtures" / "base", root)
+    overlay(
+        root,
+        {
+            "content/recurrence.yml": (
+                "signature_fields: [category, subcategory, symptom]\n"
+                "repeat_window_days: 30\n"
+                "rules:\n"
+                "  - {id: eight-in-30d-4-callers, name: Eight in 30 days from four callers, min_tickets: 8, window_days: 30,"
+                " min_distinct: 4, distinct_by: callers}\n"
+            )
+        },
+    )
+    res = kedb("--root", str(root), "tickets", "import", str(SAMPLE), "--source", "servicenow")
+    assert res.exit_code == 0, res.output
+    assert "imported 890 tickets" in res.output and "5,998 rows: an event log" in res.output
+    return root
+
+
+@pytest.mark.parametrize("period", ["2016-02", "2016-03"])
+def test_kpis_equal_a_plain_count_over_the_csv(kb: Path, period: str) -> None:
+    incidents = latest()
+    assert len(incidents) == 890
+    start = datetime.strptime(period + "-01", "%Y-%m-%d")
+    end = (start + timedelta(days=32)).replace(day=1)
+    resolved = [r for r in incidents.values() if (d := done(r)) and start <= d < end]
+    opened = [r for r in incidents.values() if start <= _when(r["opened_at"]) < end]  # type: ignore[operator]
+    linked = [r for r in opened if r["problem_id"] != "?"]
+    backlog = [r for r in incidents.values() if _when(r["opened_at"]) < end and not ((d := done(r)) and d < end)]  # type: ignore[operator]
+    expected = {
+        "ticket_volume": len(opened),
+        "tickets_resolved": len(resolved),
+        "backlog": len(backlog),
+        "reopen_rate": pct(sum(int(r["reopen_count"]) > 0 for r in resolved), len(resolved)),
+        "sla_breach_rate": pct(sum(r["made_sla"] == "FALSE" for r in resolved), len(resolved)),
+        "reassignment_rate": pct(sum(int(r["reassignment_count"]) > 0 for r in resolved), len(resolved)),
+        "tickets_per_problem": round(len(linked) / len({r["problem_id"] for r in linked}), 2),
+    }
+    res = kedb("--root", str(kb), "kpi", "--period", period, "--write")
+    assert res.exit_code == 0, res.output
+    snap = next(s for s in load(kb)[0].kpi_snapshots if s.period == period)
+    got = {k: snap.value(k).value for k in expected}  # type: ignore[union-attr]
+    assert got == expected
+    assert snap.source.tickets == 890 and snap.source.system == "servicenow"
+    assert snap.value("reopen_rate").denominator == len(resolved)  # type: ignore[union-attr]
+    text = (kb / "content" / "kpi" / f"{period}.yml").read_text(encoding="utf-8")
+    assert "Caller" not in text and "Updated by" not in text and "Symptom" not in text
+    check = kedb("--root", str(kb), "check", "--as-of", "2026-11-22")
+    assert check.exit_code == 0, check.output
+
+
+def _norm(text: str) -> str | None:
+    if text == "?":
+        return None
+    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.") or None
+
+
+def independent_candidates() -> dict[str, int]:
+    """signature -> tickets in its latest window of 30 days holding >= 8 tickets from >= 4 callers."""
+    by: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for row in latest().values():
+        parts = [p for p in (_norm(row["category"]), _norm(row["subcategory"]), _norm(row["u_symptom"])) if p]
+        if parts:
+            by[":".join(parts)].append((_when(row["opened_at"]), row["caller_id"]))  # type: ignore[arg-type]
+    out: dict[str, int] = {}
+    for sig, tickets in by.items():
+        tickets.sort()
+        for end, _ in reversed(tickets):
+            window = [(t, c) for t, c in tickets if end - timedelta(days=30) <= t <= end]
+            if len(window) >= 8 and len({c for _, c in window}) >= 4:
+                out[sig] = len(window)
+                break
+    return out
+
+
+def test_candidates_equal_an_independent_sliding_window(kb: Path) -> None:
+    expected = independent_candidates()
+    assert len(expected) >= 5
+    res = kedb("--root", str(kb), "candidates")
+    assert res.exit_code == 0, res.output
+    assert f"proposed problem candidates: {len(expected)}" in res.output
+    found = dict(re.findall(r"^  (\S+)\n    rule eight-in-30d-4-callers: (\d+) tickets", res.output, re.M))
+    assert {k: int(v) for k, v in found.items()} == expected
+
+
+def test_candidate_drafts_pass_check_and_carry_only_ids(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")  # 2026-11-18
+    res = kedb("--root", str(kb), "candidates", "--write", "--service", "printing")
+    assert res.exit_code == 0, res.output
+    written = sorted((kb / "known_errors").glob("PRB-*-recurring-*.md"))
+    assert len(written) == len(independent_candidates()) and written[0].name.startswith("PRB-0002-")
+    numbers = set(latest())
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        front = yaml.safe_load(text.split("---")[1])
+        assert front["status"] == "candidate" and front["created"].isoformat() == "2026-11-18"
+        assert set(front["tickets"]) <= numbers and front["trigger"]["tickets"] == len(front["tickets"])
+        assert "Caller" not in text and "Updated by" not in text
+    check = kedb("--root", str(kb), "check", "--as-of", "2026-11-22")
+    assert check.exit_code == 0, check.output
+    again = kedb("--root", str(kb), "candidates")
+    assert "proposed problem candidates: 0" in again.output  # the drafts are open problems now: attached
+    for path in written:
+        path.unlink()
