@@ -28,12 +28,33 @@ def _when(text: str) -> datetime | None:
     return None if text == "?" else datetime.strptime(text, "%d-%m-%Y %H:%M")
 
 
-def latest() -> dict[str, dict[str, str]]:
+def _history() -> dict[str, list[dict[str, str]]]:
+    """Each incident's rows in time order (`sys_updated_at`, then `sys_mod_count`, then file order)."""
     by: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
     with open(SAMPLE, encoding="utf-8", newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
             by[row["number"]].append((i, row))
-    return {n: max(rs, key=lambda ir: (_when(ir[1]["sys_updated_at"]), int(ir[1]["sys_mod_count"]), ir[0]))[1] for n, rs in by.items()}
+    return {
+        n: [r for _, r in sorted(rs, key=lambda ir: (_when(ir[1]["sys_updated_at"]), int(ir[1]["sys_mod_count"]), ir[0]))]
+        for n, rs in by.items()
+    }
+
+
+def latest() -> dict[str, dict[str, str]]:
+    return {n: rows[-1] for n, rows in _history().items()}
+
+
+def first_responses() -> list[tuple[datetime, float]]:
+    """(time, minutes after opening) of each incident's first update that left the New state."""
+    out = []
+    for rows in _history().values():
+        opened = _when(rows[0]["opened_at"])
+        for r in rows:
+            at = _when(r["sys_updated_at"])
+            if r["incident_state"] != "New" and at >= opened:  # type: ignore[operator]
+                out.append((at, (at - opened).total_seconds() / 60))  # type: ignore[operator]
+                break
+    return out
 
 
 def done(row: dict[str, str]) -> datetime | None:
@@ -78,7 +99,22 @@ def test_kpis_equal_a_plain_count_over_the_csv(kb: Path, period: str) -> None:
     opened = [r for r in incidents.values() if start <= _when(r["opened_at"]) < end]  # type: ignore[operator]
     linked = [r for r in opened if r["problem_id"] != "?"]
     backlog = [r for r in incidents.values() if _when(r["opened_at"]) < end and not ((d := done(r)) and d < end)]  # type: ignore[operator]
+    sigs = {n: ":".join(p for p in (_norm(r["category"]), _norm(r["subcategory"]), _norm(r["u_symptom"])) if p) for n, r in incidents.items()}
+    seen: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for n, r in incidents.items():
+        if sigs[n]:
+            seen[sigs[n]].append((_when(r["opened_at"]), n))  # type: ignore[arg-type]
+    repeats = 0
+    for n, r in incidents.items():
+        d = done(r)
+        if sigs[n] and d and start <= d < end:
+            earlier = [t for t, m in sorted(seen[sigs[n]]) if (t, m) < (_when(r["opened_at"]), n)]
+            repeats += bool(earlier) and _when(r["opened_at"]) - earlier[-1] <= timedelta(days=30)  # type: ignore[operator]
+    with_sig = [r for n, r in incidents.items() if sigs[n] and r in resolved]
+    responses = [m for at, m in first_responses() if start <= at < end]
     expected = {
+        "repeat_ticket_rate": pct(repeats, len(with_sig)),
+        "first_response_time": round(sum(responses) / len(responses), 2),
         "ticket_volume": len(opened),
         "tickets_resolved": len(resolved),
         "backlog": len(backlog),
