@@ -94,6 +94,13 @@ HEX = ["0x80070005", "0x80004005", "0x800f081f", "0x80240017", "0x8007000e", "0x
 GROUPS = ["Service Desk", "Desktop Support", "Identity Team", "Network Team", "Server Team", "Apps Team", "Vendor Liaison"]
 PRIORITIES = [("1 - Critical", 0.03), ("2 - High", 0.12), ("3 - Moderate", 0.65), ("4 - Low", 0.20)]
 SLA_HOURS = {"1 - Critical": 4, "2 - High": 8, "3 - Moderate": 40, "4 - Low": 40}
+# Recurring faults with no known error yet (with --kb): `kedb candidates` should propose them.
+NEW_FAULTS = (
+    ("m365-mail:calendar:meeting-invites-duplicated", 0.9),
+    ("windows-endpoint:drivers:display-driver-stopped:event-id-4101", 0.6),
+    ("remote-access:vpn-client:tunnel-drops-after-sleep", 0.5),
+    ("printing:scanner:scan-to-email-fails", 0.4),
+)
 _CODE = re.compile(r"^(kb\d+|0x[0-9a-f]{8}|aadsts\d+|event-id-\d+|net-err-[a-z0-9-]+|err-[a-z0-9-]+|dns-probe-[a-z-]+)$")
 
 
@@ -148,7 +155,7 @@ def from_signature(sig: str, weight: float, tenants: tuple[str, ...] = ()) -> Si
     other = [p for p in rest if not _CODE.match(p)]
     sub = other[0] if len(other) == 2 else ""
     symptom = other[-1] if other else ""
-    text = " ".join([*(code_text(c) for c in codes), words(symptom or parts[1])])
+    text = words(symptom or parts[1]) + (": " + " ".join(code_text(c) for c in codes) if codes else "")
     return Sig(parts[0], words(parts[1]), words(sub) if sub else "", words(symptom) if symptom else "", text, weight, tenants)
 
 
@@ -356,7 +363,7 @@ def make_export(
     if kb is not None:
         catalogue, bursts, tenants, program_start = kb_catalogue(kb)
         # a few recurring faults the KB does not know yet: what `kedb candidates` should propose
-        catalogue += synthetic_catalogue(rng, 4)
+        catalogue += [from_signature(sig, w) for sig, w in NEW_FAULTS]
     else:
         catalogue, bursts, tenants, program_start = synthetic_catalogue(rng, max(60, tickets // 2500)), [], [], None
         tenants = ["ACME", "GLOBEX", "INITECH", *(f"CUST{i:03d}" for i in range(1, 38))]

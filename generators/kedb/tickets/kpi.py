@@ -217,7 +217,8 @@ def _problems(c: _Ctx) -> list[KpiValue]:
         "mean_time_to_root_cause",
         sum(days),
         len(days),
-        f"{len(days)} problem records reached root cause in {c.period}" + (f": {names}." if len(rc) <= 6 and rc else "."),
+        f"{len(days)} problem record{'s' * (len(days) != 1)} reached root cause in {c.period}"
+        + (f": {names}." if len(rc) <= 6 and rc else "."),
         unit="days",
     )
     w = c.window
@@ -244,7 +245,8 @@ def _problems(c: _Ctx) -> list[KpiValue]:
             ],
         ).fetchone()[0]
         (failed if n else ok).append(p.id)
-    basis = f"{len(ok) + len(failed)} problem fixes whose {w}-day check ended in {c.period}"
+    n = len(ok) + len(failed)
+    basis = f"{n} problem fix{'es' * (n != 1)} whose {w}-day check ended in {c.period}"
     basis += f" ({', '.join(ok + failed)})" if ok or failed else ""
     basis += f"; a fix failed when a ticket with its signature was opened in the {w} days after fixed_on."
     if unknown:
