@@ -40,3 +40,4 @@ def bench_check() -> None:
 
 if __name__ == "__main__":
     bench_check()
+    __import__("bench_tickets").main([])  # tickets import, candidates and kpi on 1,000,000 synthetic tickets

@@ -1,0 +1,99 @@
+"""Ticket benchmark: `kedb tickets import`, `kedb candidates` and `kedb kpi` on 1,000,000 tickets.
+
+The export is SYNTHETIC (`benchmarks/synth_tickets.py`, seed 7): a ServiceNow incident export of
+1,000,000 tickets over 12 months, one row per ticket, 40 customers, a catalogue of 400
+recurring signatures (a few hundred tickets each) and a long tail of one-off ones. It is written
+once to `benchmarks/_work/` and reused. Each command runs as its own process on a copy of the
+example KB; the wall time and the peak resident memory of that process are printed.
+
+Target (2-core machine): the three together under 30 s and each under 2 GB.
+
+`--events` also times the import of the same 1,000,000 tickets as an event log (one row per
+update, about 4.5 million rows, 1.1 GB), which is not part of the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth_tickets import make_export
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "benchmarks" / "_work"
+KEDB = Path(sys.executable).parent / "kedb"
+N = 1_000_000
+
+
+def export(shape: str) -> Path:
+    """The cached export; its name carries a hash of the generator, so a changed generator writes a new one."""
+    version = hashlib.sha256((REPO / "benchmarks" / "synth_tickets.py").read_bytes()).hexdigest()[:8]
+    path = WORK / f"tickets-{N}-{shape}-{version}.csv"
+    if not path.is_file():
+        for old in WORK.glob(f"tickets-{N}-{shape}-*.csv"):
+            old.unlink()
+        print(f"  generating {path.name} (synthetic, seed 7) …", flush=True)
+        make_export(path, N, months=12, shape=shape)
+    return path
+
+
+def kb() -> Path:
+    root = WORK / "tickets-kb"
+    if root.exists():
+        shutil.rmtree(root)
+    for part in ("content", "known_errors"):
+        shutil.copytree(REPO / part, root / part)
+    return root
+
+
+def run(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak resident GB of the process, last line of its output."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    secs = time.perf_counter() - t
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    return secs, usage.ru_maxrss / 1024 / 1024, (lines[0] if lines else "")
+
+
+def bench_tickets(events: bool = False) -> None:
+    print(f"kedb on {N:,} synthetic tickets (one process per command; wall time, peak memory)")
+    root = kb()
+    base = [str(KEDB), "--root", str(root)]
+    total = 0.0
+    peak = 0.0
+    for label, cmd in (
+        ("tickets import", [*base, "tickets", "import", str(export("tickets")), "--source", "servicenow"]),
+        ("candidates", [*base, "candidates"]),
+        ("kpi --period 2027-03", [*base, "kpi", "--period", "2027-03"]),
+    ):
+        secs, gb, first = run(cmd)
+        total += secs
+        peak = max(peak, gb)
+        print(f"  {label:<22} {secs:6.2f} s  {gb:5.2f} GB   {first[:90]}")
+    verdict = "met" if total < 30 and peak < 2 else "NOT met"
+    print(f"  {'all three':<22} {total:6.2f} s  {peak:5.2f} GB   (target < 30 s and < 2 GB: {verdict})")
+    if events:
+        secs, gb, first = run([*base, "tickets", "import", str(export("events")), "--source", "servicenow"])
+        print(f"  {'import, event log':<22} {secs:6.2f} s  {gb:5.2f} GB   {first[:90]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="kedb ticket benchmark (1,000,000 synthetic tickets)")
+    ap.add_argument("--events", action="store_true", help="also import the same tickets as a 4.5-million-row event log")
+    bench_tickets(ap.parse_args(argv).events)
+
+
+if __name__ == "__main__":
+    main()
