@@ -6,7 +6,11 @@
   and ``templates/`` so ``mkdocs serve`` reloads when a record changes.
 - ``on_files`` adds the generated pages (record pages stay out of the navigation), the feeds,
   and the artefacts found in ``.kedb/downloads/`` (or the build's own downloads folder).
-- ``on_page_context`` gives each record page its one designed search entry.
+- ``on_page_content`` puts in the HTML kedb already rendered (records, indexes): MkDocs reads
+  only their front-matter, so thousands of record pages are not run through Markdown.
+- ``on_env`` gives the theme overrides (``templates/overrides/``) two helpers: a cache for
+  the navigation, which is the same on every record page, and the search worker that answers
+  Material's search box from kedb's record index (:mod:`kedb.site.searchindex`).
 
 ``kedb build`` runs the same plugin through :func:`kedb.renderers.site.render`, handing it the
 context it already made, so ``mkdocs build``, ``mkdocs serve`` and ``kedb build`` produce the
@@ -15,25 +19,30 @@ same site.
 
 from __future__ import annotations
 
+import json
 import logging
+import posixpath
+import re
 from pathlib import Path
 from typing import Any
 
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 from .context import AUDIENCES, BuildContext, make
 from .errors import KedbError
 from .site import pages, search
 from .site.compact import compact
 from .site.env import find_file, template_dirs
-from .site.urls import ASSETS
+from .site.urls import ASSETS, SEARCH_WORKER
 
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
@@ -54,6 +63,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.preset: BuildContext | None = None  # set by kedb.renderers.site.render
         self.ctx: BuildContext | None = None
         self.site: pages.Site | None = None
+        self.html_pages: dict[str, pages.Page] = {}
         self.root: Path = Path(".")
 
     def _root(self, config: MkDocsConfig) -> Path:
@@ -72,6 +82,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             downloads = self.ctx.downloads_dir if self.preset is not None else self.root / DOWNLOADS
             opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
             self.site = pages.build(self.ctx, opts)
+            self.html_pages = {p.src: p for p in self.site.pages if p.html is not None}
         except KedbError as e:
             raise PluginError(f"kedb: {e}") from e
         self._theme(config)
@@ -80,7 +91,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         for css in (a for a in ASSETS if a.endswith(".css")):
             if css not in config.extra_css:
                 config.extra_css.append(css)
-        for js in (a for a in ASSETS if a.endswith(".js")):
+        for js in (a for a in ASSETS if a.endswith(".js") and a != SEARCH_WORKER):
             if js not in [str(x) for x in config.extra_javascript]:
                 config.extra_javascript.append(js)  # type: ignore[arg-type]
         for ext in REQUIRED_EXTENSIONS:
@@ -125,15 +136,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             if f.src_uri in generated or (f.src_uri.startswith("playbooks/") and f.src_uri.endswith(".md")):
                 files.remove(f)
         for p in self.site.pages:
-            inclusion = InclusionLevel.UNDEFINED if p.in_nav else InclusionLevel.NOT_IN_NAV
+            inclusion = InclusionLevel.INCLUDED if p.in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, p.src, content=p.markdown, inclusion=inclusion))
-        for src, data in self.site.files.items():
-            files.append(File.generated(config, src, content=data))
+        for src, data in self.site.files.items():  # explicitly included: exclude_docs may say *.json
+            files.append(File.generated(config, src, content=data, inclusion=InclusionLevel.INCLUDED))
         for asset, template in ASSETS.items():
-            files.append(File.generated(config, asset, abs_src_path=str(find_file(self.root, "site", template))))
+            files.append(File.generated(config, asset, abs_src_path=str(find_file(self.root, "site", template)), inclusion=InclusionLevel.INCLUDED))
         for a in self.site.artefacts:
             if a.path is not None:
-                files.append(File.generated(config, a.src, abs_src_path=str(a.path)))
+                files.append(File.generated(config, a.src, abs_src_path=str(a.path), inclusion=InclusionLevel.INCLUDED))
         return files
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
@@ -142,18 +153,48 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             page.update_date = self.ctx.info.date.date().isoformat()
         return page
 
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        env.globals["kedb_cache"] = FragmentCache()
+        env.globals["kedb_search_worker"] = search_worker
+        return env
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Pages from ``*.html.j2`` templates: their finished HTML and table of contents."""
+        p = self.html_pages.get(page.file.src_uri)
+        if p is None or p.html is None:
+            return html
+        page.toc = get_toc(p.toc)
+        return p.html
+
     @event_priority(-100)  # after every other plugin has changed the page
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         return compact(output)
 
-    @event_priority(100)  # before the search plugin indexes the page
-    def on_page_context(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Navigation) -> dict[str, Any]:
-        rec = self.site.records.get(page.file.src_uri) if self.site else None
-        if rec is None or self.ctx is None:
-            return context
-        page.meta["search"] = {"exclude": True}  # the page's own headings are not indexed...
-        for plugin in config.plugins.values():
-            index = getattr(plugin, "search_index", None)
-            if type(plugin).__name__ == "SearchPlugin" and index is not None:
-                index.entries.append(search.entry(self.ctx, rec, page.url))  # ...its designed entry is
-        return context
+_CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
+
+
+def search_worker(block: str, base_url: str) -> Markup:
+    """Material's ``config`` block with its search worker replaced by kedb's (search-worker.js)."""
+    def swap(m: re.Match[str]) -> str:
+        data = json.loads(m.group(2))
+        data["search"] = posixpath.join(base_url, SEARCH_WORKER) if base_url not in ("", ".") else SEARCH_WORKER
+        return m.group(1) + str(htmlsafe_json_dumps(data, sort_keys=False)) + m.group(3)
+
+    return Markup(_CONFIG.sub(swap, str(block), count=1))
+
+
+class FragmentCache:
+    """Theme fragments that are the same on many pages (see templates/overrides/main.html)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, str] = {}
+
+    def has(self, key: str) -> bool:
+        return key in self._items
+
+    def put(self, key: str, value: str) -> str:
+        self._items[key] = value
+        return ""
+
+    def get(self, key: str) -> str:
+        return self._items[key]

@@ -25,7 +25,7 @@ def _e(text: object) -> str:
 def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
-    text = f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value)}"
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value)}"
     return text + {"percent": " %", "hours": " h", "days": " d", "minutes": " min"}.get(unit, "")
 
 

@@ -1,15 +1,22 @@
-"""Templates of the site: where they are, and a Jinja environment that escapes by default.
+"""Templates of the site: where they are, and Jinja environments that escape by default.
 
 A KB restyles its site without code by adding ``templates/site/`` (page templates, CSS, JS)
 and ``templates/overrides/`` (Material theme overrides) to its repository; any file it does
 not provide comes from the templates kedb ships (the repository's ``templates/`` in a
 checkout, ``kedb/templates/`` in an installed wheel).
 
-MkDocs' Jinja does not autoescape, and our templates write Markdown, where HTML escaping is not
-enough (``[x](javascript:...)`` has no ``<``). So every ``{{ value }}`` is escaped as inert
-Markdown by ``finalize`` unless it is :class:`~markupsafe.Markup` made by kedb (links, record
-bodies rendered by :class:`~kedb.site.text.BodyRenderer`, charts). In a raw-HTML part of a
-template use ``{{ value | h }}``.
+Two kinds of page template, and the file name says which:
+
+- ``*.html.j2`` write the page's HTML (records, indexes, changelog...). kedb renders them
+  and hands MkDocs the finished content, so ten thousand record pages are not run through
+  Markdown. Every ``{{ value }}`` is HTML-escaped (Jinja autoescape).
+- ``*.md.j2`` write Markdown that MkDocs renders (playbooks, whose bodies are hand-written
+  Markdown, and the tags page). MkDocs' Jinja does not autoescape and HTML escaping is not
+  enough in Markdown (``[x](javascript:...)`` has no ``<``), so every ``{{ value }}`` is escaped
+  as inert Markdown by ``finalize``.
+
+In both, :class:`~markupsafe.Markup` made by kedb (links, record bodies rendered by
+:class:`~kedb.site.text.BodyRenderer`, charts) passes through unchanged.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ def find_file(root: Path, part: str, name: str) -> Path:
     raise EnvironmentProblem(f"templates/{part}/{name} not found in the KB or in the kedb installation")
 
 
-def _finalize(value: Any) -> Any:
+def _md_finalize(value: Any) -> Any:
     if value is None:
         return Markup("")
     if isinstance(value, Markup):
@@ -60,6 +67,14 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, datetime):
         return Markup(value.date().isoformat())
     return md_inline(value)
+
+
+def _html_finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return value
 
 
 def _code(value: Any) -> Markup:
@@ -76,16 +91,30 @@ def _days(n: int | None) -> str:
     return "" if n is None else f"{n} day" if n == 1 else f"{n} days"
 
 
-def environment(dirs: list[Path], globals_: dict[str, Callable[..., Any] | Any] | None = None) -> jinja2.Environment:
+def _percent(rate: float | None) -> str:
+    return "" if rate is None else f"{round(rate * 100)} %"
+
+
+def _environment(dirs: list[Path], globals_: dict[str, Any] | None, finalize: Callable[[Any], Any]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-        autoescape=True,  # with finalize below: values are Markdown-escaped, template text is not
-        finalize=_finalize,
+        autoescape=True,
+        finalize=finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_inline, mdblock=md_block, h=html_text, code=_code, iso=_iso, days=_days)
+    env.filters.update(md=md_inline, mdblock=md_block, h=html_text, code=_code, iso=_iso, days=_days, percent=_percent)
     env.globals.update(globals_ or {})
     return env
+
+
+def md_environment(dirs: list[Path], globals_: dict[str, Any] | None = None) -> jinja2.Environment:
+    """For ``*.md.j2``: values escaped as inert Markdown."""
+    return _environment(dirs, globals_, _md_finalize)
+
+
+def html_environment(dirs: list[Path], globals_: dict[str, Any] | None = None) -> jinja2.Environment:
+    """For ``*.html.j2``: values HTML-escaped."""
+    return _environment(dirs, globals_, _html_finalize)

@@ -1,14 +1,18 @@
-"""Every page of the site as Markdown, rendered from the Jinja templates in ``templates/site/``.
+"""Every page of the site, rendered from the Jinja templates in ``templates/site/``.
 
-:func:`build` reads the build context and returns a :class:`Site`: the generated pages (their
-docs-folder path and Markdown), the other generated files (feeds, CSS, JS), the navigation and
-which record each page shows (for its search entry). MkDocs is not imported here; the plugin
-(:mod:`kedb.mkdocs_plugin`) hands these to MkDocs.
+:func:`build` reads the build context and returns a :class:`Site`: the generated pages, the
+other generated files (feeds), the navigation and which record each page shows (for its
+search entry). Pages from ``*.html.j2`` templates carry their finished HTML and table of
+contents; MkDocs gets only their front-matter and puts the HTML in its theme. Pages from
+``*.md.j2`` templates (playbooks, tags) are Markdown for MkDocs to render. MkDocs is not
+imported here; the plugin (:mod:`kedb.mkdocs_plugin`) hands these to MkDocs.
 """
 
 from __future__ import annotations
 
+import html
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +24,10 @@ from markupsafe import Markup
 from ..context import BuildContext
 from ..kb import Record
 from ..models import PROBLEM_ORDER, RECORD_ORDER
-from . import feed, kpis, search, urls, views
+from . import feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
-from .env import environment, template_dirs
-from .text import BodyRenderer, md_inline
+from .env import html_environment, md_environment, template_dirs
+from .text import BodyRenderer, html_text, md_inline
 
 CHANGELOG_ENTRIES = 50
 HOME_CHANGES = 10
@@ -37,17 +41,22 @@ KNOWN_SECTIONS = {
 @dataclass(frozen=True)
 class Page:
     src: str  # path in the docs folder, e.g. known-errors/KE-0001.md
-    markdown: str
+    markdown: str  # what MkDocs reads: front-matter only for HTML pages
+    html: str | None = None  # finished content (from a *.html.j2 template)
+    toc: list[dict[str, Any]] = field(default_factory=list)  # toc tokens of ``html``
     in_nav: bool = True
 
 
 @dataclass
 class Site:
     pages: list[Page] = field(default_factory=list)
-    files: dict[str, bytes] = field(default_factory=dict)  # src -> content (feeds, assets)
+    files: dict[str, bytes] = field(default_factory=dict)  # src -> content (feeds)
     records: dict[str, Record] = field(default_factory=dict)  # page src -> record shown
     nav: list[Any] = field(default_factory=list)
     artefacts: list[Artefact] = field(default_factory=list)
+
+    def page(self, src: str) -> Page | None:
+        return next((p for p in self.pages if p.src == src), None)
 
 
 @dataclass(frozen=True)
@@ -63,32 +72,69 @@ def front_matter(meta: dict[str, Any]) -> str:
     return "---\n" + json.dumps(meta, ensure_ascii=False, sort_keys=True) + "\n---\n\n"
 
 
+def page_title(text: str) -> str:
+    """A page title as Material puts it into HTML unescaped (``<title>``, header): HTML-escaped text."""
+    return html.escape(" ".join(str(text).split()), quote=False)
+
+
 class Builder:
     def __init__(self, ctx: BuildContext, opts: Options) -> None:
         self.ctx = ctx
         self.opts = opts
         self.url = urls.Urls(opts.use_directory_urls)
         self.bodies = BodyRenderer()
-        self.env = environment(template_dirs(ctx.kb.root, "site"), self._globals())
+        dirs = template_dirs(ctx.kb.root, "site")
+        common = self._common()
+        self.html_env = html_environment(dirs, {**common, **self._html_helpers()})
+        self.html_env.filters["paras"] = _paras
+        self.md_env = md_environment(dirs, {**common, **self._md_helpers()})
 
     # ------------------------------------------------------------ template helpers
-    def _globals(self) -> dict[str, Any]:
+    def _common(self) -> dict[str, Any]:
+        ctx = self.ctx
+        replaced = views.supersedes(ctx)
+        return {
+            "ctx": ctx,
+            "kb": ctx.kb,
+            "info": ctx.info,
+            "program": ctx.kb.program,
+            "site_name": self.opts.site_name,
+            "today": views.build_date(ctx),
+            "urls": urls,
+            "person": lambda h: views.person(ctx, h),
+            "service_name": lambda s: views.service_name(ctx, s),
+            "role_name": lambda r: views.role_name(ctx, r),
+            "revisions": lambda rid: views.revisions(ctx, rid),
+            "version_label": lambda rid: views.version_label(ctx, rid),
+            "history_notice": lambda rid: views.history_notice(ctx, rid),
+            "related": lambda rec: views.related(ctx, rec, replaced),
+            "reply_approvers": lambda ke: views.reply_approvers(ctx, ke),
+            "risk_handling": lambda ke: views.risk_handling(ctx, ke),
+            "days_to_root_cause": views.days_to_root_cause,
+            "days_open": lambda p: views.days_open(ctx, p),
+            "record": lambda rid: ctx.record(rid) if rid else None,
+            "status": _status,
+            "RECORD_ORDER": RECORD_ORDER,
+            "PROBLEM_ORDER": PROBLEM_ORDER,
+        }
+
+    def _html_helpers(self) -> dict[str, Any]:
         ctx = self.ctx
 
         @jinja2.pass_context
+        def url(jc: jinja2.runtime.Context, src: str, anchor: str = "") -> Markup:
+            return Markup(html.escape(self.url.html_link(jc["page_src"], src) + (f"#{anchor}" if anchor else "")))
+
+        @jinja2.pass_context
         def link(jc: jinja2.runtime.Context, target: Record | str | None, label: str | None = None) -> Markup:
-            """Markdown link to a record of this edition; plain text for one filtered out."""
+            """Link to a record of this edition; plain text for one filtered out."""
             if target is None:
                 return Markup("")
             rid = target if isinstance(target, str) else target.id
-            text = md_inline(label if label is not None else rid)
+            text = html_text(label if label is not None else rid)
             if ctx.record(rid) is None:
                 return text
-            return Markup(f"[{text}]({urls.md_link(jc['page_src'], urls.record_src(rid))})")
-
-        @jinja2.pass_context
-        def href(jc: jinja2.runtime.Context, src: str, anchor: str = "") -> Markup:
-            return Markup(urls.md_link(jc["page_src"], src, anchor))
+            return Markup(f'<a href="{html.escape(self.url.html_link(jc["page_src"], urls.record_src(rid)))}">{text}</a>')
 
         @jinja2.pass_context
         def body(jc: jinja2.runtime.Context, rec: Record, section: str, css: str = "") -> Markup:
@@ -100,39 +146,14 @@ class Builder:
             link_for = self._link_for(jc["page_src"])
             return [(s.title, self.bodies.render(s.text, link_for)) for key, s in rec.source.sections.items() if key not in known and s.text]
 
-        def status(value: str) -> Markup:
-            v = md_inline(value)
-            return Markup(f'<span class="kedb-status kedb-status--{value if value.replace("-", "").isalnum() else "x"}">{v}</span>')
+        return {"url": url, "link": link, "body": body, "other_sections": other_sections}
 
-        return {
-            "ctx": ctx,
-            "kb": ctx.kb,
-            "info": ctx.info,
-            "program": ctx.kb.program,
-            "site_name": self.opts.site_name,
-            "today": views.build_date(ctx),
-            "urls": urls,
-            "link": link,
-            "href": href,
-            "body": body,
-            "other_sections": other_sections,
-            "status": status,
-            "person": lambda h: views.person(ctx, h),
-            "service_name": lambda s: views.service_name(ctx, s),
-            "role_name": lambda r: views.role_name(ctx, r),
-            "revisions": lambda rid: views.revisions(ctx, rid),
-            "version_label": lambda rid: views.version_label(ctx, rid),
-            "history_notice": lambda rid: views.history_notice(ctx, rid),
-            "related": lambda rec: views.related(ctx, rec),
-            "reply_approvers": lambda ke: views.reply_approvers(ctx, ke),
-            "risk_handling": lambda ke: views.risk_handling(ctx, ke),
-            "days_to_root_cause": views.days_to_root_cause,
-            "days_open": lambda p: views.days_open(ctx, p),
-            "record": ctx.record,
-            "search_title": search.title,
-            "RECORD_ORDER": RECORD_ORDER,
-            "PROBLEM_ORDER": PROBLEM_ORDER,
-        }
+    def _md_helpers(self) -> dict[str, Any]:
+        @jinja2.pass_context
+        def href(jc: jinja2.runtime.Context, src: str, anchor: str = "") -> Markup:
+            return Markup(urls.md_link(jc["page_src"], src, anchor))
+
+        return {"href": href}
 
     def _link_for(self, page_src: str) -> Callable[[str], str | None]:
         def link_for(rid: str) -> str | None:
@@ -142,54 +163,63 @@ class Builder:
 
         return link_for
 
-    def render(self, template: str, src: str, meta: dict[str, Any], **values: Any) -> str:
-        text = self.env.get_template(template).render(page_src=src, **values)
-        return front_matter(meta) + text
+    def html_page(self, template: str, src: str, meta: dict[str, Any], in_nav: bool = True, **values: Any) -> Page:
+        text = self.html_env.get_template(template).render(page_src=src, **values)
+        return Page(src, front_matter(meta), text, toc.tokens(text), in_nav)
+
+    def md_page(self, template: str, src: str, meta: dict[str, Any], **values: Any) -> Page:
+        text = self.md_env.get_template(template).render(page_src=src, **values)
+        return Page(src, front_matter(meta) + text)
 
     # ------------------------------------------------------------ pages
     def record_page(self, rec: Record) -> Page:
         src = urls.record_src(rec.id)
         meta: dict[str, Any] = {
-            "title": md_title(search.title(rec)),
+            "title": page_title(search.title(rec)),
             "tags": search.tags(self.ctx, rec),
             "kedb": {"id": rec.id, "kind": rec.kind, "status": str(rec.meta.status)},
+            "search": {"exclude": True},  # records are searched through kedb's own index (searchindex)
         }
-        md = self.render(f"{rec.kind}.md.j2", src, meta, rec=rec, m=rec.meta)
-        return Page(src, md, in_nav=False)
+        return self.html_page(f"{rec.kind}.html.j2", src, meta, in_nav=False, rec=rec, m=rec.meta)
 
     def build(self) -> Site:
         ctx, site = self.ctx, Site()
         kb = ctx.kb
+        docs = []
         for rec in kb.records.values():
-            page = self.record_page(rec)
-            site.pages.append(page)
-            site.records[page.src] = rec
+            p = self.record_page(rec)
+            site.pages.append(p)
+            site.records[p.src] = rec
+            docs.append(search.document(ctx, rec, self.url.url(p.src)))
+        site.files.update(searchindex.build(docs))
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
         overdue, upcoming = views.due_for_review(ctx)
         site.artefacts = artefacts(self.opts.downloads_dir)
-        common = {"search": {"exclude": True}}
-        plain_pages: list[tuple[str, str, str, dict[str, Any]]] = [
-            (urls.HOME, "home.md.j2", self.opts.site_name, {
+        hidden = {"search": {"exclude": True}}  # navigation pages: they would outrank the records they list
+        kes = kb.known_errors
+        pages: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
+            (urls.HOME, "home.html.j2", self.opts.site_name, hidden, {
                 "counts": views.counts(ctx), "changes": changes[:HOME_CHANGES], "overdue": overdue, "upcoming": upcoming,
             }),
-            (urls.KE_INDEX, "known-errors.md.j2", "Known errors", {"records": kb.known_errors}),
-            (urls.WA_INDEX, "workarounds.md.j2", "Workarounds", {"records": kb.workarounds}),
-            (urls.PRB_INDEX, "problems.md.j2", "Problems and root causes", {
+            (urls.KE_INDEX, "known-errors.html.j2", "Known errors", hidden, {
+                "records": kes, "by_priority": _by_priority(kes), "by_service": _by_service(ctx, kes),
+            }),
+            (urls.WA_INDEX, "workarounds.html.j2", "Workarounds", hidden, {"records": kb.workarounds}),
+            (urls.PRB_INDEX, "problems.html.j2", "Problems and root causes", hidden, {
                 "records": kb.problems, "mttrc": views.mean_time_to_root_cause(kb.problems),
             }),
-            (urls.PLAYBOOK_INDEX, "playbooks.md.j2", "Playbooks", {"playbooks": [(urls.playbook_src(p), p) for p in kb.playbooks]}),
-            (urls.KPIS, "kpis.md.j2", "KPIs", {"k": kpis.view(ctx)}),
-            (urls.CHANGELOG, "changelog.md.j2", "Changelog", {"changes": changes}),
-            (urls.DOWNLOADS, "downloads.md.j2", "Downloads", {"artefacts": site.artefacts}),
-            (urls.TAGS, "tags.md.j2", "Tags", {}),
+            (urls.PLAYBOOK_INDEX, "playbooks.html.j2", "Playbooks", hidden, {"playbooks": [(urls.playbook_src(p), p) for p in kb.playbooks]}),
+            (urls.KPIS, "kpis.html.j2", "KPIs", {}, {"k": kpis.view(ctx)}),
+            (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes}),
+            (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
         ]
-        for src, template, title, values in plain_pages:
-            meta = {"title": md_title(title), **({} if src == urls.KPIS or src.startswith("playbooks/") else common)}
-            site.pages.append(Page(src, self.render(template, src, meta, **values)))
+        for src, template, title, extra, values in pages:
+            site.pages.append(self.html_page(template, src, {"title": page_title(title), **extra}, **values))
+        site.pages.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
         for pb in kb.playbooks:
             src = urls.playbook_src(pb)
-            body = _without_title(pb.source.body)
-            site.pages.append(Page(src, self.render("playbook.md.j2", src, {"title": md_title(pb.meta.title)}, p=pb, m=pb.meta, body=Markup(body))))
+            body = Markup(_without_title(pb.source.body))  # hand-written Markdown, checked by kedb check
+            site.pages.append(self.md_page("playbook.md.j2", src, {"title": page_title(pb.meta.title)}, p=pb, m=pb.meta, body=body))
         site.files[urls.ATOM] = feed.atom(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.files[urls.RSS] = feed.rss(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.nav = self.nav()
@@ -199,7 +229,7 @@ class Builder:
         return self.url.url(urls.record_src(rid))
 
     def nav(self) -> list[Any]:
-        playbooks = [{md_title(p.meta.title): urls.playbook_src(p)} for p in self.ctx.kb.playbooks]
+        playbooks = [{page_title(p.meta.title): urls.playbook_src(p)} for p in self.ctx.kb.playbooks]
         return [
             {"Home": urls.HOME},
             {"Known errors": urls.KE_INDEX},
@@ -213,18 +243,39 @@ class Builder:
         ]
 
 
+def _status(value: str) -> Markup:
+    v = html_text(value)
+    cls = value if value.replace("-", "").isalnum() else "x"
+    return Markup(f'<span class="kedb-status kedb-status--{cls}">{v}</span>')
+
+
+def _paras(value: object) -> Markup:
+    """Plain text with blank-line paragraphs as HTML paragraphs."""
+    parts = [p.strip() for p in str(value).replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return Markup("\n".join(f"<p>{html_text(p)}</p>" for p in parts))
+
+
+def _by_priority(kes: list[Record]) -> list[tuple[str, list[int]]]:
+    c = Counter((r.meta.priority, r.meta.status) for r in kes)
+    return [(p, [c.get((p, s), 0) for s in RECORD_ORDER]) for p in ("P1", "P2", "P3")]
+
+
+def _by_service(ctx: BuildContext, kes: list[Record]) -> list[tuple[Any, list[Record]]]:
+    groups: dict[str, list[Record]] = {}
+    for r in kes:
+        groups.setdefault(r.meta.service, []).append(r)
+    services = ctx.kb.program.services.services if ctx.kb.program.services else []
+    return [(s, sorted(groups[s.id], key=lambda r: (r.meta.priority, r.id))) for s in services if s.id in groups]
+
+
 def _without_title(body: str) -> str:
     """A playbook body without its leading ``# Title`` (the template writes the title)."""
     lines = body.lstrip("\n").split("\n")
     return "\n".join(lines[1:]).lstrip("\n") if lines and lines[0].startswith("# ") else body
 
 
-def md_title(text: str) -> str:
-    """A page title as Material puts it into HTML unescaped (``<title>``, header): HTML-escaped text."""
-    import html
-
-    return html.escape(" ".join(str(text).split()), quote=False)
-
-
 def build(ctx: BuildContext, opts: Options) -> Site:
     return Builder(ctx, opts).build()
+
+
+__all__ = ["Options", "Page", "Site", "build", "md_inline"]

@@ -1,11 +1,12 @@
-"""The search index, designed for agents: one entry per record, not one per heading.
+"""What search knows about a record, designed for agents: one document per record, not one per heading.
 
-An agent pastes an error string or describes a symptom. Each record page gets exactly one
-entry in Material's index with the fields that answer that: the title, the error codes, the
-symptoms (the phrasings agents use), the service and a short summary. Field boosts make titles,
-codes and symptoms weigh more than body text; known errors weigh more than workarounds and
-problems, and retired records less (their title says ``[Retired]``). Body text stays out: it
-costs bytes in every agent's browser and drowns exact codes in prose.
+An agent pastes an error string or describes a symptom. Each record is one search document
+with the fields that answer that: the title, the error codes, the symptoms (the phrasings
+agents use), the service and a short summary. Field boosts make titles, codes and symptoms
+weigh more than body text; known errors weigh more than workarounds and problems, and retired
+records less (their title says ``[Retired]``). Body text stays out: it costs bytes in every
+agent's browser and drowns exact codes in prose. :mod:`.searchindex` turns these documents
+into the static index the search box reads.
 
 The separator keeps error strings whole: ``0x80070005``, ``AADSTS50076``, ``KB5034441`` and
 ``ERR_SSL_PROTOCOL_ERROR`` are single tokens (no split on ``_`` or ``.`` inside a word), so a
@@ -16,6 +17,7 @@ pasted code matches exactly and a partial code matches by prefix. ``Event ID 703
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from ..context import BuildContext
 from ..kb import Record
@@ -74,8 +76,20 @@ def _summary(ctx: BuildContext, rec: Record) -> str:
     return plain(f"{head}. {plain(body)}", SUMMARY_CHARS)
 
 
-def entry(ctx: BuildContext, rec: Record, location: str) -> dict[str, object]:
-    """The one search-index entry of a record page (values HTML-escaped: Material shows them as HTML)."""
+@dataclass
+class Doc:
+    """One search document: what results show (HTML-escaped) and the plain text of each field."""
+
+    location: str
+    title: str
+    text: str
+    tags: list[str]
+    fields: dict[str, str]
+    boost: float = 1.0
+
+
+def document(ctx: BuildContext, rec: Record, location: str) -> Doc:
+    """The search document of a record page."""
     m = rec.meta
     codes: list[str] = []
     symptoms: list[str] = []
@@ -86,17 +100,22 @@ def entry(ctx: BuildContext, rec: Record, location: str) -> dict[str, object]:
         symptoms = [m.title]
     symptoms += [t.replace("-", " ") for t in m.tags]
     boost = BOOST.get(rec.kind, 1.0) * (RETIRED_BOOST if m.status == "retired" else 1.0)
-    e: dict[str, object] = {
-        "location": location,
-        "title": _esc(title(rec)),
-        "text": _esc(_summary(ctx, rec)),
-        "codes": _esc(" ".join([rec.id, *codes])),
-        "symptoms": _esc(plain(" · ".join(symptoms), SYMPTOM_CHARS)),
-        "tags": [_esc(t) for t in tags(ctx, rec)],
-    }
-    if boost != 1.0:
-        e["boost"] = boost
-    return e
+    shown_tags = tags(ctx, rec)
+    summary = _summary(ctx, rec)
+    return Doc(
+        location=location,
+        title=_esc(title(rec)),
+        text=_esc(summary),
+        tags=[_esc(t) for t in shown_tags],
+        fields={
+            "title": title(rec),
+            "codes": " ".join([rec.id, *codes]),
+            "symptoms": plain(" · ".join(symptoms), SYMPTOM_CHARS),
+            "tags": " ".join(shown_tags),
+            "text": summary,
+        },
+        boost=boost,
+    )
 
 
 def _esc(text: str) -> str:

@@ -5,7 +5,7 @@ Record text is data, never markup. Two paths:
 - **Fields** (titles, symptoms, names) go into the generated Markdown pages through the Jinja
   environment (:mod:`kedb.site.env`), which escapes every value with :func:`md_inline` unless
   it is :class:`~markupsafe.Markup` made by kedb itself.
-- **Bodies** (the ``## `` sections) are rendered here with a locked-down Markdown instance (no
+- **Bodies** (the ``## `` sections) are rendered here with a locked-down Markdown parser (no
   raw HTML, no attribute lists, no includes) and then passed through a whitelist sanitiser,
   so even a body that slipped past ``kedb check`` cannot add a tag, an ``on*=`` attribute or
   a ``javascript:`` link. Record ids in the text become links to the records of this edition.
@@ -176,22 +176,19 @@ _INCLUDE_LINE = re.compile(r"^\s*(?:-{2,}8<-{2,}|\{%\s*include\b).*$", re.M)
 
 
 class BodyRenderer:
-    """Record body Markdown → inert HTML. One Markdown instance, reset between bodies."""
+    """Record body Markdown → inert HTML, with CommonMark (markdown-it-py, as GitLab and GitHub
+    preview it in the merge request) and raw HTML off; then the whitelist sanitiser."""
 
     def __init__(self) -> None:
-        import markdown
+        from markdown_it import MarkdownIt
 
-        # superfences: code blocks nested in list items (the usual shape of workaround steps).
-        self.md = markdown.Markdown(extensions=["tables", "pymdownx.superfences", "sane_lists"], output_format="html")
-        # Raw HTML is text, not markup: without these two, `<b>` is escaped like any other text.
-        self.md.preprocessors.deregister("html_block")
-        self.md.inlinePatterns.deregister("html")
+        self.md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(["table", "strikethrough"])
 
     def render(self, body: str, link_for: Callable[[str], str | None] = lambda _id: None, css: str = "") -> Markup:
-        """The body as one raw-HTML block (a ``<div>`` on lines of its own) for a generated Markdown page."""
+        """The body as one ``<div>`` for a page; record ids in the text link to their pages."""
         if not body.strip():
             return Markup("")
         text = _INCLUDE_LINE.sub("", body)
-        out = sanitise(self.md.reset().convert(text), link_for)
+        out = sanitise(self.md.render(text), link_for)
         cls = " ".join(["kedb-text", *css.split()])
         return Markup(f'\n<div class="{html.escape(cls)}">\n{out}\n</div>\n')

@@ -24,7 +24,13 @@ DOWNLOADS = "downloads.md"
 TAGS = "tags.md"
 ATOM = "feed.xml"
 RSS = "rss.xml"
-ASSETS = {"assets/kedb/kedb.css": "assets/kedb.css", "assets/kedb/kedb.js": "assets/kedb.js"}  # site path -> templates/site path
+# site path -> path under templates/site
+ASSETS = {
+    "assets/kedb/kedb.css": "assets/kedb.css",
+    "assets/kedb/kedb.js": "assets/kedb.js",
+    "assets/kedb/search-worker.js": "assets/search-worker.js",
+}
+SEARCH_WORKER = "assets/kedb/search-worker.js"
 
 
 def record_src(record_id: str) -> str:

@@ -199,8 +199,18 @@ def mean_time_to_root_cause(problems: list[Record]) -> float | None:
     return round(sum(days) / len(days), 1) if days else None
 
 
-def related(ctx: BuildContext, rec: Record) -> list[tuple[str, str]]:
-    """(relation, record id) pairs: links named in the record and the records that name it."""
+def supersedes(ctx: BuildContext) -> dict[str, list[str]]:
+    """Record id -> the records it supersedes (computed once per build)."""
+    out: dict[str, list[str]] = {}
+    for r in ctx.kb.records.values():
+        if r.meta.superseded_by:
+            out.setdefault(r.meta.superseded_by, []).append(r.id)
+    return out
+
+
+def related(ctx: BuildContext, rec: Record, replaced: dict[str, list[str]] | None = None) -> list[tuple[str, str]]:
+    """(relation, record id) pairs: links named in the record and the records that name it.
+    ``replaced`` is :func:`supersedes` (pass it when calling for every record)."""
     m = rec.meta
     out: list[tuple[str, str]] = []
     if isinstance(m, KnownError):
@@ -216,6 +226,6 @@ def related(ctx: BuildContext, rec: Record) -> list[tuple[str, str]]:
         out.extend(("applies to", k) for k in m.applies_to)
     if m.superseded_by:
         out.append(("superseded by", m.superseded_by))
-    out.extend(("supersedes", r.id) for r in ctx.kb.records.values() if r.meta.superseded_by == m.id)
+    out.extend(("supersedes", rid) for rid in (supersedes(ctx) if replaced is None else replaced).get(m.id, ()))
     seen: set[str] = set()
     return [(k, i) for k, i in out if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]

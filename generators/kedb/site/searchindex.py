@@ -1,0 +1,235 @@
+"""A static search index for records, built for size: loaded in pieces, never whole.
+
+Material's own search (lunr) builds its index in the browser from one JSON file; with 10,000
+records that file is megabytes and the first result comes seconds after the page loads.
+This index is built once, at build time, and split so that a query fetches only what it
+needs (``search/kedb/``):
+
+- ``meta.json``: the tokenizer (separator, stop words), the record count, the shards present;
+- ``t-<hex>.json``: one shard per two-letter term prefix: ``{term: [doc, weight, doc, weight...]}``,
+  weights already combine field boosts (title, codes, symptoms, tags, text) and the record's boost;
+- ``d-<n>.json``: display data of 100 records each: ``[location, title, text, tags]``.
+
+``templates/site/assets/search-worker.js`` answers Material's search box from it (and from
+Material's own, now small, index of the other pages), so agents use the usual search UI.
+The tokenizer is defined here once and shipped in ``meta.json``, so index and queries agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .search import FIELDS, SEPARATOR, Doc
+
+# lunr's English stop words (what Material's search drops), so results feel the same.
+STOP_WORDS: tuple[str, ...] = tuple(
+    [
+        "a",
+        "able",
+        "about",
+        "across",
+        "after",
+        "all",
+        "almost",
+        "also",
+        "am",
+        "among",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "dear",
+        "did",
+        "do",
+        "does",
+        "either",
+        "else",
+        "ever",
+        "every",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "least",
+        "let",
+        "like",
+        "likely",
+        "may",
+        "me",
+        "might",
+        "most",
+        "must",
+        "my",
+        "neither",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "often",
+        "on",
+        "only",
+        "or",
+        "other",
+        "our",
+        "own",
+        "rather",
+        "said",
+        "say",
+        "says",
+        "she",
+        "should",
+        "since",
+        "so",
+        "some",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "tis",
+        "to",
+        "too",
+        "twas",
+        "us",
+        "wants",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "yet",
+        "you",
+        "your",
+    ]
+)
+_STOP = frozenset(STOP_WORDS)
+_SPLIT = re.compile(SEPARATOR)
+_PUNCT = re.compile(r"^[!-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]+$")  # ASCII punctuation at either end
+K1 = 1.2
+CHUNK = 100
+DIR = "search/kedb"
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case terms of ``text``: split on the separator, punctuation trimmed, stop words and
+    one-letter terms dropped (search-worker.js does the same to queries)."""
+    out = []
+    for raw in _SPLIT.split(text.lower()):
+        t = _PUNCT.sub("", raw)
+        if len(t) > 1 and t not in _STOP:
+            out.append(t)
+    return out
+
+
+def shard_key(term: str) -> str:
+    return term[:2].encode("utf-8").hex()
+
+
+@dataclass
+class Index:
+    docs: list[Doc] = field(default_factory=list)
+
+    def add(self, doc: Doc) -> None:
+        self.docs.append(doc)
+
+    def files(self) -> dict[str, bytes]:
+        """Every file of the index, by path under the site (deterministic bytes)."""
+        postings: dict[str, dict[int, float]] = {}
+        for i, d in enumerate(self.docs):
+            per_term: dict[str, float] = {}
+            for name, text in d.fields.items():
+                boost = FIELDS.get(name, {"boost": 1.0})["boost"] / 10
+                counts: dict[str, int] = {}
+                for t in tokens(text):
+                    counts[t] = counts.get(t, 0) + 1
+                for t, tf in counts.items():
+                    per_term[t] = per_term.get(t, 0.0) + boost * tf * (K1 + 1) / (tf + K1)
+            for t, w in per_term.items():
+                postings.setdefault(t, {})[i] = w * d.boost
+        shards: dict[str, dict[str, list[float]]] = {}
+        for t in sorted(postings):
+            flat: list[float] = []
+            for doc, w in sorted(postings[t].items()):
+                flat += [doc, _num(w)]
+            shards.setdefault(shard_key(t), {})[t] = flat
+        out: dict[str, bytes] = {}
+        for key, terms in shards.items():
+            out[f"{DIR}/t-{key}.json"] = _dump(terms)
+        for n in range(math.ceil(len(self.docs) / CHUNK)):
+            chunk = self.docs[n * CHUNK : (n + 1) * CHUNK]
+            out[f"{DIR}/d-{n}.json"] = _dump([[d.location, d.title, d.text, d.tags] for d in chunk])
+        meta = {
+            "version": 1,
+            "docs": len(self.docs),
+            "chunk": CHUNK,
+            "separator": SEPARATOR,
+            "stop": list(STOP_WORDS),
+            "k1": K1,
+            "fields": {k: v["boost"] for k, v in FIELDS.items()},
+            "shards": sorted(shards),
+        }
+        out[f"{DIR}/meta.json"] = _dump(meta)
+        return dict(sorted(out.items()))
+
+
+def _num(w: float) -> float | int:
+    r = round(w, 2)
+    return int(r) if r == int(r) else r
+
+
+def _dump(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def build(entries: Iterable[Doc]) -> dict[str, bytes]:
+    idx = Index()
+    for d in entries:
+        idx.add(d)
+    return idx.files()

@@ -1,0 +1,243 @@
+/* kedb search worker: answers Material's search box from the static record index that
+   kedb builds (search/kedb/, see kedb.site.searchindex) and from Material's own index of
+   the other pages (sent by Material at SETUP). It speaks Material's worker protocol:
+   SETUP (0) -> READY (1), QUERY (2) -> RESULT (3). Only the index shards a query needs are
+   fetched, so the first result does not wait for the whole knowledge base to load.
+   Everything it returns is HTML-escaped text with <mark> around matched terms. */
+"use strict";
+
+var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;
+var ROOT = new URL("../../search/kedb/", self.location.href);
+var PREFIX_FACTOR = 0.7;   // a term that only starts with the query term counts less than an exact one
+var MAX_RESULTS = 30;
+
+var meta = null;           // search/kedb/meta.json
+var split = null;          // the separator as a RegExp
+var stop = new Set();
+var shardKeys = new Set();
+var shards = new Map();    // key -> Promise<{term: [doc, w, ...]}>
+var chunks = new Map();    // n -> Promise<[[location, title, text, tags], ...]>
+var pages = null;          // Material's docs (other pages), indexed in memory
+var queue = Promise.resolve();
+
+function fetchJSON(name) {
+  return fetch(new URL(name, ROOT)).then(function (r) {
+    if (!r.ok) throw new Error(name + ": " + r.status);
+    return r.json();
+  });
+}
+
+function hex(text) {
+  var bytes = new TextEncoder().encode(text);
+  var out = "";
+  for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+  return out;
+}
+
+var PUNCT = /^[!-\/:-@\[-`{-~]+|[!-\/:-@\[-`{-~]+$/g;
+
+function terms(text) {
+  var out = [];
+  var parts = String(text).toLowerCase().split(split);
+  for (var i = 0; i < parts.length; i++) {
+    var t = (parts[i] || "").replace(PUNCT, "");
+    if (t.length > 1 && !stop.has(t)) out.push(t);
+  }
+  return out;
+}
+
+function tokenize(text) {
+  return Array.from(new Set(terms(text)));
+}
+
+function escapeHTML(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function unescapeHTML(s) {
+  return String(s).replace(/<[^>]*>/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+}
+
+/* ---------------------------------------------------------------- the other pages (Material's index) */
+function indexPages(config, docs) {
+  var fields = config.fields || {};
+  var postings = new Map();
+  docs.forEach(function (doc, i) {
+    var perTerm = new Map();
+    ["title", "text", "tags"].forEach(function (name) {
+      var value = doc[name];
+      if (value === undefined) return;
+      var text = Array.isArray(value) ? value.join(" ") : unescapeHTML(value);
+      var boost = ((fields[name] || {}).boost || 1) / 10;
+      var counts = new Map();
+      terms(text).forEach(function (t) { counts.set(t, (counts.get(t) || 0) + 1); });
+      counts.forEach(function (tf, t) {
+        var w = boost * tf * (meta.k1 + 1) / (tf + meta.k1);
+        perTerm.set(t, (perTerm.get(t) || 0) + w);
+      });
+    });
+    perTerm.forEach(function (w, t) {
+      if (!postings.has(t)) postings.set(t, []);
+      postings.get(t).push(i, w * (doc.boost || 1));
+    });
+  });
+  var pageOf = new Map();
+  docs.forEach(function (doc) {
+    var path = doc.location.split("#")[0];
+    if (!pageOf.has(path)) pageOf.set(path, doc);
+  });
+  return { docs: docs, postings: postings, terms: Array.from(postings.keys()), pageOf: pageOf };
+}
+
+/* ---------------------------------------------------------------- scoring */
+function idf(df, n) {
+  return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+}
+
+function shard(key) {
+  if (!shardKeys.has(key)) return Promise.resolve({});
+  if (!shards.has(key)) shards.set(key, fetchJSON("t-" + key + ".json"));
+  return shards.get(key);
+}
+
+function chunk(n) {
+  if (!chunks.has(n)) chunks.set(n, fetchJSON("d-" + n + ".json"));
+  return chunks.get(n);
+}
+
+/* Add the best match of query term q in each document (exact beats prefix) to scores. */
+function collect(q, terms, postingsOf, n, scores) {
+  var best = new Map();
+  terms.forEach(function (term) {
+    if (term.lastIndexOf(q, 0) !== 0) return;
+    var post = postingsOf(term);
+    var factor = term === q ? 1 : PREFIX_FACTOR;
+    var weight = idf(post.length / 2, n) * factor;
+    for (var i = 0; i < post.length; i += 2) {
+      var s = weight * post[i + 1];
+      if (!best.has(post[i]) || best.get(post[i]) < s) best.set(post[i], s);
+    }
+  });
+  best.forEach(function (s, doc) {
+    var entry = scores.get(doc);
+    if (!entry) scores.set(doc, entry = { score: 0, matched: new Set() });
+    entry.score += s;
+    entry.matched.add(q);
+  });
+}
+
+function rank(scores, total) {
+  var out = [];
+  scores.forEach(function (entry, doc) {
+    var coverage = entry.matched.size / total;
+    out.push({ doc: doc, score: entry.score * (1 + coverage) * (1 + coverage), matched: entry.matched });
+  });
+  out.sort(function (a, b) { return b.score - a.score || (a.doc < b.doc ? -1 : 1); });
+  return out;
+}
+
+function highlight(htmlText, qterms) {
+  if (!qterms.length) return htmlText;
+  var pattern = new RegExp("(" + qterms.map(function (t) {
+    return escapeHTML(t).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }).join("|") + ")", "gi");
+  return String(htmlText).split(/(<[^>]*>|&[a-z#0-9]+;)/i).map(function (part) {
+    return part.charAt(0) === "<" || part.charAt(0) === "&" ? part : part.replace(pattern, "<mark>$1</mark>");
+  }).join("");
+}
+
+function termsOf(qterms, matched) {
+  var t = {};
+  qterms.forEach(function (q) { t[q] = matched.has(q); });
+  return t;
+}
+
+function search(query) {
+  var qterms = tokenize(query);
+  if (!qterms.length) return Promise.resolve({ items: [] });
+  var keys = Array.from(new Set(qterms.map(function (q) { return hex(q.slice(0, 2)); })));
+  return Promise.all(keys.map(shard)).then(function (loaded) {
+    var byKey = new Map();
+    keys.forEach(function (k, i) { byKey.set(k, loaded[i]); });
+    var recordScores = new Map(), pageScores = new Map();
+    qterms.forEach(function (q) {
+      var terms = byKey.get(hex(q.slice(0, 2))) || {};
+      collect(q, Object.keys(terms), function (t) { return terms[t]; }, meta.docs, recordScores);
+      if (pages) collect(q, pages.terms, function (t) { return pages.postings.get(t); }, pages.docs.length, pageScores);
+    });
+    var hits = rank(recordScores, qterms.length).map(function (h) { h.kind = "record"; return h; })
+      .concat(rank(pageScores, qterms.length).map(function (h) { h.kind = "page"; return h; }));
+    hits.sort(function (a, b) { return b.score - a.score; });
+    hits = hits.slice(0, MAX_RESULTS);
+    var needed = Array.from(new Set(hits.filter(function (h) { return h.kind === "record"; })
+      .map(function (h) { return Math.floor(h.doc / meta.chunk); })));
+    return Promise.all(needed.map(chunk)).then(function () {
+      return Promise.all(hits.map(function (h) { return item(h, qterms); }));
+    }).then(function (groups) {
+      return { items: merge(groups) };
+    });
+  });
+}
+
+function item(hit, qterms) {
+  var marks = Array.from(hit.matched);
+  if (hit.kind === "record") {
+    return chunk(Math.floor(hit.doc / meta.chunk)).then(function (docs) {
+      var d = docs[hit.doc % meta.chunk];
+      return [{
+        location: d[0], title: highlight(d[1], marks), text: highlight(d[2], marks),
+        tags: d[3], score: hit.score, terms: termsOf(qterms, hit.matched)
+      }];
+    });
+  }
+  var doc = pages.docs[hit.doc];
+  var page = pages.pageOf.get(doc.location.split("#")[0]) || doc;
+  var found = {
+    location: doc.location, title: highlight(doc.title, marks), text: highlight(doc.text, marks),
+    score: hit.score, terms: termsOf(qterms, hit.matched)
+  };
+  if (page === doc) return Promise.resolve([found]);
+  return Promise.resolve([{ location: page.location, title: page.title, text: "", score: hit.score, terms: found.terms }, found]);
+}
+
+/* Sections of one page are one result group, as in Material. */
+function merge(groups) {
+  var byPage = new Map(), order = [];
+  groups.forEach(function (g) {
+    var path = g[0].location.split("#")[0];
+    if (!byPage.has(path)) { byPage.set(path, g); order.push(path); return; }
+    var into = byPage.get(path);
+    g.forEach(function (doc) {
+      if (!into.some(function (x) { return x.location === doc.location; })) into.push(doc);
+    });
+  });
+  return order.map(function (p) { return byPage.get(p); });
+}
+
+/* ---------------------------------------------------------------- protocol */
+function handle(message) {
+  if (message.type === SETUP) {
+    return fetchJSON("meta.json").then(function (m) {
+      meta = m;
+      split = new RegExp(meta.separator);
+      stop = new Set(meta.stop);
+      shardKeys = new Set(meta.shards);
+      pages = indexPages(message.data.config || {}, message.data.docs || []);
+      return { type: READY };
+    });
+  }
+  if (message.type === QUERY) {
+    return search(message.data).then(function (data) {
+      return { type: RESULT, data: data };
+    }, function (err) {
+      console.warn("kedb search failed:", err);
+      return { type: RESULT, data: { items: [] } };
+    });
+  }
+  return Promise.reject(new TypeError("Invalid message type"));
+}
+
+addEventListener("message", function (ev) {
+  // One message at a time, so results never arrive out of order.
+  queue = queue.then(function () { return handle(ev.data); }).then(function (reply) { postMessage(reply); });
+});
