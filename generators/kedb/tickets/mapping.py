@@ -52,7 +52,6 @@ class FieldSpec(Strict_):
 class TicketMapping(Strict_):
     """A ticket mapping file (``kedb tickets import --map FILE``)."""
 
-    source: Source | None = Field(default=None, description="Tool the export comes from; `--source` is used when it is not given.")
     format: Literal["auto", "csv", "json"] = Field(
         default="auto", description="`csv`, `json` (a list, `records` inside an object, or one object per line), or `auto` (by file name)."
     )
@@ -88,9 +87,7 @@ class TicketMapping(Strict_):
     request_types: list[str] = Field(
         default_factory=list, description="`type` values that are service requests, not incidents (case-insensitive)."
     )
-    extends: Literal["servicenow", "zendesk", "jira", "superops", "csv"] | None = Field(
-        default=None, description="Start from this built-in mapping and change only what this file sets."
-    )
+    extends: Source | None = Field(default=None, description="Start from this built-in mapping and change only what this file sets.")
 
 
 def _read(path: Path, rel: str) -> TicketMapping:
