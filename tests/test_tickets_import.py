@@ -239,3 +239,21 @@ def test_bad_mapping_file_and_usage_errors(base_kb: Path, tmp_path: Path) -> Non
     shutil.rmtree(base_kb / "known_errors")
     notkb = imp(base_kb, TICKETS / "custom.csv", "csv")
     assert notkb.exit_code == 2 and "not a kedb repository" in notkb.output
+
+
+def test_people_are_kept_only_as_comparable_one_way_hashes(base_kb: Path, tmp_path: Path) -> None:
+    """A caller's hash equals the hash of the same person updating a row (how a chase is recognised), and no name is stored."""
+    export = tmp_path / "log.csv"
+    export.write_text(
+        "number,opened_at,sys_updated_at,incident_state,caller_id,sys_updated_by\n"
+        "INC1,01-01-2026 09:00,01-01-2026 09:00,New,Ann Caller,Ann Caller\n"
+        "INC1,01-01-2026 09:00,01-01-2026 10:00,Active,Ann Caller,Bob Agent\n"
+        "INC1,01-01-2026 09:00,01-01-2026 11:00,Active,Ann Caller, Ann Caller \n",
+        encoding="utf-8",
+    )
+    assert imp(base_kb, export, "servicenow").exit_code == 0
+    same = rows(
+        base_kb, "SELECT e.step, e.updated_by_key = t.caller_key AS by_caller FROM events e JOIN tickets t USING (id) ORDER BY step"
+    )
+    assert [r["by_caller"] for r in same] == [True, False, True]
+    assert "Ann" not in store(base_kb).read_bytes().decode("latin-1") and "Bob" not in store(base_kb).read_bytes().decode("latin-1")

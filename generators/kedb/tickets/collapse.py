@@ -77,7 +77,7 @@ def build(con: Any, res: Resolved, event_log: bool) -> None:
     parts = ", ".join(f"n_{p}.n AS {p}_n" for p in SIGNATURE_PARTS)
     d, has_group = event_log, "assignment_group" in res.columns
     ts = "coalesce(e.updated_at, e.opened_at)"
-    caller = f"left(md5({S.lit(res.salt)} || {_clean(res, 'caller', 'e.r_caller')}), 16)"
+    caller = S.hashed(_clean(res, "caller", "e.r_caller"), res.salt)
     minutes = "to_microseconds(CAST(round(e.first_response_minutes * 60000000) AS BIGINT))"
     con.execute(
         f"""

@@ -112,7 +112,7 @@ def _per_row(res: Resolved) -> tuple[list[str], list[str]]:
                 bad.append(f"CASE WHEN {raw} IS NOT NULL AND {S.status_class(v, m)} IS NULL THEN {BITS['status']} ELSE 0 END")
             continue
         if name == "updated_by":
-            cols.append(f"CAST(hash({S.lit(res.salt)} || {raw}) AS VARCHAR) AS updated_by_key")
+            cols.append(f"{S.hashed(f'trim({raw})', res.salt)} AS updated_by_key")
             continue
         if kind == "text":  # id, assignment_group
             cols.append(f"nullif({v}, '') AS {name}")
