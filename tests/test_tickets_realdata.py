@@ -99,7 +99,9 @@ def test_kpis_equal_a_plain_count_over_the_csv(kb: Path, period: str) -> None:
     opened = [r for r in incidents.values() if start <= _when(r["opened_at"]) < end]  # type: ignore[operator]
     linked = [r for r in opened if r["problem_id"] != "?"]
     backlog = [r for r in incidents.values() if _when(r["opened_at"]) < end and not ((d := done(r)) and d < end)]  # type: ignore[operator]
-    sigs = {n: ":".join(p for p in (_norm(r["category"]), _norm(r["subcategory"]), _norm(r["u_symptom"])) if p) for n, r in incidents.items()}
+    sigs = {
+        n: ":".join(p for p in (_norm(r["category"]), _norm(r["subcategory"]), _norm(r["u_symptom"])) if p) for n, r in incidents.items()
+    }
     seen: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for n, r in incidents.items():
         if sigs[n]:
