@@ -257,3 +257,14 @@ def test_people_are_kept_only_as_comparable_one_way_hashes(base_kb: Path, tmp_pa
     )
     assert [r["by_caller"] for r in same] == [True, False, True]
     assert "Ann" not in store(base_kb).read_bytes().decode("latin-1") and "Bob" not in store(base_kb).read_bytes().decode("latin-1")
+
+
+def test_excel_sep_line_and_utf16(base_kb: Path, tmp_path: Path) -> None:
+    sep = _broken(tmp_path, "sep=;\r\nid;opened_at;status\r\nT1;2026-01-01 09:00;open\r\nT2;2026-01-32 09:00;open\r\n", "sep.csv")
+    res = imp(base_kb, sep, "csv")
+    assert res.exit_code == 1 and "sep.csv: row 4: opened_at" in res.output  # the sep= line is row 1, as in a spreadsheet
+    u16 = tmp_path / "u16.csv"
+    u16.write_bytes(b"\xff\xfe" + "id\topened_at\tcategory\nT1\t2026-01-01 09:00\tÉcran noir\n".encode("utf-16-le"))
+    ok = imp(base_kb, u16, "csv")
+    assert ok.exit_code == 0, ok.output
+    assert tickets(base_kb)["T1"]["category_n"] == "ecran-noir"
