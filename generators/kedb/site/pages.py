@@ -83,6 +83,7 @@ class Builder:
         self.opts = opts
         self.url = urls.Urls(opts.use_directory_urls)
         self.bodies = BodyRenderer()
+        self._sections: dict[str, Any] = {}
         dirs = template_dirs(ctx.kb.root, "site")
         common = self._common()
         self.html_env = html_environment(dirs, {**common, **self._html_helpers()})
@@ -138,15 +139,27 @@ class Builder:
 
         @jinja2.pass_context
         def body(jc: jinja2.runtime.Context, rec: Record, section: str, css: str = "") -> Markup:
-            return self.bodies.render(rec.section(section), self._link_for(jc["page_src"]), css)
+            sec = self.sections(rec).get(section.lower())
+            return self.bodies.render(sec.text if sec else "", self._link_for(jc["page_src"]), css)
+
+        def has_section(rec: Record, section: str) -> bool:
+            sec = self.sections(rec).get(section.lower())
+            return bool(sec and sec.text)
 
         @jinja2.pass_context
         def other_sections(jc: jinja2.runtime.Context, rec: Record) -> list[tuple[str, Markup]]:
             known = KNOWN_SECTIONS.get(rec.kind, ())
             link_for = self._link_for(jc["page_src"])
-            return [(s.title, self.bodies.render(s.text, link_for)) for key, s in rec.source.sections.items() if key not in known and s.text]
+            return [(s.title, self.bodies.render(s.text, link_for)) for key, s in self.sections(rec).items() if key not in known and s.text]
 
-        return {"url": url, "link": link, "body": body, "other_sections": other_sections}
+        return {"url": url, "link": link, "body": body, "has_section": has_section, "other_sections": other_sections}
+
+    def sections(self, rec: Record) -> dict[str, Any]:
+        """``## `` sections of a record, parsed once per build (a workaround shows on several pages)."""
+        found = self._sections.get(rec.id)
+        if found is None:
+            found = self._sections[rec.id] = rec.source.sections
+        return found
 
     def _md_helpers(self) -> dict[str, Any]:
         @jinja2.pass_context
