@@ -171,3 +171,11 @@ def test_a_period_outside_the_store_is_explained(make_kb: MakeKB, tmp_path: Path
     res = kedb("--root", str(root), "kpi", "--period", period)
     assert res.exit_code == 0
     assert re.search(r"repeat_ticket_rate +n/a", res.output) and "0 incidents resolved in 2026-08" in res.output
+
+
+def test_a_damaged_store_is_an_environment_problem(make_kb: MakeKB) -> None:
+    root = make_kb()
+    (root / ".kedb").mkdir()
+    (root / ".kedb" / "tickets.duckdb").write_text("not a database", encoding="utf-8")
+    res = kedb("--root", str(root), "kpi", "--period", "2026-08")
+    assert res.exit_code == 2 and "the ticket store (.kedb/tickets.duckdb) failed" in res.output and "Traceback" not in res.output

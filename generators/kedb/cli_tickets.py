@@ -36,6 +36,14 @@ def _handle_errors(fn: F) -> F:
         except OSError as exc:
             click.echo(f"kedb: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
             sys.exit(2)
+        except Exception as exc:
+            # The store's engine failing (disk full, a store locked by another import, a damaged
+            # file) is an environment problem: say so in one line. Anything else is a bug: raise.
+            if not type(exc).__module__.startswith(("duckdb", "_duckdb")):
+                raise
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            click.echo(f"kedb: the ticket store (.kedb/tickets.duckdb) failed: {first}", err=True)
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 

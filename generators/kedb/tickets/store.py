@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EnvironmentProblem
+from .sqlexpr import lit
 
 STORE_DIR = ".kedb"
 STORE_NAME = "tickets.duckdb"
@@ -52,8 +53,8 @@ def connect(path: Path, *, read_only: bool = False) -> Any:
     tmp = path.parent / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+    con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
+    con.execute(f"SET temp_directory = {lit(tmp.as_posix())}")
     return con
 
 
