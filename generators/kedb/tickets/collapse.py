@@ -32,7 +32,7 @@ _DONE = "(" + ", ".join(S.lit(c) for c in DONE_CLASSES) + ")"
 def _clean(res: Resolved, name: str, v: str) -> str:
     """A descriptive value as kept: trimmed, missing markers → NULL, the mapping's `values` applied."""
     m = res.mapping
-    clean = f"(CASE WHEN trim({v}) IN ({', '.join(S.lit(x) for x in [*m.missing, ''])}) THEN NULL ELSE trim({v}) END)"
+    clean = S.cleaned(v, m.missing)
     return S.translated(clean, m.fields[name]) if name in m.fields else clean
 
 

@@ -103,21 +103,21 @@ def _per_row(res: Resolved) -> tuple[list[str], list[str]]:
             out = {"status": ["status", "class"], "updated_by": ["updated_by_key"]}.get(name, [name])
             cols += [f"CAST(NULL AS {'VARCHAR' if kind == 'text' else _SQL_TYPE[kind]}) AS {o}" for o in out]
             continue
-        raw = S.ident(cols_of[0])
+        raw = f"nullif(trim({S.ident(cols_of[0])}), '')"  # a cell of spaces is empty (the markers are DuckDB's `nullstr`)
         spec = m.fields[name]
-        v = S.translated(f"trim({raw})", spec)
+        v = S.translated(raw, spec)
         if name == "status":
             cols += [f"{v} AS status", f"{S.status_class(v, m)} AS class"]
             if m.statuses:
                 bad.append(f"CASE WHEN {raw} IS NOT NULL AND {S.status_class(v, m)} IS NULL THEN {BITS['status']} ELSE 0 END")
             continue
         if name == "updated_by":
-            cols.append(f"{S.hashed(f'trim({raw})', res.salt)} AS updated_by_key")
+            cols.append(f"{S.hashed(raw, res.salt)} AS updated_by_key")
             continue
         if kind == "text":  # id, assignment_group
-            cols.append(f"nullif({v}, '') AS {name}")
+            cols.append(f"{v} AS {name}")
             if name == "id":
-                bad.append(f"CASE WHEN nullif({v}, '') IS NULL THEN {BITS['id']} ELSE 0 END")
+                bad.append(f"CASE WHEN {v} IS NULL THEN {BITS['id']} ELSE 0 END")
             continue
         if kind == "timestamp":
             expr = S.timestamp(v, m)
@@ -130,7 +130,7 @@ def _per_row(res: Resolved) -> tuple[list[str], list[str]]:
         cols.append(f"{expr} AS {name}")
         bad.append(f"CASE WHEN {raw} IS NOT NULL AND ({expr}) IS NULL THEN {BITS[name]} ELSE 0 END")
     if "opened_at" in res.columns:
-        bad.append(f"CASE WHEN {S.ident(res.columns['opened_at'][0])} IS NULL THEN {BITS['opened_at']} ELSE 0 END")
+        bad.append(f"CASE WHEN nullif(trim({S.ident(res.columns['opened_at'][0])}), '') IS NULL THEN {BITS['opened_at']} ELSE 0 END")
     return cols, bad
 
 

@@ -64,17 +64,10 @@ def lits(items: Iterable[str]) -> str:
     return "[" + ", ".join(lit(i) for i in items) + "]"
 
 
-def cleaned(columns: Iterable[str], missing: list[str], sep: str | None = None) -> str:
-    """Trimmed text of a column, NULL when it is one of the mapping's missing markers.
-    With ``sep``, several columns are joined (used for free text)."""
-    parts = []
-    for col in columns:
-        t = f"trim({ident(col)})"
-        test = f"{t} IN ({', '.join(lit(m) for m in missing)})" if missing else "false"
-        parts.append(f"(CASE WHEN {test} THEN NULL ELSE {t} END)")
-    if sep is None:
-        return parts[0]
-    return f"nullif(concat_ws({lit(sep)}, {', '.join(parts)}), '')"
+def cleaned(v: str, missing: list[str]) -> str:
+    """Trimmed text, NULL when empty or one of the mapping's missing markers."""
+    markers = ", ".join(lit(m) for m in [*missing, ""])
+    return f"(CASE WHEN trim({v}) IN ({markers}) THEN NULL ELSE trim({v}) END)"
 
 
 def translated(v: str, spec: FieldSpec) -> str:
