@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing
+import os
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,15 +199,37 @@ class Builder:
         }
         return self.html_page(f"{rec.kind}.html.j2", src, meta, in_nav=False, rec=rec, m=rec.meta)
 
+    def record_page_and_doc(self, rid: str) -> tuple[Page, search.Doc]:
+        rec = self.ctx.kb.records[rid]
+        p = self.record_page(rec)
+        return p, search.document(self.ctx, rec, self.url.url(p.src))
+
+    def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
+        """Every record page and search document, in record order; rendered by two worker
+        processes for large KBs (forked, so they share the build context without copying it)."""
+        ids = list(self.ctx.kb.records)
+        workers = min(2, os.cpu_count() or 1)
+        if len(ids) < PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
+            yield from (self.record_page_and_doc(rid) for rid in ids)
+            return
+        global _BUILDER
+        _BUILDER = self
+        size = max(1, len(ids) // (workers * 8))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for chunk in pool.map(_render_chunk, [ids[i : i + size] for i in range(0, len(ids), size)]):
+                    yield from chunk
+        finally:
+            _BUILDER = None
+
     def build(self) -> Site:
         ctx, site = self.ctx, Site()
         kb = ctx.kb
         docs = []
-        for rec in kb.records.values():
-            p = self.record_page(rec)
+        for rec, (p, doc) in zip(kb.records.values(), self.record_pages(), strict=True):
             site.pages.append(p)
             site.records[p.src] = rec
-            docs.append(search.document(ctx, rec, self.url.url(p.src)))
+            docs.append(doc)
         site.files.update(searchindex.build(docs))
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
         overdue, upcoming = views.due_for_review(ctx)
@@ -254,6 +280,21 @@ class Builder:
             {"Downloads": urls.DOWNLOADS},
             {"Tags": urls.TAGS},
         ]
+
+
+PARALLEL_THRESHOLD = 1500  # records; below this, starting workers costs more than it saves
+_BUILDER: Builder | None = None  # the builder a forked worker renders with
+
+
+def _can_fork() -> bool:
+    """Fork only where it is safe: a platform that has it and no other threads (``mkdocs serve``
+    runs a server thread, so its rebuilds stay in one process)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _render_chunk(ids: list[str]) -> list[tuple[Page, search.Doc]]:
+    assert _BUILDER is not None
+    return [_BUILDER.record_page_and_doc(rid) for rid in ids]
 
 
 def _status(value: str) -> Markup:
