@@ -31,3 +31,17 @@ def test_bundled_kb_is_strict_clean_and_covers_the_brief() -> None:
     titles = {p.meta.title for p in kb.playbooks}
     assert len(titles) == 5
     assert Counter(p.meta.order for p in kb.playbooks).most_common(1)[0][1] == 1
+
+
+def test_kpi_baselines_are_the_measured_baseline_month() -> None:
+    """content/kpis.yml's baselines are the figures kedb kpi measured for the baseline month."""
+    from kedb.loader import load
+
+    kb, _ = load(REPO)
+    kpis = kb.program.kpis
+    assert kpis is not None
+    (snap,) = [s for s in kb.kpi_snapshots if s.period == kpis.checkpoints.baseline]
+    for k in kpis.kpis:
+        measured = snap.value(k.id)
+        assert measured is not None, k.id
+        assert k.baseline == measured.value, f"{k.id}: kpis.yml says {k.baseline}, {snap.period} measured {measured.value}"
