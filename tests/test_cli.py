@@ -116,7 +116,7 @@ def test_schema_writes_every_kind(base_kb: Path, tmp_path: Path) -> None:
     r = kedb("--root", str(base_kb), "schema", "--out", str(out))
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in out.iterdir())
-    assert "known-error.schema.json" in names and "roles.schema.json" in names and len(names) == 13
+    assert "known-error.schema.json" in names and "roles.schema.json" in names and len(names) == 14
     ke = json.loads((out / "known-error.schema.json").read_text())
     assert {"id", "title", "symptoms", "priority"} <= set(ke["required"])
     assert ke["additionalProperties"] is False

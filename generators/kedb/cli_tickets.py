@@ -1,4 +1,4 @@
-"""``kedb tickets import``, ``kedb candidates`` and ``kedb kpi``: thin commands over :mod:`kedb.tickets`.
+"""``kedb tickets import``/``audit``, ``kedb candidates`` and ``kedb kpi``: thin commands over :mod:`kedb.tickets`.
 
 Like ``cli.py``, only this module prints and picks exit codes (0 fine, 1 bad input, 2 usage or
 environment problems); the work is done by one function each.
@@ -93,6 +93,44 @@ def import_(root: Path, file: Path, source: str, map_file: Path | None, append: 
     click.echo("columns: " + ", ".join(f"{f}←{'+'.join(c)}" for f, c in r.columns.items()))
     if r.absent:
         click.echo("not in this export: " + ", ".join(r.absent))
+
+
+@tickets.command("audit")
+@click.option("--as-of", "as_of", metavar="DATE", help="Audit the tickets as they were at the end of this day (default: the latest event).")
+@click.option("--write", is_flag=True, help="Store the aggregates as content/audits/YYYY-MM-DD.yml.")
+@click.option("--compare", nargs=2, metavar="A B", help="Show the movement from stored audit A to B (dates in content/audits/ or paths).")
+@click.pass_obj
+@_handle_errors
+def audit(root: Path, as_of: str | None, write: bool, compare: tuple[str, str] | None) -> None:
+    """Flow audit: open-ticket ages, SLA at risk, progression per status and group, bounces, chases, stalls, reopens."""
+    from .audits import compare as compare_audits
+    from .audits import read
+    from .audits import write as write_audit
+    from .check import ensure_kb
+    from .tickets.audit import compute
+    from .tickets.audit_report import comparison, report
+    from .tickets.store import open_store
+
+    if compare:
+        if as_of or write:
+            raise click.UsageError("--compare reads two stored audits: it takes no --as-of or --write")
+        root = ensure_kb(root)
+        for line in comparison(compare_audits(read(root, compare[0]), read(root, compare[1]))):
+            click.echo(line)
+        return
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise click.BadParameter(f"'{as_of}' is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+    kb = _checked_kb(ensure_kb(root), write)
+    with open_store(kb.root) as (con, info):
+        result = compute(con, kb, info, day)
+    for line in report(result):
+        click.echo(line)
+    if write:
+        command = f"kedb tickets audit --as-of {result.as_of} --write"
+        path = write_audit(kb.root, result, command)
+        click.echo(f"wrote {_rel(kb.root, path)}")
 
 
 @click.command()

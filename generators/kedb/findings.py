@@ -112,6 +112,12 @@ _RULES: list[Rule] = [
     Rule("KE703", "duplicate-program-id", E, "Two entries in program data have the same id."),
     Rule("KE704", "program-gap", E, "Program data leaves a gap (a triage-matrix cell, a day of the 30-day rhythm)."),
     Rule("KE705", "snapshot-name", E, "A stored snapshot (content/kpi/, content/audits/) is not named after its period or date."),
+    # KE72x — the progression policy (content/progression.yml) against the importer's status classes
+    Rule("KE721", "unknown-stage", E, "The progression policy names a stage that is not defined under `stages`."),
+    Rule("KE722", "stage-gap", E, "An open status class (new, open, pending, resolved) has no default stage, hence no threshold."),
+    Rule("KE723", "stage-class-mismatch", E, "A status is mapped to a stage of another class than its source's mapping gives it."),
+    Rule("KE724", "unknown-status", W, "A status listed for a source is not in that source's built-in mapping (only a --map can add it)."),
+    Rule("KE725", "progression-range", E, "Working hours end before they start, age buckets do not increase, or a threshold is zero."),
     # KE8xx — rules that need git: a base revision (--base) or the history of main (--approvals)
     Rule("KE801", "id-collision-with-base", E, "A record added here has an id that the base branch already gave to another record."),
     Rule("KE802", "published-record-deleted", E, "A record published on the base branch is deleted; retire it instead."),

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .audits import Audit
 from .frontmatter import Section, sections
 from .models import AnyRecord, KnownError, Problem, Workaround
 from .program import (
     EscalationFile,
     KpisFile,
     Person,
+    ProgressionFile,
     RecurrenceFile,
     RhythmFile,
     RisksFile,
@@ -87,6 +89,7 @@ class Program:
     escalation: EscalationFile | None = None
     rhythm: RhythmFile | None = None
     settings: SettingsFile | None = None
+    progression: ProgressionFile | None = None  # optional file: None when absent or invalid
     sources: Mapping[str, Source] = field(default_factory=dict)
 
     @classmethod
@@ -101,6 +104,7 @@ class Program:
             escalation=models.get("escalation.yml"),
             rhythm=models.get("rhythm.yml"),
             settings=models.get("kedb.yml"),
+            progression=models.get("progression.yml"),
             sources=dict(sources),
         )
 
@@ -158,6 +162,7 @@ class KB:
     playbooks: tuple[Record, ...] = ()
     seen_ids: Mapping[str, list[tuple[str, int]]] = field(default_factory=dict)  # id -> (path, line), valid or not
     kpi_snapshots: tuple[KpiSnapshot, ...] = ()  # content/kpi/*.yml, by period
+    audits: tuple[Audit, ...] = ()  # content/audits/*.yml, oldest first
 
     def of_kind(self, kind: type) -> Iterator[Record]:
         return (r for r in self.records.values() if isinstance(r.meta, kind))

@@ -20,10 +20,11 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ValidationError
 
 from . import frontmatter, scan, schemaerr
+from .audits import AUDIT_DIR, Audit
 from .findings import Finding
 from .kb import KB, Program, Record, Source
 from .models import RECORD_MODELS
-from .program import PROGRAM_FILES, Playbook, SettingsFile
+from .program import PROGRAM_FILES, REQUIRED_PROGRAM_FILES, Playbook, SettingsFile
 from .snapshots import KPI_DIR, KpiSnapshot
 from .yamlstrict import Parsed, Path_, parse
 
@@ -281,6 +282,8 @@ def _load(root: Path, workers: int | None) -> tuple[KB, list[Finding]]:
         rel = f"{CONTENT_DIR}/{name}"
         path = root / rel
         if not path.is_file():
+            if name not in REQUIRED_PROGRAM_FILES:
+                continue
             findings.append(
                 Finding(
                     rel,
@@ -351,6 +354,7 @@ def _load(root: Path, workers: int | None) -> tuple[KB, list[Finding]]:
         playbooks=tuple(playbooks),
         seen_ids=seen_ids,
         kpi_snapshots=snapshots,
+        audits=_read_audits(root, findings),
     )
     return kb, findings
 
@@ -371,3 +375,22 @@ def _read_snapshots(root: Path, findings: list[Finding]) -> tuple[KpiSnapshot, .
             else:
                 out.append(snap)
     return tuple(sorted(out, key=lambda s: s.period))
+
+
+def _read_audits(root: Path, findings: list[Finding]) -> tuple[Audit, ...]:
+    """``content/audits/YYYY-MM-DD.yml``: flow audits written by ``kedb tickets audit --write``, oldest first."""
+    out: list[Audit] = []
+    adir = root / AUDIT_DIR
+    for p in sorted(adir.glob("*.yml")) if adir.is_dir() else []:
+        rel = p.relative_to(root).as_posix()
+        res = read_data_file(p, rel, Audit)
+        findings.extend(_findings(res))
+        if isinstance(res.model, Audit):
+            day = res.model.as_of.isoformat()
+            if p.stem != day:
+                line = res.source.lines.get(("as_of",), 1) if res.source else 1
+                msg = f"this audit is as of {day} but the file is named {p.name}; rename it {day}.yml"
+                findings.append(Finding(rel, line, "KE705", msg))
+            else:
+                out.append(res.model)
+    return tuple(sorted(out, key=lambda a: a.as_of))

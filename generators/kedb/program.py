@@ -25,6 +25,7 @@ from .models import (
     Text,
     Title,
 )
+from .progression import ProgressionFile
 
 KPI_IDS: tuple[str, ...] = (
     "repeat_ticket_rate",
@@ -313,5 +314,8 @@ PROGRAM_FILES: dict[str, type[Strict_]] = {
     "escalation.yml": EscalationFile,
     "rhythm.yml": RhythmFile,
     "kedb.yml": SettingsFile,
+    "progression.yml": ProgressionFile,
 }
-REQUIRED_PROGRAM_FILES: tuple[str, ...] = tuple(PROGRAM_FILES)
+# Files a KB may leave out (older KBs predate them); the commands that need one say so.
+OPTIONAL_PROGRAM_FILES: tuple[str, ...] = ("progression.yml",)
+REQUIRED_PROGRAM_FILES: tuple[str, ...] = tuple(n for n in PROGRAM_FILES if n not in OPTIONAL_PROGRAM_FILES)

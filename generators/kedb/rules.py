@@ -10,6 +10,7 @@ from .findings import Finding
 from .kb import KB, Program, Record, Source
 from .models import PROBLEM_ORDER, KnownError, Problem, Workaround
 from .program import KPI_IDS
+from .rules_progression import findings as progression_findings
 
 
 def _f(src: Source, path: tuple[str | int, ...], code: str, msg: str) -> Finding:
@@ -291,4 +292,5 @@ def program_findings(kb: KB) -> list[Finding]:
         role(page.source, ("owner",), pb.owner, "owner role")
         for i, st in enumerate(pb.steps):
             role(page.source, ("steps", i, "role"), st.role, "step role")
+    out.extend(progression_findings(p))
     return out
