@@ -154,6 +154,7 @@ class Movement:
     after: float | None
     lower_is_better: bool
     tickets: tuple[int, int]
+    judged: bool = True  # False: a count with no better direction (an age bucket): up or down only
 
     @property
     def change(self) -> float | None:
@@ -168,6 +169,8 @@ class Movement:
             return "not comparable"
         if c == 0:
             return "no change"
+        if not self.judged:
+            return "up" if c > 0 else "down"
         return "better" if (c < 0) == self.lower_is_better else "worse"
 
 
@@ -212,7 +215,7 @@ def compare(before: Audit, after: Audit) -> Comparison:
     ages = []
     old = {(b.from_days, b.to_days): b.tickets for b in before.age_profile}
     for b in after.age_profile:
-        ages.append(Movement(b.label, f"Open {b.label}", "count", old.get((b.from_days, b.to_days)), b.tickets, True, (0, 0)))
+        ages.append(Movement(b.label, f"Open {b.label}", "count", old.get((b.from_days, b.to_days)), b.tickets, True, (0, 0), False))
     notes = []
     if before.policy_sha256 != after.policy_sha256:
         notes.append(
