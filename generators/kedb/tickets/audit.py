@@ -60,7 +60,7 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
     c = F.Ctx(con, kb, info, policy, day, instant, instant - timedelta(days=policy.window_days))
     Q.policy_tables(con, policy, info.system)
     if info.event_log:
-        Q.event_tables(con, policy, instant)
+        Q.event_tables(con, policy, instant, c.start)
         open_sql = _open_from_events(c)
     else:
         open_sql = _open_from_tickets()

@@ -17,7 +17,7 @@ period. The time between two moments on a clock is the difference of their clock
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..progression import ProgressionFile, clock_sql, duration_minutes
@@ -65,8 +65,24 @@ def clock_of(clock: str, expr: str) -> str:
     return m if clock == "calendar" else f"wclk({m})"
 
 
-def event_tables(con: Any, policy: ProgressionFile, instant: datetime) -> None:
-    """Create ``ae`` and ``pe`` (see the module docstring) for the events before ``instant``."""
+def reach_days(policy: ProgressionFile) -> int:
+    """Calendar days (an upper bound) that the longest threshold can span: a status period or chase that
+    started longer than this before the window cannot have its deadline in it."""
+    wh = policy.working_hours
+    start, end = wh.minutes()
+    week = len(set(wh.days)) * max(1, end - start)
+    longest = 0.0
+    for text, clock in [(s.threshold, s.clock) for s in policy.stages] + [(policy.chases.answer_within, policy.chases.clock)]:
+        m = duration_minutes(text, clock, wh)
+        longest = max(longest, m / 1440 if clock == "calendar" else 7 * (m // week + 1))
+    return int(longest) + 2
+
+
+def event_tables(con: Any, policy: ProgressionFile, instant: datetime, window_start: datetime) -> None:
+    """Create ``ae`` and ``pe`` (see the module docstring) for the events before ``instant``.
+
+    Only tickets that can count are read: those with an event after the window's start less the
+    longest threshold's reach, and those still open (in their final state, before that)."""
     first = [g.lower() for g in policy.bounces.first_line]
     bstage = policy.bounces.stage
     if first:
@@ -85,7 +101,7 @@ def event_tables(con: Any, policy: ProgressionFile, instant: datetime) -> None:
             SELECT e.id, e.step, e.ts, e.class, e.assignment_group AS grp, e.updated_by_key AS who,
                    coalesce(ps.stage, pd.stage) AS raw_stage
             FROM events e LEFT JOIN pol_status ps ON lower(e.status) = ps.s LEFT JOIN pol_default pd ON e.class = pd.cls
-            WHERE e.ts < $1
+            WHERE e.ts < $1 AND e.id IN (SELECT id FROM tickets WHERE updated_at >= $2 OR class IS NULL OR class NOT IN {DONE})
         ), h AS (
             SELECT *, lag(class) OVER w AS prev_class, lag(grp) OVER w AS prev_grp, lag(raw_stage) OVER w AS prev_raw,
                    min(step) OVER (PARTITION BY id, grp) AS grp_first
@@ -99,7 +115,7 @@ def event_tables(con: Any, policy: ProgressionFile, instant: datetime) -> None:
         )
         SELECT id, step, ts, class, grp, who, prev_class, handoff, {stage} AS stage FROM k
         """,
-        [instant],
+        [instant, window_start - timedelta(days=reach_days(policy))],
     )
     con.execute(
         f"""
