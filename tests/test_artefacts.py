@@ -121,7 +121,7 @@ def test_register_has_tracker_formulas_validation_formats_and_chart(repo: dict) 
 
     ctx, path = repo["ctx"], repo["paths"]["xlsx"]
     wb = load_workbook(path)
-    assert wb.sheetnames == ["KPI tracker", "Risks and controls", "Known errors", "About"]
+    assert wb.sheetnames == ["KPI tracker", "Risks and controls", "Known errors", "Aged-ticket audit", "About"]  # the example's audits
     kpi = wb["KPI tracker"]
     header = [c.value for c in kpi[1]]
     col = {h: i for i, h in enumerate(header)}
@@ -160,10 +160,10 @@ def test_brief_has_the_slides_and_native_charts(repo: dict) -> None:
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles == [
         "Northwind MSP known-error database", "The problem", "KPI movement against baseline", "KPI baseline, checkpoints and targets",
-        "Top recurring problems and their fix status", "Approvals pending and risks", "The next 30 days", "Where these figures come from",
+        "Aged-ticket audit", "Top recurring problems and their fix status", "Approvals pending and risks", "The next 30 days", "Where these figures come from",
     ]  # fmt: skip
     charts = [sh.chart for s in prs.slides for sh in s.shapes if sh.has_chart]
-    assert len(charts) == 2
+    assert len(charts) == 3  # KPI movement, the aged-ticket audit, recurring problems
     kpi_chart = charts[0]
     series = {s.name: list(s.values) for s in kpi_chart.plots[0].series}
     rows = kpi_rows(repo["ctx"])

@@ -1,6 +1,7 @@
 """``proof-brief.pdf``: the portable evidence summary for governance and commercial review.
 
 The commit and date the build came from; KPI baseline and movement (table and chart); the
+aged-ticket audit when one is stored (first against latest, how each figure was computed); the
 controls in place; the approval trail of each published record (versions, commits, authors,
 approvers, dates); and the SHA-256 of each source record and program file, so a reviewer can
 check a record against the repository. Fonts are embedded (see ``_pdftext``); the file's
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from . import _audit as A
 from . import _data as D
 from ._md import clean
 from ._pdfcharts import bars, hbars
@@ -50,6 +52,9 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     story: list[Any] = []
     _cover(ctx, story, s, w)
     _kpis(ctx, story, s, w)
+    audits = A.view(ctx)
+    if audits is not None:
+        _audit(audits, story, s, w)
     _controls(ctx, story, s, w)
     _approvals(ctx, story, s, w)
     _sources(ctx, story, s, w)
@@ -208,6 +213,27 @@ def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> N
                       [("Baseline (= 100)", [100 if r.baseline else None for r in rows]), ("Week 4", [r.index4 for r in rows]),
                        ("Week 8", [r.index8 for r in rows])], w, value_label="index"))  # fmt: skip
     story.append(para("Each KPI as an index of its baseline (baseline = 100); a missing bar is a value not measured yet.", s["note"]))
+
+
+def _audit(v: A.AuditView, story: list[Any], s: dict[str, Any], w: float) -> None:
+    story.append(para("Aged-ticket audit", s["h1"]))
+    a, b = v.first, v.latest
+    story.append(para(
+        f"Flow audits stored in content/audits/ ({', '.join(str(x.as_of) for x in v.audits)}), computed by `kedb tickets audit` from "
+        f"the imported tickets; each judges the {b.window_days} days up to its date against content/progression.yml. "
+        f"{'First against latest.' if a is not b else 'One audit so far: no movement yet.'}", s["body"]))  # fmt: skip
+    body = [[m.name, A.fmt(m.before, m.unit), A.fmt(m.after, m.unit), A.change(m), m.verdict, f"{m.tickets[1]:,}"] for m in v.movements]
+    story += _tables(["Figure", str(a.as_of), str(b.as_of), "Change", "Verdict", "Tickets"], body,
+                     [0.38 * w, 0.11 * w, 0.11 * w, 0.12 * w, 0.16 * w, 0.12 * w], s)  # fmt: skip
+    if v.stage_movements:
+        story.append(para("Progression by stage: share of status periods that moved on within the stage's threshold.", s["h2"]))
+        thresholds = {r.key: r.threshold or "" for r in b.by_stage}
+        rows = [[m.id, thresholds.get(m.id, ""), A.fmt(m.before, "percent"), A.fmt(m.after, "percent"), A.change(m)] for m in v.stage_movements]
+        story += _tables(["Stage", "Threshold", str(a.as_of), str(b.as_of), "Change"], rows, [0.3 * w, 0.2 * w, 0.17 * w, 0.17 * w, 0.16 * w], s)
+    story.append(para(f"How each figure as of {b.as_of} was computed", s["h2"]))
+    story += _tables(["Figure", "Basis"], [[A.name(f.id), f.basis] for f in b.figures], [0.3 * w, 0.7 * w], s)
+    story.append(para(f"{b.at_risk_total} open tickets were at risk of breaching the SLA as of {b.as_of}; "
+                      "their ids are in the internal register, not in this brief.", s["note"]))  # fmt: skip
 
 
 def _controls(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:

@@ -1,8 +1,9 @@
 """``exec-brief.pptx``: the executive deck for internal or client briefings.
 
 Slides: title; the problem in one slide; KPI movement (native, editable chart); KPI baseline
-and targets; top recurring problems and their fix status (native chart and table); approvals
-pending and risks; the next 30 days; where the figures come from. Built on the layouts of
+and targets; the aged-ticket audit when one is stored (first against latest, native chart); top
+recurring problems and their fix status (native chart and table); approvals pending and risks;
+the next 30 days; where the figures come from. Built on the layouts of
 ``templates/master.pptx`` (see ``templates/make_master.py``). A KPI value that has not been
 measured is left out of the chart and named on the slide; nothing is estimated.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _audit as A
 from . import _data as D
 from ._assets import template
 from ._md import clean
@@ -36,6 +38,9 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     _problem(ctx, deck, rows)
     _kpi_chart(ctx, deck, rows)
     _kpi_table(deck, rows)
+    audits = A.view(ctx)
+    if audits is not None:
+        _audit(deck, audits)
     _recurring(ctx, deck)
     _approvals_risks(ctx, deck)
     _next_30(ctx, deck)
@@ -192,6 +197,37 @@ def _kpi_table(deck: _Deck, rows: list[D.KpiRow]) -> None:
     deck.table(s, ["KPI", "Baseline", "Week 4", "Week 8", "Target", "Direction", "Status"], body, deck.margin, deck.top,
                deck.w - 2 * deck.margin, [2.4, 1, 1, 1, 1.1, 1.3, 1.2], size=12)  # fmt: skip
     deck.note(s, "— : not measured yet. Week-4 and week-8 values are the KPI snapshot of the month holding each checkpoint (content/kpi/).")
+
+
+def _audit(deck: _Deck, v: A.AuditView) -> None:
+    """The flow audit, first against latest: a table of the figures and a native chart of progression per stage."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+    from pptx.util import Pt
+
+    s = deck.slide("Aged-ticket audit")
+    a, b = v.first, v.latest
+    body = [[m.name, A.fmt(m.before, m.unit), A.fmt(m.after, m.unit), A.change(m), m.verdict] for m in v.movements]
+    width = int(deck.w * 0.56)
+    deck.table(s, ["Figure", str(a.as_of), str(b.as_of), "Change", "Verdict"], body, deck.margin, deck.top, width,
+               [3.4, 1.1, 1.1, 1, 1.1], size=9)  # fmt: skip
+    stages = [r.key for r in b.by_stage]
+    if stages:
+        data = CategoryChartData(number_format="0")
+        data.categories = stages
+        for audit in (a, b) if a is not b else (b,):
+            shares = {r.key: r.value for r in audit.by_stage}
+            data.add_series(f"As of {audit.as_of}", [shares.get(k) for k in stages])
+        left = deck.margin + width + int(deck.w * 0.02)
+        chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, deck.top, deck.w - deck.margin - left, int(deck.h * 0.6), data).chart
+        chart.has_title = True
+        chart.chart_title.text_frame.text = "Periods moved on in time, per stage (%)"
+        chart.has_legend = True
+        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+        chart.legend.include_in_layout = False
+        chart.font.size = Pt(9)
+    deck.note(s, f"{b.at_risk_total} open tickets at risk of breaching the SLA as of {b.as_of} (the register's internal edition lists them). "
+                 f"Each figure's basis is in content/audits/{b.as_of}.yml; window {b.window_days} days.")  # fmt: skip
 
 
 def _recurring(ctx: BuildContext, deck: _Deck) -> None:

@@ -17,6 +17,7 @@ from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _audit as A
 from . import _data as D
 from ._md import clean
 from ._zip import normalise
@@ -57,6 +58,9 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     _kpi_sheet(ctx, kpis, rows)
     _risk_sheet(ctx, wb.create_sheet("Risks and controls"))
     _ke_sheet(ctx, wb.create_sheet("Known errors"))
+    audits = A.view(ctx)
+    if audits is not None:
+        _audit_sheet(wb.create_sheet("Aged-ticket audit"), audits)
     _about_sheet(ctx, wb.create_sheet("About"), rows)
     p = wb.properties
     p.title = f"{D.title_of(ctx)}: KPI and risk register"
@@ -286,6 +290,64 @@ def _ke_sheet(ctx: BuildContext, ws: Worksheet) -> None:
             f"J2:J{last}", FormulaRule(formula=['AND(ISNUMBER($J2),$J2<TODAY(),$C2<>"retired")'], fill=_fill(BREACH_FILL))
         )
         ws.conditional_formatting.add(f"E2:E{last}", CellIsRule(operator="equal", formula=['"P1"'], fill=_fill(WARN_FILL)))
+
+
+# ---------------------------------------------------------------- aged-ticket audit
+def _audit_sheet(ws: Worksheet, v: A.AuditView) -> None:
+    """The stored flow audits side by side, movement and verdict as formulas; below, progression per
+    stage, the age profile and (internal edition only) the tickets at risk of breaching."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter as col
+
+    n = len(v.audits)
+    first, last, move = col(5), col(4 + n), col(5 + n)
+    header = ["Figure id", "Figure", "Unit", "Better when", *(f"As of {a.as_of}" for a in v.audits), "Movement (latest − first)",
+              "Verdict", "Tickets (latest)", "How it was computed (latest)"]  # fmt: skip
+    rows: list[list[Any]] = []
+    for m in v.movements:
+        latest = v.latest.figure(m.id)
+        rows.append([m.id, m.name, m.unit, A.better_when(m.id), *((f.value if (f := a.figure(m.id)) else None) for a in v.audits),
+                     "", "", latest.tickets if latest else None, latest.basis if latest else ""])  # fmt: skip
+    widths = [18, 40, 9, 10, *([13] * n), 14, 13, 10, 70]
+    end = _table(ws, header, widths, rows, wrap=(2, len(header)))
+    for r in range(2, end + 1):  # our own formulas, after the inert text of _table
+        ws.cell(row=r, column=5 + n, value=f'=IF(AND(ISNUMBER({last}{r}),ISNUMBER({first}{r})),{last}{r}-{first}{r},"")')
+        ws.cell(row=r, column=6 + n, value=f'=IF(NOT(ISNUMBER({move}{r})),"not comparable",IF({move}{r}=0,"no change",'
+                                          f'IF(({move}{r}<0)=(D{r}="lower"),"better","worse")))')  # fmt: skip
+    if rows:
+        verdict = f"{col(6 + n)}2:{col(6 + n)}{end}"
+        ws.conditional_formatting.add(verdict, CellIsRule(operator="equal", formula=['"better"'], fill=_fill(OK_FILL)))
+        ws.conditional_formatting.add(verdict, CellIsRule(operator="equal", formula=['"worse"'], fill=_fill(BREACH_FILL)))
+    bold = Font(bold=True)
+    r = end + 2
+    text_cell(ws, r, 1, "Progression by stage: share of status periods that moved on within the threshold (%)").font = bold
+    text_cell(ws, r + 1, 1, "Stage")
+    text_cell(ws, r + 1, 2, "Threshold")
+    for i, a in enumerate(v.audits):
+        text_cell(ws, r + 1, 5 + i, f"As of {a.as_of}")
+    stages = list(dict.fromkeys(row.key for a in v.audits for row in a.by_stage))
+    for k, stage in enumerate(stages, start=r + 2):
+        text_cell(ws, k, 1, stage)
+        text_cell(ws, k, 2, next((x.threshold for x in v.latest.by_stage if x.key == stage), "") or "")
+        for i, a in enumerate(v.audits):
+            text_cell(ws, k, 5 + i, next((x.value for x in a.by_stage if x.key == stage), None))
+    r += len(stages) + 3
+    text_cell(ws, r, 1, "Open tickets by age").font = bold
+    for i, b in enumerate(v.latest.age_profile, start=r + 1):
+        text_cell(ws, i, 1, b.label)
+        for j, a in enumerate(v.audits):
+            text_cell(ws, i, 5 + j, next((x.tickets for x in a.age_profile if (x.from_days, x.to_days) == (b.from_days, b.to_days)), None))
+    r += len(v.latest.age_profile) + 2
+    text_cell(ws, r, 1, f"At risk of breaching the SLA, as of {v.latest.as_of}: {v.latest.at_risk_total}").font = bold
+    if not v.ids_shown:
+        text_cell(ws, r + 1, 1, "Ticket ids are left out of public and tenant editions.")
+        return
+    for j, h in enumerate(["Ticket", "Priority", "Stage", "Group", "Hours open", "% of SLA used"], start=1):
+        text_cell(ws, r + 1, j, h).font = bold
+    for i, t in enumerate(v.latest.at_risk, start=r + 2):
+        for j, value in enumerate([t.id, t.priority, t.stage or "", t.group or "", t.age_hours, t.sla_used], start=1):
+            text_cell(ws, i, j, value)
 
 
 # ---------------------------------------------------------------- about
