@@ -28,7 +28,7 @@ from markupsafe import Markup
 from ..context import BuildContext
 from ..kb import Record
 from ..models import PROBLEM_ORDER, RECORD_ORDER
-from . import feed, kpis, search, searchindex, toc, urls, views
+from . import audit, feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
 from .env import html_environment, md_environment, template_dirs
 from .text import BodyRenderer, html_text, md_inline
@@ -235,6 +235,7 @@ class Builder:
         overdue, upcoming = views.due_for_review(ctx)
         site.artefacts = artefacts(self.opts.downloads_dir)
         hidden = {"search": {"exclude": True}}  # navigation pages: they would outrank the records they list
+        audited = audit.view(ctx)  # internal edition with a stored audit only
         kes = kb.known_errors
         pages: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
             (urls.HOME, "home.html.j2", self.opts.site_name, hidden, {
@@ -249,6 +250,8 @@ class Builder:
             }),
             (urls.PLAYBOOK_INDEX, "playbooks.html.j2", "Playbooks", hidden, {"playbooks": [(urls.playbook_src(p), p) for p in kb.playbooks]}),
             (urls.KPIS, "kpis.html.j2", "KPIs", {}, {"k": kpis.view(ctx)}),
+            *([(urls.AUDIT, "audit.html.j2", "Aged-ticket audit", hidden, {"a": audited, "fmt": audit.fmt, "change": audit.change})]
+              if audited else []),
             (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes}),
             (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
         ]
@@ -276,6 +279,7 @@ class Builder:
             {"Problems": urls.PRB_INDEX},
             {"Playbooks": [urls.PLAYBOOK_INDEX, *playbooks]},
             {"KPIs": urls.KPIS},
+            *([{"Aged-ticket audit": urls.AUDIT}] if audit.shown(self.ctx) else []),
             {"Changelog": urls.CHANGELOG},
             {"Downloads": urls.DOWNLOADS},
             {"Tags": urls.TAGS},

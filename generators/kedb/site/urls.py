@@ -19,6 +19,7 @@ WA_INDEX = "workarounds/index.md"
 PRB_INDEX = "problems/index.md"
 PLAYBOOK_INDEX = "playbooks/index.md"
 KPIS = "kpis.md"
+AUDIT = "audit.md"  # internal edition, when content/audits/ holds an audit
 CHANGELOG = "changelog.md"
 DOWNLOADS = "downloads.md"
 TAGS = "tags.md"
