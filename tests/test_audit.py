@@ -202,8 +202,17 @@ def test_bad_requests_are_refused_without_a_traceback(kb: Path, make_kb: MakeKB)
     assert bad.exit_code == 1 and "content/audits/2026-03-12.yml:5: KE104" in bad.stderr
     blocked = kedb("--root", str(kb), "tickets", "audit", "--write")
     assert blocked.exit_code == 1 and "nothing was written" in blocked.stderr
-    (kb / "content" / "progression.yml").unlink()
     broken.unlink()
+    policy = kb / "content" / "progression.yml"
+    policy.write_text(POLICY.replace("threshold: 30m", "threshold: half an hour"), encoding="utf-8")
+    badpolicy = kedb("--root", str(kb), "tickets", "audit")
+    assert (
+        badpolicy.exit_code == 1
+        and "content/progression.yml:7: KE106" in badpolicy.stderr
+        and "a duration like 30m" in badpolicy.stderr
+        and "nothing was audited" in badpolicy.stderr
+    )
+    policy.unlink()
     nopolicy = kedb("--root", str(kb), "tickets", "audit")
     assert nopolicy.exit_code == 2 and "content/progression.yml is missing" in nopolicy.stderr
     fresh = make_kb()

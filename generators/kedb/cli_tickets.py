@@ -55,8 +55,8 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _checked_kb(root: Path, writing: bool) -> Any:
-    """The KB; before writing into it, it must pass `kedb check` (errors only)."""
+def _checked_report(root: Path, writing: bool) -> Any:
+    """The check report; before writing into the KB, it must pass `kedb check` (errors only)."""
     from . import check as check_mod
     from .findings import Severity
 
@@ -64,7 +64,12 @@ def _checked_kb(root: Path, writing: bool) -> Any:
     if writing and report.failed():
         n = report.count(Severity.ERROR)
         raise FindingsError(f"kedb check finds {n} error{'s' * (n != 1)} in the KB; fix them first (run `kedb check`): nothing was written")
-    return report.kb
+    return report
+
+
+def _checked_kb(root: Path, writing: bool) -> Any:
+    """The KB; before writing into it, it must pass `kedb check` (errors only)."""
+    return _checked_report(root, writing).kb
 
 
 @click.group()
@@ -122,7 +127,11 @@ def audit(root: Path, as_of: str | None, write: bool, compare: tuple[str, str] |
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise click.BadParameter(f"'{as_of}' is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
-    kb = _checked_kb(ensure_kb(root), write)
+    checked = _checked_report(ensure_kb(root), write)
+    kb = checked.kb
+    if kb.program.progression is None and (kb.root / "content" / "progression.yml").is_file():
+        bad = [f.format() for f in checked.findings if f.path == "content/progression.yml"]
+        raise FindingsError("\n".join([*bad, "content/progression.yml cannot be used: fix it first (nothing was audited)"]))
     with open_store(kb.root) as (con, info):
         result = compute(con, kb, info, day)
     for line in report(result):

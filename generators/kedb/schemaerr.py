@@ -22,6 +22,8 @@ _PATTERNS = {
     r"^\d{4}-(0[1-9]|1[0-2])$": "a month like 2026-08",
     r"^C-\d{2,}$": "a control id like C-01",
     r"^R-\d{2,}$": "a risk id like R-01",
+    r"^\d+(\.\d+)?[mhd]$": "a duration like 30m, 4h or 2d (minutes, hours, days)",
+    r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$": "a time of day like 08:00",
 }
 
 

@@ -1,0 +1,30 @@
+"""The README's "Flow audit" section names every figure, rule and example stage, and how the example audits were made."""
+
+from __future__ import annotations
+
+from kbtest import REPO
+from kedb.audits import FIGURES
+from kedb.findings import RULES
+from kedb.loader import load
+
+
+def section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Flow audit")
+    return text[start : text.index("\n## ", start + 10)]
+
+
+def test_every_figure_rule_and_stage_is_documented() -> None:
+    doc = section()
+    assert [f for f in FIGURES if f"`{f}`" not in doc] == []
+    assert [c for c in RULES if c.startswith("KE72") and c not in doc] == []
+    policy = load(REPO)[0].program.progression
+    assert policy is not None
+    assert [s.id for s in policy.stages if f"`{s.id}`" not in doc] == []
+
+
+def test_the_example_audits_commands_are_in_the_readme() -> None:
+    doc = section()
+    for audit in load(REPO)[0].audits:
+        assert f"kedb tickets audit --as-of {audit.as_of} --write" in doc
+    assert "kedb tickets import .kedb/example-export.csv --source servicenow" in doc
