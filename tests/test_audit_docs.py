@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kbtest import REPO
 from kedb.audits import FIGURES
 from kedb.findings import RULES
@@ -28,3 +30,16 @@ def test_the_example_audits_commands_are_in_the_readme() -> None:
     for audit in load(REPO)[0].audits:
         assert f"kedb tickets audit --as-of {audit.as_of} --write" in doc
     assert "kedb tickets import .kedb/example-export.csv --source servicenow" in doc
+
+
+def test_kedb_schema_includes_the_progression_policy(tmp_path: Path) -> None:
+    import json
+
+    from kbtest import kedb
+
+    res = kedb("--root", str(REPO), "schema", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    schema = json.loads((tmp_path / "progression.schema.json").read_text(encoding="utf-8"))
+    assert {"stages", "defaults", "chases"} <= set(schema["required"]) and schema["additionalProperties"] is False
+    stage = schema["$defs"]["Stage"]
+    assert "class" in stage["properties"] and all(p.get("description") for p in stage["properties"].values())
