@@ -5,12 +5,13 @@
   answers at all; it is fed generated documents, mutated documents, YAML-ish noise and every
   real file in the repository.
 * Loading a KB full of errors gives the same findings, records and sources serially, with worker
-  processes, and without the fast path.
+  processes, without the fast path, and with and without the per-file cache.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kedb import frontmatter, loader, yamlstrict
+from kedb import cache, frontmatter, loader, yamlstrict
 from kedb.check import run
 from kedb.kb import KB
 from kedb.yamlstrict import parse, parse_events, parse_simple
@@ -264,16 +265,33 @@ def dirty_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_dirty_kb_has_many_kinds_of_findings(dirty_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    monkeypatch.setenv(cache.ENV_OFF, "1")
     codes = {f.code for f in run(dirty_kb).findings}
     assert len(codes) >= 25, sorted(codes)
     assert "KE000" not in codes
 
 
 def test_serial_parallel_and_slow_path_agree(dirty_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    monkeypatch.setenv(cache.ENV_OFF, "1")
     serial = _snapshot(*loader.load(dirty_kb, workers=1))
     parallel = _snapshot(*loader.load(dirty_kb, workers=2))
     assert serial == parallel
     monkeypatch.setattr(yamlstrict, "parse_simple", lambda text, line_offset=0: None)
     assert _snapshot(*loader.load(dirty_kb, workers=1)) == serial
+
+
+def test_cached_and_uncached_agree(dirty_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = Path(shutil.copytree(dirty_kb, tmp_path / "kb"))
+    uncached = _snapshot(*loader.load(root, workers=1, use_cache=False))
+    assert not (root / cache.CACHE_DIR).exists()
+    cold = _snapshot(*loader.load(root, workers=2))
+    assert (root / cache.CACHE_DIR / cache.FILE_NAME).is_file()
+    warm = _snapshot(*loader.load(root, workers=2))
+    warm_serial = _snapshot(*loader.load(root, workers=1))
+    assert uncached == cold == warm == warm_serial
+    # Break some more files: they are read again, the others come from the cache.
+    rng = random.Random(3)
+    for p in rng.sample(sorted((root / "known_errors").iterdir()), 40):
+        p.write_bytes(p.read_bytes().replace(b"status: published", b"status: publishd").replace(b"## Cause", b"## Caus"))
+    assert _snapshot(*loader.load(root, workers=2)) == _snapshot(*loader.load(root, workers=1, use_cache=False))

@@ -12,14 +12,14 @@ import hashlib
 import marshal
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from . import frontmatter, scan, schemaerr
+from . import cache, frontmatter, scan, schemaerr
 from .audits import AUDIT_DIR, Audit
 from .findings import Finding
 from .kb import KB, Program, Record, Source
@@ -55,13 +55,19 @@ class FileResult(NamedTuple):
 def _read_text(path: str | Path) -> tuple[str, bytes, list[Issue]]:
     with open(path, "rb") as fh:
         raw = fh.read()
+    text, issues = _decode_text(raw)
+    return text, raw, issues
+
+
+def _decode_text(raw: bytes) -> tuple[str, list[Issue]]:
+    """The text kedb reads (UTF-8, BOM and CR gone, control characters removed) and its issues."""
     text, err = frontmatter.decode(raw)
     if err:
-        return "", raw, [err]
+        return "", [err]
     if scan.plain_ascii(raw):
-        return text, raw, []
+        return text, []
     text, ctrl = scan.control_chars(text)
-    return text, raw, ctrl
+    return text, ctrl
 
 
 def _validate(model: type[BaseModel], parsed: Parsed, issues: list[Issue]) -> BaseModel | None:
@@ -107,7 +113,21 @@ def _scan_markdown(
     required_sections: tuple[str, ...],
 ) -> _Scanned | FileResult:
     """Everything per file except validation: split, parse strictly, scan."""
-    text, raw, issues = _read_text(path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return _scan_bytes(raw, hashlib.sha256(raw).hexdigest(), rel, allow, max_bytes, max_line, required_sections)
+
+
+def _scan_bytes(
+    raw: bytes,
+    sha: str,
+    rel: str,
+    allow: scan.Allow,
+    max_bytes: int,
+    max_line: int,
+    required_sections: tuple[str, ...],
+) -> _Scanned | FileResult:
+    text, issues = _decode_text(raw)
     if not text and issues:
         return FileResult(rel, None, None, None, tuple(issues))
     issues.extend(scan.size(len(raw), text, max_bytes, max_line))
@@ -129,7 +149,7 @@ def _scan_markdown(
             elif not sec.text:
                 sect.append(("KE107", sec.line, f"the '## {title}' section is empty"))
     after = [*scan.secrets(text, allow), *scan.unsafe_markdown(sp.body, sp.body_line)]
-    source = (hashlib.sha256(raw).hexdigest(), text, parsed.lines, sp.body_start, sp.body_line)
+    source = (sha, text, parsed.lines, sp.body_start, sp.body_line)
     return _Scanned(rel, source, seen if isinstance(seen, str) else None, tuple(issues), data, parsed.first_line, tuple(sect), tuple(after))
 
 
@@ -173,48 +193,108 @@ def _record_model(rel: str) -> type[BaseModel]:
     return RECORD_MODELS[rel.rsplit("/", 1)[-1].split("-", 1)[0]]
 
 
-def _scan_record(args: tuple[str, str, scan.Allow, int, int]) -> _Scanned | FileResult:
-    root, rel, allow, max_bytes, max_line = args
+Item = tuple[str, str, scan.Allow, int, int]  # (root, rel, allow, max_bytes, max_line)
+# One record file as read, in the form that travels between processes and into the cache:
+# (rel, sha256 of the bytes or None if they could not be read, text, what reading produced
+# marshalled without the text). marshal handles these plain types several times faster than pickle.
+Packed = tuple[str, str | None, str | None, bytes]
+
+
+def _scan_record(item: Item) -> tuple[str | None, _Scanned | FileResult]:
+    """(sha256 of the file's bytes, what reading it produced); no sha256 when kedb failed on it."""
+    root, rel, allow, max_bytes, max_line = item
     name = rel.rsplit("/", 1)[-1]
     model = _record_model(rel)
     try:
-        sc = _scan_markdown(os.path.join(root, rel), rel, allow, max_bytes, max_line, getattr(model, "sections", ()))
+        with open(os.path.join(root, rel), "rb") as fh:
+            raw = fh.read()
+        sha = hashlib.sha256(raw).hexdigest()
+        sc = _scan_bytes(raw, sha, rel, allow, max_bytes, max_line, getattr(model, "sections", ()))
     except Exception as exc:
-        return _internal_error(rel, exc)
+        return None, _internal_error(rel, exc)
     seen = sc.seen_id
     if isinstance(sc, _Scanned) and seen is not None and not name.startswith(seen + "-") and name != seen + ".md":
         assert sc.source is not None
         line = sc.source[2].get(("id",), 2)
         issue = ("KE201", line, f"file name '{name}' does not start with the record id '{seen}'; rename it to '{seen}-….md'")
-        return sc._replace(after=(*sc.after, issue))
-    return sc
+        sc = sc._replace(after=(*sc.after, issue))
+    return sha, sc
 
 
-def _read_record(args: tuple[str, str, scan.Allow, int, int]) -> FileResult:
-    return _finish(_scan_record(args), _record_model(args[1]))
+def _pack(item: Item) -> Packed:
+    sha, sc = _scan_record(item)
+    if isinstance(sc, FileResult):
+        return sc.rel, sha, None, marshal.dumps((1, *sc))
+    assert sc.source is not None
+    sha_, text, *rest = sc.source
+    return sc.rel, sha, text, marshal.dumps((0, *sc._replace(source=(sha_, None, *rest))))
 
 
-def _read_chunk(items: list[tuple[str, str, scan.Allow, int, int]]) -> list[FileResult]:
-    return [_read_record(it) for it in items]
+def _unpack(blob: bytes, text: str | None) -> _Scanned | FileResult:
+    kind, rel, source, *rest = marshal.loads(blob)
+    if kind == 1:
+        return FileResult(rel, source, *rest)
+    return _Scanned(rel, (source[0], text, *source[2:]), *rest)
 
 
-def _scan_chunk(items: list[tuple[str, str, scan.Allow, int, int]]) -> bytes | list[_Scanned | FileResult]:
-    """In a worker: scan without validating (the parent validates, once) and send plain data.
+def _read_record(item: Item) -> FileResult:
+    return _finish(_scan_record(item)[1], _record_model(item[1]))
 
-    ``marshal`` handles these plain types several times faster than pickle; anything it cannot
-    encode goes back pickled as it is."""
+
+def _pack_chunk(items: list[Item]) -> bytes:
+    """In a worker: read and scan without validating (the parent validates, once)."""
     gc.disable()  # only plain data is built here: nothing for the cycle collector to find
-    out = [_scan_record(it) for it in items]
+    return marshal.dumps([_pack(it) for it in items])
+
+
+def _read_records(
+    root: Path, rels: list[str], allow: scan.Allow, max_bytes: int, max_line: int, workers: int | None, use_cache: bool
+) -> list[FileResult]:
+    """Read the record files (from the cache where their bytes are unchanged), in ``rels`` order."""
+    store = cache.Store.open(root, (allow, max_bytes, max_line)) if use_cache else None
+    hits: dict[str, Packed] = {}
+    if store is not None and store.entries:
+        for rel in rels:
+            entry = store.entries.get(rel)
+            if entry is None:
+                continue
+            try:
+                with open(os.path.join(root, rel), "rb") as fh:
+                    raw = fh.read()
+            except OSError:
+                continue
+            if hashlib.sha256(raw).hexdigest() == entry[0]:
+                hits[rel] = (rel, entry[0], _decode_text(raw)[0], entry[1])
+    items = [(str(root), rel, allow, max_bytes, max_line) for rel in rels if rel not in hits]
+    n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(items) >= PARALLEL_THRESHOLD else 1)
+    if store is None and (n_workers <= 1 or len(items) <= 1):
+        return [_read_record(it) for it in items]
+    pool: ProcessPoolExecutor | None = None
     try:
-        return marshal.dumps([(0, *r) if isinstance(r, _Scanned) else (1, *r) for r in out])
-    except ValueError:  # pragma: no cover - only plain data reaches here
-        return out
-
-
-def _from_worker(payload: bytes | list[_Scanned | FileResult]) -> list[_Scanned | FileResult]:
-    if not isinstance(payload, bytes):
-        return payload
-    return [_Scanned(*t[1:]) if t[0] == 0 else FileResult(*t[1:]) for t in marshal.loads(payload)]
+        scanned: Iterator[Packed]
+        if n_workers > 1 and len(items) > 1:
+            size = max(1, len(items) // (n_workers * 8))
+            pool = ProcessPoolExecutor(max_workers=n_workers)
+            chunks = pool.map(_pack_chunk, [items[i : i + size] for i in range(0, len(items), size)])
+            scanned = (packed for chunk in chunks for packed in marshal.loads(chunk))
+        else:
+            scanned = map(_pack, items)
+        # Validate each result as it arrives, while the workers go on reading.
+        results: list[FileResult] = []
+        keep: dict[str, cache.Entry] = {}
+        for rel in rels:
+            packed = hits.get(rel) or next(scanned)
+            _, sha, text, blob = packed
+            assert packed[0] == rel
+            results.append(_finish(_unpack(blob, text), _record_model(rel)))
+            if sha is not None:
+                keep[rel] = (sha, blob)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if store is not None and (items or keep.keys() != store.entries.keys()):
+        store.save(keep)
+    return results
 
 
 def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
@@ -261,20 +341,24 @@ def record_files(root: Path) -> tuple[list[str], list[Finding]]:
     return rels, stray
 
 
-def load(root: Path, *, workers: int | None = None) -> tuple[KB, list[Finding]]:
-    """Read the whole KB under ``root``. Returns the KB (valid records only) and all findings."""
+def load(root: Path, *, workers: int | None = None, use_cache: bool = True) -> tuple[KB, list[Finding]]:
+    """Read the whole KB under ``root``. Returns the KB (valid records only) and all findings.
+
+    Per-file results of record files are kept in ``.kedb/cache/`` (see :mod:`kedb.cache`) unless
+    ``use_cache`` is false or ``KEDB_NO_CACHE=1``; a KB read only once (a base revision unpacked
+    into a temporary folder) is better read without."""
     # Reading builds hundreds of thousands of long-lived objects and no garbage cycles; with the
     # cycle collector on, its full passes over the growing heap cost a third of the time.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(Path(root).resolve(), workers)
+        return _load(Path(root).resolve(), workers, use_cache)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _load(root: Path, workers: int | None) -> tuple[KB, list[Finding]]:
+def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Finding]]:
     findings: list[Finding] = []
     program_models: dict[str, Any] = {}
     program_sources: dict[str, Source] = {}
@@ -323,16 +407,7 @@ def _load(root: Path, workers: int | None) -> tuple[KB, list[Finding]]:
 
     rels, stray = record_files(root)
     findings.extend(stray)
-    items = [(str(root), rel, allow, max_bytes, max_line) for rel in rels]
-    n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(items) >= PARALLEL_THRESHOLD else 1)
-    results: list[FileResult]
-    if n_workers > 1 and len(items) > 1:
-        size = max(1, len(items) // (n_workers * 8))
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            results = [_finish(sc, _record_model(sc.rel)) for payload in pool.map(_scan_chunk, chunks) for sc in _from_worker(payload)]
-    else:
-        results = _read_chunk(items)
+    results = _read_records(root, rels, allow, max_bytes, max_line, workers, use_cache)
 
     records: dict[str, Record] = {}
     seen_ids: dict[str, list[tuple[str, int]]] = {}
