@@ -6,9 +6,14 @@ This index is built once, at build time, and split so that a query fetches only 
 needs (``search/kedb/``):
 
 - ``meta.json``: the tokenizer (separator, stop words), the record count, the shards present;
-- ``t-<hex>.json``: one shard per two-letter term prefix: ``{term: [doc, weight, doc, weight...]}``,
-  weights already combine field boosts (title, codes, symptoms, tags, text) and the record's boost;
-- ``d-<n>.json``: display data of 100 records each: ``[location, title, text, tags]``.
+- ``t-<hex>.json``: one shard per two-letter term prefix (three letters where two would make a
+  big file): ``{term: [gap, weight, gap, weight...]}``; a record's number is the sum of the gaps
+  so far, and its weight (x10, an integer) already combines the field boosts (title, codes,
+  symptoms, tags, text) and the record's boost;
+- ``d-<n>.json``: display data of 32 records each: ``[location, title, text, tags]``.
+
+A query term matches the terms it starts (``0x8007`` finds ``0x80070005``), except a
+two-letter query term, which matches only itself (``id`` in "Event ID 7031").
 
 ``templates/site/assets/search-worker.js`` answers Material's search box from it (and from
 Material's own, now small, index of the other pages), so agents use the usual search UI.
@@ -39,7 +44,9 @@ _STOP = frozenset(STOP_WORDS)
 _SPLIT = re.compile(SEPARATOR)
 _PUNCT = re.compile(r"^[!-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]+$")  # ASCII punctuation at either end
 K1 = 1.2
-CHUNK = 100
+WEIGHT_SCALE = 10  # weights are stored as round(weight * 10)
+CHUNK = 32  # records per display file: a query's top results fetch a few small files
+SHARD_BYTES = 48_000  # a two-letter shard bigger than this is split by the third letter
 DIR = "search/kedb"
 
 
@@ -54,8 +61,8 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def shard_key(term: str) -> str:
-    return term[:2].encode("utf-8").hex()
+def _hex(text: str) -> str:
+    return text.encode("utf-8").hex()
 
 
 @dataclass
@@ -79,12 +86,23 @@ class Index:
                     per_term[t] = per_term.get(t, 0.0) + boost * tf * (K1 + 1) / (tf + K1)
             for t, w in per_term.items():
                 postings.setdefault(t, {})[i] = w * d.boost
-        shards: dict[str, dict[str, list[float]]] = {}
+        groups: dict[str, dict[str, list[int]]] = {}
         for t in sorted(postings):
-            flat: list[float] = []
+            flat: list[int] = []
+            last = 0
             for doc, w in sorted(postings[t].items()):
-                flat += [doc, _num(w)]
-            shards.setdefault(shard_key(t), {})[t] = flat
+                flat += [doc - last, max(1, round(w * WEIGHT_SCALE))]  # doc ids as gaps, weights as integers: a third smaller
+                last = doc
+            groups.setdefault(t[:2], {})[t] = flat
+        # Shards by two-letter prefix; a big one (``pr``: printer, prompt, problem...) is split by
+        # the third letter, keeping the two-letter terms themselves in the two-letter shard.
+        shards: dict[str, dict[str, list[int]]] = {}
+        for prefix, terms in groups.items():
+            if len(_dump(terms)) <= SHARD_BYTES:
+                shards[_hex(prefix)] = terms
+                continue
+            for t, flat in terms.items():
+                shards.setdefault(_hex(t[:3]), {})[t] = flat
         out: dict[str, bytes] = {}
         for key, terms in shards.items():
             out[f"{DIR}/t-{key}.json"] = _dump(terms)
@@ -98,16 +116,12 @@ class Index:
             "separator": SEPARATOR,
             "stop": list(STOP_WORDS),
             "k1": K1,
+            "scale": WEIGHT_SCALE,
             "fields": {k: v["boost"] for k, v in FIELDS.items()},
             "shards": sorted(shards),
         }
         out[f"{DIR}/meta.json"] = _dump(meta)
         return dict(sorted(out.items()))
-
-
-def _num(w: float) -> float | int:
-    r = round(w, 2)
-    return int(r) if r == int(r) else r
 
 
 def _dump(data: object) -> bytes:

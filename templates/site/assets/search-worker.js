@@ -9,7 +9,7 @@
 var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;
 var ROOT = new URL("../../search/kedb/", self.location.href);
 var PREFIX_FACTOR = 0.7;   // a term that only starts with the query term counts less than an exact one
-var MAX_RESULTS = 30;
+var MAX_RESULTS = 20;
 
 var meta = null;           // search/kedb/meta.json
 var split = null;          // the separator as a RegExp
@@ -94,9 +94,21 @@ function idf(df, n) {
   return Math.log(1 + (n - df + 0.5) / (df + 0.5));
 }
 
+/* A shard as {term: [doc, weight, doc, weight...]}: the file stores gaps between record
+   numbers and weights x meta.scale (see kedb.site.searchindex). */
 function shard(key) {
   if (!shardKeys.has(key)) return Promise.resolve({});
-  if (!shards.has(key)) shards.set(key, fetchJSON("t-" + key + ".json"));
+  if (!shards.has(key)) shards.set(key, fetchJSON("t-" + key + ".json").then(function (terms) {
+    Object.keys(terms).forEach(function (t) {
+      var post = terms[t], doc = 0;
+      for (var i = 0; i < post.length; i += 2) {
+        doc += post[i];
+        post[i] = doc;
+        post[i + 1] = post[i + 1] / meta.scale;
+      }
+    });
+    return terms;
+  }));
   return shards.get(key);
 }
 
@@ -152,18 +164,27 @@ function termsOf(qterms, matched) {
   return t;
 }
 
+/* The shard holding the terms that start with q: the three-letter one where the two-letter
+   prefix was split, else the two-letter one. */
+function shardOf(q) {
+  var three = q.length > 2 ? hex(q.slice(0, 3)) : null;
+  return three && shardKeys.has(three) ? three : hex(q.slice(0, 2));
+}
+
 function search(query) {
   var qterms = tokenize(query);
   if (!qterms.length) return Promise.resolve({ items: [] });
-  var keys = Array.from(new Set(qterms.map(function (q) { return hex(q.slice(0, 2)); })));
+  var keys = Array.from(new Set(qterms.map(shardOf)));
   return Promise.all(keys.map(shard)).then(function (loaded) {
     var byKey = new Map();
     keys.forEach(function (k, i) { byKey.set(k, loaded[i]); });
     var recordScores = new Map(), pageScores = new Map();
     qterms.forEach(function (q) {
-      var terms = byKey.get(hex(q.slice(0, 2))) || {};
-      collect(q, Object.keys(terms), function (t) { return terms[t]; }, meta.docs, recordScores);
-      if (pages) collect(q, pages.terms, function (t) { return pages.postings.get(t); }, pages.docs.length, pageScores);
+      var terms = byKey.get(shardOf(q)) || {};
+      // A two-letter term matches only itself: "id" must not pull in every "identity".
+      var names = q.length > 2 ? Object.keys(terms) : (terms[q] ? [q] : []);
+      collect(q, names, function (t) { return terms[t]; }, meta.docs, recordScores);
+      if (pages) collect(q, q.length > 2 ? pages.terms : (pages.postings.has(q) ? [q] : []), function (t) { return pages.postings.get(t); }, pages.docs.length, pageScores);
     });
     var hits = rank(recordScores, qterms.length).map(function (h) { h.kind = "record"; return h; })
       .concat(rank(pageScores, qterms.length).map(function (h) { h.kind = "page"; return h; }));
