@@ -63,7 +63,11 @@ class Ctx:
 
 
 # ---------------------------------------------------------------- progression
-_ROW = "count(*), count(*) FILTER (WHERE c1 IS NOT NULL AND c1 - c0 <= thr), count(DISTINCT id), median(epoch(t1 - t0) / 3600) FILTER (WHERE t1 IS NOT NULL)"
+# periods judged, moved on in time, tickets, median calendar hours in status of those that ended
+_ROW = (
+    "count(*), count(*) FILTER (WHERE c1 IS NOT NULL AND c1 - c0 <= thr), count(DISTINCT id), "
+    "median(epoch(t1 - t0) / 3600) FILTER (WHERE t1 IS NOT NULL)"
+)
 
 
 def _row(key: str, threshold: str | None, n: int, within: int, tickets: int, med: float | None) -> ProgressionRow:
