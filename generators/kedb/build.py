@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -93,6 +95,24 @@ def approvals_summary(report: ApprovalReport | None) -> list[str]:
     return lines
 
 
+# Called with (step, None) when a step starts and (step, seconds) when it has finished.
+Progress = Callable[[str, float | None], None]
+
+
+class _Steps:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.progress:
+            self.progress(name, None)
+        t = time.perf_counter()
+        yield
+        if self.progress:
+            self.progress(name, time.perf_counter() - t)
+
+
 class RenderFailed(KedbError):
     """A renderer failed: kedb's own bug or an unusable template; nothing was replaced."""
 
@@ -134,10 +154,12 @@ def build(
     *,
     allow_shallow: bool = False,
     as_of: date | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     outputs = parse_only(only)
-    ctx = make(root, audience=audience, tenant=tenant, allow_shallow=allow_shallow, as_of=as_of)
+    step = _Steps(progress)
+    with step("check, history and approvals"):
+        ctx = make(root, audience=audience, tenant=tenant, allow_shallow=allow_shallow, as_of=as_of)
     kb_root = ctx.kb.root
     state = kb_root / STATE_DIR
     state.mkdir(exist_ok=True)
@@ -150,18 +172,16 @@ def build(
         for name in outputs:
             if name == "site":
                 continue
-            if progress:
-                progress(f"rendering {name}")
-            written.append((name, _render(name, lambda n=name: renderers.get(n)(ctx, downloads))))
+            with step(name):
+                written.append((name, _render(name, lambda n=name: renderers.get(n)(ctx, downloads))))
         keep = state / "downloads"
         for _, path in written:
             _install_file(path, keep / path.name)
         if "site" in outputs:
-            if progress:
-                progress("rendering site")
             from .renderers import site
 
-            built = _render("site", lambda: site.render(replace(ctx, downloads_dir=keep), staging / "site"))
+            with step("site"):
+                built = _render("site", lambda: site.render(replace(ctx, downloads_dir=keep), staging / "site"))
             (built / ".gitkeep").touch()
             _replace_tree(built, site_dir)
             final = [(n, site_dir / "downloads" / p.name) for n, p in written]

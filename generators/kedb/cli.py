@@ -3,6 +3,7 @@ and chooses exit codes (0 fine, 1 findings at error level, 2 usage or environmen
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -125,14 +126,40 @@ def build(root: Path, only: str | None, audience: str, tenant: str | None, allow
     from .build import approvals_summary
     from .build import build as run_build
 
-    result = run_build(
-        root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=lambda m: click.echo(m, err=True)
-    )
+    report, stop = _progress()
+    try:
+        result = run_build(root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=report)
+    finally:
+        stop()
     for line in result.describe():
         click.echo(line)
     for line in approvals_summary(result.ctx.approvals):
         click.echo(line)
     click.echo(check_mod.summary(result.ctx.report))
+
+
+def _progress() -> tuple[Callable[[str, float | None], None], Callable[[], None]]:
+    """Progress per output: a rich spinner and ticks on a terminal, one quiet line per step in CI or a pipe."""
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        status = console.status("building…")
+        status.start()
+
+        def report(step: str, secs: float | None) -> None:
+            if secs is None:
+                status.update(f"{step}…")
+            else:
+                console.print(f"[green]✓[/green] {step} [dim]({secs:.1f} s)[/dim]")
+
+        return report, status.stop
+
+    def log(step: str, secs: float | None) -> None:
+        if secs is not None:
+            click.echo(f"kedb: {step}: done in {secs:.1f} s", err=True)
+
+    return log, lambda: None
 
 
 @main.command()
