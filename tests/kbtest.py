@@ -60,3 +60,15 @@ def init_repo(path: Path) -> Path:
 def kedb(*args: str) -> Result:
     """Run the CLI in-process (stdout and stderr kept apart)."""
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of the real data kept beside the repository (``../shared/data``), wherever the
+    repository was cloned: ``KEDB_SHARED_DATA`` first, then ``../shared/data``, then
+    ``/work/shared/data``. Returns the first candidate that exists (else the first candidate)."""
+    import os
+
+    roots = [Path(p) for p in (os.environ.get("KEDB_SHARED_DATA"),) if p]
+    roots += [REPO.parent / "shared" / "data", Path("/work/shared/data")]
+    candidates = [r.joinpath(*parts) for r in roots]
+    return next((c for c in candidates if c.exists()), candidates[0])

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kbtest import REPO, kedb
+from kbtest import REPO, kedb, shared_data
 from kedb.audits import Audit
 from kedb.loader import load
 
-SAMPLE = REPO.parent / "shared" / "data" / "servicenow-incident-log" / "incident_event_log_sample.csv"
+SAMPLE = shared_data("servicenow-incident-log", "incident_event_log_sample.csv")
 pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
 FIRST_LINE = "Group 70"
 # incident_state → status class, as ServiceNow's states are meant (the README's mapping table).

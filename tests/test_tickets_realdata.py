@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from conftest import overlay
-from kbtest import REPO, kedb
+from kbtest import REPO, kedb, shared_data
 from kedb.loader import load
 
-SAMPLE = REPO.parent / "shared" / "data" / "servicenow-incident-log" / "incident_event_log_sample.csv"
+SAMPLE = shared_data("servicenow-incident-log", "incident_event_log_sample.csv")
 pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
 
 
