@@ -19,17 +19,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "_work"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(REPO / "tests"))
+from test_site_browser import ARGS, CHROMIUM  # noqa: E402 - the same browser and flags as the browser tests
+
 QUERIES = ["0x800423f4", "printer queue", "KE-00042", "sign-in loop", "vpn tunnel offline", "0x8007"]
 
 

@@ -11,6 +11,8 @@ from ..context import BuildContext
 from ..history import Version
 from ..kb import Record
 from ..models import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem
+from ..renderers._data import person as person  # one definition for the site and the artefacts
+from ..renderers._data import service_name as service_name
 
 DUE_SOON_DAYS = 30
 P1_APPROVER_ROLE = "incident-lead"  # P1 replies go through the incident lead (content/roles.yml)
@@ -60,21 +62,6 @@ def counts(ctx: BuildContext) -> dict[str, list[tuple[str, int]]]:
         "workarounds": status_counts(kb.workarounds, RECORD_ORDER),
         "problems": status_counts(kb.problems, PROBLEM_ORDER),
     }
-
-
-def person(ctx: BuildContext, handle: str | None) -> str:
-    if not handle:
-        return ""
-    p = ctx.kb.program.people.get(handle)
-    return p.name if p else handle
-
-
-def service_name(ctx: BuildContext, service: str) -> str:
-    svc = ctx.kb.program.services
-    for s in svc.services if svc else ():
-        if s.id == service:
-            return s.name
-    return service
 
 
 def role_name(ctx: BuildContext, role: str) -> str:
