@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kbtest import AS_OF, git, init_repo, kedb
 from kedb.check import run
 
@@ -39,8 +41,12 @@ def test_check_json_and_gitlab_formats(base_kb: Path, tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     assert data["errors"] == 1
     assert data["findings"][0] | {"message": ""} == {
-        "path": "known_errors/WA-0001-clear-cached-credentials.md", "line": 10, "code": "KE303",
-        "rule": "rollback-missing", "severity": "error", "message": "",
+        "path": "known_errors/WA-0001-clear-cached-credentials.md",
+        "line": 10,
+        "code": "KE303",
+        "rule": "rollback-missing",
+        "severity": "error",
+        "message": "",
     }
     out = tmp_path / "gl-code-quality-report.json"
     r = kedb("--root", str(base_kb), "check", "--as-of", AS_OF, "--format", "gitlab", "--output", str(out))
@@ -64,11 +70,24 @@ def test_new_records_pass_check(base_kb: Path) -> None:
     r = kedb("--root", root, "new", "known-error", "--title", "Printer queue stuck after driver update", "--service", "printing")
     assert r.exit_code == 0, r.output
     assert r.stdout.strip() == "known_errors/KE-0002-printer-queue-stuck-after-driver-update.md"
-    r = kedb("--root", root, "new", "workaround", "--title", "Restart the spooler and clear the queue", "--service", "printing", "--for", "KE-0002")
+    r = kedb(
+        "--root",
+        root,
+        "new",
+        "workaround",
+        "--title",
+        "Restart the spooler and clear the queue",
+        "--service",
+        "printing",
+        "--for",
+        "KE-0002",
+    )
     assert r.exit_code == 0, r.output
     assert r.stdout.strip().startswith("known_errors/WA-0002-")
     assert "added WA-0002 to KE-0002's workarounds" in r.stderr
-    r = kedb("--root", root, "new", "problem", "--title", "Spooler crashes after driver updates", "--service", "printing", "--for", "KE-0002")
+    r = kedb(
+        "--root", root, "new", "problem", "--title", "Spooler crashes after driver updates", "--service", "printing", "--for", "KE-0002"
+    )
     assert r.exit_code == 0, r.output
     report = run(base_kb)
     assert [f.format() for f in report.findings] == []
@@ -120,3 +139,13 @@ def test_schema_writes_every_kind(base_kb: Path, tmp_path: Path) -> None:
     ke = json.loads((out / "known-error.schema.json").read_text())
     assert {"id", "title", "symptoms", "priority"} <= set(ke["required"])
     assert ke["additionalProperties"] is False
+
+
+def test_check_no_cache_writes_no_cache(base_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KEDB_NO_CACHE", raising=False)
+    r = kedb("--root", str(base_kb), "check", "--no-cache", "--as-of", "2026-11-22")
+    assert r.exit_code == 0, r.output
+    assert not (base_kb / ".kedb" / "cache").exists()
+    monkeypatch.delenv("KEDB_NO_CACHE", raising=False)
+    assert kedb("--root", str(base_kb), "check", "--as-of", "2026-11-22").exit_code == 0
+    assert (base_kb / ".kedb" / "cache").is_dir(), "without --no-cache the cache is written"

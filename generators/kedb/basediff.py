@@ -116,7 +116,7 @@ def load_at(repo: Any, commit: str, dest: Path) -> KB:
         buf.seek(0)
         with tarfile.open(fileobj=buf) as tar:
             tar.extractall(dest, filter="data")
-    kb, _ = load(dest)
+    kb, _ = load(dest, use_cache=False)  # a throw-away folder: no cache to write there
     return kb
 
 

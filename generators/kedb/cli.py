@@ -73,13 +73,25 @@ def main(ctx: click.Context, root: Path) -> None:
 )
 @click.option("--approvals", is_flag=True, help="Also verify that every published high-impact version landed with an authorised approval.")
 @click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone (approvals are then judged on partial history).")
+@click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache (same as KEDB_NO_CACHE=1).")
 @click.pass_obj
 @_handle_errors
 def check(
-    root: Path, strict: bool, fmt: str, output: Path | None, as_of: str | None, base: str | None, approvals: bool, allow_shallow: bool
+    root: Path,
+    strict: bool,
+    fmt: str,
+    output: Path | None,
+    as_of: str | None,
+    base: str | None,
+    approvals: bool,
+    allow_shallow: bool,
+    no_cache: bool,
 ) -> None:
     """Validate every record and program file; list all findings."""
     from . import check as check_mod
+
+    if no_cache:
+        os.environ["KEDB_NO_CACHE"] = "1"
 
     report = check_mod.run(root, _as_of(as_of), base=base, approvals=approvals, allow_shallow=allow_shallow)
     text = check_mod.FORMATS[fmt](report)
