@@ -483,3 +483,17 @@ def test_less_than_in_prose_is_not_html(make_kb: MakeKB) -> None:
     assert places(report, "KE501") == set(), listing(report)
     report = check(make_kb({PRB_PATH: PRB + "\nIt fails when queue <max> is set.\n"}))
     assert places(report, "KE501") == {(PRB_PATH, 17, "KE501")}, listing(report)
+
+
+@pytest.mark.parametrize("text", ["Call +44 20 7946 0123.", "Ring 020 7946 0123.", "Ring (020) 7946 0123."])
+def test_phone_number_at_the_end_of_a_sentence_is_found(text: str) -> None:
+    from kedb import scan
+
+    assert [code for code, _, _ in scan.secrets(text + "\n", scan.Allow())] == ["KE403"]
+
+
+@pytest.mark.parametrize("text", ["Build 10.0.19045.1234 fixed it.", "Version 0100 2024 5678.9 is current."])
+def test_version_numbers_are_not_phone_numbers(text: str) -> None:
+    from kedb import scan
+
+    assert [code for code, _, _ in scan.secrets(text + "\n", scan.Allow())] == []

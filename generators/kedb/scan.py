@@ -79,9 +79,9 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za
 # Phone numbers: international (+44 …), national with a parenthesised or plain leading 0. Each
 # pattern starts with a literal so `re` can skip ahead; the character before is checked by hand.
 _PHONES = (
-    re.compile(r"\+\d{1,3}[ .-]?(?:\(0\))?[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){1,4}(?![\w.-])"),
-    re.compile(r"\(0\d{1,4}\)[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w.-])"),
-    re.compile(r"0\d{2,4}[ -]\d{3,4}[ -]\d{3,4}(?![\w.-])"),
+    re.compile(r"\+\d{1,3}[ .-]?(?:\(0\))?[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){1,4}(?![\w-]|\.\w)"),
+    re.compile(r"\(0\d{1,4}\)[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w-]|\.\w)"),
+    re.compile(r"0\d{2,4}[ -]\d{3,4}[ -]\d{3,4}(?![\w-]|\.\w)"),
 )
 
 
