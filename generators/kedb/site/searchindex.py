@@ -10,7 +10,11 @@ needs (``search/kedb/``):
   big file): ``{term: [gap, weight, gap, weight...]}``; a record's number is the sum of the gaps
   so far, and its weight (x10, an integer) already combines the field boosts (title, codes,
   symptoms, tags, text) and the record's boost;
-- ``d-<n>.json``: display data of 32 records each: ``[location, title, text, tags]``.
+- ``n-<n>.json``: location and title of 1,000 records each, ``[location, title]``: few files,
+  fetched once when the worker starts, so a query's results are listed as soon as its term
+  shards are in (one round of fetches);
+- ``d-<n>.json``: display data of 32 records each: ``[location, title, text, tags]``; the
+  worker lists the results first and adds their text and tags when these files are in.
 
 A query term matches the terms it starts (``0x8007`` finds ``0x80070005``), except a
 two-letter query term, which matches only itself (``id`` in "Event ID 7031").
@@ -46,6 +50,7 @@ _PUNCT = re.compile(r"^[!-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]+$")  # ASCII punctuation
 K1 = 1.2
 WEIGHT_SCALE = 10  # weights are stored as round(weight * 10)
 CHUNK = 32  # records per display file: a query's top results fetch a few small files
+NAMES = 1_000  # records per title file (n-<n>.json): every query needs them, so they are prefetched
 SHARD_BYTES = 48_000  # a two-letter shard bigger than this is split by the third letter
 DIR = "search/kedb"
 
@@ -109,10 +114,13 @@ class Index:
         for n in range(math.ceil(len(self.docs) / CHUNK)):
             chunk = self.docs[n * CHUNK : (n + 1) * CHUNK]
             out[f"{DIR}/d-{n}.json"] = _dump([[d.location, d.title, d.text, d.tags] for d in chunk])
+        for n in range(math.ceil(len(self.docs) / NAMES)):
+            out[f"{DIR}/n-{n}.json"] = _dump([[d.location, d.title] for d in self.docs[n * NAMES : (n + 1) * NAMES]])
         meta = {
-            "version": 1,
+            "version": 2,
             "docs": len(self.docs),
             "chunk": CHUNK,
+            "names": NAMES,
             "separator": SEPARATOR,
             "stop": list(STOP_WORDS),
             "k1": K1,

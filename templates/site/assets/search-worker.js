@@ -2,7 +2,9 @@
    kedb builds (search/kedb/, see kedb.site.searchindex) and from Material's own index of
    the other pages (sent by Material at SETUP). It speaks Material's worker protocol:
    SETUP (0) -> READY (1), QUERY (2) -> RESULT (3). Only the index shards a query needs are
-   fetched, so the first result does not wait for the whole knowledge base to load.
+   fetched, so the first result does not wait for the whole knowledge base to load. The
+   titles (n-*.json, a few files) are fetched once at start, so a query lists its results
+   as soon as its term shards are in; a second RESULT adds their text and tags (d-*.json).
    Everything it returns is HTML-escaped text with <mark> around matched terms. */
 "use strict";
 
@@ -17,6 +19,13 @@ var stop = new Set();
 var shardKeys = new Set();
 var shards = new Map();    // key -> Promise<{term: [doc, w, ...]}>
 var chunks = new Map();    // n -> Promise<[[location, title, text, tags], ...]>
+var shown = new Map();     // n -> [[location, title, text, tags], ...] once fetched
+var names = new Map();     // n -> Promise<[[location, title], ...]>
+var latest = 0;            // number of the latest query: a late second answer is dropped
+var waiting = [];          // display files not requested yet: {n, resolve, reject}
+var running = 0;           // display files being fetched
+var MAX_DISPLAY = 3;       // at most this many at once: a browser opens 6 connections per host,
+                           // and the next query's shards must not queue behind display files
 var pages = null;          // Material's docs (other pages), indexed in memory
 var queue = Promise.resolve();
 
@@ -112,9 +121,36 @@ function shard(key) {
   return shards.get(key);
 }
 
+/* A display file. They are fetched a few at a time, in the order of the results that need
+   them; the next query drops those of the previous one not requested yet. */
 function chunk(n) {
-  if (!chunks.has(n)) chunks.set(n, fetchJSON("d-" + n + ".json"));
+  if (!chunks.has(n)) chunks.set(n, new Promise(function (resolve, reject) {
+    waiting.push({ n: n, resolve: resolve, reject: reject });
+    pump();
+  }));
   return chunks.get(n);
+}
+
+function pump() {
+  while (running < MAX_DISPLAY && waiting.length) {
+    var job = waiting.shift();
+    running++;
+    fetchJSON("d-" + job.n + ".json").then(function (job, docs) {
+      shown.set(job.n, docs);
+      job.resolve(docs);
+    }.bind(null, job), function (job, err) {
+      chunks.delete(job.n);
+      job.reject(err);
+    }.bind(null, job)).then(function () {
+      running--;
+      pump();
+    });
+  }
+}
+
+function namesOf(n) {
+  if (!names.has(n)) names.set(n, fetchJSON("n-" + n + ".json"));
+  return names.get(n);
 }
 
 /* Add the best match of query term q in each document (exact beats prefix) to scores. */
@@ -171,9 +207,14 @@ function shardOf(q) {
   return three && shardKeys.has(three) ? three : hex(q.slice(0, 2));
 }
 
-function search(query) {
+/* Resolves with the first answer: every result with its title, and with its text and tags
+   where these are loaded already; when some are not, send() later gets the full answer. */
+function search(query, send) {
   var qterms = tokenize(query);
   if (!qterms.length) return Promise.resolve({ items: [] });
+  var seq = ++latest;
+  waiting.forEach(function (job) { chunks.delete(job.n); });
+  waiting = [];
   var keys = Array.from(new Set(qterms.map(shardOf)));
   return Promise.all(keys.map(shard)).then(function (loaded) {
     var byKey = new Map();
@@ -190,26 +231,34 @@ function search(query) {
       .concat(rank(pageScores, qterms.length).map(function (h) { h.kind = "page"; return h; }));
     hits.sort(function (a, b) { return b.score - a.score; });
     hits = hits.slice(0, MAX_RESULTS);
-    var needed = Array.from(new Set(hits.filter(function (h) { return h.kind === "record"; })
-      .map(function (h) { return Math.floor(h.doc / meta.chunk); })));
-    return Promise.all(needed.map(chunk)).then(function () {
-      return Promise.all(hits.map(function (h) { return item(h, qterms); }));
-    }).then(function (groups) {
-      return { items: merge(groups) };
-    });
+    var records = hits.filter(function (h) { return h.kind === "record"; });
+    var needed = Array.from(new Set(records.map(function (h) { return Math.floor(h.doc / meta.chunk); })));
+    var answer = function () { return { items: merge(hits.map(function (h) { return item(h, qterms); })) }; };
+    if (needed.every(function (n) { return shown.has(n); })) return answer();
+    var full = Promise.all(needed.map(chunk));
+    var lists = Array.from(new Set(records.map(function (h) { return Math.floor(h.doc / meta.names); })));
+    return Promise.all(lists.map(namesOf)).then(function (got) {
+      records.forEach(function (h) { h.name = got[lists.indexOf(Math.floor(h.doc / meta.names))][h.doc % meta.names]; });
+      if (needed.every(function (n) { return shown.has(n); })) return answer();
+      full.then(function () {
+        // a macrotask, so this goes out after the first answer, and only if no query came since
+        setTimeout(function () { if (seq === latest) send({ type: RESULT, data: answer() }); }, 0);
+      }, function (err) { console.warn("kedb search failed:", err); });
+      return answer();
+    }, function () { return full.then(answer); });
   });
 }
 
+/* One result group; a record shows its title only until its display file is in. */
 function item(hit, qterms) {
   var marks = Array.from(hit.matched);
   if (hit.kind === "record") {
-    return chunk(Math.floor(hit.doc / meta.chunk)).then(function (docs) {
-      var d = docs[hit.doc % meta.chunk];
-      return [{
-        location: d[0], title: highlight(d[1], marks), text: highlight(d[2], marks),
-        tags: d[3], score: hit.score, terms: termsOf(qterms, hit.matched)
-      }];
-    });
+    var docs = shown.get(Math.floor(hit.doc / meta.chunk));
+    var d = docs ? docs[hit.doc % meta.chunk] : [hit.name[0], hit.name[1], "", []];
+    return [{
+      location: d[0], title: highlight(d[1], marks), text: highlight(d[2], marks),
+      tags: d[3], score: hit.score, terms: termsOf(qterms, hit.matched)
+    }];
   }
   var doc = pages.docs[hit.doc];
   var page = pages.pageOf.get(doc.location.split("#")[0]) || doc;
@@ -217,8 +266,8 @@ function item(hit, qterms) {
     location: doc.location, title: highlight(doc.title, marks), text: highlight(doc.text, marks),
     score: hit.score, terms: termsOf(qterms, hit.matched)
   };
-  if (page === doc) return Promise.resolve([found]);
-  return Promise.resolve([{ location: page.location, title: page.title, text: "", score: hit.score, terms: found.terms }, found]);
+  if (page === doc) return [found];
+  return [{ location: page.location, title: page.title, text: "", score: hit.score, terms: found.terms }, found];
 }
 
 /* Sections of one page are one result group, as in Material. */
@@ -244,11 +293,14 @@ function handle(message) {
       stop = new Set(meta.stop);
       shardKeys = new Set(meta.shards);
       pages = indexPages(message.data.config || {}, message.data.docs || []);
+      setTimeout(function () {  // every query needs titles: fetch them once, after READY
+        for (var n = 0; n * meta.names < meta.docs; n++) namesOf(n);
+      }, 0);
       return { type: READY };
     });
   }
   if (message.type === QUERY) {
-    return search(message.data).then(function (data) {
+    return search(message.data, postMessage).then(function (data) {
       return { type: RESULT, data: data };
     }, function (err) {
       console.warn("kedb search failed:", err);
