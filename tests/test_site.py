@@ -298,7 +298,7 @@ def test_search_index_has_one_designed_document_per_record(example: Built) -> No
     material = json.loads((example.site / "search" / "search_index.json").read_text())
     places = {d["location"].split("/")[0] for d in material["docs"]}
     assert places <= {"playbooks", "kpis"}
-    worker = '"search": "../../assets/kedb/search-worker.js"'
+    worker = '"search":"../../assets/kedb/search-worker.js"'  # the config block, without spaces
     assert worker in page(example.site, "known-errors/KE-0001")
     sizes = sum(p.stat().st_size for p in root.iterdir())
     print(f"record index: {len(docs)} documents, {sizes:,} bytes in {len(list(root.iterdir()))} files")

@@ -47,6 +47,8 @@ from .site.urls import ASSETS, SEARCH_WORKER
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
 DOWNLOADS = ".kedb/downloads"
+# Material's icon settings -> the symbol of assets/kedb/icons.svg that draws them
+THEME_ICONS = {"search": "magnify", "previous": "arrow-left", "close": "close", "menu": "menu", "logo": "library"}
 
 
 class KedbPluginConfig(Config):
@@ -111,6 +113,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 config.theme.dirs.insert(at, d)
         if self.config.offline:
             config.theme["font"] = False
+        # Every page repeats the header and search icons: drawn from one cached sprite
+        # (assets/kedb/icons.svg, templates/overrides/.icons/kedb/) instead of inline paths.
+        icons = config.theme.get("icon") or {}
+        for name in THEME_ICONS:
+            icons.setdefault(name, f"kedb/{THEME_ICONS[name]}")
+        config.theme["icon"] = icons
+        # Without a palette there is nothing for Material's palette script to restore.
+        if not config.theme.get("palette"):
+            config.theme["palette"] = {}
 
     def _search(self, config: MkDocsConfig) -> None:
         """Search settings for agents (see kedb.site.search), unless mkdocs.yml sets its own."""
@@ -178,7 +189,7 @@ def search_worker(block: str, base_url: str) -> Markup:
     def swap(m: re.Match[str]) -> str:
         data = json.loads(m.group(2))
         data["search"] = posixpath.join(base_url, SEARCH_WORKER) if base_url not in ("", ".") else SEARCH_WORKER
-        return m.group(1) + str(htmlsafe_json_dumps(data, sort_keys=False)) + m.group(3)
+        return m.group(1) + str(htmlsafe_json_dumps(data, sort_keys=False, separators=(",", ":"))) + m.group(3)
 
     return Markup(_CONFIG.sub(swap, str(block), count=1))
 

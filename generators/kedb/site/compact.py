@@ -4,6 +4,10 @@ Material's templates indent deeply and leave many blank lines: about half of a r
 bytes are whitespace. Collapsing every run of whitespace that contains a line break into one
 line break changes nothing a browser renders (whitespace between words stays whitespace),
 except inside ``<pre>``, ``<textarea>``, ``<script>`` and ``<style>``, which are kept as they are.
+A line break next to the start or end tag of a block (``<div>``, ``<li>``, ``<td>``...) is
+dropped too (white space there is not rendered), and so is white space around the text of
+Material's ``md-ellipsis`` spans; white space between inline elements (links, icons, labels)
+stays.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import re
 
 _KEEP = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2\s*>)", re.S | re.I)
 _BREAKS = re.compile(r"[ \t\r\f\v]*\n\s*")
+_BLOCK = r"(?:html|head|body|meta|link|script|title|div|nav|ul|ol|li|header|footer|main|article|form|table|thead|tbody|tr|td|th|h[1-6]|p)"
+_BLOCK_BREAK = re.compile(rf"\n(?=</?{_BLOCK}[\s>])|(</?{_BLOCK}(?:\s[^<>]*)?>)\n")
+_ELLIPSIS = re.compile(r'(<span class="md-ellipsis">)\s*([^<]*?)\s*(</span>)')
 
 
 def compact(html: str) -> str:
@@ -19,7 +26,8 @@ def compact(html: str) -> str:
     out: list[str] = []
     # split() with two groups yields: text, whole-match, tag-name, text, ...
     for i in range(0, len(parts), 3):
-        out.append(_BREAKS.sub("\n", parts[i]))
+        text = _ELLIPSIS.sub(r"\1\2\3", _BREAKS.sub("\n", parts[i]))
+        out.append(_BLOCK_BREAK.sub(lambda m: m.group(1) or "", text))
         if i + 1 < len(parts):
             out.append(parts[i + 1])
     return "".join(out)
