@@ -179,8 +179,11 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
 
     @event_priority(-100)  # after every other plugin has changed the page
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        return compact(output)
+        # The generator meta tag only names the MkDocs and Material versions: 66 bytes on
+        # every page of a site whose record pages must stay small.
+        return compact(_GENERATOR.sub("", output, count=1))
 
+_GENERATOR = re.compile(r'<meta name="generator" content="[^"<>]*">\s*')
 _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 
 

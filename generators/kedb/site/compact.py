@@ -6,8 +6,8 @@ line break changes nothing a browser renders (whitespace between words stays whi
 except inside ``<pre>``, ``<textarea>``, ``<script>`` and ``<style>``, which are kept as they are.
 A line break next to the start or end tag of a block (``<div>``, ``<li>``, ``<td>``...) is
 dropped too (white space there is not rendered), and so is white space around the text of
-Material's ``md-ellipsis`` spans; white space between inline elements (links, icons, labels)
-stays.
+Material's ``md-ellipsis`` spans and around them; white space between inline elements (links,
+icons, labels) stays.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ _KEEP = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2\s*>)", re.S | re.I)
 _BREAKS = re.compile(r"[ \t\r\f\v]*\n\s*")
 _BLOCK = r"(?:html|head|body|meta|link|script|title|div|nav|ul|ol|li|header|footer|main|article|form|table|thead|tbody|tr|td|th|h[1-6]|p)"
 _BLOCK_BREAK = re.compile(rf"\n(?=</?{_BLOCK}[\s>])|(</?{_BLOCK}(?:\s[^<>]*)?>)\n")
-_ELLIPSIS = re.compile(r'(<span class="md-ellipsis">)\s*([^<]*?)\s*(</span>)')
+# Material's md-ellipsis spans sit in flex boxes (navigation links) or blocks (header topics),
+# where white space around them is not rendered either.
+_ELLIPSIS = re.compile(r'\n?(<span class="md-ellipsis">)\s*([^<]*?)\s*(</span>)\n?')
 
 
 def compact(html: str) -> str:
