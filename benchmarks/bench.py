@@ -21,7 +21,9 @@ WORK = Path(__file__).resolve().parent / "_work"
 KEDB = Path(sys.executable).parent / "kedb"
 
 
-def timed(cmd: list[str], repeat: int = 3, env: dict[str, str] | None = None, before: Callable[[], None] | None = None) -> tuple[list[float], str]:
+def timed(
+    cmd: list[str], repeat: int = 3, env: dict[str, str] | None = None, before: Callable[[], None] | None = None
+) -> tuple[list[float], str]:
     times, out = [], ""
     for _ in range(repeat):
         if before:
@@ -38,7 +40,9 @@ TARGET_S = 3.0
 
 def bench_check(repeat: int = 5) -> None:
     """Cold, warm and cache-off runs of the whole `kedb check` process on 1,000 and 10,000 records."""
-    print(f"kedb check: whole CLI process, median of {repeat} runs (min-max); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"kedb check: whole CLI process, median of {repeat} runs (min-max); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print("  cold = no cache (first run, or kedb or the settings changed): reads every file and writes .kedb/cache/")
     print("  warm = nothing changed since the last run: per-file results from .kedb/cache/, validation and rules as always")
     print("  off  = KEDB_NO_CACHE=1: reads every file, writes nothing (the OS file cache is warm in all three)")

@@ -92,7 +92,9 @@ def test_runbook_has_word_structure_and_every_published_known_error(repo: dict) 
     num_ids = {p._p.pPr.numPr.numId.val for p in numbered if p._p.pPr is not None and p._p.pPr.numPr is not None}
     assert len(numbered) > 50 and len(num_ids) > 20
     numbering = doc.part.numbering_part.element
-    restarts = {n.get(qn("w:numId")) for n in numbering.findall(qn("w:num")) if n.find(f"{qn('w:lvlOverride')}/{qn('w:startOverride')}") is not None}
+    restarts = {
+        n.get(qn("w:numId")) for n in numbering.findall(qn("w:num")) if n.find(f"{qn('w:lvlOverride')}/{qn('w:startOverride')}") is not None
+    }
     assert {str(i) for i in num_ids} <= restarts
     texts = "\n".join(p.text for p in doc.paragraphs)
     assert "dsregcmd /refreshprt" in texts  # WA-0001 step

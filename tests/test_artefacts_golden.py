@@ -116,4 +116,6 @@ def test_artefact_matches_golden_dump(built: dict[str, Path], name: str) -> None
         return
     assert golden.is_file(), f"{golden} is missing: run KEDB_UPDATE_GOLDEN=1 pytest tests/test_artefacts_golden.py"
     expected = golden.read_text(encoding="utf-8")
-    assert text == expected, f"{built[name].name} differs from {golden}; if intended, refresh with KEDB_UPDATE_GOLDEN=1 (see module docstring)"
+    assert text == expected, (
+        f"{built[name].name} differs from {golden}; if intended, refresh with KEDB_UPDATE_GOLDEN=1 (see module docstring)"
+    )

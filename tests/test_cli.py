@@ -146,6 +146,5 @@ def test_check_no_cache_writes_no_cache(base_kb: Path, monkeypatch: pytest.Monke
     r = kedb("--root", str(base_kb), "check", "--no-cache", "--as-of", "2026-11-22")
     assert r.exit_code == 0, r.output
     assert not (base_kb / ".kedb" / "cache").exists()
-    monkeypatch.delenv("KEDB_NO_CACHE", raising=False)
     assert kedb("--root", str(base_kb), "check", "--as-of", "2026-11-22").exit_code == 0
     assert (base_kb / ".kedb" / "cache").is_dir(), "without --no-cache the cache is written"

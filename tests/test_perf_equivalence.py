@@ -100,7 +100,9 @@ def gen_document(rng: random.Random, p_nasty: float = 0.03) -> str:
         if r < 0.87:
             return ""
         body = indent + rng.choice([step, step, step, 1, 0, 3])
-        lines = [rng.choice(["line", "  more", "", "# not a comment", "- x", "k: v", "  ", " ", "a: 'b'"]) for _ in range(rng.randint(1, 4))]
+        lines = [
+            rng.choice(["line", "  more", "", "# not a comment", "- x", "k: v", "  ", " ", "a: 'b'"]) for _ in range(rng.randint(1, 4))
+        ]
         lines = [(" " * body + ln) if ln.strip() else ln for ln in lines]
         header = rng.choice(["|", "|-", "|+", ">", "|2", ">-"]) if rng.random() < 0.5 else rng.choice(["|", "|-"])
         return header + "\n" + "\n".join(lines)
@@ -196,7 +198,9 @@ def test_fast_path_agrees_on_noise(text: str) -> None:
 def test_fast_path_agrees_on_every_real_file() -> None:
     """Every front-matter and data file in the repository, and every invalid fixture."""
     answered = total = 0
-    paths = [p for p in sorted(REPO.glob("known_errors/*.md")) + sorted(REPO.glob("content/**/*")) + sorted(REPO.glob("tests/fixtures/**/*"))]
+    paths = [
+        p for p in sorted(REPO.glob("known_errors/*.md")) + sorted(REPO.glob("content/**/*")) + sorted(REPO.glob("tests/fixtures/**/*"))
+    ]
     for p in paths:
         if not p.is_file() or p.suffix not in (".md", ".yml", ".yaml"):
             continue

@@ -286,7 +286,8 @@ def test_search_index_has_one_designed_document_per_record(example: Built) -> No
     assert meta["fields"]["title"] > meta["fields"]["codes"] > meta["fields"]["symptoms"] > meta["fields"]["text"]
     docs = [d for f in sorted(root.glob("d-*.json"), key=lambda p: int(p.stem[2:])) for d in json.loads(f.read_text())]
     assert sorted(d[0] for d in docs) == sorted(
-        f"{ {'known-error': 'known-errors', 'workaround': 'workarounds', 'problem': 'problems'}[r.kind]}/{r.id}/" for r in example.ctx.kb.records.values()
+        f"{ {'known-error': 'known-errors', 'workaround': 'workarounds', 'problem': 'problems'}[r.kind] }/{r.id}/"
+        for r in example.ctx.kb.records.values()
     )
     ke15 = next(d for d in docs if d[0] == "known-errors/KE-0015/")
     assert ke15[1].startswith("KE-0015 Print Spooler") and len(ke15[2]) <= 330 and "Printing" in ke15[3]
@@ -411,7 +412,9 @@ def _leaks(site: Path, hidden: list) -> list[str]:
 def test_editions_leave_out_hidden_records_everywhere(example: Built, tmp_path: Path, audience: str, tenant: str | None) -> None:
     ctx = make(example.root, audience=audience, tenant=tenant)
     site = render(ctx, tmp_path / "site")
-    hidden = _hidden(example.ctx, ctx) + [r for rid, r in example.ctx.report.kb.records.items() if r.meta.data_sensitivity == "confidential"]
+    hidden = _hidden(example.ctx, ctx) + [
+        r for rid, r in example.ctx.report.kb.records.items() if r.meta.data_sensitivity == "confidential"
+    ]
     assert hidden and ctx.kb.records
     if tenant:
         assert {"KE-0003", "KE-0024", "WA-0022"} <= {r.id for r in hidden}  # GLOBEX and INITECH records
@@ -451,7 +454,10 @@ HOSTILE_SYMPTOMS = ["<svg onload=alert(5)>", "![i](javascript:alert(6)) **bold**
 def test_hostile_record_fields_render_as_text(base_kb: Path, tmp_path: Path) -> None:
     ke = base_kb / "known_errors" / "KE-0001-outlook-prompts.md"
     text = ke.read_text().replace("title: Outlook prompts for credentials again and again", "title: " + json.dumps(HOSTILE_TITLE))
-    text = text.replace("  - Outlook keeps asking for my password", "  - Outlook keeps asking for my password\n" + "".join(f"  - {json.dumps(s)}\n" for s in HOSTILE_SYMPTOMS).rstrip("\n"))
+    text = text.replace(
+        "  - Outlook keeps asking for my password",
+        "  - Outlook keeps asking for my password\n" + "".join(f"  - {json.dumps(s)}\n" for s in HOSTILE_SYMPTOMS).rstrip("\n"),
+    )
     ke.write_text(text)
     ctx = make(base_kb)
     assert ctx.kb.records["KE-0001"].meta.title == HOSTILE_TITLE  # kedb check lets these fields through...

@@ -50,7 +50,9 @@ def test_duplicate_in_nested_mapping_keeps_first() -> None:
 
 _yamlish = st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#\t \n?,%@`~0123456789.<=/\\\x01\u00e9\u4e2d\ufeff\r")), max_size=200)
 _keys = st.sampled_from(["id", "title", "status", "symptoms", "fix", "created", "review_by", "tags", "<<", "x"])
-_values = st.one_of(_yamlish, st.sampled_from(["KE-0001", "2026-02-30", "NO", "[a, b]", "{status: x}", "- a\n- b", "", "~", "!!python/object x"]))
+_values = st.one_of(
+    _yamlish, st.sampled_from(["KE-0001", "2026-02-30", "NO", "[a, b]", "{status: x}", "- a\n- b", "", "~", "!!python/object x"])
+)
 _front = st.lists(st.tuples(_keys, _values), max_size=8).map(lambda kv: "\n".join(f"{k}: {v}" for k, v in kv))
 
 

@@ -53,10 +53,11 @@ def run(
     base: str | None = None,
     approvals: bool = False,
     allow_shallow: bool = False,
+    use_cache: bool = True,
 ) -> Report:
     """Load and check the KB at ``root``; ``base`` adds the rules that compare with a base
     revision, ``approvals`` verifies the approval trail of the checked-out history."""
-    kb, findings = load(ensure_kb(root))
+    kb, findings = load(ensure_kb(root), use_cache=use_cache)
     findings.extend(check_kb(kb, as_of or today()))
     if base:
         from .basediff import base_findings, compare

@@ -90,10 +90,7 @@ def check(
     """Validate every record and program file; list all findings."""
     from . import check as check_mod
 
-    if no_cache:
-        os.environ["KEDB_NO_CACHE"] = "1"
-
-    report = check_mod.run(root, _as_of(as_of), base=base, approvals=approvals, allow_shallow=allow_shallow)
+    report = check_mod.run(root, _as_of(as_of), base=base, approvals=approvals, allow_shallow=allow_shallow, use_cache=not no_cache)
     text = check_mod.FORMATS[fmt](report)
     if output:
         output.write_text(text + "\n", encoding="utf-8")

@@ -101,7 +101,9 @@ class _Scanned(NamedTuple):
 
 
 def _internal_error(rel: str, exc: Exception) -> FileResult:
-    return FileResult(rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),))
+    return FileResult(
+        rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
+    )
 
 
 def _scan_markdown(
@@ -446,7 +448,14 @@ def _read_snapshots(root: Path, findings: list[Finding]) -> tuple[KpiSnapshot, .
         if isinstance(snap, KpiSnapshot):
             if p.stem != snap.period:
                 line = res.source.lines.get(("period",), 1) if res.source else 1
-                findings.append(Finding(rel, line, "KE705", f"this snapshot is for {snap.period} but the file is named {p.name}; rename it {snap.period}.yml"))
+                findings.append(
+                    Finding(
+                        rel,
+                        line,
+                        "KE705",
+                        f"this snapshot is for {snap.period} but the file is named {p.name}; rename it {snap.period}.yml",
+                    )
+                )
             else:
                 out.append(snap)
     return tuple(sorted(out, key=lambda s: s.period))

@@ -152,7 +152,9 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         for src, data in self.site.files.items():  # explicitly included: exclude_docs may say *.json
             files.append(File.generated(config, src, content=data, inclusion=InclusionLevel.INCLUDED))
         for asset, template in ASSETS.items():
-            files.append(File.generated(config, asset, abs_src_path=str(find_file(self.root, "site", template)), inclusion=InclusionLevel.INCLUDED))
+            files.append(
+                File.generated(config, asset, abs_src_path=str(find_file(self.root, "site", template)), inclusion=InclusionLevel.INCLUDED)
+            )
         for a in self.site.artefacts:
             if a.path is not None:
                 files.append(File.generated(config, a.src, abs_src_path=str(a.path), inclusion=InclusionLevel.INCLUDED))
@@ -183,12 +185,14 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         # every page of a site whose record pages must stay small.
         return compact(_GENERATOR.sub("", output, count=1))
 
+
 _GENERATOR = re.compile(r'<meta name="generator" content="[^"<>]*">\s*')
 _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 
 
 def search_worker(block: str, base_url: str) -> Markup:
     """Material's ``config`` block with its search worker replaced by kedb's (search-worker.js)."""
+
     def swap(m: re.Match[str]) -> str:
         data = json.loads(m.group(2))
         data["search"] = posixpath.join(base_url, SEARCH_WORKER) if base_url not in ("", ".") else SEARCH_WORKER

@@ -215,7 +215,9 @@ def program_findings(kb: KB) -> list[Finding]:
     if p.roles and src:
         out.extend(_dupes(src, ((("people", i, "handle"), x.handle) for i, x in enumerate(p.roles.people)), "person"))
         out.extend(_dupes(src, ((("roles", i, "id"), x.id) for i, x in enumerate(p.roles.roles)), "role"))
-        out.extend(_dupes(src, ((("assignments", i, "service"), x.service) for i, x in enumerate(p.roles.assignments)), "assignment for service"))
+        out.extend(
+            _dupes(src, ((("assignments", i, "service"), x.service) for i, x in enumerate(p.roles.assignments)), "assignment for service")
+        )
         for i, pr in enumerate(p.roles.people):
             for j, r in enumerate(pr.roles):
                 role(src, ("people", i, "roles", j), r, "role")
@@ -241,7 +243,13 @@ def program_findings(kb: KB) -> list[Finding]:
     src = p.sources.get("risks.yml")
     if p.risks and src:
         out.extend(_dupes(src, ((("risks", i, "id"), r.id) for i, r in enumerate(p.risks.risks)), "risk"))
-        out.extend(_dupes(src, ((("risks", i, "controls", j, "id"), c.id) for i, r in enumerate(p.risks.risks) for j, c in enumerate(r.controls)), "control"))
+        out.extend(
+            _dupes(
+                src,
+                ((("risks", i, "controls", j, "id"), c.id) for i, r in enumerate(p.risks.risks) for j, c in enumerate(r.controls)),
+                "control",
+            )
+        )
         for i, r in enumerate(p.risks.risks):
             person(src, ("risks", i, "owner"), r.owner, "risk owner")
             for j, c in enumerate(r.controls):

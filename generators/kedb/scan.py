@@ -60,7 +60,21 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str, _Prefilter]] = [
     ),
     (re.compile(r"(?i)\bcurl\b[^\n]*?\s(?:-u|--user)(?:\s+|=)\S+"), "`curl -u` with credentials", lambda text, low: "curl" in low),
 ]
-_ASSIGN_WORDS = ("password", "passwd", "pwd", "passphrase", "secret", "api_key", "api-key", "apikey", "access_key", "access-key", "accesskey", "token", "pin")
+_ASSIGN_WORDS = (
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_key",
+    "access-key",
+    "accesskey",
+    "token",
+    "pin",
+)
 # The words by a common start, so one search finds several (none of these starts overlaps itself).
 _ASSIGN_BY_START: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
     (start, tuple(w for w in _ASSIGN_WORDS if w.startswith(start))) for start in ("pass", "pwd", "secret", "api", "access", "token", "pin")

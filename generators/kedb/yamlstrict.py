@@ -30,7 +30,6 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 Path_ = tuple[str | int, ...]
 
 
-
 @dataclass(slots=True)
 class Parsed:
     """The data, the line of every key/item (by path), and the problems found."""
@@ -51,8 +50,17 @@ class Parsed:
 
 
 _SPECIAL: dict[str, Any] = {
-    "": None, "~": None, "null": None, "Null": None, "NULL": None,
-    "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
 }
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.M)
 

@@ -79,7 +79,9 @@ def _visual(line: str) -> str:
     except ImportError as exc:
         from ..errors import EnvironmentProblem
 
-        raise EnvironmentProblem(f"a record contains right-to-left text and {exc.name} is not installed: pip install python-bidi arabic-reshaper") from exc
+        raise EnvironmentProblem(
+            f"a record contains right-to-left text and {exc.name} is not installed: pip install python-bidi arabic-reshaper"
+        ) from exc
     return str(get_display(line))
 
 

@@ -84,8 +84,12 @@ def _roles(ctx: BuildContext, w: BodyWriter) -> None:
     w.table(
         ["Service", "Primary owner", "Approvers", "Support owner"],
         [
-            [D.service_name(ctx, a.service), D.person(ctx, a.primary_owner), ", ".join(D.person(ctx, h) for h in a.approvers) or "none named",
-             D.person(ctx, a.support_owner)]
+            [
+                D.service_name(ctx, a.service),
+                D.person(ctx, a.primary_owner),
+                ", ".join(D.person(ctx, h) for h in a.approvers) or "none named",
+                D.person(ctx, a.support_owner),
+            ]
             for a in roles.assignments
         ],
         [1.6, 1.2, 1.6, 1.2],
@@ -103,16 +107,26 @@ def _triggers(ctx: BuildContext, w: BodyWriter) -> None:
         )
         w.table(
             ["Rule", "Tickets", "Window", "Distinct", "Why"],
-            [[f"{r.name} ({r.id})", str(r.min_tickets), f"{r.window_days} days", f"{r.min_distinct} {r.distinct_by}", r.description or ""]
-             for r in p.recurrence.rules],
+            [
+                [
+                    f"{r.name} ({r.id})",
+                    str(r.min_tickets),
+                    f"{r.window_days} days",
+                    f"{r.min_distinct} {r.distinct_by}",
+                    r.description or "",
+                ]
+                for r in p.recurrence.rules
+            ],
             [2, 0.9, 1, 1.1, 2.3],
         )
     if p.triage:
         w.heading("Triage classes and SLA timers", 2)
         w.table(
             ["Priority", "When", "First response", "Updates every", "Resolution"],
-            [[f"{c.id} {c.name}", c.definition, f"{c.response_minutes} min", f"{c.update_minutes} min", f"{c.resolution_hours:g} h"]
-             for c in p.triage.priorities],
+            [
+                [f"{c.id} {c.name}", c.definition, f"{c.response_minutes} min", f"{c.update_minutes} min", f"{c.resolution_hours:g} h"]
+                for c in p.triage.priorities
+            ],
             [0.9, 3.2, 0.9, 0.9, 0.8],
         )
         w.heading("Impact × urgency", 2)
@@ -134,8 +148,10 @@ def _playbooks(ctx: BuildContext, w: BodyWriter) -> None:
         m = pb.meta
         w.heading(m.title, 2)
         w.p(m.summary)
-        w.p(f"Owner: {m.owner} · review by {m.review_by.isoformat()} · steps: {len(m.steps)}, "
-            f"gates: {sum(1 for s in m.steps if s.gate)}", "Note")
+        w.p(
+            f"Owner: {m.owner} · review by {m.review_by.isoformat()} · steps: {len(m.steps)}, gates: {sum(1 for s in m.steps if s.gate)}",
+            "Note",
+        )
         items = []
         for s in m.steps:
             gate = f"[{s.gate} gate] " if s.gate else ""
@@ -148,8 +164,10 @@ def _playbooks(ctx: BuildContext, w: BodyWriter) -> None:
 
 def _known_errors(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
     w.heading("Published known errors", 1)
-    w.p(f"{len(kes)} published known errors in this edition, by id. Each lists the symptoms agents see, then the steps "
-        "of each workaround and how to roll it back.")
+    w.p(
+        f"{len(kes)} published known errors in this edition, by id. Each lists the symptoms agents see, then the steps "
+        "of each workaround and how to roll it back."
+    )
     for ke in kes:
         m = ke.meta
         w.heading(f"{ke.id} {m.title}", 2)
@@ -157,8 +175,18 @@ def _known_errors(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
         fix = m.fix.status + (f" ({m.fix.change_ref})" if m.fix.change_ref else "")
         w.table(
             ["Service", "Priority", "Impact / urgency", "Risk tags", "Owner", "Review by", "Problem", "Fix"],
-            [[D.service_name(ctx, m.service), m.priority, f"{m.impact} / {m.urgency}", ", ".join(m.risk_tags) or "—",
-              D.person(ctx, m.owner), m.review_by.isoformat(), prb.id if prb else (m.problem or "—"), fix]],
+            [
+                [
+                    D.service_name(ctx, m.service),
+                    m.priority,
+                    f"{m.impact} / {m.urgency}",
+                    ", ".join(m.risk_tags) or "—",
+                    D.person(ctx, m.owner),
+                    m.review_by.isoformat(),
+                    prb.id if prb else (m.problem or "—"),
+                    fix,
+                ]
+            ],
         )
         w.heading("Symptoms", 3)
         w.bullets(m.symptoms)
@@ -235,8 +263,10 @@ def _rhythm(ctx: BuildContext, w: BodyWriter) -> None:
         return
     w.table(
         ["Days", "Phase", "Lead", "Activities", "Outputs", "Gate"],
-        [[f"{p.start_day}–{p.end_day}", p.name, p.owner, "\n".join(p.activities), "\n".join(p.outputs) or "—", p.gate or "—"]
-         for p in r.phases],
+        [
+            [f"{p.start_day}–{p.end_day}", p.name, p.owner, "\n".join(p.activities), "\n".join(p.outputs) or "—", p.gate or "—"]
+            for p in r.phases
+        ],
         [0.6, 1.2, 1, 2.6, 1.6, 1.4],
     )
 
@@ -249,8 +279,10 @@ def _change_notes(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
     if ctx.info.history_note:
         w.p(ctx.info.history_note, "Note")
     ids = list(dict.fromkeys([k.id for k in kes] + [wa.id for k in kes for wa in D.workarounds_of(ctx, k)]))
-    w.p("Every committed version of the records in this runbook, newest first: the commit subject and body are the change note; "
-        "approvals are those recorded in the merge commit.")
+    w.p(
+        "Every committed version of the records in this runbook, newest first: the commit subject and body are the change note; "
+        "approvals are those recorded in the merge commit."
+    )
     rows = []
     trails = D.trails(ctx)
     for rid in sorted(ids):

@@ -102,8 +102,9 @@ def _styles() -> dict[str, Any]:
     return {
         "body": base,
         "title": ParagraphStyle("kedb-title", parent=base, fontName=BOLD, fontSize=20, leading=24, spaceAfter=8, textColor="#1F4E79"),
-        "h1": ParagraphStyle("kedb-h1", parent=base, **heads, fontName=BOLD, fontSize=14, leading=18, spaceBefore=10, spaceAfter=6,
-                             textColor="#1F4E79"),
+        "h1": ParagraphStyle(
+            "kedb-h1", parent=base, **heads, fontName=BOLD, fontSize=14, leading=18, spaceBefore=10, spaceAfter=6, textColor="#1F4E79"
+        ),
         "h2": ParagraphStyle("kedb-h2", parent=base, fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3),
         "cell": ParagraphStyle("kedb-cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0),
         "h2cell": ParagraphStyle("kedb-h2cell", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0),
@@ -150,8 +151,11 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
             cmds += [("FONTNAME", (c, 1), (c, -1), MONO), ("FONTSIZE", (c, 1), (c, -1), s["mono"].fontSize)]
         for i in range(len(chunk)):
             if start + i in span_set:
-                cmds += [("SPAN", (0, i + 1), (-1, i + 1)), ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7"),
-                         ("FONTNAME", (0, i + 1), (-1, i + 1), BOLD)]
+                cmds += [
+                    ("SPAN", (0, i + 1), (-1, i + 1)),
+                    ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7"),
+                    ("FONTNAME", (0, i + 1), (-1, i + 1), BOLD),
+                ]
         out.append(Table([head, *chunk], colWidths=list(widths), repeatRows=1, style=TableStyle(cmds), hAlign="LEFT"))
     return out
 
@@ -179,8 +183,13 @@ def _cover(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> 
         ["Built from commit", i.commit or "not built from a git commit"],
         ["Build date", f"{i.date.isoformat()} (the commit's date, or SOURCE_DATE_EPOCH; never the clock)"],
         ["Edition", D.edition(ctx)],
-        ["Records in this edition", ", ".join(D.count(len(x), n) for x, n in ((ctx.kb.known_errors, "known error"), (ctx.kb.workarounds, "workaround"),
-                                                                          (ctx.kb.problems, "problem")))],
+        [
+            "Records in this edition",
+            ", ".join(
+                D.count(len(x), n)
+                for x, n in ((ctx.kb.known_errors, "known error"), (ctx.kb.workarounds, "workaround"), (ctx.kb.problems, "problem"))
+            ),
+        ],
         ["KPI snapshots", snaps],
         ["History", i.history_note or "full git history of known_errors/"],
         ["Generator", f"kedb {i.kedb_version}"],
@@ -199,7 +208,9 @@ def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> N
         return
     periods = D.checkpoint_periods(ctx)
     if periods:
-        story.append(para(f"Baseline {periods[0]}; week 4 is the snapshot of {periods[1]}, week 8 of {periods[2]} (content/kpi/).", s["body"]))
+        story.append(
+            para(f"Baseline {periods[0]}; week 4 is the snapshot of {periods[1]}, week 8 of {periods[2]} (content/kpi/).", s["body"])
+        )
     body = []
     for r in rows:
         u = r.kpi.unit
@@ -228,8 +239,12 @@ def _audit(v: A.AuditView, story: list[Any], s: dict[str, Any], w: float) -> Non
     if v.stage_movements:
         story.append(para("Progression by stage: share of status periods that moved on within the stage's threshold.", s["h2"]))
         thresholds = {r.key: r.threshold or "" for r in b.by_stage}
-        rows = [[m.id, thresholds.get(m.id, ""), A.fmt(m.before, "percent"), A.fmt(m.after, "percent"), A.change(m)] for m in v.stage_movements]
-        story += _tables(["Stage", "Threshold", str(a.as_of), str(b.as_of), "Change"], rows, [0.3 * w, 0.2 * w, 0.17 * w, 0.17 * w, 0.16 * w], s)
+        rows = [
+            [m.id, thresholds.get(m.id, ""), A.fmt(m.before, "percent"), A.fmt(m.after, "percent"), A.change(m)] for m in v.stage_movements
+        ]
+        story += _tables(
+            ["Stage", "Threshold", str(a.as_of), str(b.as_of), "Change"], rows, [0.3 * w, 0.2 * w, 0.17 * w, 0.17 * w, 0.16 * w], s
+        )
     story.append(para(f"How each figure as of {b.as_of} was computed", s["h2"]))
     story += _tables(["Figure", "Basis"], [[A.name(f.id), f.basis] for f in b.figures], [0.3 * w, 0.7 * w], s)
     story.append(para(f"{b.at_risk_total} open tickets were at risk of breaching the SLA as of {b.as_of}; "
@@ -262,8 +277,11 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
     rep = ctx.approvals
     if ctx.info.history_note:
         story.append(para(ctx.info.history_note, s["note"]))
-    gate = f"The approval gate started on {rep.gate_since}; earlier versions are listed as before the gate." if rep.gate_since else (
-        "No gate start date (approvals_since in content/kedb.yml): every published high-impact version is judged.")
+    gate = (
+        f"The approval gate started on {rep.gate_since}; earlier versions are listed as before the gate."
+        if rep.gate_since
+        else ("No gate start date (approvals_since in content/kedb.yml): every published high-impact version is judged.")
+    )
     story.append(para(
         "A version of a published, high-impact record needs an Approved-by trailer from an approver of its service who is not "
         f"an author of the change. {gate} Versions in this edition that break the rule: {len(rep.violations)}.", s["body"]))  # fmt: skip

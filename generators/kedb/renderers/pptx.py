@@ -170,9 +170,7 @@ def _kpi_chart(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
     data.add_series("Baseline (= 100)", [100 if r.baseline else None for r in rows])
     data.add_series("Week 4", [r.index4 for r in rows])
     data.add_series("Week 8", [r.index8 for r in rows])
-    gf = s.shapes.add_chart(
-        XL_CHART_TYPE.COLUMN_CLUSTERED, deck.margin, deck.top, int(deck.w * 0.62), int(deck.h * 0.64), data
-    )
+    gf = s.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, deck.margin, deck.top, int(deck.w * 0.62), int(deck.h * 0.64), data)
     chart = gf.chart
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
@@ -242,7 +240,9 @@ def _recurring(ctx: BuildContext, deck: _Deck) -> None:
         return
     data = CategoryChartData(number_format="0")
     data.categories = [p.id for p in reversed(top)]
-    data.add_series("Tickets in trigger window", [(p.meta.trigger.tickets if p.meta.trigger else len(p.meta.tickets)) for p in reversed(top)])
+    data.add_series(
+        "Tickets in trigger window", [(p.meta.trigger.tickets if p.meta.trigger else len(p.meta.tickets)) for p in reversed(top)]
+    )
     chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, deck.margin, deck.top, int(deck.w * 0.3), int(deck.h * 0.64), data).chart
     chart.has_legend = False
     chart.font.size = Pt(10)
@@ -254,7 +254,9 @@ def _recurring(ctx: BuildContext, deck: _Deck) -> None:
         window = f"{t.tickets} in {t.window_days} d" if t else f"{len(p.meta.tickets)} linked"
         body.append([f"{p.id} {p.meta.title}", window, D.fix_status(ctx, p), p.meta.change_ref or "—"])
     left = deck.margin + int(deck.w * 0.31)
-    deck.table(s, ["Problem", "Tickets", "Stage and fix", "Change"], body, left, deck.top, deck.w - deck.margin - left, [3.2, 1, 1.8, 1], size=10)
+    deck.table(
+        s, ["Problem", "Tickets", "Stage and fix", "Change"], body, left, deck.top, deck.w - deck.margin - left, [3.2, 1, 1.8, 1], size=10
+    )
 
 
 def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
@@ -270,7 +272,9 @@ def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
     else:
         before = sum(1 for a in ctx.approvals.items if a.status == "before-gate")
         if before:
-            lines.append(f"{D.count(before, 'published high-impact version')} landed before the approval gate started ({ctx.approvals.gate_since})")
+            lines.append(
+                f"{D.count(before, 'published high-impact version')} landed before the approval gate started ({ctx.approvals.gate_since})"
+            )
         if ctx.approvals.gate_since is None:
             lines.append("No approval gate start date (approvals_since) is set in content/kedb.yml")
     deck.text(s, lines, deck.margin, deck.top, half, int(deck.h * 0.64), size=16)

@@ -214,7 +214,11 @@ def _kpi_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
         chart.height, chart.width = 9, 22
         ws.add_chart(chart, f"B{last + 4}")
     missing = D.missing_measurements(rows)
-    note = "Some checkpoint values are not measured yet: the Notes column says how to produce each." if missing else "All checkpoint values are measured."
+    note = (
+        "Some checkpoint values are not measured yet: the Notes column says how to produce each."
+        if missing
+        else "All checkpoint values are measured."
+    )
     text_cell(ws, last + 2, 2, note)
     _heights(ws, widths, 2, last, (3, 4, 19))
 
@@ -232,7 +236,16 @@ def _risk_sheet(ctx: BuildContext, ws: Worksheet) -> None:
     risks = ctx.kb.program.risks
     rows: list[list[Any]] = []
     for risk in risks.risks if risks else ():
-        head = [risk.id, risk.title, risk.failure_mode, risk.likelihood, risk.impact, D.person(ctx, risk.owner), risk.review_cadence, risk.status]
+        head = [
+            risk.id,
+            risk.title,
+            risk.failure_mode,
+            risk.likelihood,
+            risk.impact,
+            D.person(ctx, risk.owner),
+            risk.review_cadence,
+            risk.status,
+        ]
         for c in risk.controls or [None]:
             if c is None:
                 rows.append([*head, "", "no control", "", "", "", "", "", ""])

@@ -103,7 +103,9 @@ def trend(
     body: list[str] = []
     if target_min is not None or target_max is not None:
         y1, y2 = y(min(target_max if target_max is not None else hi, hi)), y(target_min if target_min is not None else lo)
-        body.append(f'<rect class="kedb-chart__target" x="{left}" y="{y1}" width="{plot_w}" height="{round(y2 - y1, 1)}"><title>target</title></rect>')
+        body.append(
+            f'<rect class="kedb-chart__target" x="{left}" y="{y1}" width="{plot_w}" height="{round(y2 - y1, 1)}"><title>target</title></rect>'
+        )
     for k in range(5):
         v = lo + (hi - lo) * k / 4
         body.append(f'<line class="kedb-chart__grid" x1="{left}" x2="{width - right}" y1="{y(v)}" y2="{y(v)}"/>')
@@ -119,5 +121,7 @@ def trend(
     for i, (label, v) in enumerate(points):
         body.append(f'<text class="kedb-chart__axis" x="{x(i)}" y="{height - 12}" text-anchor="middle">{_e(label)}</text>')
         if v is not None:
-            body.append(f'<circle class="kedb-chart__dot" cx="{x(i)}" cy="{y(v)}" r="4"><title>{_e(label)}: {_e(fmt(v, unit))}</title></circle>')
+            body.append(
+                f'<circle class="kedb-chart__dot" cx="{x(i)}" cy="{y(v)}" r="4"><title>{_e(label)}: {_e(fmt(v, unit))}</title></circle>'
+            )
     return _svg(width, height, title, body)

@@ -9,7 +9,10 @@ from pathlib import Path
 from ..renderers import ARTEFACTS, file_name
 
 DESCRIPTIONS = {
-    "docx": ("Implementation runbook", "Roles, triggers, playbook steps, every published known error with its workaround and rollback, escalation paths."),
+    "docx": (
+        "Implementation runbook",
+        "Roles, triggers, playbook steps, every published known error with its workaround and rollback, escalation paths.",
+    ),
     "xlsx": ("KPI and risk register", "KPI baseline tracker with formulas, risk and control register, known-error register."),
     "pptx": ("Executive brief", "The implementation deck: problem, KPIs with charts, top recurring problems, pending approvals, risks."),
     "pdf": ("Proof brief", "Governance evidence: KPI movement, controls, the approval trail of each published record, the commit built."),

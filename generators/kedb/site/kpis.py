@@ -87,13 +87,18 @@ def view(ctx: BuildContext) -> KpiView:
         points = [(s.period, v.value if (v := s.value(k.id)) else None) for s in snaps]
         measured = [(p, v) for p, v in points if v is not None]
         latest_period, latest = measured[-1] if measured else (None, None)
-        chart = (
-            charts.trend(points, f"{k.name} by month", k.unit, k.baseline, k.target.min, k.target.max)
-            if measured
-            else None
-        )
+        chart = charts.trend(points, f"{k.name} by month", k.unit, k.baseline, k.target.min, k.target.max) if measured else None
         rows.append(
-            KpiRow(k, points, latest, latest_period, _at(snaps, cp.week4 if cp else None, k.id), _at(snaps, cp.week8 if cp else None, k.id), _on_target(k, latest), chart)
+            KpiRow(
+                k,
+                points,
+                latest,
+                latest_period,
+                _at(snaps, cp.week4 if cp else None, k.id),
+                _at(snaps, cp.week8 if cp else None, k.id),
+                _on_target(k, latest),
+                chart,
+            )
         )
     return KpiView(rows, snaps, cp.baseline if cp else None, cp.week4 if cp else None, cp.week8 if cp else None, kb_charts(ctx))
 

@@ -238,20 +238,53 @@ class Builder:
         audited = audit.view(ctx)  # internal edition with a stored audit only
         kes = kb.known_errors
         pages: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
-            (urls.HOME, "home.html.j2", self.opts.site_name, hidden, {
-                "counts": views.counts(ctx), "changes": changes[:HOME_CHANGES], "overdue": overdue, "upcoming": upcoming,
-            }),
-            (urls.KE_INDEX, "known-errors.html.j2", "Known errors", hidden, {
-                "records": kes, "by_priority": _by_priority(kes), "by_service": _by_service(ctx, kes),
-            }),
+            (
+                urls.HOME,
+                "home.html.j2",
+                self.opts.site_name,
+                hidden,
+                {
+                    "counts": views.counts(ctx),
+                    "changes": changes[:HOME_CHANGES],
+                    "overdue": overdue,
+                    "upcoming": upcoming,
+                },
+            ),
+            (
+                urls.KE_INDEX,
+                "known-errors.html.j2",
+                "Known errors",
+                hidden,
+                {
+                    "records": kes,
+                    "by_priority": _by_priority(kes),
+                    "by_service": _by_service(ctx, kes),
+                },
+            ),
             (urls.WA_INDEX, "workarounds.html.j2", "Workarounds", hidden, {"records": kb.workarounds}),
-            (urls.PRB_INDEX, "problems.html.j2", "Problems and root causes", hidden, {
-                "records": kb.problems, "mttrc": views.mean_time_to_root_cause(kb.problems),
-            }),
-            (urls.PLAYBOOK_INDEX, "playbooks.html.j2", "Playbooks", hidden, {"playbooks": [(urls.playbook_src(p), p) for p in kb.playbooks]}),
+            (
+                urls.PRB_INDEX,
+                "problems.html.j2",
+                "Problems and root causes",
+                hidden,
+                {
+                    "records": kb.problems,
+                    "mttrc": views.mean_time_to_root_cause(kb.problems),
+                },
+            ),
+            (
+                urls.PLAYBOOK_INDEX,
+                "playbooks.html.j2",
+                "Playbooks",
+                hidden,
+                {"playbooks": [(urls.playbook_src(p), p) for p in kb.playbooks]},
+            ),
             (urls.KPIS, "kpis.html.j2", "KPIs", {}, {"k": kpis.view(ctx)}),
-            *([(urls.AUDIT, "audit.html.j2", "Aged-ticket audit", hidden, {"a": audited, "fmt": audit.fmt, "change": audit.change})]
-              if audited else []),
+            *(
+                [(urls.AUDIT, "audit.html.j2", "Aged-ticket audit", hidden, {"a": audited, "fmt": audit.fmt, "change": audit.change})]
+                if audited
+                else []
+            ),
             (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes}),
             (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
         ]
