@@ -72,3 +72,19 @@ def shared_data(*parts: str) -> Path:
     roots += [REPO.parent / "shared" / "data", Path("/work/shared/data")]
     candidates = [r.joinpath(*parts) for r in roots]
     return next((c for c in candidates if c.exists()), candidates[0])
+
+
+def import_example_export(kb: Path, tmp: Path) -> None:
+    """Import into ``kb``'s ticket store the seeded synthetic export that the example KPI
+    snapshots and audits are computed from (``benchmarks/synth_tickets.py``, 12,000 tickets)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("synth_tickets", REPO / "benchmarks" / "synth_tickets.py")
+    assert spec and spec.loader
+    synth = importlib.util.module_from_spec(spec)
+    sys.modules["synth_tickets"] = synth
+    spec.loader.exec_module(synth)
+    export = synth.make_export(tmp / "example-export.csv", 12000, kb=kb)
+    res = kedb("--root", str(kb), "tickets", "import", str(export), "--source", "servicenow")
+    assert res.exit_code == 0, res.output

@@ -6,11 +6,9 @@ regenerate them with the commands in the README ("Flow audit") and commit them.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-from kbtest import REPO, kedb
+from kbtest import REPO, import_example_export, kedb
 from kedb.audits import FIGURES, compare
 from kedb.loader import load
 
@@ -37,13 +35,7 @@ def test_example_audits_are_the_checkpoints_and_show_the_program_working() -> No
 
 
 def test_example_audits_are_reproduced_byte_for_byte(example_kb: Path, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("synth_tickets", REPO / "benchmarks" / "synth_tickets.py")
-    assert spec and spec.loader
-    synth = importlib.util.module_from_spec(spec)
-    sys.modules["synth_tickets"] = synth
-    spec.loader.exec_module(synth)
-    export = synth.make_export(tmp_path / "example-export.csv", 12000, kb=example_kb)
-    assert kedb("--root", str(example_kb), "tickets", "import", str(export), "--source", "servicenow").exit_code == 0
+    import_example_export(example_kb, tmp_path)
     for day in DAYS:
         res = kedb("--root", str(example_kb), "tickets", "audit", "--as-of", day, "--write")
         assert res.exit_code == 0, res.output

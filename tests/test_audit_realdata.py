@@ -9,7 +9,6 @@ as the first line, so that tickets rejected back to it are seen.
 
 from __future__ import annotations
 
-import csv
 import shutil
 from collections import defaultdict
 from datetime import datetime, time, timedelta
@@ -20,11 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
-from kbtest import REPO, kedb, shared_data
+from kbtest import REPO, kedb
 from kedb.audits import Audit
 from kedb.loader import load
+from servicenow_log import SAMPLE, history
+from servicenow_log import when as _when
 
-SAMPLE = shared_data("servicenow-incident-log", "incident_event_log_sample.csv")
 pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
 FIRST_LINE = "Group 70"
 # incident_state → status class, as ServiceNow's states are meant (the README's mapping table).
@@ -33,24 +33,9 @@ CLASS = {"New": "new", "Active": "open", "Awaiting User Info": "pending", "Await
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-def _when(text: str) -> datetime:
-    return datetime.strptime(text, "%d-%m-%Y %H:%M")
-
-
 def policy() -> dict[str, Any]:
     text = (REPO / "content" / "progression.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text.replace("first_line: [Service Desk]", f"first_line: [{FIRST_LINE}]"))
-
-
-def history() -> dict[str, list[dict[str, str]]]:
-    by: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
-    with open(SAMPLE, encoding="utf-8", newline="") as fh:
-        for i, row in enumerate(csv.DictReader(fh)):
-            by[row["number"]].append((i, row))
-    return {
-        n: [r for _, r in sorted(rs, key=lambda ir: (_when(ir[1]["sys_updated_at"]), int(ir[1]["sys_mod_count"]), ir[0]))]
-        for n, rs in by.items()
-    }
 
 
 class Clock:

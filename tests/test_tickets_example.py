@@ -6,11 +6,9 @@ snapshots with the commands in the README ("Ticket exports, candidates and KPIs"
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-from kbtest import REPO, kedb
+from kbtest import REPO, import_example_export, kedb
 from kedb.loader import load
 from kedb.models import Problem
 from kedb.program import KPI_IDS
@@ -40,13 +38,7 @@ def test_example_snapshots_cover_the_checkpoints_and_agree_with_the_records() ->
 
 
 def test_example_snapshots_are_reproduced_byte_for_byte(example_kb: Path, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("synth_tickets", REPO / "benchmarks" / "synth_tickets.py")
-    assert spec and spec.loader
-    synth = importlib.util.module_from_spec(spec)
-    sys.modules["synth_tickets"] = synth
-    spec.loader.exec_module(synth)
-    export = synth.make_export(tmp_path / "example-export.csv", 12000, kb=example_kb)
-    assert kedb("--root", str(example_kb), "tickets", "import", str(export), "--source", "servicenow").exit_code == 0
+    import_example_export(example_kb, tmp_path)
     for period in ("2026-08", "2026-09", "2026-10"):
         res = kedb("--root", str(example_kb), "kpi", "--period", period, "--write")
         assert res.exit_code == 0, res.output

@@ -7,7 +7,6 @@ the rows by incident, take each incident's latest row (latest `sys_updated_at`, 
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -17,37 +16,22 @@ import pytest
 import yaml
 
 from conftest import overlay
-from kbtest import REPO, kedb, shared_data
+from kbtest import REPO, kedb
 from kedb.loader import load
+from servicenow_log import SAMPLE, history
+from servicenow_log import when as _when
 
-SAMPLE = shared_data("servicenow-incident-log", "incident_event_log_sample.csv")
 pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
 
 
-def _when(text: str) -> datetime | None:
-    return None if text == "?" else datetime.strptime(text, "%d-%m-%Y %H:%M")
-
-
-def _history() -> dict[str, list[dict[str, str]]]:
-    """Each incident's rows in time order (`sys_updated_at`, then `sys_mod_count`, then file order)."""
-    by: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
-    with open(SAMPLE, encoding="utf-8", newline="") as fh:
-        for i, row in enumerate(csv.DictReader(fh)):
-            by[row["number"]].append((i, row))
-    return {
-        n: [r for _, r in sorted(rs, key=lambda ir: (_when(ir[1]["sys_updated_at"]), int(ir[1]["sys_mod_count"]), ir[0]))]
-        for n, rs in by.items()
-    }
-
-
 def latest() -> dict[str, dict[str, str]]:
-    return {n: rows[-1] for n, rows in _history().items()}
+    return {n: rows[-1] for n, rows in history().items()}
 
 
 def first_responses() -> list[tuple[datetime, float]]:
     """(time, minutes after opening) of each incident's first update that left the New state."""
     out = []
-    for rows in _history().values():
+    for rows in history().values():
         opened = _when(rows[0]["opened_at"])
         for r in rows:
             at = _when(r["sys_updated_at"])

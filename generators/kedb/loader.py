@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -422,7 +422,7 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
             rid = res.model.id  # type: ignore[attr-defined]
             if rid not in records:
                 records[rid] = Record(res.model, res.source)  # type: ignore[arg-type]
-    snapshots = _read_snapshots(root, findings)
+    snapshots = _read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings)
     program = Program.from_models(program_models, program_sources)
     kb = KB(
         root=root,
@@ -431,50 +431,30 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
         playbooks=tuple(playbooks),
         seen_ids=seen_ids,
         kpi_snapshots=snapshots,
-        audits=_read_audits(root, findings),
+        audits=_read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings),
     )
     return kb, findings
 
 
-def _read_snapshots(root: Path, findings: list[Finding]) -> tuple[KpiSnapshot, ...]:
-    """``content/kpi/YYYY-MM.yml``: KPI aggregates written by ``kedb kpi --write``, sorted by period."""
-    out: list[KpiSnapshot] = []
-    kdir = root / KPI_DIR
-    for p in sorted(kdir.glob("*.yml")) if kdir.is_dir() else []:
-        rel = p.relative_to(root).as_posix()
-        res = read_data_file(p, rel, KpiSnapshot)
-        findings.extend(_findings(res))
-        snap = res.model
-        if isinstance(snap, KpiSnapshot):
-            if p.stem != snap.period:
-                line = res.source.lines.get(("period",), 1) if res.source else 1
-                findings.append(
-                    Finding(
-                        rel,
-                        line,
-                        "KE705",
-                        f"this snapshot is for {snap.period} but the file is named {p.name}; rename it {snap.period}.yml",
-                    )
-                )
-            else:
-                out.append(snap)
-    return tuple(sorted(out, key=lambda s: s.period))
+M = TypeVar("M", bound=BaseModel)
 
 
-def _read_audits(root: Path, findings: list[Finding]) -> tuple[Audit, ...]:
-    """``content/audits/YYYY-MM-DD.yml``: flow audits written by ``kedb tickets audit --write``, oldest first."""
-    out: list[Audit] = []
-    adir = root / AUDIT_DIR
-    for p in sorted(adir.glob("*.yml")) if adir.is_dir() else []:
+def _read_stored(root: Path, folder: str, model: type[M], key: str, what: str, findings: list[Finding]) -> tuple[M, ...]:
+    """Stored aggregates (``content/kpi/``, ``content/audits/``): one YAML file per period, named
+    after the value of its ``key`` field (KE705 otherwise), returned in that order."""
+    out: list[M] = []
+    base = root / folder
+    for p in sorted(base.glob("*.yml")) if base.is_dir() else []:
         rel = p.relative_to(root).as_posix()
-        res = read_data_file(p, rel, Audit)
+        res = read_data_file(p, rel, model)
         findings.extend(_findings(res))
-        if isinstance(res.model, Audit):
-            day = res.model.as_of.isoformat()
-            if p.stem != day:
-                line = res.source.lines.get(("as_of",), 1) if res.source else 1
-                msg = f"this audit is as of {day} but the file is named {p.name}; rename it {day}.yml"
-                findings.append(Finding(rel, line, "KE705", msg))
-            else:
-                out.append(res.model)
-    return tuple(sorted(out, key=lambda a: a.as_of))
+        if not isinstance(res.model, model):
+            continue
+        value = getattr(res.model, key)
+        name = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if p.stem == name:
+            out.append(res.model)
+        else:
+            line = res.source.lines.get((key,), 1) if res.source else 1
+            findings.append(Finding(rel, line, "KE705", f"this {what} is {name} but the file is named {p.name}; rename it {name}.yml"))
+    return tuple(sorted(out, key=lambda m: getattr(m, key)))

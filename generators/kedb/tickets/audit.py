@@ -20,7 +20,6 @@ from typing import Any
 from ..audits import AgeBucket, AtRisk, Audit, AuditFigure, ProgressionRow
 from ..errors import UsageError
 from ..kb import KB
-from ..snapshots import SnapshotSource
 from . import audit_flow as F
 from . import audit_sql as Q
 from .store import StoreInfo
@@ -80,13 +79,7 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
     return Audit(
         as_of=day,
         window_days=policy.window_days,
-        source=SnapshotSource(
-            system=info.system,  # type: ignore[arg-type]
-            tickets=info.tickets,
-            first=info.first,
-            last=info.last,
-            export_sha256=info.export_sha256,
-        ),
+        source=info.snapshot_source(),
         policy_sha256=kb.program.sources["progression.yml"].sha256,
         figures=figures,
         age_profile=_ages(c),

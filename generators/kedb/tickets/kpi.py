@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import UsageError
 from ..kb import KB
 from ..models import KnownError, Problem
-from ..snapshots import KPI_DIR, KpiSnapshot, KpiValue, SnapshotSource, dump
+from ..snapshots import KPI_DIR, KpiSnapshot, KpiValue, dump
 from .candidates import DEFAULT_RECURRENCE, create_signature_view
 from .store import StoreInfo
 
@@ -263,13 +263,7 @@ def compute(con: Any, kb: KB, info: StoreInfo, period: str) -> KpiSnapshot:
     return KpiSnapshot(
         period=period,
         window_days=c.window,
-        source=SnapshotSource(
-            system=info.system,  # type: ignore[arg-type]
-            tickets=info.tickets,
-            first=info.first,
-            last=info.last,
-            export_sha256=info.export_sha256,
-        ),
+        source=info.snapshot_source(),
         values=values,
     )
 

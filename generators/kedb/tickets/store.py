@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EnvironmentProblem
+from ..snapshots import SnapshotSource
 from .sqlexpr import lit
 
 STORE_DIR = ".kedb"
@@ -71,6 +72,16 @@ class StoreInfo:
     files: tuple[str, ...]
     columns: dict[str, list[str]]
     event_log: bool
+
+    def snapshot_source(self) -> SnapshotSource:
+        """Where stored aggregates (KPI snapshots, audits) say their tickets came from."""
+        return SnapshotSource(
+            system=self.system,  # type: ignore[arg-type]
+            tickets=self.tickets,
+            first=self.first,
+            last=self.last,
+            export_sha256=self.export_sha256,
+        )
 
 
 @contextmanager
