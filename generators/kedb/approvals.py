@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -59,7 +60,15 @@ class ApprovalReport:
     partial: bool
 
     def trail(self, record_id: str) -> list[Approval]:
-        return [a for a in self.items if a.record == record_id]
+        return list(self._by_record.get(record_id, ()))
+
+    @cached_property
+    def _by_record(self) -> dict[str, list[Approval]]:
+        """Items by record, made once: a site asks for the trail of every record."""
+        found: dict[str, list[Approval]] = {}
+        for a in self.items:
+            found.setdefault(a.record, []).append(a)
+        return found
 
     @property
     def violations(self) -> list[Approval]:

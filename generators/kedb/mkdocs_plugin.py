@@ -6,8 +6,10 @@
   and ``templates/`` so ``mkdocs serve`` reloads when a record changes.
 - ``on_files`` adds the generated pages (record pages stay out of the navigation), the feeds,
   and the artefacts found in ``.kedb/downloads/`` (or the build's own downloads folder).
-- ``on_page_content`` puts in the HTML kedb already rendered (records, indexes): MkDocs reads
-  only their front-matter, so thousands of record pages are not run through Markdown.
+- Pages kedb renders itself (records, indexes) are :class:`RenderedPage` objects, set on their
+  files in ``on_files`` (MkDocs' way for a plugin to own a page): MkDocs takes their
+  front-matter and finished HTML as they are, without parsing YAML or running Markdown over an
+  empty body for each of thousands of record pages. Every page event still runs.
 - ``on_env`` gives the theme overrides (``templates/overrides/``) two helpers: a cache for
   the navigation, which is the same on every record page, and the search worker that answers
   Material's search box from kedb's record index (:mod:`kedb.site.searchindex`).
@@ -19,6 +21,7 @@ same site.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import posixpath
@@ -36,6 +39,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils.meta import get_data
 
 from .context import AUDIENCES, BuildContext, make
 from .errors import KedbError
@@ -65,7 +69,6 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.preset: BuildContext | None = None  # set by kedb.renderers.site.render
         self.ctx: BuildContext | None = None
         self.site: pages.Site | None = None
-        self.html_pages: dict[str, pages.Page] = {}
         self.root: Path = Path(".")
 
     def _root(self, config: MkDocsConfig) -> Path:
@@ -84,7 +87,6 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             downloads = self.ctx.downloads_dir if self.preset is not None else self.root / DOWNLOADS
             opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
             self.site = pages.build(self.ctx, opts)
-            self.html_pages = {p.src: p for p in self.site.pages if p.html is not None}
         except KedbError as e:
             raise PluginError(f"kedb: {e}") from e
         self._theme(config)
@@ -148,7 +150,10 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 files.remove(f)
         for p in self.site.pages:
             inclusion = InclusionLevel.INCLUDED if p.in_nav else InclusionLevel.NOT_IN_NAV
-            files.append(File.generated(config, p.src, content=p.markdown, inclusion=inclusion))
+            file = File.generated(config, p.src, content=p.markdown, inclusion=inclusion)
+            files.append(file)
+            if p.html is not None:
+                RenderedPage(file, config, p)
         for src, data in self.site.files.items():  # explicitly included: exclude_docs may say *.json
             files.append(File.generated(config, src, content=data, inclusion=InclusionLevel.INCLUDED))
         for asset, template in ASSETS.items():
@@ -171,14 +176,6 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         env.globals["kedb_search_worker"] = search_worker
         return env
 
-    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """Pages from ``*.html.j2`` templates: their finished HTML and table of contents."""
-        p = self.html_pages.get(page.file.src_uri)
-        if p is None or p.html is None:
-            return html
-        page.toc = get_toc(p.toc)
-        return p.html
-
     @event_priority(-100)  # after every other plugin has changed the page
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         # The generator meta tag only names the MkDocs and Material versions: 66 bytes on
@@ -186,6 +183,40 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         return compact(_GENERATOR.sub("", output, count=1))
 
 
+class RenderedPage(Page):
+    """A page whose HTML kedb rendered from a ``*.html.j2`` template (records, indexes).
+
+    ``read_source`` takes the front-matter as data and ``render`` the finished HTML and table of
+    contents. If another plugin supplies the page's source (``on_page_read_source``), MkDocs'
+    own reading and rendering are used instead.
+    """
+
+    def __init__(self, file: File, config: MkDocsConfig, rendered: pages.Page) -> None:
+        super().__init__(None, file, config)
+        self.rendered = rendered
+        self._own = True
+
+    def read_source(self, config: MkDocsConfig) -> None:
+        source = config.plugins.on_page_read_source(page=self, config=config)
+        if source is not None:
+            self._own = False
+            self.markdown, self.meta = get_data(source)
+            return
+        self.markdown = ""
+        self.meta = copy.deepcopy(self.rendered.meta)
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        if not self._own:
+            super().render(config, files)
+            return
+        html = self.rendered.html or ""
+        self.content = html
+        self.toc = get_toc(self.rendered.toc)
+        self._title_from_render = None
+        self.present_anchor_ids = set(_ID.findall(html))
+
+
+_ID = re.compile(r'\sid="([^"<>]+)"')
 _GENERATOR = re.compile(r'<meta name="generator" content="[^"<>]*">\s*')
 _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 

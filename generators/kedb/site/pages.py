@@ -49,6 +49,7 @@ class Page:
     html: str | None = None  # finished content (from a *.html.j2 template)
     toc: list[dict[str, Any]] = field(default_factory=list)  # toc tokens of ``html``
     in_nav: bool = True
+    meta: dict[str, Any] = field(default_factory=dict)  # the front-matter of ``markdown``, as data
 
 
 @dataclass
@@ -182,11 +183,11 @@ class Builder:
 
     def html_page(self, template: str, src: str, meta: dict[str, Any], in_nav: bool = True, **values: Any) -> Page:
         text = self.html_env.get_template(template).render(page_src=src, **values)
-        return Page(src, front_matter(meta), text, toc.tokens(text), in_nav)
+        return Page(src, front_matter(meta), text, toc.tokens(text), in_nav, meta)
 
     def md_page(self, template: str, src: str, meta: dict[str, Any], **values: Any) -> Page:
         text = self.md_env.get_template(template).render(page_src=src, **values)
-        return Page(src, front_matter(meta) + text)
+        return Page(src, front_matter(meta) + text, meta=meta)
 
     # ------------------------------------------------------------ pages
     def record_page(self, rec: Record) -> Page:
