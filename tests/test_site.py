@@ -133,14 +133,56 @@ def test_kedb_build_cli_builds_the_site_with_its_artefacts(tmp_path: Path) -> No
 
 
 def test_record_pages_rendered_by_worker_processes_are_identical(example: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kedb import forkpool
     from kedb.site import pages
 
     one = pages.build(example.ctx, pages.Options())
     monkeypatch.setattr(pages, "PARALLEL_THRESHOLD", 1)
-    monkeypatch.setattr(pages, "_can_fork", lambda: True)
+    monkeypatch.setattr(forkpool, "can_fork", lambda: True)
     two = pages.build(example.ctx, pages.Options())
     assert [(p.src, p.markdown, p.html, p.toc) for p in one.pages] == [(p.src, p.markdown, p.html, p.toc) for p in two.pages]
     assert one.files == two.files
+
+
+def test_record_pages_put_through_the_theme_by_workers_are_identical(
+    example: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kedb import forkpool
+    from kedb.site import chrome
+
+    downloads = example.root / ".kedb" / "downloads"
+    calls: list[int] = []
+    real = chrome.render
+
+    def counted(pages_: list, **kw: object) -> dict[str, str]:
+        calls.append(len(pages_))
+        return real(pages_, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chrome, "THRESHOLD", 1)
+    monkeypatch.setattr(chrome, "render", counted)
+    monkeypatch.setattr(forkpool, "can_fork", lambda: True)
+    parallel = render(replace(example.ctx, downloads_dir=downloads), tmp_path / "parallel")
+    assert calls == [len(example.ctx.kb.records)]  # every record page went through the workers
+    a, b = tree(example.rendered), tree(parallel)
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_a_plugin_that_rewrites_pages_keeps_the_theme_in_one_process(example: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another plugin's on_post_page must see every page as the theme rendered it."""
+    from mkdocs.config import load_config
+
+    from kedb import forkpool
+    from kedb.mkdocs_plugin import KedbPlugin
+    from kedb.site import chrome
+
+    monkeypatch.setattr(chrome, "THRESHOLD", 1)
+    monkeypatch.setattr(forkpool, "can_fork", lambda: True)
+    cfg = load_config(config_file=str(example.root / "mkdocs.yml"))
+    ours = next(p for p in cfg.plugins.values() if isinstance(p, KedbPlugin))
+    assert chrome.wanted(cfg, 10, ours.on_post_page)
+    cfg.plugins.events["post_page"].append(lambda output, **kw: output)
+    assert not chrome.wanted(cfg, 10, ours.on_post_page)
 
 
 # ---------------------------------------------------------------- the pages

@@ -37,13 +37,14 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils.meta import get_data
 
 from .context import AUDIENCES, BuildContext, make
 from .errors import KedbError
-from .site import pages, search
+from .site import chrome, pages, search
 from .site.compact import compact
 from .site.env import find_file, template_dirs
 from .site.urls import ASSETS, SEARCH_WORKER
@@ -70,6 +71,9 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.ctx: BuildContext | None = None
         self.site: pages.Site | None = None
         self.root: Path = Path(".")
+        self.nav: Navigation | None = None
+        self.prebuilt: dict[str, str] = {}  # page src -> finished page (kedb.site.chrome)
+        self.finished: set[str] = set()
 
     def _root(self, config: MkDocsConfig) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -171,16 +175,41 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             page.update_date = self.ctx.info.date.date().isoformat()
         return page
 
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self.nav = nav
+        return nav
+
+    @event_priority(-100)  # last: record pages rendered here see the environment every plugin set up
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         env.globals["kedb_cache"] = FragmentCache()
         env.globals["kedb_search_worker"] = search_worker
+        self.prebuilt, self.finished = {}, set()
+        if self.site is not None and self.nav is not None and chrome.wanted(config, len(self.site.records), self.on_post_page):
+            record_pages = [f.page for src in self.site.records if (f := files.get_file_from_path(src)) and f.page is not None]
+            doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+            self.prebuilt = chrome.render(record_pages, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish)
         return env
+
+    @event_priority(-100)
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation) -> Any:
+        text = self.prebuilt.pop(page.file.src_uri, None)
+        if text is not None:
+            context[chrome.VARIABLE] = Markup(text)
+            self.finished.add(page.file.src_uri)
+        return context
 
     @event_priority(-100)  # after every other plugin has changed the page
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        # The generator meta tag only names the MkDocs and Material versions: 66 bytes on
-        # every page of a site whose record pages must stay small.
-        return compact(_GENERATOR.sub("", output, count=1))
+        if page.file.src_uri in self.finished:  # rendered and finished by a worker (kedb.site.chrome)
+            self.finished.discard(page.file.src_uri)
+            return output
+        return _finish(output)
+
+
+def _finish(output: str) -> str:
+    """A page as the theme rendered it, made small: the generator meta tag (it only names the
+    MkDocs and Material versions: 66 bytes on every page) goes and white space is compacted."""
+    return compact(_GENERATOR.sub("", output, count=1))
 
 
 class RenderedPage(Page):

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
-import os
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +21,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .. import forkpool
 from ..context import BuildContext
 from ..kb import Record
 from ..models import PROBLEM_ORDER, RECORD_ORDER
@@ -206,20 +203,16 @@ class Builder:
         return p, search.document(self.ctx, rec, self.url.url(p.src))
 
     def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
-        """Every record page and search document, in record order; rendered by two worker
-        processes for large KBs (forked, so they share the build context without copying it)."""
+        """Every record page and search document, in record order; rendered by two forked worker
+        processes for large KBs (:mod:`kedb.forkpool`: they share the build context)."""
         ids = list(self.ctx.kb.records)
-        workers = min(2, os.cpu_count() or 1)
-        if len(ids) < PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
+        if len(ids) < PARALLEL_THRESHOLD or not forkpool.can_fork():
             yield from (self.record_page_and_doc(rid) for rid in ids)
             return
         global _BUILDER
         _BUILDER = self
-        size = max(1, len(ids) // (workers * 8))
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for chunk in pool.map(_render_chunk, [ids[i : i + size] for i in range(0, len(ids), size)]):
-                    yield from chunk
+            yield from forkpool.chunked_map(_render_chunk, ids)
         finally:
             _BUILDER = None
 
@@ -322,12 +315,6 @@ class Builder:
 
 PARALLEL_THRESHOLD = 1500  # records; below this, starting workers costs more than it saves
 _BUILDER: Builder | None = None  # the builder a forked worker renders with
-
-
-def _can_fork() -> bool:
-    """Fork only where it is safe: a platform that has it and no other threads (``mkdocs serve``
-    runs a server thread, so its rebuilds stay in one process)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _render_chunk(ids: list[str]) -> list[tuple[Page, search.Doc]]:

@@ -1,0 +1,109 @@
+"""The theme around record pages, rendered by two worker processes.
+
+MkDocs renders every page through the theme (Material's ``main.html``: header, search box,
+navigation, table of contents, footer) one page after another. With 10,000 record pages that
+is most of a build on one core while the other waits. So, for a large KB, the kedb plugin
+renders the record pages in two forked workers just before MkDocs' own page loop (its
+``on_env`` runs last, when every plugin has set up the environment), exactly as MkDocs'
+``_build_page`` does: the same context, every plugin's ``on_page_context``, the same template,
+then kedb's finishing (``on_post_page``). MkDocs' loop then still runs every page event for
+those pages (search, tags and any other plugin see them as usual) and writes the files, but its
+template is ``kedb-prebuilt.html``, which writes out the page the worker made.
+
+This is done only where it gives the same bytes as the plain loop:
+- the process may fork (Linux, no other threads: ``mkdocs serve`` stays in one process);
+- kedb is the only plugin with an ``on_post_page`` handler (another one must see the theme's
+  output itself, in page order);
+- the pages are record pages, which are not in the navigation (rendering them changes no
+  state that another page shows).
+``tests/test_site.py`` builds the example site both ways and compares every file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mkdocs.commands.build import get_context
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+from .. import forkpool
+
+TEMPLATE = "kedb-prebuilt.html"  # templates/overrides/: writes out ``kedb_prebuilt``
+VARIABLE = "kedb_prebuilt"
+THRESHOLD = 1500  # record pages; below this, starting workers costs more than it saves
+
+
+@dataclass
+class _Job:
+    pages: dict[str, Page]
+    templates: dict[str, str]
+    config: MkDocsConfig
+    nav: Navigation
+    doc_files: Sequence[File]
+    env: Any
+    finish: Callable[[str], str]
+
+
+_JOB: _Job | None = None  # what a forked worker renders with
+
+
+def wanted(config: MkDocsConfig, n_pages: int, own_post_page: Callable[..., Any]) -> bool:
+    """Whether rendering ``n_pages`` record pages in workers is worth it and gives the same site."""
+    handlers = config.plugins.events.get("post_page", [])
+    only_ours = all(getattr(h, "__func__", h) is getattr(own_post_page, "__func__", own_post_page) for h in handlers)
+    return n_pages >= THRESHOLD and only_ours and forkpool.can_fork()
+
+
+def render(
+    pages: list[Page],
+    *,
+    config: MkDocsConfig,
+    nav: Navigation,
+    doc_files: Sequence[File],
+    env: Any,
+    finish: Callable[[str], str],
+) -> dict[str, str]:
+    """Every page of ``pages`` as MkDocs would write it (``finish`` is kedb's ``on_post_page``),
+    by page source; then each page's template is ``kedb-prebuilt.html``."""
+    global _JOB
+    _JOB = _Job(
+        {p.file.src_uri: p for p in pages},
+        {p.file.src_uri: p.meta.get("template", "main.html") for p in pages},
+        config,
+        nav,
+        doc_files,
+        env,
+        finish,
+    )
+    try:
+        done = dict(forkpool.chunked_map(_render_chunk, list(_JOB.pages)))
+    finally:
+        _JOB = None
+    for p in pages:
+        p.meta["template"] = TEMPLATE
+    return done
+
+
+def _render_chunk(srcs: list[str]) -> list[tuple[str, str]]:
+    assert _JOB is not None
+    return [(src, _render_one(_JOB, src)) for src in srcs]
+
+
+def _render_one(job: _Job, src: str) -> str:
+    """MkDocs' ``_build_page`` up to the file write, for one page."""
+    page, config = job.pages[src], job.config
+    config._current_page = page
+    page.active = True
+    try:
+        context = get_context(job.nav, job.doc_files, config, page)
+        template = job.env.get_template(job.templates[src])
+        context = config.plugins.on_page_context(context, page=page, config=config, nav=job.nav)
+        return job.finish(template.render(context))
+    finally:
+        page.active = False
+        config._current_page = None
