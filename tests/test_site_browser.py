@@ -9,9 +9,11 @@ localhost: the site works offline. Screenshots go to tests/_output/site/.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -85,19 +87,34 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
-    base = tmp_path_factory.mktemp("browser")
-    site = render(make(example_repo(base / "kb")), base / "site")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A page closed with fetches under way (the browser's or the benchmark's) resets them.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def serve(site: Path) -> Iterator[str]:
+    """The built site over HTTP on localhost (search fetches its index, so file:// will not do)."""
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    base = tmp_path_factory.mktemp("browser")
+    site = render(make(example_repo(base / "kb")), base / "site")
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +203,30 @@ def test_record_page_in_the_browser_shows_the_banner_and_loads_nothing_external(
     assert sorted({urlsplit(u).hostname for u in requests}) == ["127.0.0.1"]
     context.close()
     shutil.copy(OUTPUT / "record-page.png", OUTPUT / "record-page-KE-0009.png")
+
+
+TOKENIZE_JS = """async (samples) => {
+  const src = await (await fetch('assets/kedb/search-worker.js')).text();
+  const meta = await (await fetch('search/kedb/meta.json')).json();
+  const make = new Function('self', 'addEventListener', 'postMessage',
+    src + '; return function (m) { meta = m; split = new RegExp(m.separator); stop = new Set(m.stop); return terms; };');
+  const terms = make({location: {href: new URL('assets/kedb/search-worker.js', location.href).href}}, () => {}, () => {})(meta);
+  return samples.map(s => terms(s));
+}"""
+
+
+def test_the_worker_splits_queries_as_the_index_was_built(served: str, browser: object) -> None:
+    """search-worker.js and kedb.site.searchindex.tokens must agree term for term, or a pasted
+    code misses the record whose index holds it."""
+    from kedb.site.searchindex import tokens
+
+    samples = [
+        "Error 0x80070005: access denied… (Event ID 7031)",
+        "AADSTS50076, «MFA required»; KB5034441 — ERR_SSL_PROTOCOL_ERROR!",
+        "printer… spooler© ‘quoted’ “words” ¿qué? naïve café 2024-01-05 v1.2.3 C:\\Windows\\System32",
+        "the user can't sign in → loop ✓ ★ 100% done; a.b.c e-mail",
+    ]
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(served)
+    assert page.evaluate(TOKENIZE_JS, samples) == [tokens(s) for s in samples]
+    page.close()

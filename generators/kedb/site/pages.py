@@ -178,9 +178,11 @@ class Builder:
 
         return link_for
 
-    def html_page(self, template: str, src: str, meta: dict[str, Any], in_nav: bool = True, **values: Any) -> Page:
+    def html_page(
+        self, template: str, src: str, meta: dict[str, Any], in_nav: bool = True, toc_depth: int = toc.TOC_DEPTH, **values: Any
+    ) -> Page:
         text = self.html_env.get_template(template).render(page_src=src, **values)
-        return Page(src, front_matter(meta), text, toc.tokens(text), in_nav, meta)
+        return Page(src, front_matter(meta), text, toc.tokens(text, toc_depth), in_nav, meta)
 
     def md_page(self, template: str, src: str, meta: dict[str, Any], **values: Any) -> Page:
         text = self.md_env.get_template(template).render(page_src=src, **values)
@@ -195,7 +197,9 @@ class Builder:
             "kedb": {"id": rec.id, "kind": rec.kind, "status": str(rec.meta.status)},
             "search": {"exclude": True},  # records are searched through kedb's own index (searchindex)
         }
-        return self.html_page(f"{rec.kind}.html.j2", src, meta, in_nav=False, rec=rec, m=rec.meta)
+        # The sidebar lists a record's sections only (its workarounds and root cause sit right under
+        # theirs): every record page carries it, and a record page must stay small (issue #4).
+        return self.html_page(f"{rec.kind}.html.j2", src, meta, in_nav=False, toc_depth=RECORD_TOC_DEPTH, rec=rec, m=rec.meta)
 
     def record_page_and_doc(self, rid: str) -> tuple[Page, search.Doc]:
         rec = self.ctx.kb.records[rid]
@@ -313,6 +317,7 @@ class Builder:
         ]
 
 
+RECORD_TOC_DEPTH = 2
 PARALLEL_THRESHOLD = 1500  # records; below this, starting workers costs more than it saves
 _BUILDER: Builder | None = None  # the builder a forked worker renders with
 

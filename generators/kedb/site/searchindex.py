@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ STOP_WORDS: tuple[str, ...] = tuple(
 )
 _STOP = frozenset(STOP_WORDS)
 _SPLIT = re.compile(SEPARATOR)
-_PUNCT = re.compile(r"^[!-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]+$")  # ASCII punctuation at either end
+_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 K1 = 1.2
 WEIGHT_SCALE = 10  # weights are stored as round(weight * 10)
 CHUNK = 32  # records per display file: a query's top results fetch a few small files
@@ -55,12 +56,27 @@ SHARD_BYTES = 48_000  # a two-letter shard bigger than this is split by the thir
 DIR = "search/kedb"
 
 
+def _edge(c: str) -> bool:
+    """Punctuation or a symbol (Unicode P* or S*: ``.``, ``…``, ``»``, ``©``), as ``\\p{P}\\p{S}`` in JavaScript."""
+    return c in _ASCII_PUNCT if c.isascii() else unicodedata.category(c)[0] in "PS"
+
+
+def _trim(t: str) -> str:
+    start, end = 0, len(t)
+    while start < end and _edge(t[start]):
+        start += 1
+    while end > start and _edge(t[end - 1]):
+        end -= 1
+    return t[start:end]
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case terms of ``text``: split on the separator, punctuation trimmed, stop words and
-    one-letter terms dropped (search-worker.js does the same to queries)."""
+    """Lower-case terms of ``text``: split on the separator, punctuation and symbols trimmed at
+    both ends (a summary's closing ``…`` too), stop words and one-letter terms dropped
+    (search-worker.js does the same to queries)."""
     out = []
     for raw in _SPLIT.split(text.lower()):
-        t = _PUNCT.sub("", raw)
+        t = _trim(raw) if raw and (_edge(raw[0]) or _edge(raw[-1])) else raw
         if len(t) > 1 and t not in _STOP:
             out.append(t)
     return out
@@ -117,7 +133,7 @@ class Index:
         for n in range(math.ceil(len(self.docs) / NAMES)):
             out[f"{DIR}/n-{n}.json"] = _dump([[d.location, d.title] for d in self.docs[n * NAMES : (n + 1) * NAMES]])
         meta = {
-            "version": 2,
+            "version": 3,
             "docs": len(self.docs),
             "chunk": CHUNK,
             "names": NAMES,

@@ -15,13 +15,14 @@ _TAGS = re.compile(r"<[^>]+>")
 TOC_DEPTH = 3
 
 
-def tokens(page_html: str) -> list[dict[str, Any]]:
-    """Nested ``{level, id, name, children}`` dicts, as Python-Markdown's toc extension gives them."""
+def tokens(page_html: str, depth: int = TOC_DEPTH) -> list[dict[str, Any]]:
+    """Nested ``{level, id, name, children}`` dicts, as Python-Markdown's toc extension gives
+    them, for headings down to level ``depth``."""
     root: list[dict[str, Any]] = []
     stack: list[dict[str, Any]] = []
     for m in _HEADING.finditer(page_html):
         level = int(m.group(1))
-        if level > TOC_DEPTH:
+        if level > depth:
             continue
         name = html.escape(html.unescape(_TAGS.sub("", m.group(3))).strip(), quote=False)
         tok: dict[str, Any] = {"level": level, "id": html.unescape(m.group(2)), "name": name, "children": []}

@@ -43,7 +43,7 @@ function hex(text) {
   return out;
 }
 
-var PUNCT = /^[!-\/:-@\[-`{-~]+|[!-\/:-@\[-`{-~]+$/g;
+var PUNCT = /^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu;  // punctuation and symbols at either end, as in Python
 
 function terms(text) {
   var out = [];
@@ -55,8 +55,10 @@ function terms(text) {
   return out;
 }
 
+var MAX_TERMS = 32;         // query terms that count (one bit each): a pasted paragraph keeps its first 32
+
 function tokenize(text) {
-  return Array.from(new Set(terms(text)));
+  return Array.from(new Set(terms(text))).slice(0, MAX_TERMS);
 }
 
 function escapeHTML(s) {
@@ -153,35 +155,67 @@ function namesOf(n) {
   return names.get(n);
 }
 
-/* Add the best match of query term q in each document (exact beats prefix) to scores. */
-function collect(q, terms, postingsOf, n, scores) {
-  var best = new Map();
+/* Scores over n documents in typed arrays: a common term lists most of a big KB, and Maps and
+   objects per posting made such queries ten times slower. mask holds the query terms each
+   document matched (bit i: query term i). */
+function Scores(n) {
+  this.score = new Float64Array(n);
+  this.mask = new Uint32Array(n);
+  this.best = new Float64Array(n);
+  this.touched = [];
+}
+
+/* Add the best match of query term number qi (q) in each document (exact beats prefix). */
+function collect(qi, q, terms, postingsOf, n, acc) {
+  var best = acc.best, seen = [];
   terms.forEach(function (term) {
     if (term.lastIndexOf(q, 0) !== 0) return;
     var post = postingsOf(term);
     var factor = term === q ? 1 : PREFIX_FACTOR;
     var weight = idf(post.length / 2, n) * factor;
     for (var i = 0; i < post.length; i += 2) {
-      var s = weight * post[i + 1];
-      if (!best.has(post[i]) || best.get(post[i]) < s) best.set(post[i], s);
+      var doc = post[i], s = weight * post[i + 1];
+      if (best[doc] === 0) seen.push(doc);
+      if (best[doc] < s) best[doc] = s;
     }
   });
-  best.forEach(function (s, doc) {
-    var entry = scores.get(doc);
-    if (!entry) scores.set(doc, entry = { score: 0, matched: new Set() });
-    entry.score += s;
-    entry.matched.add(q);
+  var bit = 1 << qi;
+  for (var j = 0; j < seen.length; j++) {
+    var d = seen[j];
+    if (acc.mask[d] === 0) acc.touched.push(d);
+    acc.score[d] += best[d];
+    acc.mask[d] |= bit;
+    best[d] = 0;
+  }
+}
+
+function bits(mask) {
+  var c = 0;
+  for (; mask; mask &= mask - 1) c++;
+  return c;
+}
+
+/* The best MAX_RESULTS documents: score x (1 + share of query terms matched)^2, then the lower
+   document number; matched is the set of query terms each one matched. */
+function rank(acc, qterms) {
+  var top = [];
+  for (var i = 0; i < acc.touched.length; i++) {
+    var doc = acc.touched[i], coverage = bits(acc.mask[doc]) / qterms.length;
+    var score = acc.score[doc] * (1 + coverage) * (1 + coverage);
+    if (top.length === MAX_RESULTS && !better(score, doc, top[top.length - 1])) continue;
+    var at = top.length;
+    while (at > 0 && better(score, doc, top[at - 1])) at--;
+    top.splice(at, 0, { doc: doc, score: score, mask: acc.mask[doc] });
+    if (top.length > MAX_RESULTS) top.pop();
+  }
+  return top.map(function (h) {
+    h.matched = new Set(qterms.filter(function (q, qi) { return h.mask & (1 << qi); }));
+    return h;
   });
 }
 
-function rank(scores, total) {
-  var out = [];
-  scores.forEach(function (entry, doc) {
-    var coverage = entry.matched.size / total;
-    out.push({ doc: doc, score: entry.score * (1 + coverage) * (1 + coverage), matched: entry.matched });
-  });
-  out.sort(function (a, b) { return b.score - a.score || (a.doc < b.doc ? -1 : 1); });
-  return out;
+function better(score, doc, than) {
+  return score > than.score || (score === than.score && doc < than.doc);
 }
 
 function highlight(htmlText, qterms) {
@@ -211,24 +245,24 @@ function shardOf(q) {
    where these are loaded already; when some are not, send() later gets the full answer. */
 function search(query, send) {
   var qterms = tokenize(query);
-  if (!qterms.length) return Promise.resolve({ items: [] });
-  var seq = ++latest;
+  var seq = ++latest;  // an emptied box too: the previous query's late answer must not come back
   waiting.forEach(function (job) { chunks.delete(job.n); });
   waiting = [];
+  if (!qterms.length) return Promise.resolve({ items: [] });
   var keys = Array.from(new Set(qterms.map(shardOf)));
   return Promise.all(keys.map(shard)).then(function (loaded) {
     var byKey = new Map();
     keys.forEach(function (k, i) { byKey.set(k, loaded[i]); });
-    var recordScores = new Map(), pageScores = new Map();
-    qterms.forEach(function (q) {
+    var recordScores = new Scores(meta.docs), pageScores = new Scores(pages ? pages.docs.length : 0);
+    qterms.forEach(function (q, qi) {
       var terms = byKey.get(shardOf(q)) || {};
       // A two-letter term matches only itself: "id" must not pull in every "identity".
       var names = q.length > 2 ? Object.keys(terms) : (terms[q] ? [q] : []);
-      collect(q, names, function (t) { return terms[t]; }, meta.docs, recordScores);
-      if (pages) collect(q, q.length > 2 ? pages.terms : (pages.postings.has(q) ? [q] : []), function (t) { return pages.postings.get(t); }, pages.docs.length, pageScores);
+      collect(qi, q, names, function (t) { return terms[t]; }, meta.docs, recordScores);
+      if (pages) collect(qi, q, q.length > 2 ? pages.terms : (pages.postings.has(q) ? [q] : []), function (t) { return pages.postings.get(t); }, pages.docs.length, pageScores);
     });
-    var hits = rank(recordScores, qterms.length).map(function (h) { h.kind = "record"; return h; })
-      .concat(rank(pageScores, qterms.length).map(function (h) { h.kind = "page"; return h; }));
+    var hits = rank(recordScores, qterms).map(function (h) { h.kind = "record"; return h; })
+      .concat(rank(pageScores, qterms).map(function (h) { h.kind = "page"; return h; }));
     hits.sort(function (a, b) { return b.score - a.score; });
     hits = hits.slice(0, MAX_RESULTS);
     var records = hits.filter(function (h) { return h.kind === "record"; });
