@@ -128,7 +128,7 @@ def test_shallow_clone_is_refused_unless_allowed(repo: Path, tmp_path: Path) -> 
 
 
 # ---------------------------------------------------------------- approvals on main
-def test_approvals_verified_per_version(repo: Path) -> None:
+def test_approvals_verified_per_version(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rel = ke1(repo)
     edit(repo, rel, "priority: P2", "priority: P1")
     commit(repo, "KE-0001: P1 without approval", CAROL)  # "KE810"
@@ -145,6 +145,22 @@ def test_approvals_verified_per_version(repo: Path) -> None:
     assert found == {("KE810", "2"), ("KE811", "3"), ("KE812", "4")}
     plain = kedb("--root", str(repo), "check", "--as-of", AS_OF)
     assert plain.exit_code == 0, "without --approvals, history is not judged"
+
+    # Current versions are judged from the loaded records, older ones from git: the same verdicts
+    # as reading every version from git, and the current file is recognised by its blob id.
+    import kedb.approvals as approvals
+
+    kb, h = load(repo)[0], history.read(repo)
+    assert h is not None
+    current = approvals._loaded_states(kb, kb.records)
+    assert h.of("KE-0001").versions[-1].blob in current
+    fast = approvals.verify(kb, h)
+    monkeypatch.setattr(approvals, "_loaded_states", lambda kb, ids: {})
+    slow = approvals.verify(kb, h)
+    monkeypatch.undo()
+    assert [(a.record, a.version.number, a.state, a.status) for a in fast.items] == [
+        (a.record, a.version.number, a.state, a.status) for a in slow.items
+    ]
 
     edit(repo, "content/kedb.yml", "name: Test KB", "name: Test KB\napprovals_since: 2099-01-01")
     commit(repo, "Approval gate starts in 2099")
