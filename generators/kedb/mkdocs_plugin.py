@@ -12,7 +12,10 @@
   empty body for each of thousands of record pages. Every page event still runs.
 - ``on_env`` gives the theme overrides (``templates/overrides/``) two helpers: a cache for
   the navigation, which is the same on every record page, and the search worker that answers
-  Material's search box from kedb's record index (:mod:`kedb.site.searchindex`).
+  Material's search box from kedb's record index (:mod:`kedb.site.searchindex`). For a large
+  KB it then has the record pages put through the theme by two worker processes
+  (:mod:`kedb.site.chrome`); ``on_page_context`` and ``on_post_page`` hand MkDocs those pages.
+- ``on_post_page`` finishes every other page (generator tag out, white space compacted).
 
 ``kedb build`` runs the same plugin through :func:`kedb.renderers.site.render`, handing it the
 context it already made, so ``mkdocs build``, ``mkdocs serve`` and ``kedb build`` produce the
