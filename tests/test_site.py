@@ -478,6 +478,32 @@ def test_check_error_fails_mkdocs_build_with_the_findings(tmp_path: Path) -> Non
     assert not (root / "site" / "index.html").exists()
 
 
+@pytest.mark.parametrize("in_workers", [False, True])
+def test_a_broken_theme_override_fails_the_build_naming_the_page(
+    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_workers: bool
+) -> None:
+    from kbtest import kedb
+    from kedb import forkpool
+    from kedb.site import chrome
+
+    if in_workers:  # the record pages go through the theme in worker processes
+        monkeypatch.setattr(chrome, "THRESHOLD", 1)
+        monkeypatch.setattr(forkpool, "can_fork", lambda: True)
+    overrides = base_kb / "templates" / "overrides"
+    overrides.mkdir(parents=True)
+    (overrides / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}{{ page.meta.kedb.owner.name }}{{ super() }}{% endblock %}\n'
+    )
+    (base_kb / "site").mkdir()
+    (base_kb / "site" / "index.html").write_text("the site as it was")
+    res = kedb("--root", str(base_kb), "build", "--only", "site")
+    assert res.exit_code == 2, res.output  # as any renderer failure (kedb.build.RenderFailed)
+    assert "building site failed" in res.output and "nothing in site/ was changed" in res.output
+    assert "UndefinedError" in res.output and "Traceback" not in res.output
+    assert "Error building page 'known-errors/KE-0001.md'" in res.output
+    assert (base_kb / "site" / "index.html").read_text() == "the site as it was"
+
+
 def test_kb_without_mkdocs_yml_or_templates_builds_with_the_shipped_ones(base_kb: Path, tmp_path: Path) -> None:
     site = render(make(base_kb), tmp_path / "site")
     ke = article(page(site, "known-errors/KE-0001"))

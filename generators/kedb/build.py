@@ -124,7 +124,8 @@ def _render(name: str, fn: Callable[[], Path]) -> Path:
         raise
     except Exception as exc:
         raise RenderFailed(
-            f"building {name} failed ({type(exc).__name__}: {exc}); nothing in site/ was changed. "
+            f"building {name} failed ({type(exc).__name__}: {exc}{''.join('; ' + n for n in getattr(exc, '__notes__', ()))}); "
+            "nothing in site/ was changed. "
             "If templates/ was edited, check it; otherwise please report this with the output of `kedb build --only " + name + "`"
         ) from exc
 

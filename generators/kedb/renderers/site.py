@@ -49,6 +49,10 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
         build(cfg)
     except Abort as e:
         raise KedbError(f"the site build failed: {e}" + "".join(f"\n  {m}" for m in errors.messages)) from None
+    except Exception as e:
+        for m in errors.messages:  # MkDocs' own words, e.g. "Error building page 'known-errors/KE-0001.md': ..."
+            e.add_note(m)
+        raise
     finally:
         cfg.plugins.on_shutdown()
         logging.getLogger("mkdocs").removeHandler(errors)

@@ -91,7 +91,13 @@ def render(
 
 def _render_chunk(srcs: list[str]) -> list[tuple[str, str]]:
     assert _JOB is not None
-    return [(src, _render_one(_JOB, src)) for src in srcs]
+    out = []
+    for src in srcs:
+        try:
+            out.append((src, _render_one(_JOB, src)))
+        except Exception as e:  # crosses the process boundary: a plain message naming the page
+            raise RuntimeError(f"Error building page '{src}': {type(e).__name__}: {e}") from None
+    return out
 
 
 def _render_one(job: _Job, src: str) -> str:
