@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -88,3 +90,13 @@ def import_example_export(kb: Path, tmp: Path) -> None:
     export = synth.make_export(tmp / "example-export.csv", 12000, kb=kb)
     res = kedb("--root", str(kb), "tickets", "import", str(export), "--source", "servicenow")
     assert res.exit_code == 0, res.output
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """A ticket export as a CSV file, the way the tests write them."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path

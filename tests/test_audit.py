@@ -8,8 +8,6 @@ status periods it has, and whether each moved on within its threshold.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import MakeKB
-from kbtest import kedb
+from kbtest import kedb, write_csv
 from kedb.audits import Audit
 from kedb.loader import load
 from kedb.progression import WorkingHours, clock_minutes, clock_sql
@@ -83,19 +81,10 @@ ROWS = [
 ]  # fmt: skip
 
 
-def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def kb(make_kb: MakeKB, tmp_path: Path) -> Path:
     root = make_kb({"content/progression.yml": POLICY})
-    res = kedb("--root", str(root), "tickets", "import", str(write_csv(tmp_path / "export.csv", ROWS)), "--source", "csv")
+    res = kedb("--root", str(root), "tickets", "import", str(write_csv(tmp_path / "export.csv", HEADER, ROWS)), "--source", "csv")
     assert res.exit_code == 0, res.output
     return root
 
@@ -229,7 +218,9 @@ def test_default_moment_is_the_latest_event_and_one_row_exports_say_what_they_la
     root = make_kb({"content/progression.yml": POLICY})
     rows = [["A1", "2026-03-01 09:00", "2026-03-02 10:00", "resolved", SD, "Ann", "Xavi", "P3"],
             ["A2", "2026-03-05 09:00", "2026-03-05 09:30", "open", SD, "Bea", "Xavi", "P2"]]  # fmt: skip
-    assert kedb("--root", str(root), "tickets", "import", str(write_csv(tmp_path / "one.csv", rows)), "--source", "csv").exit_code == 0
+    assert (
+        kedb("--root", str(root), "tickets", "import", str(write_csv(tmp_path / "one.csv", HEADER, rows)), "--source", "csv").exit_code == 0
+    )
     res = kedb("--root", str(root), "tickets", "audit", "--write")
     assert res.exit_code == 0, res.output
     assert res.output.startswith("flow audit at the end of 2026-03-05")
@@ -243,7 +234,7 @@ def test_default_moment_is_the_latest_event_and_one_row_exports_say_what_they_la
 def test_no_caller_or_updater_column_means_no_chases(make_kb: MakeKB, tmp_path: Path) -> None:
     root = make_kb({"content/progression.yml": POLICY})
     rows = [[r[0], r[1], r[2], r[3], r[4], r[7]] for r in ROWS]
-    export = write_csv(tmp_path / "plain.csv", rows, ["id", "opened_at", "updated_at", "status", "assignment_group", "priority"])
+    export = write_csv(tmp_path / "plain.csv", ["id", "opened_at", "updated_at", "status", "assignment_group", "priority"], rows)
     assert kedb("--root", str(root), "tickets", "import", str(export), "--source", "csv").exit_code == 0
     f = {x.id: x for x in audit_of(root, "2026-03-13").figures}
     assert f["chases"].value is None and "does not say who made each update" in f["chases"].basis

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
-import io
 import sys
 from pathlib import Path
 
 import duckdb
 
-from kbtest import REPO, kedb
+from kbtest import REPO, kedb, write_csv
 from kedb.loader import load
 from kedb.models import KnownError
 from kedb.tickets.candidates import signature_sql
@@ -31,15 +29,6 @@ def signatures(root: Path, fields: list[str]) -> dict[str, str | None]:
         return dict(con.execute(f"SELECT id, {signature_sql(fields)} FROM tickets").fetchall())
     finally:
         con.close()
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
 
 
 def test_spelling_case_accents_and_code_order_do_not_split_a_signature(base_kb: Path, tmp_path: Path) -> None:

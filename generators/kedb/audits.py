@@ -235,24 +235,10 @@ def compare(before: Audit, after: Audit) -> Comparison:
 # ---------------------------------------------------------------- files
 def write(root: Path, audit: Audit, command: str) -> Path:
     """Write ``content/audits/<as_of>.yml`` through a temporary file, after reading it back as kedb will."""
-    import os
+    from .loader import write_data_file
 
-    from .errors import UsageError
-    from .loader import read_data_file
-
-    path = Path(root) / AUDIT_DIR / f"{audit.as_of.isoformat()}.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(dump(audit, command), encoding="utf-8", newline="\n")
-        res = read_data_file(tmp, path.relative_to(root).as_posix(), Audit)
-        if res.issues or res.model != audit:
-            detail = "; ".join(f"line {ln}: {code} {msg}" for code, ln, msg in res.issues) or "it reads back differently"
-            raise UsageError(f"kedb wrote an invalid audit for {audit.as_of} ({detail}); please report this")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    rel = f"{AUDIT_DIR}/{audit.as_of.isoformat()}.yml"
+    return write_data_file(Path(root), rel, dump(audit, command), audit, f"audit for {audit.as_of}")
 
 
 def read(root: Path, ref: str) -> Audit:

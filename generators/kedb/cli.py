@@ -1,5 +1,6 @@
-"""The ``kedb`` command line. Thin: each command calls one function; only this module prints
-and chooses exit codes (0 fine, 1 findings at error level, 2 usage or environment problems)."""
+"""The ``kedb`` command line. Thin: each command calls one function; only this module (with
+``cli_tickets`` and ``clierrors``) prints and chooses exit codes (0 fine, 1 findings at error
+level, 2 usage or environment problems)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,12 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from . import __version__
-from .errors import KedbError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _handle_errors(fn: F) -> F:
-    """Our exceptions become one clear line and an exit code, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KedbError as exc:
-            click.echo(f"kedb: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except OSError as exc:
-            click.echo(f"kedb: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
+from .clierrors import handle_errors as _handle_errors
 
 
 def _as_of(value: str | None) -> date | None:

@@ -6,46 +6,17 @@ environment problems); the work is done by one function each.
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from .errors import FindingsError, KedbError
+from .clierrors import handle_errors as _handle_errors
+from .errors import FindingsError
 
-F = TypeVar("F", bound=Callable[..., Any])
 SOURCES = ("servicenow", "zendesk", "jira", "superops", "csv")
-
-
-def _handle_errors(fn: F) -> F:
-    """Our exceptions become clear lines and an exit code, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KedbError as exc:
-            for line in str(exc).splitlines() or [""]:
-                click.echo(f"kedb: {line}", err=True)
-            sys.exit(exc.exit_code)
-        except OSError as exc:
-            click.echo(f"kedb: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-            sys.exit(2)
-        except Exception as exc:
-            # The store's engine failing (disk full, a store locked by another import, a damaged
-            # file) is an environment problem: say so in one line. Anything else is a bug: raise.
-            if not type(exc).__module__.startswith(("duckdb", "_duckdb")):
-                raise
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            click.echo(f"kedb: the ticket store (.kedb/tickets.duckdb) failed: {first}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _rel(root: Path, path: Path) -> str:

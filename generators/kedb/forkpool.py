@@ -1,7 +1,8 @@
-"""Work split over two forked worker processes that share the parent's data without copying it.
+"""Work split over two worker processes, in chunks, results in order.
 
-The site build hands its two biggest loops (record pages from their templates, and record
-pages through the theme) to forked workers: a fork shares the build context, the MkDocs
+The loader reads and scans record files in workers (plain, picklable work). The site build
+hands its two biggest loops (record pages from their templates, and record pages through the
+theme) to forked workers: a fork shares the build context, the MkDocs
 configuration and the Jinja environment as they are, where a spawned worker would have to
 rebuild or unpickle them. Before forking, the parent's objects are frozen out of the garbage
 collector (``gc.freeze``): otherwise a collection in a worker walks, and so copies page by page,
@@ -14,7 +15,7 @@ import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
@@ -29,17 +30,24 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
 
 
-def chunked_map(fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int = WORKERS) -> Iterator[R]:
-    """``fn`` over ``items`` in chunks, in forked workers; results in the order of ``items``.
+def chunked_map(
+    fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int = WORKERS, start: str | None = "fork"
+) -> Generator[R, None, None]:
+    """``fn`` over ``items`` in chunks (eight per worker), in worker processes; results in the
+    order of ``items``, each chunk's as soon as it is done.
 
-    ``fn`` must be a module-level function; what it needs beyond its chunk it reads from module
-    state the caller sets before calling (the fork copies it)."""
+    With ``start="fork"`` (the default) ``fn`` may read module state the caller set before calling
+    (the fork copies it); with ``start=None`` the platform's own way of starting processes is used,
+    so ``fn`` and its chunks must be picklable. Closing the iterator early cancels the chunks not
+    started yet."""
     size = max(1, len(items) // (workers * 8))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+    context = multiprocessing.get_context(start) if start else None
     gc.freeze()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for chunk in pool.map(fn, chunks):
-                yield from chunk
+        for chunk in pool.map(fn, chunks):
+            yield from chunk
     finally:
+        pool.shutdown(cancel_futures=True)
         gc.unfreeze()

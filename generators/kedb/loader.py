@@ -12,14 +12,13 @@ import hashlib
 import marshal
 import os
 import re
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import cache, frontmatter, scan, schemaerr
+from . import cache, forkpool, frontmatter, scan, schemaerr
 from .audits import AUDIT_DIR, Audit
 from .findings import Finding
 from .kb import KB, Program, Record, Source
@@ -243,10 +242,11 @@ def _read_record(item: Item) -> FileResult:
     return _finish(_scan_record(item)[1], _record_model(item[1]))
 
 
-def _pack_chunk(items: list[Item]) -> bytes:
-    """In a worker: read and scan without validating (the parent validates, once)."""
+def _pack_chunk(items: list[Item]) -> list[bytes]:
+    """In a worker: read and scan without validating (the parent validates, once); the chunk goes
+    back as one marshalled blob (much faster to pass between processes than pickled tuples)."""
     gc.disable()  # only plain data is built here: nothing for the cycle collector to find
-    return marshal.dumps([_pack(it) for it in items])
+    return [marshal.dumps([_pack(it) for it in items])]
 
 
 def _read_records(
@@ -271,13 +271,11 @@ def _read_records(
     n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(items) >= PARALLEL_THRESHOLD else 1)
     if store is None and (n_workers <= 1 or len(items) <= 1):
         return [_read_record(it) for it in items]
-    pool: ProcessPoolExecutor | None = None
+    chunks: Generator[bytes, None, None] | None = None
     try:
         scanned: Iterator[Packed]
         if n_workers > 1 and len(items) > 1:
-            size = max(1, len(items) // (n_workers * 8))
-            pool = ProcessPoolExecutor(max_workers=n_workers)
-            chunks = pool.map(_pack_chunk, [items[i : i + size] for i in range(0, len(items), size)])
+            chunks = forkpool.chunked_map(_pack_chunk, items, workers=n_workers, start=None)
             scanned = (packed for chunk in chunks for packed in marshal.loads(chunk))
         else:
             scanned = map(_pack, items)
@@ -292,8 +290,8 @@ def _read_records(
             if sha is not None:
                 keep[rel] = (sha, blob)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if chunks is not None:
+            chunks.close()
     if store is not None and (items or keep.keys() != store.entries.keys()):
         store.save(keep)
     return results
@@ -314,6 +312,26 @@ def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
         return FileResult(
             rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
         )
+
+
+def write_data_file(root: Path, rel: str, text: str, expected: BaseModel, what: str) -> Path:
+    """Write a data file kedb computed (``content/kpi/``, ``content/audits/``) through a temporary
+    file, after reading it back as kedb will: it must load without findings and equal ``expected``."""
+    from .errors import UsageError
+
+    path = Path(root) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        res = read_data_file(tmp, rel, type(expected))
+        if res.issues or res.model != expected:
+            detail = "; ".join(f"line {ln}: {code} {msg}" for code, ln, msg in res.issues) or "it reads back differently"
+            raise UsageError(f"kedb wrote an invalid {what} ({detail}); please report this")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def _findings(res: FileResult) -> Iterable[Finding]:

@@ -6,6 +6,7 @@ models, these are the schema (``kedb schema`` exports them) and refuse unknown k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -116,6 +117,16 @@ class RecurrenceFile(Strict_):
 class Target(Strict_):
     min: float | None = Field(default=None, description="Lowest acceptable value (inclusive).")
     max: float | None = Field(default=None, description="Highest acceptable value (inclusive).")
+
+    def text(self, fmt: Callable[[float], str], none: str) -> str:
+        """The range in words (``a – b``, ``≤ b``, ``≥ a``), each bound written by ``fmt``."""
+        if self.min is not None and self.max is not None:
+            return f"{fmt(self.min)} – {fmt(self.max)}"
+        if self.max is not None:
+            return f"≤ {fmt(self.max)}"
+        if self.min is not None:
+            return f"≥ {fmt(self.min)}"
+        return none
 
 
 class Kpi(Strict_):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models import KnownError, Problem, Workaround
 from ..program import Kpi
@@ -43,6 +43,17 @@ def build_day(ctx: BuildContext) -> date:
 def title_of(ctx: BuildContext) -> str:
     s = ctx.kb.program.settings
     return s.name if s else "Known-error database"
+
+
+def set_core_properties(core: Any, ctx: BuildContext, what: str) -> None:
+    """The document properties of a DOCX or PPTX (python-docx and python-pptx share the model):
+    title, edition, the build date from git (never the clock) and the commit built."""
+    core.title = f"{title_of(ctx)}: {what}"
+    core.subject = edition(ctx)
+    core.author = core.last_modified_by = "kedb"
+    core.revision = 1
+    core.created = core.modified = ctx.info.date.replace(tzinfo=None)
+    core.comments = f"Built from commit {ctx.info.commit}" if ctx.info.commit else "Not built from a git commit"
 
 
 def organisation(ctx: BuildContext) -> str:
@@ -165,14 +176,7 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def target_text(kpi: Kpi) -> str:
-    t, u = kpi.target, kpi.unit
-    if t.min is not None and t.max is not None:
-        return f"{fmt(t.min, u)} – {fmt(t.max, u)}"
-    if t.max is not None:
-        return f"≤ {fmt(t.max, u)}"
-    if t.min is not None:
-        return f"≥ {fmt(t.min, u)}"
-    return "no target set"
+    return kpi.target.text(lambda v: fmt(v, kpi.unit), "no target set")
 
 
 def checkpoint_periods(ctx: BuildContext) -> tuple[str, str, str] | None:

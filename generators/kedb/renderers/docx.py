@@ -55,13 +55,7 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     w.toc(toc_anchor)
     w.finish()
     w.page_numbers()
-    core = doc.core_properties
-    core.title = f"{D.title_of(ctx)}: implementation runbook"
-    core.subject = D.edition(ctx)
-    core.author = core.last_modified_by = "kedb"
-    core.revision = 1
-    core.created = core.modified = ctx.info.date.replace(tzinfo=None)
-    core.comments = f"Built from commit {ctx.info.commit}" if ctx.info.commit else "Not built from a git commit"
+    D.set_core_properties(doc.core_properties, ctx, "implementation runbook")
     path = out_dir / FILE_NAME
     doc.save(str(path))
     return normalise(path, ctx.info.date)

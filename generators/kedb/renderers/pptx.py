@@ -45,12 +45,7 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     _approvals_risks(ctx, deck)
     _next_30(ctx, deck)
     _source(ctx, deck)
-    core = prs.core_properties
-    core.title = f"{D.title_of(ctx)}: executive brief"
-    core.subject = D.edition(ctx)
-    core.author = core.last_modified_by = "kedb"
-    core.revision = 1
-    core.created = core.modified = ctx.info.date.replace(tzinfo=None)
+    D.set_core_properties(prs.core_properties, ctx, "executive brief")
     path = out_dir / FILE_NAME
     prs.save(str(path))
     return normalise(path, ctx.info.date)

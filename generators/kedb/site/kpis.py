@@ -37,14 +37,7 @@ class KpiRow:
 
     @property
     def target_label(self) -> str:
-        t = self.kpi.target
-        if t.min is not None and t.max is not None:
-            return f"{self.fmt(t.min)} – {self.fmt(t.max)}"
-        if t.max is not None:
-            return f"≤ {self.fmt(t.max)}"
-        if t.min is not None:
-            return f"≥ {self.fmt(t.min)}"
-        return "–"
+        return self.kpi.target.text(self.fmt, "–")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ in ``content/kpis.yml``; the README lists how each is computed.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -278,18 +277,6 @@ def checkpoint_periods(kb: KB) -> list[str]:
 
 def write(kb: KB, snap: KpiSnapshot, command: str) -> Path:
     """Write ``content/kpi/<period>.yml`` through a temporary file, after reading it back as kedb will."""
-    from ..loader import read_data_file
+    from ..loader import write_data_file
 
-    path = kb.root / KPI_DIR / f"{snap.period}.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(dump(snap, command), encoding="utf-8", newline="\n")
-        res = read_data_file(tmp, path.relative_to(kb.root).as_posix(), KpiSnapshot)
-        if res.issues or res.model != snap:
-            detail = "; ".join(f"line {ln}: {code} {msg}" for code, ln, msg in res.issues) or "it reads back differently"
-            raise UsageError(f"kedb wrote an invalid snapshot for {snap.period} ({detail}); please report this")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_data_file(kb.root, f"{KPI_DIR}/{snap.period}.yml", dump(snap, command), snap, f"snapshot for {snap.period}")
