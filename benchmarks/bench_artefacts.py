@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from kedb import renderers
-from kedb.context import make
+from kedb.build.context import make
 from synth import make_kb
 
 WORK = Path(__file__).resolve().parent / "_work"

@@ -2,7 +2,7 @@
 
 The repository is written with ``git fast-import`` (seconds instead of minutes): one commit adds
 every record, then 19,999 commits each change one record, a tenth of them renaming it and a
-fifth carrying ``Approved-by:`` trailers. Prints the one-pass ``kedb.history.read`` time and,
+fifth carrying ``Approved-by:`` trailers. Prints the one-pass ``kedb.git.history.read`` time and,
 for comparison, per-file ``git log --follow`` on a sample of 200 files scaled to all 10,000.
 
 Target (2-core machine): the full history in under 3 s.
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from kedb import history
+from kedb.git import history
 
 WORK = Path(__file__).resolve().parent / "_work"
 N_RECORDS = 10_000

@@ -97,8 +97,8 @@ def search_times(site: Path, queries: list[str]) -> tuple[float, float, list[flo
 
 def measure(kb: Path, out: Path) -> dict[str, float | int]:
     """Build the site of ``kb`` into ``out`` as ``kedb build`` does, and measure it."""
-    from kedb.context import make
-    from kedb.renderers.site import render
+    from kedb.build.context import make
+    from kedb.site.render import render
 
     wall, cpu = time.perf_counter(), time.process_time()
     ctx = make(kb)
@@ -126,7 +126,7 @@ def measure(kb: Path, out: Path) -> dict[str, float | int]:
 
 
 def bench_site(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
-    print("site build and search (kedb.renderers.site, search timed in headless Chromium)")
+    print("site build and search (kedb.site.render, search timed in headless Chromium)")
     for n in sizes:
         f = measure(_synthetic(n), WORK / f"site-{n}")
         print(

@@ -162,8 +162,8 @@ def from_signature(sig: str, weight: float, tenants: tuple[str, ...] = ()) -> Si
 def kb_catalogue(root: Path) -> tuple[list[Sig], list[tuple[Sig, int, date, date, int]], list[str], date | None]:
     """Signatures of the KB's known errors, its problems' trigger bursts, its tenants, the program start."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generators"))
-    from kedb.loader import load
-    from kedb.models import KnownError, Problem
+    from kedb.core.load.loader import load
+    from kedb.core.records import KnownError, Problem
 
     kb, _ = load(root)
     sigs: dict[str, Sig] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from kedb.cli import main
+from kedb.cli.main import main
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from kbtest import AS_OF, REPO, git
-from kedb import context
+from kedb.build import context
 from kedb.renderers import ARTEFACTS, file_name, get
 from kedb.renderers._data import kpi_rows
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from kbtest import AS_OF, FIXTURES, copy_kb, git
-from kedb import context
+from kedb.build import context
 from kedb.renderers import ARTEFACTS, get
 
 GOLDEN = FIXTURES / "unicode" / "golden"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from kbtest import AS_OF, FIXTURES, copy_kb, init_repo
-from kedb import context
+from kedb.build import context
 from kedb.renderers import ARTEFACTS, get
 
 TITLE_BITS = ("=1+1 Outlook fragt erneut", "Café Zürich", "日本語", "<b>x</b> & y")

@@ -17,9 +17,9 @@ import yaml
 
 from conftest import MakeKB
 from kbtest import kedb, write_csv
-from kedb.audits import Audit
-from kedb.loader import load
-from kedb.progression import WorkingHours, clock_minutes, clock_sql
+from kedb.core.audits import Audit
+from kedb.core.load.loader import load
+from kedb.core.progression import WorkingHours, clock_minutes, clock_sql
 
 POLICY = """\
 window_days: 28

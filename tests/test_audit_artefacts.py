@@ -17,8 +17,8 @@ import pytest
 
 from conftest import MakeKB
 from kbtest import AS_OF, REPO, git
-from kedb import context
-from kedb.loader import load
+from kedb.build import context
+from kedb.core.load.loader import load
 from kedb.renderers import get
 
 AUDITS = sorted((REPO / "content" / "audits").glob("*.yml"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kbtest import REPO
-from kedb.audits import FIGURES
-from kedb.findings import RULES
-from kedb.loader import load
+from kedb.core.audits import FIGURES
+from kedb.core.findings import RULES
+from kedb.core.load.loader import load
 
 
 def section() -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kbtest import REPO, import_example_export, kedb
-from kedb.audits import FIGURES, compare
-from kedb.loader import load
+from kedb.core.audits import FIGURES, compare
+from kedb.core.load.loader import load
 
 DAYS = ("2026-08-31", "2026-09-28", "2026-10-26")  # the baseline month's end, week 4 and week 8 of content/kpis.yml
 REFRESH = (

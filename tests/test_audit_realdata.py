@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from kbtest import REPO, kedb
-from kedb.audits import Audit
-from kedb.loader import load
+from kedb.core.audits import Audit
+from kedb.core.load.loader import load
 from servicenow_log import SAMPLE, history
 from servicenow_log import when as _when
 

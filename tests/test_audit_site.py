@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kbtest import REPO, git, kedb
-from kedb.loader import load
+from kedb.core.load.loader import load
 
 
 @pytest.fixture

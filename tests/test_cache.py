@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from kedb import cache, loader
-from kedb.check import run
+from kedb.check.run import run
+from kedb.core.load import cache, loader
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CACHE_FILE = Path(cache.CACHE_DIR) / cache.FILE_NAME

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kbtest import AS_OF, git, init_repo, kedb
-from kedb.check import run
+from kedb.check.run import run
 
 
 def test_check_clean_kb_exits_0(base_kb: Path) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from kbtest import REPO
-from kedb.docs import refresh
-from kedb.findings import RULES
-from kedb.schema import file_kinds
+from kedb.authoring.docs import refresh
+from kedb.authoring.schema import file_kinds
+from kedb.core.findings import RULES
 
 
 def test_readme_reference_is_current() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert refresh(readme) == readme, "README is out of date: run `.venv/bin/python -m kedb.docs README.md`"
+    assert refresh(readme) == readme, "README is out of date: run `.venv/bin/python -m kedb.authoring.docs README.md`"
 
 
 def test_every_field_and_rule_is_documented() -> None:

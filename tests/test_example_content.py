@@ -6,8 +6,8 @@ from collections import Counter
 from datetime import date
 
 from kbtest import REPO
-from kedb.check import run
-from kedb.models import PROBLEM_ORDER, KnownError, Problem, Workaround
+from kedb.check.run import run
+from kedb.core.records import PROBLEM_ORDER, KnownError, Problem, Workaround
 
 
 def test_bundled_kb_is_strict_clean_and_covers_the_brief() -> None:
@@ -35,7 +35,7 @@ def test_bundled_kb_is_strict_clean_and_covers_the_brief() -> None:
 
 def test_kpi_baselines_are_the_measured_baseline_month() -> None:
     """content/kpis.yml's baselines are the figures kedb kpi measured for the baseline month."""
-    from kedb.loader import load
+    from kedb.core.load.loader import load
 
     kb, _ = load(REPO)
     kpis = kb.program.kpis

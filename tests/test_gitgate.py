@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from kbtest import AS_OF, git, init_repo, kedb
-from kedb import history
-from kedb.approvals import verify
-from kedb.loader import load
+from kedb.core.load.loader import load
+from kedb.git import history
+from kedb.git.approvals import verify
 
 KE1 = "known_errors/KE-0001-outlook-credential-prompts.md"
 CAROL = {"GIT_AUTHOR_NAME": "Carol Writer", "GIT_AUTHOR_EMAIL": "carol@example.com"}
@@ -148,7 +148,7 @@ def test_approvals_verified_per_version(repo: Path, monkeypatch: pytest.MonkeyPa
 
     # Current versions are judged from the loaded records, older ones from git: the same verdicts
     # as reading every version from git, and the current file is recognised by its blob id.
-    import kedb.approvals as approvals
+    import kedb.git.approvals as approvals
 
     kb, h = load(repo)[0], history.read(repo)
     assert h is not None

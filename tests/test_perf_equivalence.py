@@ -20,10 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kedb import cache, frontmatter, loader, yamlstrict
-from kedb.check import run
-from kedb.kb import KB
-from kedb.yamlstrict import parse, parse_events, parse_simple
+from kedb.check.run import run
+from kedb.core.kb import KB
+from kedb.core.load import cache, frontmatter, loader, yamlstrict
+from kedb.core.load.yamlstrict import parse, parse_events, parse_simple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))

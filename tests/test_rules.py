@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from kedb.check import Report, run
-from kedb.findings import RULES
-from kedb.yamlstrict import parse
+from kedb.check.run import Report, run
+from kedb.core.findings import RULES
+from kedb.core.load.yamlstrict import parse
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 BASE = FIXTURES_DIR / "base"
@@ -96,7 +96,7 @@ def test_fixture(folder: Path, make_kb: MakeKB) -> None:
     m = FOLDER.match(folder.name)
     assert m, f"fixture folder {folder.name!r} is not named <CODE>-<rule-name>"
     code = m["code"]
-    assert code in RULES, f"{folder.name}: {code} is not a rule in kedb.findings.RULES"
+    assert code in RULES, f"{folder.name}: {code} is not a rule in kedb.core.findings.RULES"
     assert m["name"] == RULES[code].name, f"{folder.name}: rule {code} is named {RULES[code].name!r}"
     expected = expected_places(folder)
     assert any(c == code for _, _, c in expected), f"{folder.name}/expected.txt has no {code} line"
@@ -487,13 +487,13 @@ def test_less_than_in_prose_is_not_html(make_kb: MakeKB) -> None:
 
 @pytest.mark.parametrize("text", ["Call +44 20 7946 0123.", "Ring 020 7946 0123.", "Ring (020) 7946 0123."])
 def test_phone_number_at_the_end_of_a_sentence_is_found(text: str) -> None:
-    from kedb import scan
+    from kedb.core.load import scan
 
     assert [code for code, _, _ in scan.secrets(text + "\n", scan.Allow())] == ["KE403"]
 
 
 @pytest.mark.parametrize("text", ["Build 10.0.19045.1234 fixed it.", "Version 0100 2024 5678.9 is current."])
 def test_version_numbers_are_not_phone_numbers(text: str) -> None:
-    from kedb import scan
+    from kedb.core.load import scan
 
     assert [code for code, _, _ in scan.secrets(text + "\n", scan.Allow())] == []

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from kbtest import FIXTURES, REPO, git
-from kedb.context import BuildContext, make
-from kedb.renderers.site import render
+from kedb.build.context import BuildContext, make
+from kedb.site.render import render
 from kedb.site.text import BodyRenderer
 
 # A change that landed after the approval gate (content/kedb.yml: approvals_since), approved by
@@ -78,7 +78,7 @@ def article(html: str) -> str:
 class Built:
     root: Path
     site: Path  # by `mkdocs build`
-    rendered: Path  # by kedb.renderers.site.render (what `kedb build` runs)
+    rendered: Path  # by kedb.site.render.render (what `kedb build` runs)
     ctx: BuildContext
     seconds: float
 
@@ -133,7 +133,7 @@ def test_kedb_build_cli_builds_the_site_with_its_artefacts(tmp_path: Path) -> No
 
 
 def test_record_pages_rendered_by_worker_processes_are_identical(example: Built, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kedb import forkpool
+    from kedb.core import forkpool
     from kedb.site import pages
 
     one = pages.build(example.ctx, pages.Options())
@@ -147,7 +147,7 @@ def test_record_pages_rendered_by_worker_processes_are_identical(example: Built,
 def test_record_pages_put_through_the_theme_by_workers_are_identical(
     example: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kedb import forkpool
+    from kedb.core import forkpool
     from kedb.site import chrome
 
     downloads = example.root / ".kedb" / "downloads"
@@ -172,9 +172,9 @@ def test_a_plugin_that_rewrites_pages_keeps_the_theme_in_one_process(example: Bu
     """Another plugin's on_post_page must see every page as the theme rendered it."""
     from mkdocs.config import load_config
 
-    from kedb import forkpool
-    from kedb.mkdocs_plugin import KedbPlugin
+    from kedb.core import forkpool
     from kedb.site import chrome
+    from kedb.site.plugin import KedbPlugin
 
     monkeypatch.setattr(chrome, "THRESHOLD", 1)
     monkeypatch.setattr(forkpool, "can_fork", lambda: True)
@@ -483,7 +483,7 @@ def test_a_broken_theme_override_fails_the_build_naming_the_page(
     base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_workers: bool
 ) -> None:
     from kbtest import kedb
-    from kedb import forkpool
+    from kedb.core import forkpool
     from kedb.site import chrome
 
     if in_workers:  # the record pages go through the theme in worker processes
@@ -497,7 +497,7 @@ def test_a_broken_theme_override_fails_the_build_naming_the_page(
     (base_kb / "site").mkdir()
     (base_kb / "site" / "index.html").write_text("the site as it was")
     res = kedb("--root", str(base_kb), "build", "--only", "site")
-    assert res.exit_code == 2, res.output  # as any renderer failure (kedb.build.RenderFailed)
+    assert res.exit_code == 2, res.output  # as any renderer failure (kedb.build.run.RenderFailed)
     assert "building site failed" in res.output and "nothing in site/ was changed" in res.output
     assert "UndefinedError" in res.output and "Traceback" not in res.output
     assert "Error building page 'known-errors/KE-0001.md'" in res.output

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kedb.context import make
-from kedb.renderers.site import render
+from kedb.build.context import make
+from kedb.site.render import render
 from test_site import example_repo
 
 playwright = pytest.importorskip("playwright.sync_api")

@@ -7,11 +7,11 @@ import re
 import pytest
 
 from kbtest import REPO
-from kedb.program import KPI_IDS
-from kedb.snapshots import VOLUME_IDS
+from kedb.core.load.yamlstrict import parse
+from kedb.core.program import KPI_IDS
+from kedb.core.snapshots import VOLUME_IDS
 from kedb.tickets.fields import FIELDS
 from kedb.tickets.mapping import SOURCES, TicketMapping, builtin
-from kedb.yamlstrict import parse
 
 
 def section() -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kbtest import REPO, import_example_export, kedb
-from kedb.loader import load
-from kedb.models import Problem
-from kedb.program import KPI_IDS
-from kedb.snapshots import VOLUME_IDS
+from kedb.core.load.loader import load
+from kedb.core.program import KPI_IDS
+from kedb.core.records import Problem
+from kedb.core.snapshots import VOLUME_IDS
 from kedb.tickets.kpi import checkpoint_periods
 
 REFRESH = (

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import MakeKB, overlay
 from kbtest import kedb
-from kedb.loader import load
-from kedb.snapshots import KpiSnapshot
+from kedb.core.load.loader import load
+from kedb.core.snapshots import KpiSnapshot
 
 COLUMNS = ["id", "opened_at", "status", "type", "priority", "customer", "service", "category", "symptom", "text", "resolved_at"]
 COLUMNS += ["first_response_at", "reopen_count", "reassignment_count", "sla_breached"]

@@ -17,7 +17,7 @@ import yaml
 
 from conftest import overlay
 from kbtest import REPO, kedb
-from kedb.loader import load
+from kedb.core.load.loader import load
 from servicenow_log import SAMPLE, history
 from servicenow_log import when as _when
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 
 from kbtest import REPO, kedb, write_csv
-from kedb.loader import load
-from kedb.models import KnownError
+from kedb.core.load.loader import load
+from kedb.core.records import KnownError
 from kedb.tickets.candidates import signature_sql
 
 

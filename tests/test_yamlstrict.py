@@ -7,10 +7,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kedb.loader import read_markdown
-from kedb.models import KnownError
-from kedb.scan import Allow
-from kedb.yamlstrict import parse
+from kedb.core.load.loader import read_markdown
+from kedb.core.load.scan import Allow
+from kedb.core.load.yamlstrict import parse
+from kedb.core.records import KnownError
 
 
 def codes(text: str) -> list[tuple[str, int]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..context import BuildContext
+    from ..build.context import BuildContext
 
 Renderer = Callable[["BuildContext", Path], Path]
 

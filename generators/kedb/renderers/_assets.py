@@ -11,17 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from ..errors import EnvironmentProblem
-
-_HERE = Path(__file__).resolve().parent
-
-
-def template(root: Path, name: str) -> Path:
-    for cand in (root / "templates" / name, _HERE.parent / "templates" / name, _HERE.parents[2] / "templates" / name):
-        if cand.is_file():
-            return cand
-    raise EnvironmentProblem(f"templates/{name} was not found in the KB or in the kedb installation")
-
+from ..core.errors import EnvironmentProblem
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts", Path.home() / ".fonts")
 

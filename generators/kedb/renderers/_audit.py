@@ -2,7 +2,7 @@
 
 Renderers show an audit only when one exists; the figures are desk-wide aggregates and appear
 in every edition, while the at-risk ticket ids appear only in the internal, all-tenant edition
-(:func:`kedb.audits.shows_ticket_ids`). Nothing here is computed from tickets: the figures are
+(:func:`kedb.core.audits.shows_ticket_ids`). Nothing here is computed from tickets: the figures are
 those ``kedb tickets audit --write`` stored.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..audits import FIGURES, Audit, Movement, compare, shows_ticket_ids
+from ..core.audits import FIGURES, Audit, Movement, compare, shows_ticket_ids
 
 if TYPE_CHECKING:
-    from ..context import BuildContext
+    from ..build.context import BuildContext
 
 SUFFIX = {"percent": " %", "count": "", "days": " d", "hours": " h"}
 

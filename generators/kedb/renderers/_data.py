@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..models import KnownError, Problem, Workaround
-from ..program import Kpi
+from ..core.program import Kpi
+from ..core.records import KnownError, Problem, Workaround
 
 if TYPE_CHECKING:
-    from ..approvals import Approval
-    from ..context import BuildContext
-    from ..history import Version
-    from ..kb import Record
+    from ..build.context import BuildContext
+    from ..core.kb import Record
+    from ..git.approvals import Approval
+    from ..git.history import Version
 
 UNIT_SUFFIX = {"percent": " %", "hours": " h", "days": " days", "minutes": " min", "count": ""}
 APPROVAL_LABEL = {

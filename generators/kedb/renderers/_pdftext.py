@@ -77,7 +77,7 @@ def _visual(line: str) -> str:
 
             line = arabic_reshaper.reshape(line)
     except ImportError as exc:
-        from ..errors import EnvironmentProblem
+        from ..core.errors import EnvironmentProblem
 
         raise EnvironmentProblem(
             f"a record contains right-to-left text and {exc.name} is not installed: pip install python-bidi arabic-reshaper"
@@ -98,7 +98,7 @@ def _fonts(escaped: str) -> str:
     if not has_cjk(escaped):
         return escaped
     if not register():
-        from ..errors import EnvironmentProblem
+        from ..core.errors import EnvironmentProblem
 
         raise EnvironmentProblem("a record contains CJK text and no CJK TrueType font is installed: install fonts-wqy-microhei")
     return _CJK.sub(lambda m: f'<font face="{CJK}">{m.group(0)}</font>', escaped)

@@ -12,15 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.resources import find_template
 from . import _data as D
-from ._assets import template
 from ._docx import BodyWriter
 from ._md import blocks
 from ._zip import normalise
 
 if TYPE_CHECKING:
-    from ..context import BuildContext
-    from ..kb import Record
+    from ..build.context import BuildContext
+    from ..core.kb import Record
 
 FILE_NAME = "implementation-runbook.docx"
 
@@ -29,7 +29,7 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     from docx import Document
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc = Document(str(template(ctx.kb.root, "reference.docx")))
+    doc = Document(str(find_template(ctx.kb.root, "reference.docx")))
     w = BodyWriter(doc)
     kes = D.published(ctx.kb.known_errors)
 

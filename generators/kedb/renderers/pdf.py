@@ -25,7 +25,7 @@ from ._pdfcharts import bars, hbars
 from ._pdftext import BOLD, MONO, SANS, has_cjk, has_rtl, para, register
 
 if TYPE_CHECKING:
-    from ..context import BuildContext
+    from ..build.context import BuildContext
 
 FILE_NAME = "proof-brief.pdf"
 CHUNK = 60  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.resources import find_template
 from . import _audit as A
 from . import _data as D
-from ._assets import template
 from ._md import clean
 from ._zip import normalise
 
 if TYPE_CHECKING:
-    from ..context import BuildContext
+    from ..build.context import BuildContext
 
 FILE_NAME = "exec-brief.pptx"
 LEVEL = {"low": 1, "medium": 2, "high": 3}
@@ -31,7 +31,7 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     from pptx import Presentation
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    prs = Presentation(str(template(ctx.kb.root, "master.pptx")))
+    prs = Presentation(str(find_template(ctx.kb.root, "master.pptx")))
     deck = _Deck(prs)
     rows = D.kpi_rows(ctx)
     _title(ctx, deck)

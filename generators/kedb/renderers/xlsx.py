@@ -25,7 +25,7 @@ from ._zip import normalise
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from ..context import BuildContext
+    from ..build.context import BuildContext
 
 FILE_NAME = "kpi-and-risk-register.xlsx"
 FORMULA_LIKE = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -5,6 +5,6 @@
 - :mod:`.search` designs the search index entry of each record;
 - :mod:`.feed`, :mod:`.charts`, :mod:`.kpis`, :mod:`.downloads`, :mod:`.views` supply the parts.
 
-:mod:`kedb.mkdocs_plugin` hands the result to MkDocs; :mod:`kedb.renderers.site` runs MkDocs
+:mod:`kedb.site.plugin` hands the result to MkDocs; :mod:`kedb.site.render` runs MkDocs
 for ``kedb build``.
 """

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from ..audits import Audit, Comparison, compare, shows_ticket_ids
-from ..context import BuildContext
+from ..build.context import BuildContext
+from ..core.audits import Audit, Comparison, compare, shows_ticket_ids
 from . import charts
 
 

@@ -31,7 +31,7 @@ from mkdocs.structure.files import File
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from .. import forkpool
+from ..core import forkpool
 
 TEMPLATE = "kedb-prebuilt.html"  # templates/overrides/: writes out ``kedb_prebuilt``
 VARIABLE = "kedb_prebuilt"

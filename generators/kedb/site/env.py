@@ -29,34 +29,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..errors import EnvironmentProblem
 from .text import html_text, md_block, md_inline
-
-
-def shipped_templates() -> Path:
-    """``templates/`` shipped with kedb (wheel: ``kedb/templates``; checkout: the repository's)."""
-    here = Path(__file__).resolve().parent.parent
-    for cand in (here / "templates", here.parents[1] / "templates"):
-        if (cand / "site").is_dir():
-            return cand
-    raise EnvironmentProblem("no templates/site/ folder found in the kedb installation")
-
-
-def template_dirs(root: Path, part: str) -> list[Path]:
-    """``templates/<part>`` of the KB first (when it has one), then the shipped one."""
-    dirs = [root / "templates" / part, shipped_templates() / part]
-    out: list[Path] = []
-    for d in dirs:
-        if d.is_dir() and d.resolve() not in [o.resolve() for o in out]:
-            out.append(d)
-    return out
-
-
-def find_file(root: Path, part: str, name: str) -> Path:
-    for d in template_dirs(root, part):
-        if (d / name).is_file():
-            return d / name
-    raise EnvironmentProblem(f"templates/{part}/{name} not found in the KB or in the kedb installation")
 
 
 def _md_finalize(value: Any) -> Any:

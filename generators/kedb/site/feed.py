@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urljoin, urlsplit
 
-from ..context import BuildContext
+from ..build.context import BuildContext
 from .views import Change
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

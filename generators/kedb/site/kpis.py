@@ -14,10 +14,10 @@ from datetime import date
 
 from markupsafe import Markup
 
-from ..context import BuildContext
-from ..models import RECORD_ORDER
-from ..program import Kpi
-from ..snapshots import KpiSnapshot
+from ..build.context import BuildContext
+from ..core.program import Kpi
+from ..core.records import RECORD_ORDER
+from ..core.snapshots import KpiSnapshot
 from . import charts, views
 
 

@@ -5,7 +5,7 @@ other generated files (feeds), the navigation and which record each page shows (
 search entry). Pages from ``*.html.j2`` templates carry their finished HTML and table of
 contents; MkDocs gets only their front-matter and puts the HTML in its theme. Pages from
 ``*.md.j2`` templates (playbooks, tags) are Markdown for MkDocs to render. MkDocs is not
-imported here; the plugin (:mod:`kedb.mkdocs_plugin`) hands these to MkDocs.
+imported here; the plugin (:mod:`kedb.site.plugin`) hands these to MkDocs.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .. import forkpool
-from ..context import BuildContext
-from ..kb import Record
-from ..models import PROBLEM_ORDER, RECORD_ORDER
+from ..build.context import BuildContext
+from ..core import forkpool
+from ..core.kb import Record
+from ..core.records import PROBLEM_ORDER, RECORD_ORDER
+from ..core.resources import template_dirs
 from . import audit, feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
-from .env import html_environment, md_environment, template_dirs
+from .env import html_environment, md_environment
 from .text import BodyRenderer, html_text, md_inline
 
 CHANGELOG_ENTRIES = 50
@@ -208,7 +209,7 @@ class Builder:
 
     def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
         """Every record page and search document, in record order; rendered by two forked worker
-        processes for large KBs (:mod:`kedb.forkpool`: they share the build context)."""
+        processes for large KBs (:mod:`kedb.core.forkpool`: they share the build context)."""
         ids = list(self.ctx.kb.records)
         if len(ids) < PARALLEL_THRESHOLD or not forkpool.can_fork():
             yield from (self.record_page_and_doc(rid) for rid in ids)

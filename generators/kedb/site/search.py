@@ -19,9 +19,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from ..context import BuildContext
-from ..kb import Record
-from ..models import KnownError, Problem, Workaround
+from ..build.context import BuildContext
+from ..core.kb import Record
+from ..core.records import KnownError, Problem, Workaround
 from . import views
 from .text import plain
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from ..kb import Record
+from ..core.kb import Record
 
 KIND_DIRS = {"known-error": "known-errors", "workaround": "workarounds", "problem": "problems"}
 HOME = "index.md"

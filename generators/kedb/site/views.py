@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ..context import BuildContext
-from ..history import Version
-from ..kb import Record
-from ..models import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem
-from ..renderers._data import person as person  # one definition for the site and the artefacts
+from ..build.context import BuildContext
+from ..core.kb import Record
+from ..core.records import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem
+from ..git.history import Version
+from ..renderers._data import person as person
 from ..renderers._data import service_name as service_name
 
 DUE_SOON_DAYS = 30

@@ -17,9 +17,9 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..audits import AgeBucket, AtRisk, Audit, AuditFigure, ProgressionRow
-from ..errors import UsageError
-from ..kb import KB
+from ..core.audits import AgeBucket, AtRisk, Audit, AuditFigure, ProgressionRow
+from ..core.errors import UsageError
+from ..core.kb import KB
 from . import audit_flow as F
 from . import audit_sql as Q
 from .store import StoreInfo

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..audits import AuditFigure, ProgressionRow
-from ..kb import KB
-from ..progression import ProgressionFile, clock_minutes, duration_minutes
+from ..core.audits import AuditFigure, ProgressionRow
+from ..core.kb import KB
+from ..core.progression import ProgressionFile, clock_minutes, duration_minutes
 from . import audit_sql as Q
 from .store import StoreInfo
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from ..audits import FIGURES, Audit, Comparison, Movement
+from ..core.audits import FIGURES, Audit, Comparison, Movement
 
 _UNIT = {"percent": "%", "count": "", "days": "d", "hours": "h"}
 SHOWN_AT_RISK = 15

@@ -12,7 +12,7 @@ status is ``new`` or ``open`` puts it in the bounce stage until its next update.
 each with its start, its end (the next period's start; NULL while it lasts) and both on the
 stage's clock (``c0``, ``c1``). Closed, cancelled and unmapped statuses have no stage and no
 period. The time between two moments on a clock is the difference of their clock values
-(:func:`kedb.progression.clock_minutes`).
+(:func:`kedb.core.progression.clock_minutes`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..progression import ProgressionFile, clock_sql, duration_minutes
+from ..core.progression import ProgressionFile, clock_sql, duration_minutes
 from .sqlexpr import lit
 
 BOUNCES = ("first-line", "back-and-forth", "rejected")

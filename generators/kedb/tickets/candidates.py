@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..kb import KB
-from ..models import KnownError, Problem
-from ..program import RecurrenceFile, RecurrenceRule
+from ..core.kb import KB
+from ..core.program import RecurrenceFile, RecurrenceRule
+from ..core.records import KnownError, Problem
 from . import sqlexpr as S
 
 PART_COLUMNS = {

@@ -2,8 +2,8 @@
 
 Each draft carries the trigger figures (rule, signature, window, counts, first and last
 ticket) and the ids of the tickets in that window (at most ``MAX_TICKET_IDS``), never ticket
-text or names. Ids come from :func:`kedb.scaffold.next_id` (so ids on ``origin/main`` count),
-dates from :func:`kedb.check.today` (``SOURCE_DATE_EPOCH`` when set). Every draft is
+text or names. Ids come from :func:`kedb.authoring.scaffold.next_id` (so ids on ``origin/main`` count),
+dates from :func:`kedb.check.run.today` (``SOURCE_DATE_EPOCH`` when set). Every draft is
 validated against the problem model before any is written; then each is written to a
 temporary file and moved into ``known_errors/``.
 """
@@ -16,12 +16,12 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..errors import UsageError
-from ..kb import KB
-from ..loader import RECORD_DIR, read_markdown
-from ..models import Problem
-from ..scaffold import next_id, slugify
-from ..scan import Allow
+from ..authoring.scaffold import next_id, slugify
+from ..core.errors import UsageError
+from ..core.kb import KB
+from ..core.load.loader import RECORD_DIR, read_markdown
+from ..core.load.scan import Allow
+from ..core.records import Problem
 from .candidates import Candidate
 from .store import StoreInfo
 

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import FindingsError, UsageError
+from ..core.errors import FindingsError, UsageError
 from . import sqlexpr as S
 from .fields import FIELDS
 from .mapping import Resolved, apply, resolve

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..kb import KB
-from ..models import KnownError, Problem
-from ..snapshots import KPI_DIR, KpiSnapshot, KpiValue, dump
+from ..core.errors import UsageError
+from ..core.kb import KB
+from ..core.records import KnownError, Problem
+from ..core.snapshots import KPI_DIR, KpiSnapshot, KpiValue, dump
 from .candidates import DEFAULT_RECURRENCE, create_signature_view
 from .store import StoreInfo
 
@@ -277,6 +277,6 @@ def checkpoint_periods(kb: KB) -> list[str]:
 
 def write(kb: KB, snap: KpiSnapshot, command: str) -> Path:
     """Write ``content/kpi/<period>.yml`` through a temporary file, after reading it back as kedb will."""
-    from ..loader import write_data_file
+    from ..core.load.loader import write_data_file
 
     return write_data_file(kb.root, f"{KPI_DIR}/{snap.period}.yml", dump(snap, command), snap, f"snapshot for {snap.period}")

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from ..errors import FindingsError, UsageError
-from ..models import ShortText, Strict_
+from ..core.errors import FindingsError, UsageError
+from ..core.records import ShortText, Strict_
 from .fields import FIELDS, REQUIRED
 
 SOURCES = ("servicenow", "zendesk", "jira", "superops", "csv")
@@ -91,7 +91,7 @@ class TicketMapping(Strict_):
 
 
 def _read(path: Path, rel: str) -> TicketMapping:
-    from ..loader import read_data_file
+    from ..core.load.loader import read_data_file
 
     res = read_data_file(path, rel, TicketMapping)
     if res.issues:

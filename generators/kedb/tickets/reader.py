@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import FindingsError
+from ..core.errors import FindingsError
 from .mapping import TicketMapping
 
 DELIMITERS = (",", ";", "\t", "|")

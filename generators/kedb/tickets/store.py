@@ -32,8 +32,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import EnvironmentProblem
-from ..snapshots import SnapshotSource
+from ..core.errors import EnvironmentProblem
+from ..core.snapshots import SnapshotSource
 from .sqlexpr import lit
 
 STORE_DIR = ".kedb"

@@ -1,0 +1,141 @@
+"""``kedb check``: load the KB, run every rule, and report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from ..core.errors import EnvironmentProblem
+from ..core.findings import Finding, Severity
+from ..core.kb import KB
+from ..core.load.loader import CONTENT_DIR, RECORD_DIR, load
+from .rules import check_kb
+
+
+@dataclass(frozen=True)
+class Report:
+    kb: KB
+    findings: tuple[Finding, ...]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def failed(self, strict: bool = False) -> bool:
+        """Errors fail; with ``strict``, warnings fail too."""
+        return any(f.severity is Severity.ERROR or strict for f in self.findings)
+
+
+def today() -> date:
+    """The date rules such as staleness are judged on: ``SOURCE_DATE_EPOCH`` if set, else today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
+    return date.today()
+
+
+def ensure_kb(root: Path) -> Path:
+    root = Path(root)
+    if not (root / RECORD_DIR).is_dir() and not (root / CONTENT_DIR).is_dir():
+        raise EnvironmentProblem(
+            f"{root.resolve()} is not a kedb repository (no {RECORD_DIR}/ or {CONTENT_DIR}/); run from the KB root or pass --root"
+        )
+    return root
+
+
+def run(
+    root: Path,
+    as_of: date | None = None,
+    *,
+    base: str | None = None,
+    approvals: bool = False,
+    allow_shallow: bool = False,
+    use_cache: bool = True,
+) -> Report:
+    """Load and check the KB at ``root``; ``base`` adds the rules that compare with a base
+    revision, ``approvals`` verifies the approval trail of the checked-out history."""
+    kb, findings = load(ensure_kb(root), use_cache=use_cache)
+    findings.extend(check_kb(kb, as_of or today()))
+    if base:
+        from ..git.basediff import base_findings, compare
+
+        findings.extend(base_findings(compare(kb, base), kb))
+    if approvals:
+        findings.extend(approval_findings(kb, allow_shallow))
+    return Report(kb, tuple(sorted(set(findings))))
+
+
+_APPROVAL_CODES = {"missing": "KE810", "unauthorised": "KE811", "self-approved": "KE812"}
+
+
+def approval_findings(kb: KB, allow_shallow: bool = False) -> list[Finding]:
+    from ..git import history
+    from ..git.approvals import verify
+
+    hist = history.read(kb.root, allow_shallow=allow_shallow)
+    if hist is None:
+        raise EnvironmentProblem(f"--approvals reads git history, and {kb.root} is not a git repository")
+    out = []
+    for a in verify(kb, hist).violations:
+        rec = kb.records[a.record]
+        v = a.version
+        out.append(
+            Finding(
+                rec.source.path,
+                rec.source.line_of("status"),
+                _APPROVAL_CODES[a.status],
+                f"{a.record} version {v.number} (commit {v.short}, {v.date.date()}, '{v.subject}'): {a.message}",
+            )
+        )
+    return out
+
+
+def summary(report: Report) -> str:
+    n = len(report.kb.records)
+    e, w = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    return f"{n} records checked: {e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
+
+
+def format_text(report: Report) -> str:
+    lines = [f.format() for f in report.findings]
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def format_json(report: Report) -> str:
+    return json.dumps(
+        {
+            "records": len(report.kb.records),
+            "errors": report.count(Severity.ERROR),
+            "warnings": report.count(Severity.WARNING),
+            "findings": [
+                {"path": f.path, "line": f.line, "code": f.code, "rule": f.rule.name, "severity": f.severity.value, "message": f.message}
+                for f in report.findings
+            ],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def format_gitlab(report: Report) -> str:
+    """GitLab code-quality report (artifacts:reports:codequality), so MRs show findings inline."""
+    items = []
+    for f in report.findings:
+        fp = hashlib.sha256(f"{f.path}:{f.code}:{f.message}".encode()).hexdigest()
+        items.append(
+            {
+                "description": f"{f.code} {f.rule.name}: {f.message}",
+                "check_name": f.code,
+                "fingerprint": fp,
+                "severity": "major" if f.severity is Severity.ERROR else "minor",
+                "location": {"path": f.path, "lines": {"begin": f.line}},
+            }
+        )
+    return json.dumps(items, indent=2, ensure_ascii=False)
+
+
+FORMATS = {"text": format_text, "json": format_json, "gitlab": format_gitlab}

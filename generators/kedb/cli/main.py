@@ -1,0 +1,241 @@
+"""The ``kedb`` command line. Thin: each command calls one function; only this package
+(``main``, ``tickets``, ``errors``, ``historyfmt``) prints and chooses exit codes (0 fine, 1 findings at error
+level, 2 usage or environment problems)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from .errors import handle_errors as _handle_errors
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True, help="Root of the KB repository."
+)
+@click.version_option(__version__, prog_name="kedb")
+@click.pass_context
+def main(ctx: click.Context, root: Path) -> None:
+    """kedb — a known-error knowledge base kept as code."""
+    ctx.obj = root
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "gitlab"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, gitlab for the GitLab code-quality report.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Judge staleness on this date (default: today).")
+@click.option(
+    "--base", metavar="REF", help="Also compare with this revision: id collisions, deleted published records, status transitions."
+)
+@click.option("--approvals", is_flag=True, help="Also verify that every published high-impact version landed with an authorised approval.")
+@click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone (approvals are then judged on partial history).")
+@click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache (same as KEDB_NO_CACHE=1).")
+@click.pass_obj
+@_handle_errors
+def check(
+    root: Path,
+    strict: bool,
+    fmt: str,
+    output: Path | None,
+    as_of: str | None,
+    base: str | None,
+    approvals: bool,
+    allow_shallow: bool,
+    no_cache: bool,
+) -> None:
+    """Validate every record and program file; list all findings."""
+    from ..check import run as check_mod
+
+    report = check_mod.run(root, _as_of(as_of), base=base, approvals=approvals, allow_shallow=allow_shallow, use_cache=not no_cache)
+    text = check_mod.FORMATS[fmt](report)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(check_mod.summary(report), err=True)
+    else:
+        click.echo(text)
+    sys.exit(1 if report.failed(strict) else 0)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["known-error", "workaround", "problem"]))
+@click.option("--title", required=True, help="One-line title.")
+@click.option("--service", required=True, help="Service id from content/services.yml.")
+@click.option("--owner", help="Owner handle (default: the service's primary owner).")
+@click.option("--for", "link_to", metavar="KE-ID", help="Link to this known error (and add the link back).")
+@click.pass_obj
+@_handle_errors
+def new(root: Path, kind: str, title: str, service: str, owner: str | None, link_to: str | None) -> None:
+    """Write a new record with the next free id and print its path."""
+    from ..authoring.scaffold import create
+    from ..check.run import ensure_kb, today
+    from ..core.load.loader import load
+
+    kb, _ = load(ensure_kb(root))
+    path, notes = create(kb, kind, title, service, owner, today(), link_to)
+    for note in notes:
+        click.echo(note, err=True)
+    click.echo(path.relative_to(kb.root).as_posix())
+
+
+@main.command()
+@click.option("--only", help="Comma-separated outputs: site,docx,xlsx,pptx,pdf (default: all).")
+@click.option("--audience", type=click.Choice(["public", "internal"]), default="internal", show_default=True)
+@click.option("--tenant", help="Keep only records for this tenant (or for all tenants).")
+@click.option("--allow-shallow", is_flag=True, help="Build from a shallow clone, saying that history is partial.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Judge staleness on this date (default: today).")
+@click.pass_obj
+@_handle_errors
+def build(root: Path, only: str | None, audience: str, tenant: str | None, allow_shallow: bool, as_of: str | None) -> None:
+    """Check the KB, verify approvals, then build the site and the four artefacts."""
+    from ..build.run import approvals_summary
+    from ..build.run import build as run_build
+    from ..check import run as check_mod
+
+    report, stop = _progress()
+    try:
+        result = run_build(root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=report)
+    finally:
+        stop()
+    for line in result.describe():
+        click.echo(line)
+    for line in approvals_summary(result.ctx.approvals):
+        click.echo(line)
+    click.echo(check_mod.summary(result.ctx.report))
+
+
+def _progress() -> tuple[Callable[[str, float | None], None], Callable[[], None]]:
+    """Progress per output: a rich spinner and ticks on a terminal, one quiet line per step in CI or a pipe."""
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        status = console.status("building…")
+        status.start()
+
+        def report(step: str, secs: float | None) -> None:
+            if secs is None:
+                status.update(f"{step}…")
+            else:
+                console.print(f"[green]✓[/green] {step} [dim]({secs:.1f} s)[/dim]")
+
+        return report, status.stop
+
+    def log(step: str, secs: float | None) -> None:
+        if secs is not None:
+            click.echo(f"kedb: {step}: done in {secs:.1f} s", err=True)
+
+    return log, lambda: None
+
+
+@main.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--ref", default="HEAD", show_default=True, help="Read history at this ref.")
+@click.option("--all-commits", is_flag=True, help="Every commit, not only the first-parent line (merged merge requests as one version).")
+@click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone, saying that history is partial.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@_handle_errors
+def history(root: Path, record_id: str, ref: str, all_commits: bool, allow_shallow: bool, fmt: str) -> None:
+    """Print a record's versions and change notes, oldest first."""
+    from .historyfmt import FORMATS, show
+
+    click.echo(FORMATS[fmt](show(root, record_id.upper(), ref, first_parent=not all_commits, allow_shallow=allow_shallow)))
+
+
+@main.command()
+@click.option("--base", required=True, metavar="REF", help="The target branch, e.g. origin/main.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the review to a file.")
+@click.pass_obj
+@_handle_errors
+def review(root: Path, base: str, fmt: str, output: Path | None) -> None:
+    """What an approver reads on a merge request: record diffs, approvals needed, risks."""
+    from ..check.run import ensure_kb
+    from ..core.load.loader import load
+    from ..git.basediff import compare
+    from ..git.review import FORMATS, make
+
+    kb, findings = load(ensure_kb(root))
+    text = FORMATS[fmt](make(compare(kb, base), kb))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    errors = sum(1 for f in findings if f.severity.value == "error")
+    if errors:
+        click.echo(f"kedb: note: the working tree has {errors} check error(s); records that fail to load are not in this review", err=True)
+
+
+@main.command()
+@click.option("--platform", type=click.Choice(["gitlab", "github"]), required=True)
+@click.option("--output", "-o", metavar="PATH", help="Where to write it (default: the location the platform reads first).")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when the file is missing or out of date.")
+@click.pass_obj
+@_handle_errors
+def codeowners(root: Path, platform: str, output: str | None, check_only: bool) -> None:
+    """Write CODEOWNERS from content/: records to their service's approvers, policy to maintainers."""
+    from ..authoring.codeowners import write
+    from ..check.run import ensure_kb
+    from ..core.load.loader import load
+
+    kb, _ = load(ensure_kb(root))
+    res = write(kb, platform, output, check_only=check_only)
+    for w in res.warnings:
+        click.echo(f"kedb: warning: {w}", err=True)
+    click.echo(f"{res.path.relative_to(kb.root).as_posix()} {'is up to date' if check_only else 'written'}")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site/schema"),
+    show_default=True,
+    help="Folder for the *.schema.json files.",
+)
+@click.pass_obj
+@_handle_errors
+def schema(root: Path, out: Path) -> None:
+    """Write the JSON Schema of every file kind (for editors and other tools)."""
+    from ..authoring.schema import write
+
+    target = out if out.is_absolute() else root / out
+    for path in write(target):
+        click.echo(path.as_posix())
+
+
+# ---------------------------------------------------------------- commands defined in other modules
+# Each module below defines click commands and is registered here, one line each.
+from .tickets import candidates, kpi, tickets  # noqa: E402
+
+main.add_command(tickets)
+main.add_command(candidates)
+main.add_command(kpi)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,191 @@
+"""Per-file results of reading records, kept between runs in ``.kedb/cache/``.
+
+What is kept for each record file is what reading it produced *before validation* (the parsed
+front-matter, the line of every key, the issues of the file, YAML and text scans), keyed by
+
+* the file's path in the KB (the kind of record and the file-name rule depend on it),
+* the SHA-256 of its bytes (any edit is a miss),
+* a context: kedb's version and the SHA-256 of its source files, Python's, PyYAML's and libyaml's
+  versions, and the settings that change per-file results (allowlist, size limits).
+
+Validation always runs again (the models are not cached), so a warm run skips reading YAML and
+scanning text, nothing else. A cache file that does not verify, does not load, or was written for
+another context is ignored and rewritten; one that cannot be written is skipped. Writes go to a
+temporary file that replaces the old one, so a reader never sees half a file.
+
+The file is authenticated with a key kept outside the repository (``$XDG_CACHE_HOME/kedb`` or
+``~/.cache/kedb``): a cache file committed to a repository, or copied from another machine, does not
+verify, so it cannot make ``kedb check`` in CI trust results it did not compute. Only verified bytes
+are unmarshalled. ``KEDB_NO_CACHE=1`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import marshal
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ... import __version__
+from ..resources import PACKAGE_DIR
+
+CACHE_DIR = ".kedb/cache"
+FILE_NAME = "records.bin"
+ENV_OFF = "KEDB_NO_CACHE"
+_MAGIC = b"kedb-record-cache 1\n"
+_KEY_FILE = "cache.key"
+_MAC_SIZE = 32
+
+Entry = tuple[str, bytes]  # (sha256 of the file's bytes, what reading it produced, marshalled)
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_OFF, "").strip() in ("", "0")
+
+
+def _source_digest() -> str:
+    """SHA-256 over kedb's own source files: any change to kedb's code is a new context."""
+    h = hashlib.sha256()
+    pkg = PACKAGE_DIR
+    found = False
+    for dirpath, dirnames, filenames in os.walk(pkg):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for fn in sorted(filenames):
+            if fn.endswith(".py"):
+                path = os.path.join(dirpath, fn)
+                h.update(os.path.relpath(path, pkg).encode() + b"\0")
+                with open(path, "rb") as fh:
+                    h.update(fh.read())
+                found = True
+    if not found:  # pragma: no cover - kedb installed without its sources
+        raise OSError("kedb's source files are not there to fingerprint")
+    return h.hexdigest()
+
+
+def _libyaml_version() -> str:
+    try:
+        from yaml import _yaml  # type: ignore[attr-defined]
+
+        return str(_yaml.get_version_string())
+    except Exception:  # pragma: no cover - PyYAML without libyaml
+        return "none"
+
+
+def context(settings: Any) -> str:
+    """The context of a cache file: everything besides a file's path and bytes that its results depend on."""
+    parts = (
+        _MAGIC,
+        __version__,
+        _source_digest(),
+        sys.version,
+        sys.implementation.cache_tag,
+        marshal.version,
+        yaml.__version__,
+        _libyaml_version(),
+        repr(settings),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _key_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kedb" / _KEY_FILE
+
+
+def _key() -> bytes:
+    """This user's secret for authenticating cache files (made on first use)."""
+    path = _key_path()
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    key = os.urandom(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, key, mode=0o600)
+    return key
+
+
+def _mac(key: bytes, payload: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(payload, key=key, digest_size=_MAC_SIZE, person=b"kedb-cache").digest()
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to a new file next to ``path`` (unique to this process), then rename it over
+    ``path``: readers see the old file or the new one, never part of one."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Store:
+    """The cache of one KB for one context. ``entries``: path -> (sha256, result) from the last run."""
+
+    def __init__(self, root: Path, context: str) -> None:
+        self.dir = Path(root) / CACHE_DIR
+        self.path = self.dir / FILE_NAME
+        self.context = context
+        self.entries: dict[str, Entry] = {}
+        self._key: bytes | None = None
+
+    @classmethod
+    def open(cls, root: Path, settings: Any) -> Store | None:
+        """The cache for ``root``, with what it holds for this context; None if caching is off or impossible."""
+        if not enabled():
+            return None
+        try:
+            store = cls(root, context(settings))
+            store._key = _key()
+        except OSError:
+            return None
+        store.entries = store._read()
+        return store
+
+    def _read(self) -> dict[str, Entry]:
+        assert self._key is not None
+        try:
+            blob = self.path.read_bytes()
+        except OSError:
+            return {}
+        head = len(_MAGIC) + _MAC_SIZE
+        if len(blob) < head or not blob.startswith(_MAGIC):
+            return {}
+        payload = memoryview(blob)[head:]
+        if not hmac.compare_digest(blob[len(_MAGIC) : head], _mac(self._key, payload)):
+            return {}  # not written by this user on this machine, or damaged
+        try:
+            ctx, entries = marshal.loads(payload)
+        except Exception:  # pragma: no cover - verified bytes are ones we wrote
+            return {}
+        if ctx != self.context or not isinstance(entries, dict):
+            return {}
+        return entries
+
+    def save(self, entries: Mapping[str, Entry]) -> None:
+        """Replace the cache with ``entries``; failures only mean there is no cache next time."""
+        assert self._key is not None
+        try:
+            payload = marshal.dumps((self.context, dict(entries)))
+            self.dir.mkdir(parents=True, exist_ok=True)
+            ignore = self.dir / ".gitignore"
+            if not ignore.exists():  # the cache never ends up in a commit, .kedb/ ignored or not
+                _write_atomic(ignore, b"# written by kedb: the cache is local to this machine\n*\n")
+            _write_atomic(self.path, _MAGIC + _mac(self._key, payload) + payload)
+        except (OSError, ValueError):
+            pass
+        self.entries = dict(entries)

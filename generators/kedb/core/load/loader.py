@@ -1,0 +1,479 @@
+"""Read every file of a KB repository once and build the in-memory KB.
+
+Reading is per file and independent (parse, validate, scan), so a big KB is read by a
+process pool; everything that needs the whole KB (links, ids, policy) runs afterwards in
+:mod:`kedb.check.rules`. Nothing here raises for bad input: problems come back as findings.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import marshal
+import os
+import re
+from collections.abc import Generator, Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .. import forkpool
+from ..audits import AUDIT_DIR, Audit
+from ..findings import Finding
+from ..kb import KB, Program, Record, Source
+from ..program import PROGRAM_FILES, REQUIRED_PROGRAM_FILES, Playbook, SettingsFile
+from ..records import RECORD_MODELS
+from ..snapshots import KPI_DIR, KpiSnapshot
+from . import cache, frontmatter, scan, schemaerr
+from .yamlstrict import Parsed, Path_, parse
+
+RECORD_DIR = "known_errors"
+CONTENT_DIR = "content"
+PLAYBOOK_DIR = "content/playbooks"
+RECORD_NAME = re.compile(r"^(KE|WA|PRB)-(\d{4,})(?:-[a-z0-9][a-z0-9-]*)?\.md$")
+_FATAL_YAML = frozenset(("KE001", "KE002", "KE003", "KE004", "KE006", "KE007", "KE008", "KE009", "KE011"))
+PARALLEL_THRESHOLD = 1500
+# roles.yml is the staff directory and kedb.yml holds the allowlist itself: contact details belong there.
+CONTACT_FILES = ("roles.yml", "kedb.yml")
+
+Issue = tuple[str, int, str]
+
+
+class FileResult(NamedTuple):
+    """What reading one file produced. A tuple, so it comes back from a worker process cheaply;
+    workers send the validated ``data`` instead of the model, which the parent rebuilds."""
+
+    rel: str
+    source: Source | None
+    model: BaseModel | None
+    seen_id: str | None
+    issues: tuple[Issue, ...]
+    data: Any = None
+
+
+def _read_text(path: str | Path) -> tuple[str, bytes, list[Issue]]:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    text, issues = _decode_text(raw)
+    return text, raw, issues
+
+
+def _decode_text(raw: bytes) -> tuple[str, list[Issue]]:
+    """The text kedb reads (UTF-8, BOM and CR gone, control characters removed) and its issues."""
+    text, err = frontmatter.decode(raw)
+    if err:
+        return "", [err]
+    if scan.plain_ascii(raw):
+        return text, []
+    text, ctrl = scan.control_chars(text)
+    return text, ctrl
+
+
+def _validate(model: type[BaseModel], parsed: Parsed, issues: list[Issue]) -> BaseModel | None:
+    if any(code in _FATAL_YAML for code, _, _ in issues):
+        return None
+    if not isinstance(parsed.data, dict):
+        if parsed.data is None:
+            issues.append(("KE010", parsed.first_line, "there are no 'key: value' lines: it is empty"))
+        else:
+            issues.append(("KE010", parsed.line_of(()), f"expected 'key: value' lines, found a {type(parsed.data).__name__}"))
+        return None
+    try:
+        return model.model_validate(parsed.data)
+    except ValidationError as exc:
+        issues.extend(schemaerr.findings(exc, parsed, model))
+        return None
+
+
+class _Scanned(NamedTuple):
+    """What reading one Markdown file produced before validation: plain data only (str, int,
+    tuples, dicts, lists, bool, None), so a worker process sends it back with :mod:`marshal`."""
+
+    rel: str
+    source: tuple[str, str, dict[Path_, int], int, int] | None  # Source without the path
+    seen_id: str | None
+    before: tuple[Issue, ...]  # issues up to and including the YAML ones
+    data: Any  # the parsed front-matter, or None when it cannot be validated (fatal YAML issue, no text)
+    first_line: int
+    sections: tuple[Issue, ...]  # KE107 issues, reported only when the front-matter is valid
+    after: tuple[Issue, ...]  # secrets, unsafe Markdown, file name
+
+
+def _internal_error(rel: str, exc: Exception) -> FileResult:
+    return FileResult(
+        rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
+    )
+
+
+def _scan_markdown(
+    path: str | Path,
+    rel: str,
+    allow: scan.Allow,
+    max_bytes: int,
+    max_line: int,
+    required_sections: tuple[str, ...],
+) -> _Scanned | FileResult:
+    """Everything per file except validation: split, parse strictly, scan."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return _scan_bytes(raw, hashlib.sha256(raw).hexdigest(), rel, allow, max_bytes, max_line, required_sections)
+
+
+def _scan_bytes(
+    raw: bytes,
+    sha: str,
+    rel: str,
+    allow: scan.Allow,
+    max_bytes: int,
+    max_line: int,
+    required_sections: tuple[str, ...],
+) -> _Scanned | FileResult:
+    text, issues = _decode_text(raw)
+    if not text and issues:
+        return FileResult(rel, None, None, None, tuple(issues))
+    issues.extend(scan.size(len(raw), text, max_bytes, max_line))
+    sp = frontmatter.split(text)
+    if sp.issue:
+        issues.append(sp.issue)
+        return FileResult(rel, None, None, None, tuple(issues))
+    parsed = parse(sp.front, line_offset=sp.front_line - 1)
+    issues.extend(parsed.issues)
+    data = parsed.data
+    seen = data.get("id") if isinstance(data, dict) else None
+    sect: list[Issue] = []
+    if required_sections:
+        sections = frontmatter.sections(sp.body, sp.body_line)
+        for title in required_sections:
+            sec = sections.get(title.lower())
+            if sec is None:
+                sect.append(("KE107", sp.body_line, f"the body has no '## {title}' section"))
+            elif not sec.text:
+                sect.append(("KE107", sec.line, f"the '## {title}' section is empty"))
+    after = [*scan.secrets(text, allow), *scan.unsafe_markdown(sp.body, sp.body_line)]
+    source = (sha, text, parsed.lines, sp.body_start, sp.body_line)
+    return _Scanned(rel, source, seen if isinstance(seen, str) else None, tuple(issues), data, parsed.first_line, tuple(sect), tuple(after))
+
+
+def _finish(sc: _Scanned | FileResult, model: type[BaseModel]) -> FileResult:
+    """Validate a scanned file against ``model`` and put its issues together in reading order."""
+    if isinstance(sc, FileResult):
+        return sc
+    try:
+        assert sc.source is not None
+        lines = sc.source[2]
+        issues = list(sc.before)
+        meta = _validate(model, Parsed(sc.data, lines, issues, sc.first_line), issues)
+        if meta is not None:
+            issues.extend(sc.sections)
+        issues.extend(sc.after)
+        source = Source(sc.rel, *sc.source)
+        return FileResult(sc.rel, source, meta, sc.seen_id, tuple(issues), sc.data if meta else None)
+    except Exception as exc:
+        return _internal_error(sc.rel, exc)
+
+
+def read_markdown(
+    path: str | Path,
+    rel: str,
+    model: type[BaseModel],
+    allow: scan.Allow,
+    max_bytes: int,
+    max_line: int,
+    required_sections: tuple[str, ...] = (),
+) -> FileResult:
+    """Read a Markdown file with front-matter: split, parse strictly, validate, scan."""
+    try:
+        sc = _scan_markdown(path, rel, allow, max_bytes, max_line, required_sections)
+    except Exception as exc:
+        return _internal_error(rel, exc)
+    return _finish(sc, model)
+
+
+def _record_model(rel: str) -> type[BaseModel]:
+    # ``rel`` comes from record_files, which only lists names that match RECORD_NAME (KE-…, WA-…, PRB-…).
+    return RECORD_MODELS[rel.rsplit("/", 1)[-1].split("-", 1)[0]]
+
+
+Item = tuple[str, str, scan.Allow, int, int]  # (root, rel, allow, max_bytes, max_line)
+# One record file as read, in the form that travels between processes and into the cache:
+# (rel, sha256 of the bytes or None if they could not be read, text, what reading produced
+# marshalled without the text). marshal handles these plain types several times faster than pickle.
+Packed = tuple[str, str | None, str | None, bytes]
+
+
+def _scan_record(item: Item) -> tuple[str | None, _Scanned | FileResult]:
+    """(sha256 of the file's bytes, what reading it produced); no sha256 when kedb failed on it."""
+    root, rel, allow, max_bytes, max_line = item
+    name = rel.rsplit("/", 1)[-1]
+    model = _record_model(rel)
+    try:
+        with open(os.path.join(root, rel), "rb") as fh:
+            raw = fh.read()
+        sha = hashlib.sha256(raw).hexdigest()
+        sc = _scan_bytes(raw, sha, rel, allow, max_bytes, max_line, getattr(model, "sections", ()))
+    except Exception as exc:
+        return None, _internal_error(rel, exc)
+    seen = sc.seen_id
+    if isinstance(sc, _Scanned) and seen is not None and not name.startswith(seen + "-") and name != seen + ".md":
+        assert sc.source is not None
+        line = sc.source[2].get(("id",), 2)
+        issue = ("KE201", line, f"file name '{name}' does not start with the record id '{seen}'; rename it to '{seen}-….md'")
+        sc = sc._replace(after=(*sc.after, issue))
+    return sha, sc
+
+
+def _pack(item: Item) -> Packed:
+    sha, sc = _scan_record(item)
+    if isinstance(sc, FileResult):
+        return sc.rel, sha, None, marshal.dumps((1, *sc))
+    assert sc.source is not None
+    sha_, text, *rest = sc.source
+    return sc.rel, sha, text, marshal.dumps((0, *sc._replace(source=(sha_, None, *rest))))
+
+
+def _unpack(blob: bytes, text: str | None) -> _Scanned | FileResult:
+    kind, rel, source, *rest = marshal.loads(blob)
+    if kind == 1:
+        return FileResult(rel, source, *rest)
+    return _Scanned(rel, (source[0], text, *source[2:]), *rest)
+
+
+def _read_record(item: Item) -> FileResult:
+    return _finish(_scan_record(item)[1], _record_model(item[1]))
+
+
+def _pack_chunk(items: list[Item]) -> list[bytes]:
+    """In a worker: read and scan without validating (the parent validates, once); the chunk goes
+    back as one marshalled blob (much faster to pass between processes than pickled tuples)."""
+    gc.disable()  # only plain data is built here: nothing for the cycle collector to find
+    return [marshal.dumps([_pack(it) for it in items])]
+
+
+def _read_records(
+    root: Path, rels: list[str], allow: scan.Allow, max_bytes: int, max_line: int, workers: int | None, use_cache: bool
+) -> list[FileResult]:
+    """Read the record files (from the cache where their bytes are unchanged), in ``rels`` order."""
+    store = cache.Store.open(root, (allow, max_bytes, max_line)) if use_cache else None
+    hits: dict[str, Packed] = {}
+    if store is not None and store.entries:
+        for rel in rels:
+            entry = store.entries.get(rel)
+            if entry is None:
+                continue
+            try:
+                with open(os.path.join(root, rel), "rb") as fh:
+                    raw = fh.read()
+            except OSError:
+                continue
+            if hashlib.sha256(raw).hexdigest() == entry[0]:
+                hits[rel] = (rel, entry[0], _decode_text(raw)[0], entry[1])
+    items = [(str(root), rel, allow, max_bytes, max_line) for rel in rels if rel not in hits]
+    n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(items) >= PARALLEL_THRESHOLD else 1)
+    if store is None and (n_workers <= 1 or len(items) <= 1):
+        return [_read_record(it) for it in items]
+    chunks: Generator[bytes, None, None] | None = None
+    try:
+        scanned: Iterator[Packed]
+        if n_workers > 1 and len(items) > 1:
+            chunks = forkpool.chunked_map(_pack_chunk, items, workers=n_workers, start=None)
+            scanned = (packed for chunk in chunks for packed in marshal.loads(chunk))
+        else:
+            scanned = map(_pack, items)
+        # Validate each result as it arrives, while the workers go on reading.
+        results: list[FileResult] = []
+        keep: dict[str, cache.Entry] = {}
+        for rel in rels:
+            packed = hits.get(rel) or next(scanned)
+            _, sha, text, blob = packed
+            assert packed[0] == rel
+            results.append(_finish(_unpack(blob, text), _record_model(rel)))
+            if sha is not None:
+                keep[rel] = (sha, blob)
+    finally:
+        if chunks is not None:
+            chunks.close()
+    if store is not None and (items or keep.keys() != store.entries.keys()):
+        store.save(keep)
+    return results
+
+
+def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
+    """Read one YAML data file from content/."""
+    try:
+        text, raw, issues = _read_text(path)
+        if not text and issues:
+            return FileResult(rel, None, None, None, tuple(issues))
+        parsed = parse(text)
+        issues.extend(parsed.issues)
+        data = _validate(model, parsed, issues)
+        src = Source(rel, hashlib.sha256(raw).hexdigest(), text, parsed.lines, len(text), 1)
+        return FileResult(rel, src, data, None, tuple(issues))
+    except Exception as exc:
+        return FileResult(
+            rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
+        )
+
+
+def write_data_file(root: Path, rel: str, text: str, expected: BaseModel, what: str) -> Path:
+    """Write a data file kedb computed (``content/kpi/``, ``content/audits/``) through a temporary
+    file, after reading it back as kedb will: it must load without findings and equal ``expected``."""
+    from ..errors import UsageError
+
+    path = Path(root) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        res = read_data_file(tmp, rel, type(expected))
+        if res.issues or res.model != expected:
+            detail = "; ".join(f"line {ln}: {code} {msg}" for code, ln, msg in res.issues) or "it reads back differently"
+            raise UsageError(f"kedb wrote an invalid {what} ({detail}); please report this")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _findings(res: FileResult) -> Iterable[Finding]:
+    for code, line, msg in res.issues:
+        yield Finding(res.rel, line, code, msg)
+
+
+def record_files(root: Path) -> tuple[list[str], list[Finding]]:
+    """Record paths (relative, posix, sorted) and findings for stray files."""
+    base = root / RECORD_DIR
+    rels: list[str] = []
+    stray: list[Finding] = []
+    if not base.is_dir():
+        return rels, stray
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        reldir = Path(dirpath).relative_to(root).as_posix()  # once a folder: pathlib costs 10 us a call
+        for fn in filenames:
+            if not fn.lower().endswith((".md", ".markdown")) or fn.lower() in ("readme.md", "index.md"):
+                continue
+            rel = f"{reldir}/{fn}"
+            if RECORD_NAME.match(fn):
+                rels.append(rel)
+            else:
+                stray.append(Finding(rel, 1, "KE012", f"'{fn}' is not named like a record (KE-NNNN-slug.md, WA-…, PRB-…); it is ignored"))
+    rels.sort()
+    return rels, stray
+
+
+def load(root: Path, *, workers: int | None = None, use_cache: bool = True) -> tuple[KB, list[Finding]]:
+    """Read the whole KB under ``root``. Returns the KB (valid records only) and all findings.
+
+    Per-file results of record files are kept in ``.kedb/cache/`` (see :mod:`kedb.core.load.cache`) unless
+    ``use_cache`` is false or ``KEDB_NO_CACHE=1``; a KB read only once (a base revision unpacked
+    into a temporary folder) is better read without."""
+    # Reading builds hundreds of thousands of long-lived objects and no garbage cycles; with the
+    # cycle collector on, its full passes over the growing heap cost a third of the time.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(Path(root).resolve(), workers, use_cache)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Finding]]:
+    findings: list[Finding] = []
+    program_models: dict[str, Any] = {}
+    program_sources: dict[str, Source] = {}
+    for name, model in PROGRAM_FILES.items():
+        rel = f"{CONTENT_DIR}/{name}"
+        path = root / rel
+        if not path.is_file():
+            if name not in REQUIRED_PROGRAM_FILES:
+                continue
+            findings.append(
+                Finding(
+                    rel,
+                    1,
+                    "KE013",
+                    f"required program data file '{rel}' is missing (`kedb new` cannot work without it; copy it from the example KB)",
+                )
+            )
+            continue
+        res = read_data_file(path, rel, model)
+        findings.extend(_findings(res))
+        if res.model is not None:
+            program_models[name] = res.model
+        if res.source is not None:
+            program_sources[name] = res.source
+
+    settings: SettingsFile = program_models.get("kedb.yml") or SettingsFile(name="KB", organisation="-")
+    allow = scan.Allow(
+        emails=tuple(settings.allowlist.emails),
+        phones=tuple(re.sub(r"\D", "", p) for p in settings.allowlist.phones),
+    )
+    max_bytes, max_line = settings.limits.max_file_kb * 1024, settings.limits.max_line_chars
+    for name, src in program_sources.items():
+        file_allow = scan.Allow(allow.emails, allow.phones, any_contact=name in CONTACT_FILES)
+        findings.extend(Finding(src.path, line, code, msg) for code, line, msg in scan.secrets(src.text, file_allow))
+
+    playbooks: list[Record] = []
+    pb_dir = root / PLAYBOOK_DIR
+    if pb_dir.is_dir():
+        for p in sorted(pb_dir.glob("*.md")):
+            rel = p.relative_to(root).as_posix()
+            res = read_markdown(p, rel, Playbook, allow, max_bytes, max_line)
+            findings.extend(_findings(res))
+            if res.model is not None and res.source is not None:
+                playbooks.append(Record(res.model, res.source))  # type: ignore[arg-type]
+    playbooks.sort(key=lambda r: (r.meta.order, r.source.path))  # type: ignore[attr-defined]
+
+    rels, stray = record_files(root)
+    findings.extend(stray)
+    results = _read_records(root, rels, allow, max_bytes, max_line, workers, use_cache)
+
+    records: dict[str, Record] = {}
+    seen_ids: dict[str, list[tuple[str, int]]] = {}
+    for res in results:
+        findings.extend(_findings(res))
+        if res.seen_id:
+            line = res.source.lines.get(("id",), 2) if res.source else 2
+            seen_ids.setdefault(res.seen_id, []).append((res.rel, line))
+        if res.model is not None and res.source is not None:
+            rid = res.model.id  # type: ignore[attr-defined]
+            if rid not in records:
+                records[rid] = Record(res.model, res.source)  # type: ignore[arg-type]
+    snapshots = _read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings)
+    program = Program.from_models(program_models, program_sources)
+    kb = KB(
+        root=root,
+        records=dict(sorted(records.items())),
+        program=program,
+        playbooks=tuple(playbooks),
+        seen_ids=seen_ids,
+        kpi_snapshots=snapshots,
+        audits=_read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings),
+    )
+    return kb, findings
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read_stored(root: Path, folder: str, model: type[M], key: str, what: str, findings: list[Finding]) -> tuple[M, ...]:
+    """Stored aggregates (``content/kpi/``, ``content/audits/``): one YAML file per period, named
+    after the value of its ``key`` field (KE705 otherwise), returned in that order."""
+    out: list[M] = []
+    base = root / folder
+    for p in sorted(base.glob("*.yml")) if base.is_dir() else []:
+        rel = p.relative_to(root).as_posix()
+        res = read_data_file(p, rel, model)
+        findings.extend(_findings(res))
+        if not isinstance(res.model, model):
+            continue
+        value = getattr(res.model, key)
+        name = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if p.stem == name:
+            out.append(res.model)
+        else:
+            line = res.source.lines.get((key,), 1) if res.source else 1
+            findings.append(Finding(rel, line, "KE705", f"this {what} is {name} but the file is named {p.name}; rename it {name}.yml"))
+    return tuple(sorted(out, key=lambda m: getattr(m, key)))

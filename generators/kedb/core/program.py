@@ -1,0 +1,318 @@
+"""Program data: the typed YAML files in ``content/`` that run the known-error program.
+
+One model per file; ``PROGRAM_FILES`` maps each file name to its model. Like the record
+models, these are the schema (``kedb schema`` exports them) and refuse unknown keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from .progression import ProgressionFile
+from .records import Bool, Date, Handle, Level, Priority, RiskTag, Sensitivity, ShortText, Slug, Strict_, TenantId, Text, Title
+
+KPI_IDS: tuple[str, ...] = (
+    "repeat_ticket_rate",
+    "mean_time_to_root_cause",
+    "problem_fix_success_rate",
+    "first_response_time",
+    "sla_breach_rate",
+    "reopen_rate",
+    "escalation_accuracy",
+)
+TIER_IDS = Literal["tier-1", "tier-2", "sme", "vendor", "third-party", "client-it"]
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+# ---------------------------------------------------------------- services.yml
+class Service(Strict_):
+    id: Slug = Field(description="Service id used in records' `service` field.")
+    name: ShortText = Field(description="Display name.")
+    description: Text = Field(description="What the service covers.")
+    category: ShortText = Field(description="Group in the service catalogue (e.g. `Identity`, `End-user computing`).")
+    vendor: ShortText | None = Field(default=None, description="Main vendor, if any.")
+
+
+class ServicesFile(Strict_):
+    """`content/services.yml`: the service taxonomy."""
+
+    services: Annotated[list[Service], Field(min_length=1)] = Field(description="Every service records may name.")
+
+
+# ---------------------------------------------------------------- roles.yml
+class RoleDef(Strict_):
+    id: Slug = Field(description="Role id (e.g. `primary-owner`, `approver`, `support-owner`, `incident-lead`).")
+    name: ShortText = Field(description="Display name.")
+    responsibilities: list[ShortText] = Field(description="What the role does in the program.")
+
+
+class Person(Strict_):
+    handle: Handle = Field(description="Handle used in records (`owner`, `verified_by`).")
+    name: ShortText = Field(description="Full name as it appears in git commits and `Approved-by:` trailers.")
+    email: ShortText | None = Field(default=None, description="Work e-mail as used in git commits.")
+    username: ShortText | None = Field(default=None, description="GitLab/GitHub username for CODEOWNERS (without `@`).")
+    roles: list[Slug] = Field(default_factory=list, description="Role ids this person holds.")
+
+
+class Assignment(Strict_):
+    service: Slug = Field(description="Service id.")
+    primary_owner: Handle = Field(description="Accountable for the service's records.")
+    approvers: list[Handle] = Field(description="Problem managers who approve high-impact records of this service.")
+    support_owner: Handle = Field(description="Runs day-to-day support for the service.")
+
+
+class RolesFile(Strict_):
+    """`content/roles.yml`: roles, people, maintainers and who owns and approves each service."""
+
+    roles: list[RoleDef] = Field(description="Role definitions.")
+    people: list[Person] = Field(description="Everyone named anywhere in the KB.")
+    maintainers: Annotated[list[Handle], Field(min_length=1)] = Field(description="Own `content/`, `generators/`, CI files and CODEOWNERS.")
+    assignments: list[Assignment] = Field(description="Per-service primary owner, approvers and support owner.")
+
+
+# ---------------------------------------------------------------- recurrence.yml
+class RecurrenceRule(Strict_):
+    id: Slug = Field(description="Rule id, quoted in problem triggers.")
+    name: ShortText = Field(description="Display name.")
+    min_tickets: Annotated[int, Field(ge=2)] = Field(description="At least this many tickets with one signature...")
+    window_days: Annotated[int, Field(ge=1, le=366)] = Field(description="...within this many days...")
+    min_distinct: Annotated[int, Field(ge=1)] = Field(default=1, description="...across at least this many distinct...")
+    distinct_by: Literal["customers", "assets", "services", "callers"] = Field(
+        default="customers", description="...customers, assets, services or callers."
+    )
+    description: ShortText | None = Field(default=None, description="Why this rule exists.")
+
+
+class RecurrenceFile(Strict_):
+    """`content/recurrence.yml`: when recurring tickets become a problem candidate."""
+
+    signature_fields: list[Literal["service", "category", "subcategory", "symptom", "ci", "error_codes"]] = Field(
+        default_factory=lambda: ["category", "subcategory", "symptom", "error_codes"],
+        description="Ticket fields that make up a symptom signature, in order.",
+    )
+    repeat_window_days: Annotated[int, Field(ge=1, le=366)] = Field(
+        default=30, description="A ticket is a repeat when its signature was seen this many days before."
+    )
+    rules: Annotated[list[RecurrenceRule], Field(min_length=1)] = Field(description="Thresholds; any rule met proposes a candidate.")
+
+
+# ---------------------------------------------------------------- kpis.yml
+class Target(Strict_):
+    min: float | None = Field(default=None, description="Lowest acceptable value (inclusive).")
+    max: float | None = Field(default=None, description="Highest acceptable value (inclusive).")
+
+    def text(self, fmt: Callable[[float], str], none: str) -> str:
+        """The range in words (``a – b``, ``≤ b``, ``≥ a``), each bound written by ``fmt``."""
+        if self.min is not None and self.max is not None:
+            return f"{fmt(self.min)} – {fmt(self.max)}"
+        if self.max is not None:
+            return f"≤ {fmt(self.max)}"
+        if self.min is not None:
+            return f"≥ {fmt(self.min)}"
+        return none
+
+
+class Kpi(Strict_):
+    id: Slug = Field(description="KPI id (e.g. `repeat_ticket_rate`).")
+    name: ShortText = Field(description="Display name.")
+    definition: Text = Field(description="What is measured, in words a service-desk lead agrees with.")
+    formula: ShortText = Field(description="How it is computed, numerator / denominator.")
+    unit: Literal["percent", "hours", "days", "minutes", "count"] = Field(description="Unit of the value.")
+    direction: Literal["lower-is-better", "higher-is-better"] = Field(description="Which way is improvement.")
+    baseline: float | None = Field(default=None, description="Value at the program baseline.")
+    target: Target = Field(description="Target range.")
+    source: Literal["tickets", "problems", "audit", "manual"] = Field(description="Where the figure comes from.")
+    owner: Handle | None = Field(default=None, description="Who reports it.")
+
+
+class Checkpoints(Strict_):
+    baseline: Month = Field(description="Baseline period (YYYY-MM).")
+    week4: Date = Field(description="Date of the week-4 checkpoint.")
+    week8: Date = Field(description="Date of the week-8 checkpoint.")
+
+
+class KpisFile(Strict_):
+    """`content/kpis.yml`: KPI definitions, baselines and targets."""
+
+    checkpoints: Checkpoints = Field(description="Baseline, week-4 and week-8 checkpoints.")
+    kpis: Annotated[list[Kpi], Field(min_length=1)] = Field(description="Every KPI the program is judged by.")
+
+
+# ---------------------------------------------------------------- risks.yml
+class Mapping_(Strict_):
+    framework: ShortText = Field(description="Framework name (e.g. `ISO/IEC 20000-1:2018`, `ITIL 4`, `ISO/IEC 27001:2022`).")
+    ref: ShortText = Field(description="Clause or control reference in that framework.")
+
+
+class Control(Strict_):
+    id: Annotated[str, StringConstraints(pattern=r"^C-\d{2,}$")] = Field(description="Control id, `C-NN`.")
+    description: Text = Field(description="What the control does.")
+    type: Literal["preventive", "detective", "corrective"] = Field(description="Control type.")
+    owner: Handle = Field(description="Who operates it.")
+    frequency: ShortText = Field(description="How often it runs (e.g. `every merge request`, `weekly`).")
+    evidence: ShortText = Field(description="What proves it ran.")
+    status: Literal["planned", "operating", "needs-improvement"] = Field(description="Control status.")
+    mappings: list[Mapping_] = Field(default_factory=list, description="Framework mappings.")
+
+
+class Risk(Strict_):
+    id: Annotated[str, StringConstraints(pattern=r"^R-\d{2,}$")] = Field(description="Risk id, `R-NN`.")
+    title: Title = Field(description="The risk in one line.")
+    failure_mode: Text = Field(description="How it fails in practice.")
+    likelihood: Level = Field(description="`low`, `medium`, `high`.")
+    impact: Level = Field(description="`low`, `medium`, `high`.")
+    owner: Handle = Field(description="Risk owner.")
+    review_cadence: Literal["monthly", "quarterly", "half-yearly", "yearly"] = Field(description="How often it is reviewed.")
+    status: Literal["open", "mitigating", "accepted", "closed"] = Field(description="Risk status.")
+    controls: list[Control] = Field(default_factory=list, description="Controls that treat it.")
+
+
+class RisksFile(Strict_):
+    """`content/risks.yml`: the risk and control register."""
+
+    risks: Annotated[list[Risk], Field(min_length=1)] = Field(description="Risks with their controls.")
+
+
+# ---------------------------------------------------------------- triage.yml
+class PriorityClass(Strict_):
+    id: Priority = Field(description="`P1`, `P2` or `P3`.")
+    name: ShortText = Field(description="Display name (e.g. `Critical`).")
+    definition: Text = Field(description="When a ticket is this priority.")
+    response_minutes: Annotated[int, Field(ge=1)] = Field(description="First-response SLA timer, minutes.")
+    update_minutes: Annotated[int, Field(ge=1)] = Field(description="Customer update interval, minutes.")
+    resolution_hours: Annotated[float, Field(gt=0)] = Field(description="Resolution SLA timer, hours.")
+    examples: list[ShortText] = Field(default_factory=list, description="Typical tickets of this class.")
+
+
+class RiskTagDef(Strict_):
+    id: RiskTag = Field(description="`security`, `billing` or `legal`.")
+    description: Text = Field(description="When to apply the tag.")
+    handling: Text = Field(description="What changes when it is applied.")
+    approver_role: Slug = Field(description="Role that must approve customer replies on tagged records.")
+
+
+class TriageFile(Strict_):
+    """`content/triage.yml`: priority classes, SLA timers, the impact × urgency matrix and risk tags."""
+
+    priorities: Annotated[list[PriorityClass], Field(min_length=3, max_length=3)] = Field(description="P1, P2, P3.")
+    matrix: dict[Level, dict[Level, Priority]] = Field(description="`impact → urgency → priority`.")
+    risk_tags: list[RiskTagDef] = Field(description="Risk tags and their handling.")
+
+
+# ---------------------------------------------------------------- escalation.yml
+class Tier(Strict_):
+    id: TIER_IDS = Field(description="`tier-1`, `tier-2`, `sme`, `vendor`, `third-party`, `client-it`.")
+    name: ShortText = Field(description="Display name.")
+    owns: Text = Field(description="What this tier is responsible for.")
+    role: Slug | None = Field(default=None, description="Role that staffs it, if ours.")
+    target_minutes: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Time to pick up a hand-off.")
+
+
+class EscalationPath(Strict_):
+    source: TIER_IDS = Field(alias="from", description="Tier that escalates.")
+    to: TIER_IDS = Field(description="Tier that receives.")
+    when: list[ShortText] = Field(description="Conditions that trigger it.")
+    handoff: list[ShortText] = Field(description="What must be in the ticket at hand-off.")
+
+
+class EscalationFile(Strict_):
+    """`content/escalation.yml`: tiers and the paths between them."""
+
+    tiers: Annotated[list[Tier], Field(min_length=2)] = Field(description="Tier 1 → tier 2 → SME / vendor / third party / client IT.")
+    paths: list[EscalationPath] = Field(description="Escalation paths.")
+
+
+# ---------------------------------------------------------------- rhythm.yml
+class Phase(Strict_):
+    name: ShortText = Field(description="Phase name.")
+    start_day: Annotated[int, Field(ge=1, le=30)] = Field(description="First day (1–30).")
+    end_day: Annotated[int, Field(ge=1, le=30)] = Field(description="Last day (1–30).")
+    owner: Slug = Field(description="Role that leads it.")
+    activities: Annotated[list[ShortText], Field(min_length=1)] = Field(description="What happens.")
+    outputs: list[ShortText] = Field(default_factory=list, description="What it produces.")
+    gate: ShortText | None = Field(default=None, description="What must be true to move on.")
+
+
+class RhythmFile(Strict_):
+    """`content/rhythm.yml`: the 30-day implementation rhythm."""
+
+    phases: Annotated[list[Phase], Field(min_length=1)] = Field(description="Phases in order, covering days 1–30.")
+
+
+# ---------------------------------------------------------------- kedb.yml
+class Tenant(Strict_):
+    id: TenantId = Field(description="Tenant id used in records' `tenants`.")
+    name: ShortText = Field(description="Customer name.")
+
+
+class Allowlist(Strict_):
+    emails: list[ShortText] = Field(default_factory=list, description="Addresses (or `*@domain` patterns) allowed in records.")
+    phones: list[ShortText] = Field(default_factory=list, description="Phone numbers allowed in records (e.g. the service desk line).")
+
+
+class Limits(Strict_):
+    max_file_kb: Annotated[int, Field(ge=1)] = Field(default=64, description="Largest record file, KiB.")
+    max_line_chars: Annotated[int, Field(ge=40)] = Field(default=600, description="Longest line, characters.")
+
+
+class HighImpact(Strict_):
+    impacts: list[Level] = Field(default_factory=lambda: ["high"], description="Impacts that make a record high-impact.")
+    priorities: list[Priority] = Field(default_factory=lambda: ["P1"], description="Priorities that make a record high-impact.")
+    any_risk_tag: Bool = Field(default=True, description="Any risk tag makes a record high-impact.")
+
+
+class SettingsFile(Strict_):
+    """`content/kedb.yml`: the KB's own settings."""
+
+    name: ShortText = Field(description="Name of the knowledge base.")
+    organisation: ShortText = Field(description="Who runs it.")
+    default_audience: Sensitivity = Field(default="internal", description="Audience of `kedb build` when none is given.")
+    tenants: list[Tenant] = Field(default_factory=list, description="Customers records may be scoped to.")
+    allowlist: Allowlist = Field(default_factory=Allowlist, description="Contact details allowed in records.")
+    limits: Limits = Field(default_factory=Limits, description="Size limits.")
+    high_impact: HighImpact = Field(default_factory=HighImpact, description="What makes a record high-impact.")
+    approvals_since: Date | None = Field(
+        default=None,
+        description="Day the merge-request approval gate started. Changes that landed earlier are listed as "
+        "`before the gate` in the approval trail instead of as violations (history imported from before kedb).",
+    )
+
+
+# ---------------------------------------------------------------- playbooks/*.md front-matter
+class Step(Strict_):
+    title: ShortText = Field(description="The step, as an instruction.")
+    role: Slug = Field(description="Role that does it.")
+    gate: Literal["approval", "verification"] | None = Field(default=None, description="Gate this step is, if any.")
+    detail: Text | None = Field(default=None, description="How, briefly.")
+
+
+class Playbook(Strict_):
+    """Front-matter of a playbook page in `content/playbooks/`."""
+
+    title: Title = Field(description="Page title.")
+    summary: ShortText = Field(description="One-line summary.")
+    order: Annotated[int, Field(ge=1)] = Field(description="Position in the playbook list and the runbook.")
+    owner: Slug = Field(description="Role that owns the playbook.")
+    review_by: Date = Field(description="Next review date.")
+    data_sensitivity: Sensitivity = Field(default="internal", description="Audience.")
+    steps: list[Step] = Field(default_factory=list, description="The steps in order, with their gates.")
+
+
+PROGRAM_FILES: dict[str, type[Strict_]] = {
+    "services.yml": ServicesFile,
+    "roles.yml": RolesFile,
+    "recurrence.yml": RecurrenceFile,
+    "kpis.yml": KpisFile,
+    "risks.yml": RisksFile,
+    "triage.yml": TriageFile,
+    "escalation.yml": EscalationFile,
+    "rhythm.yml": RhythmFile,
+    "kedb.yml": SettingsFile,
+    "progression.yml": ProgressionFile,
+}
+# Files a KB may leave out (older KBs predate them); the commands that need one say so.
+OPTIONAL_PROGRAM_FILES: tuple[str, ...] = ("progression.yml",)
+REQUIRED_PROGRAM_FILES: tuple[str, ...] = tuple(n for n in PROGRAM_FILES if n not in OPTIONAL_PROGRAM_FILES)

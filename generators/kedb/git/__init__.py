@@ -1,0 +1,1 @@
+"""Everything that reads git: the one-pass history, the approval gate, the base diff and the review."""

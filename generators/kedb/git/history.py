@@ -1,0 +1,389 @@
+"""Record history from git, in one pass.
+
+One ``git log --raw`` over ``known_errors/`` gives every record its versions: commit, date,
+author, subject and body (the change note), ``Approved-by:`` / ``Reviewed-by:`` trailers and
+the merge-request reference. On the main branch the log follows first parents, so a merged
+merge request is one version carrying the merge commit's trailers (the approvals), and the
+authors of the change are everyone who wrote a commit on the merged side. Renames are
+followed by git's rename detection; a record's id comes from its file name.
+
+A shallow clone cannot tell when a record was created or who approved it, so reading history
+there fails with a message saying how to fetch all of it, unless the caller allows partial
+history (``--allow-shallow``), in which case :attr:`History.partial` is set and outputs say so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from ..core.errors import EnvironmentProblem
+
+RECORD_DIR = "known_errors"
+_RECORD_FILE = re.compile(r"(?:^|/)((?:KE|WA|PRB)-\d{4,})(?:-[^/]*)?\.md$")
+_MR_REFS = (
+    re.compile(r"^See merge request (?P<ref>\S*![0-9]+)\s*$", re.M),  # GitLab merge commit
+    re.compile(r"^Merge pull request (?P<ref>#[0-9]+)\b", re.M),  # GitHub merge commit
+    re.compile(r"\((?P<ref>#[0-9]+)\)\s*$"),  # GitHub squash merge subject "Title (#42)"
+    re.compile(r"^(?:Merge-request|Pull-request):\s*(?P<ref>\S+)\s*$", re.M | re.I),
+)
+_TRAILER_KEYS = ("approved-by", "reviewed-by", "co-authored-by", "signed-off-by", "merge-request", "pull-request", "acked-by")
+_TRAILER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+\S")
+SHALLOW_HELP = (
+    "this is a shallow clone, so record history (versions, dates, approvals) would be wrong. "
+    "Fetch the whole history: `git fetch --unshallow`; in GitLab CI set `GIT_DEPTH: 0`; "
+    "in GitHub Actions use `actions/checkout` with `fetch-depth: 0`. "
+    "Or pass --allow-shallow to go on with partial history (outputs will say so)."
+)
+
+ChangeKind = Literal["added", "modified", "renamed", "deleted"]
+Uncommitted = Literal["added", "modified", "deleted", "renamed"]
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.email else self.name
+
+
+@dataclass(frozen=True)
+class Version:
+    """One committed version of one record."""
+
+    number: int
+    commit: str
+    date: datetime  # when it landed (committer date of the first-parent commit)
+    author: Person  # author of the commit that landed it
+    authors: tuple[Person, ...]  # everyone who wrote the change (merged side of a merge, co-authors)
+    subject: str
+    note: str  # the commit body without trailers: the change note
+    approved_by: tuple[str, ...]
+    reviewed_by: tuple[str, ...]
+    merge_request: str | None
+    change: ChangeKind
+    path: str  # the record's path in this version
+    old_path: str | None  # before a rename
+    blob: str | None  # blob id of the file after the change (None when deleted)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:10]
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    id: str
+    versions: tuple[Version, ...]  # oldest first
+    uncommitted: Uncommitted | None = None  # the working tree differs from HEAD
+
+    @property
+    def latest(self) -> Version | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def created(self) -> Version | None:
+        return self.versions[0] if self.versions else None
+
+
+@dataclass(frozen=True)
+class History:
+    ref: str
+    head: str | None  # commit id the history was read at (None: no commits yet)
+    head_date: datetime | None
+    first_parent: bool
+    partial: bool  # shallow clone read with --allow-shallow
+    records: dict[str, RecordHistory] = field(default_factory=dict)
+    commits: int = 0  # commits that touched records
+
+    def of(self, record_id: str) -> RecordHistory:
+        return self.records.get(record_id) or RecordHistory(record_id, ())
+
+    def recent(self, limit: int = 20) -> list[tuple[str, Version]]:
+        """The latest versions across all records, newest first (for changelogs)."""
+        allv = [(rid, v) for rid, h in self.records.items() for v in h.versions]
+        allv.sort(key=lambda x: (x[1].date, x[1].commit, x[0]), reverse=True)
+        return allv[:limit]
+
+
+def record_id(path: str) -> str | None:
+    m = _RECORD_FILE.search(path)
+    return m.group(1) if m else None
+
+
+def _repo(root: Path):  # type: ignore[no-untyped-def]
+    import git
+
+    try:
+        return git.Repo(root, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def is_repository(root: Path) -> bool:
+    return (Path(root) / ".git").exists() and _repo(root) is not None
+
+
+def is_shallow(root: Path) -> bool:
+    repo = _repo(root)
+    return bool(repo) and repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+
+
+def require_full(root: Path, allow_shallow: bool) -> bool:
+    """Raise unless the history is complete or partial history is allowed; return ``partial``."""
+    if is_shallow(root):
+        if not allow_shallow:
+            raise EnvironmentProblem(SHALLOW_HELP)
+        return True
+    return False
+
+
+def _split_trailers(body: str) -> tuple[str, dict[str, list[str]]]:
+    """Split a commit body into the change note and its trailer block (the last paragraph,
+    when every line of it is ``Key: value``)."""
+    text = body.strip("\n")
+    paras = re.split(r"\n[ \t]*\n", text) if text else []
+    trailers: dict[str, list[str]] = {}
+    if paras:
+        last = paras[-1].splitlines()
+        if last and all(_TRAILER_LINE.match(ln) or ln.startswith((" ", "\t")) for ln in last):
+            keyed = [ln for ln in last if _TRAILER_LINE.match(ln)]
+            if any(ln.split(":", 1)[0].lower() in _TRAILER_KEYS for ln in keyed):
+                for ln in keyed:
+                    k, v = ln.split(":", 1)
+                    trailers.setdefault(k.strip().lower(), []).append(v.strip())
+                paras = paras[:-1]
+    return "\n\n".join(paras).strip(), trailers
+
+
+def _merge_request(subject: str, body: str, trailers: dict[str, list[str]]) -> str | None:
+    for key in ("merge-request", "pull-request"):
+        if trailers.get(key):
+            return trailers[key][0]
+    if "#" not in subject and "merge request" not in body:  # cheap test first: most commits name none
+        return None
+    for pat in _MR_REFS:
+        m = pat.search(body if pat.flags & re.M else subject) or pat.search(subject)
+        if m:
+            return m.group("ref")
+    return None
+
+
+def _parse_person(text: str) -> Person:
+    m = re.match(r"^\s*(.*?)\s*<([^>]*)>\s*$", text)
+    return Person(m.group(1), m.group(2)) if m else Person(text.strip(), "")
+
+
+_SEP, _END = "\x1f", "\x1e"
+_FORMAT = _END + _SEP.join(["%H", "%P", "%an", "%ae", "%cI", "%s", "%B"]) + _SEP
+
+
+class _Commit:
+    __slots__ = ("author", "body", "date", "email", "parents", "sha", "subject")
+
+    def __init__(self, sha: str, parents: list[str], author: str, email: str, date: str, subject: str, body: str) -> None:
+        self.sha, self.parents, self.author, self.email, self.date, self.subject, self.body = (
+            sha,
+            parents,
+            author,
+            email,
+            date,
+            subject,
+            body,
+        )
+
+
+def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[tuple[str, str, str, str | None]]]]:
+    """Parse ``git log --raw`` output in our format into commits and their file changes
+    ``(status, blob_after, path, old_path)``."""
+    for chunk in raw.split(_END):
+        if not chunk.strip():
+            continue
+        head, _, rest = chunk.rpartition(_SEP)
+        fields = head.split(_SEP)
+        if len(fields) < 7:
+            continue
+        sha, parents, an, ae, cd, subject = fields[:6]
+        message = _SEP.join(fields[6:])
+        body = message.split("\n", 1)[1] if "\n" in message else ""
+        commit = _Commit(sha, parents.split(), an, ae, cd, subject, body)
+        changes: list[tuple[str, str, str, str | None]] = []
+        for line in rest.splitlines():
+            if not line.startswith(":"):
+                continue
+            meta, _, paths = line.partition("\t")
+            parts = meta.split()
+            if len(parts) < 5:
+                continue
+            status, blob_after = parts[4], parts[3]
+            names = paths.split("\t")
+            if status.startswith(("R", "C")) and len(names) == 2:
+                changes.append((status[0], blob_after, names[1], names[0]))
+            else:
+                changes.append((status[0], blob_after, names[0], None))
+        yield commit, changes
+
+
+def _authors_of_merges(repo, ref: str, merges: Iterable[_Commit]) -> dict[str, tuple[Person, ...]]:  # type: ignore[no-untyped-def]
+    """For each merge commit, the authors (and co-authors) of the commits it brought in.
+
+    One extra ``git log`` over all commits gives the graph; each merge's side branch is
+    walked in memory until it meets a commit on the first-parent line."""
+    merges = [m for m in merges if len(m.parents) > 1]
+    if not merges:
+        return {}
+    out = repo.git.log(ref, f"--format={_SEP.join(['%H', '%P', '%an', '%ae', '%(trailers:key=Co-authored-by,valueonly,separator=%x1d)'])}")
+    graph: dict[str, tuple[list[str], tuple[Person, ...]]] = {}
+    for line in out.splitlines():
+        f = line.split(_SEP)
+        if len(f) < 5:
+            continue
+        people = [Person(f[2], f[3])] + [_parse_person(x) for x in f[4].split("\x1d") if x.strip()]
+        graph[f[0]] = (f[1].split(), tuple(people))
+    mainline: set[str] = set()
+    c: str | None = repo.git.rev_parse(ref).strip()
+    while c and c in graph and c not in mainline:
+        mainline.add(c)
+        ps = graph[c][0]
+        c = ps[0] if ps else None
+    result: dict[str, tuple[Person, ...]] = {}
+    for m in merges:
+        seen: set[str] = set()
+        stack = list(m.parents[1:])
+        people: dict[Person, None] = {}
+        while stack:
+            s = stack.pop()
+            if s in seen or s in mainline or s not in graph:
+                continue
+            seen.add(s)
+            ps, who = graph[s]
+            for p in who:
+                people[p] = None
+            stack.extend(ps)
+        result[m.sha] = tuple(people)
+    return result
+
+
+def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shallow: bool = False) -> History | None:
+    """Read the history of every record at ``ref``. ``None`` when ``root`` is not a git repository.
+
+    ``first_parent`` follows the main line (a merged merge request is one version); pass
+    ``False`` to see every commit of a branch.
+    """
+    root = Path(root)
+    repo = _repo(root)
+    if repo is None:
+        return None
+    try:
+        head = repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except Exception:
+        head = ""
+    if not head:
+        if ref == "HEAD":
+            return History(ref, None, None, first_parent, False)
+        raise EnvironmentProblem(f"'{ref}' is not a commit in this repository (fetch it first, e.g. `git fetch origin main`)")
+    partial = require_full(root, allow_shallow)
+    args = [head, "--raw", "--no-abbrev", "--find-renames", "--topo-order", "--no-color", f"--format={_FORMAT}"]
+    if first_parent:
+        args += ["--first-parent", "--diff-merges=first-parent"]
+    # No pathspec: limiting the log to known_errors/ makes git diff every commit's trees twice
+    # (once to decide whether the commit touches the path, once for the output); the few
+    # changes outside known_errors/ are dropped below instead.
+    raw = repo.git(c="core.quotepath=off").log(*args)
+    prefix = f"{RECORD_DIR}/"
+    entries = [(c, ch) for c, ch in _log_entries(raw) if any(p.startswith(prefix) or (o or "").startswith(prefix) for _, _, p, o in ch)]
+    merge_authors = _authors_of_merges(repo, head, (c for c, _ in entries)) if first_parent else {}
+
+    ls = repo.git.ls_tree("-r", "--name-only", head, "--", RECORD_DIR)
+    alias: dict[str, str] = {}
+    for p in ls.splitlines():
+        rid = record_id(p)
+        if rid:
+            alias[p] = rid
+    kinds: dict[str, ChangeKind] = {"A": "added", "D": "deleted", "R": "renamed", "C": "added"}
+    # Per record, newest first: (commit fields..., change, path, old_path, blob) in Version's field order after `number`.
+    per_record: dict[str, list[tuple[object, ...]]] = {}
+    for commit, changes in entries:  # newest first
+        body, trailers = _split_trailers(commit.body)
+        author = Person(commit.author, commit.email)
+        authors = merge_authors.get(commit.sha) or (author,)
+        if "co-authored-by" in trailers:
+            authors = tuple(dict.fromkeys((*authors, *(_parse_person(x) for x in trailers["co-authored-by"]))))
+        common = (
+            commit.sha,
+            datetime.fromisoformat(commit.date),
+            author,
+            authors,
+            commit.subject,
+            body,
+            tuple(trailers.get("approved-by", ())),
+            tuple(trailers.get("reviewed-by", ())),
+            _merge_request(commit.subject, commit.body, trailers),
+        )
+        for status, blob, path, old in changes:
+            if not path.startswith(prefix):
+                continue
+            rid = alias.get(path) or record_id(path)
+            if rid is None:
+                continue
+            kind = kinds.get(status, "modified")
+            if old is not None and status == "R":
+                alias[old] = rid
+            per_record.setdefault(rid, []).append((*common, kind, path, old, None if kind == "deleted" else blob))
+    dirty = _uncommitted(repo)
+    records: dict[str, RecordHistory] = {}
+    for rid in sorted(set(per_record) | set(dirty)):
+        items = per_record.get(rid, [])
+        n = len(items)
+        versions = tuple(Version(n - i, *args) for i, args in enumerate(items))[::-1]  # type: ignore[arg-type]
+        records[rid] = RecordHistory(rid, versions, dirty.get(rid))
+    head_date = datetime.fromisoformat(repo.git.log("-1", "--format=%cI", head).strip())
+    return History(ref, head, head_date, first_parent, partial, records, commits=len(entries))
+
+
+def _uncommitted(repo) -> dict[str, Uncommitted]:  # type: ignore[no-untyped-def]
+    """Records whose working-tree file differs from HEAD (or is new and untracked)."""
+    out = repo.git(c="core.quotepath=off").status("--porcelain=v1", "--untracked-files=all", "--", RECORD_DIR)
+    dirty: dict[str, Uncommitted] = {}
+    for line in out.splitlines():
+        code, path = line[:2], line[3:]
+        if " -> " in path:
+            path = path.split(" -> ", 1)[1]
+        rid = record_id(path)
+        if not rid:
+            continue
+        if "?" in code or "A" in code:
+            dirty[rid] = "added"
+        elif "D" in code:
+            dirty[rid] = "deleted"
+        elif "R" in code:
+            dirty[rid] = "renamed"
+        else:
+            dirty[rid] = "modified"
+    return dirty
+
+
+def head_commit(root: Path) -> tuple[str, datetime] | None:
+    """The commit checked out at ``root`` and its committer date, or None outside git."""
+    repo = _repo(root)
+    if repo is None:
+        return None
+    try:
+        out = repo.git.log("-1", "--format=%H%x1f%cI").strip()
+    except Exception:
+        return None
+    if not out:
+        return None
+    sha, date = out.split(_SEP)
+    return sha, datetime.fromisoformat(date)
+
+
+def is_dirty(root: Path) -> bool:
+    repo = _repo(root)
+    return bool(repo) and repo.is_dirty(untracked_files=False)

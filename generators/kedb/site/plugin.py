@@ -1,0 +1,283 @@
+"""The ``kedb`` MkDocs plugin: a thin adapter that wires the kedb site into MkDocs events.
+
+- ``on_config`` loads and checks the KB (:func:`kedb.build.context.make`; a check error fails the
+  build with every finding), renders every page from the templates (:mod:`kedb.site`), adds the
+  theme overrides, CSS/JS, the navigation, the search settings, and watches ``known_errors/``
+  and ``templates/`` so ``mkdocs serve`` reloads when a record changes.
+- ``on_files`` adds the generated pages (record pages stay out of the navigation), the feeds,
+  and the artefacts found in ``.kedb/downloads/`` (or the build's own downloads folder).
+- Pages kedb renders itself (records, indexes) are :class:`RenderedPage` objects, set on their
+  files in ``on_files`` (MkDocs' way for a plugin to own a page): MkDocs takes their
+  front-matter and finished HTML as they are, without parsing YAML or running Markdown over an
+  empty body for each of thousands of record pages. Every page event still runs.
+- ``on_env`` gives the theme overrides (``templates/overrides/``) two helpers: a cache for
+  the navigation, which is the same on every record page, and the search worker that answers
+  Material's search box from kedb's record index (:mod:`kedb.site.searchindex`). For a large
+  KB it then has the record pages put through the theme by two worker processes
+  (:mod:`kedb.site.chrome`); ``on_page_context`` and ``on_post_page`` hand MkDocs those pages.
+- ``on_post_page`` finishes every other page (generator tag out, white space compacted).
+
+``kedb build`` runs the same plugin through :func:`kedb.site.render.render`, handing it the
+context it already made, so ``mkdocs build``, ``mkdocs serve`` and ``kedb build`` produce the
+same site.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils.meta import get_data
+
+from ..build.context import AUDIENCES, BuildContext, make
+from ..core.errors import KedbError
+from ..core.resources import find_template, template_dirs
+from . import chrome, pages, search
+from .compact import compact
+from .urls import ASSETS, SEARCH_WORKER
+
+log = logging.getLogger("mkdocs.plugins.kedb")
+REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
+DOWNLOADS = ".kedb/downloads"
+# Material's icon settings -> the symbol of assets/kedb/icons.svg that draws them
+THEME_ICONS = {"search": "magnify", "previous": "arrow-left", "close": "close", "menu": "menu", "logo": "library"}
+
+
+class KedbPluginConfig(Config):
+    root = c.Optional(c.Type(str))  # KB root, relative to mkdocs.yml (default: the folder of mkdocs.yml)
+    audience = c.Choice(AUDIENCES, default="internal")
+    tenant = c.Optional(c.Type(str))
+    allow_shallow = c.Type(bool, default=False)
+    offline = c.Type(bool, default=True)  # no web fonts: the site must work without the internet
+
+
+class KedbPlugin(BasePlugin[KedbPluginConfig]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.preset: BuildContext | None = None  # set by kedb.site.render.render
+        self.ctx: BuildContext | None = None
+        self.site: pages.Site | None = None
+        self.root: Path = Path(".")
+        self.nav: Navigation | None = None
+        self.prebuilt: dict[str, str] = {}  # page src -> finished page (kedb.site.chrome)
+        self.finished: set[str] = set()
+
+    def _root(self, config: MkDocsConfig) -> Path:
+        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        return (base / self.config.root).resolve() if self.config.root else base.resolve()
+
+    @event_priority(100)  # before the search plugin reads its separator and fields
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        try:
+            if self.preset is not None:
+                self.ctx = self.preset
+            else:
+                root = self._root(config)
+                self.ctx = make(root, audience=self.config.audience, tenant=self.config.tenant, allow_shallow=self.config.allow_shallow)
+            self.root = self.ctx.kb.root
+            downloads = self.ctx.downloads_dir if self.preset is not None else self.root / DOWNLOADS
+            opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
+            self.site = pages.build(self.ctx, opts)
+        except KedbError as e:
+            raise PluginError(f"kedb: {e}") from e
+        self._theme(config)
+        if config.nav is None:
+            config.nav = self.site.nav
+        for css in (a for a in ASSETS if a.endswith(".css")):
+            if css not in config.extra_css:
+                config.extra_css.append(css)
+        for js in (a for a in ASSETS if a.endswith(".js") and a != SEARCH_WORKER):
+            if js not in [str(x) for x in config.extra_javascript]:
+                config.extra_javascript.append(js)  # type: ignore[arg-type]
+        for ext in REQUIRED_EXTENSIONS:
+            if ext not in config.markdown_extensions:
+                config.markdown_extensions.append(ext)
+        self._search(config)
+        for path in (self.root / "known_errors", self.root / "content", self.root / "templates"):
+            if path.is_dir() and str(path) not in config.watch:
+                config.watch.append(str(path))
+        return config
+
+    def _theme(self, config: MkDocsConfig) -> None:
+        dirs = [str(d) for d in template_dirs(self.root, "overrides")]
+        at = 1 if config.theme.custom_dir else 0
+        for d in reversed(dirs):
+            if d not in config.theme.dirs:
+                config.theme.dirs.insert(at, d)
+        if self.config.offline:
+            config.theme["font"] = False
+        # Every page repeats the header and search icons: drawn from one cached sprite
+        # (assets/kedb/icons.svg, templates/overrides/.icons/kedb/) instead of inline paths.
+        icons = config.theme.get("icon") or {}
+        for name in THEME_ICONS:
+            icons.setdefault(name, f"kedb/{THEME_ICONS[name]}")
+        config.theme["icon"] = icons
+        # Without a palette there is nothing for Material's palette script to restore.
+        if not config.theme.get("palette"):
+            config.theme["palette"] = {}
+
+    def _search(self, config: MkDocsConfig) -> None:
+        """Search settings for agents (see kedb.site.search), unless mkdocs.yml sets its own."""
+        for plugin in config.plugins.values():
+            cfg = getattr(plugin, "config", None)
+            if type(plugin).__name__ != "SearchPlugin" or cfg is None:
+                continue
+            if not cfg.get("separator"):
+                cfg["separator"] = search.SEPARATOR
+            if cfg.get("pipeline") is None:
+                cfg["pipeline"] = list(search.PIPELINE)
+            fields = cfg.get("fields")
+            if isinstance(fields, dict):
+                for name, spec in search.FIELDS.items():
+                    fields.setdefault(name, dict(spec))
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.site is not None
+        generated = {p.src for p in self.site.pages} | set(self.site.files) | {a.src for a in self.site.artefacts if a.path}
+        for f in list(files):
+            # Playbooks are re-rendered from their checked form; a playbook left out of this
+            # edition (audience) must not slip in as a plain page.
+            if f.src_uri in generated or (f.src_uri.startswith("playbooks/") and f.src_uri.endswith(".md")):
+                files.remove(f)
+        for p in self.site.pages:
+            inclusion = InclusionLevel.INCLUDED if p.in_nav else InclusionLevel.NOT_IN_NAV
+            file = File.generated(config, p.src, content=p.markdown, inclusion=inclusion)
+            files.append(file)
+            if p.html is not None:
+                RenderedPage(file, config, p)
+        for src, data in self.site.files.items():  # explicitly included: exclude_docs may say *.json
+            files.append(File.generated(config, src, content=data, inclusion=InclusionLevel.INCLUDED))
+        for asset, template in ASSETS.items():
+            files.append(
+                File.generated(
+                    config, asset, abs_src_path=str(find_template(self.root, f"site/{template}")), inclusion=InclusionLevel.INCLUDED
+                )
+            )
+        for a in self.site.artefacts:
+            if a.path is not None:
+                files.append(File.generated(config, a.src, abs_src_path=str(a.path), inclusion=InclusionLevel.INCLUDED))
+        return files
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        # The sitemap's dates (and the mtime inside sitemap.xml.gz) come from the build date, not the clock.
+        if self.ctx is not None:
+            page.update_date = self.ctx.info.date.date().isoformat()
+        return page
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self.nav = nav
+        return nav
+
+    @event_priority(-100)  # last: record pages rendered here see the environment every plugin set up
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        env.globals["kedb_cache"] = FragmentCache()
+        env.globals["kedb_search_worker"] = search_worker
+        self.prebuilt, self.finished = {}, set()
+        if self.site is not None and self.nav is not None and chrome.wanted(config, len(self.site.records), self.on_post_page):
+            record_pages = [f.page for src in self.site.records if (f := files.get_file_from_path(src)) and f.page is not None]
+            doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+            self.prebuilt = chrome.render(record_pages, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish)
+        return env
+
+    @event_priority(-100)
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation) -> Any:
+        text = self.prebuilt.pop(page.file.src_uri, None)
+        if text is not None:
+            context[chrome.VARIABLE] = Markup(text)
+            self.finished.add(page.file.src_uri)
+        return context
+
+    @event_priority(-100)  # after every other plugin has changed the page
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if page.file.src_uri in self.finished:  # rendered and finished by a worker (kedb.site.chrome)
+            self.finished.discard(page.file.src_uri)
+            return output
+        return _finish(output)
+
+
+def _finish(output: str) -> str:
+    """A page as the theme rendered it, made small: the generator meta tag (it only names the
+    MkDocs and Material versions: 66 bytes on every page) goes and white space is compacted."""
+    return compact(_GENERATOR.sub("", output, count=1))
+
+
+class RenderedPage(Page):
+    """A page whose HTML kedb rendered from a ``*.html.j2`` template (records, indexes).
+
+    ``read_source`` takes the front-matter as data and ``render`` the finished HTML and table of
+    contents. If another plugin supplies the page's source (``on_page_read_source``), MkDocs'
+    own reading and rendering are used instead.
+    """
+
+    def __init__(self, file: File, config: MkDocsConfig, rendered: pages.Page) -> None:
+        super().__init__(None, file, config)
+        self.rendered = rendered
+        self._own = True
+
+    def read_source(self, config: MkDocsConfig) -> None:
+        source = config.plugins.on_page_read_source(page=self, config=config)
+        if source is not None:
+            self._own = False
+            self.markdown, self.meta = get_data(source)
+            return
+        self.markdown = ""
+        self.meta = copy.deepcopy(self.rendered.meta)
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        if not self._own:
+            super().render(config, files)
+            return
+        html = self.rendered.html or ""
+        self.content = html
+        self.toc = get_toc(self.rendered.toc)
+        self._title_from_render = None
+        self.present_anchor_ids = set(_ID.findall(html))
+
+
+_ID = re.compile(r'\sid="([^"<>]+)"')
+_GENERATOR = re.compile(r'<meta name="generator" content="[^"<>]*">\s*')
+_CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
+
+
+def search_worker(block: str, base_url: str) -> Markup:
+    """Material's ``config`` block with its search worker replaced by kedb's (search-worker.js)."""
+
+    def swap(m: re.Match[str]) -> str:
+        data = json.loads(m.group(2))
+        data["search"] = posixpath.join(base_url, SEARCH_WORKER) if base_url not in ("", ".") else SEARCH_WORKER
+        return m.group(1) + str(htmlsafe_json_dumps(data, sort_keys=False, separators=(",", ":"))) + m.group(3)
+
+    return Markup(_CONFIG.sub(swap, str(block), count=1))
+
+
+class FragmentCache:
+    """Theme fragments that are the same on many pages (see templates/overrides/main.html)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, str] = {}
+
+    def has(self, key: str) -> bool:
+        return key in self._items
+
+    def put(self, key: str, value: str) -> str:
+        self._items[key] = value
+        return ""
+
+    def get(self, key: str) -> str:
+        return self._items[key]
