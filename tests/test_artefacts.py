@@ -18,8 +18,8 @@ import yaml
 
 from kbtest import AS_OF, REPO, git
 from kedb.build import context
+from kedb.build.facts import kpi_rows
 from kedb.renderers import ARTEFACTS, file_name, get
-from kedb.renderers._data import kpi_rows
 
 SNAPSHOT = {
     "period": "2026-09",

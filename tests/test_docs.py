@@ -10,7 +10,7 @@ from kedb.core.findings import RULES
 
 def test_readme_reference_is_current() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert refresh(readme) == readme, "README is out of date: run `.venv/bin/python -m kedb.authoring.docs README.md`"
+    assert refresh(readme) == readme, "README is out of date: run `.venv/bin/kedb reference README.md`"
 
 
 def test_every_field_and_rule_is_documented() -> None:

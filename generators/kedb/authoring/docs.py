@@ -1,26 +1,26 @@
 """The field and rule reference, generated from the models and the rule registry.
 
-The README embeds both between marker lines; ``python -m kedb.authoring.docs README.md`` refreshes
+The README embeds both between marker lines; ``kedb reference README.md`` refreshes
 them and a test fails when the README is out of date, so no field or rule goes undocumented.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from ..core.errors import UsageError
 from ..core.findings import rule_table_markdown
 from .schema import file_kinds
 
 BEGIN_FIELDS, END_FIELDS = (
-    "<!-- BEGIN FIELD REFERENCE (generated: python -m kedb.authoring.docs README.md) -->",
+    "<!-- BEGIN FIELD REFERENCE (generated: kedb reference README.md) -->",
     "<!-- END FIELD REFERENCE -->",
 )
-BEGIN_RULES, END_RULES = "<!-- BEGIN RULE REFERENCE (generated: python -m kedb.authoring.docs README.md) -->", "<!-- END RULE REFERENCE -->"
+BEGIN_RULES, END_RULES = "<!-- BEGIN RULE REFERENCE (generated: kedb reference README.md) -->", "<!-- END RULE REFERENCE -->"
 
 _FILES = {
     "known-error": "`known_errors/KE-NNNN-slug.md` front-matter",
@@ -89,7 +89,7 @@ def _replace(text: str, begin: str, end: str, body: str) -> str:
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     block = f"{begin}\n\n{body.rstrip()}\n\n{end}"
     if not pattern.search(text):
-        raise ValueError(f"marker {begin!r} not found")
+        raise UsageError(f"the marker line {begin!r} is not in the file: copy both marker lines from kedb's README")
     return pattern.sub(lambda _: block, text)
 
 
@@ -98,7 +98,11 @@ def refresh(readme: str) -> str:
     return _replace(readme, BEGIN_RULES, END_RULES, rule_table_markdown())
 
 
-if __name__ == "__main__":  # pragma: no cover
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    path.write_text(refresh(path.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"refreshed {path}")
+def refresh_file(path: Path) -> bool:
+    """Rewrite the reference in ``path``; False when it was already up to date."""
+    text = path.read_text(encoding="utf-8")
+    new = refresh(text)
+    if new == text:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True

@@ -24,9 +24,9 @@ from .. import __version__
 from ..check.run import Report, run
 from ..core.errors import FindingsError
 from ..core.kb import KB, Record
+from ..core.trail import ApprovalReport, History
 from ..git import history
-from ..git.approvals import ApprovalReport, verify
-from ..git.history import History
+from ..git.approvals import verify
 
 AUDIENCES = ("internal", "public")
 
@@ -71,6 +71,11 @@ class BuildContext:
     def record(self, record_id: str) -> Record | None:
         """A record of this edition, or None when it is filtered out (render the id as plain text)."""
         return self.kb.records.get(record_id)
+
+
+def shows_ticket_ids(ctx: BuildContext) -> bool:
+    """Ticket ids (the at-risk list of a flow audit) appear only in the internal, all-tenant edition."""
+    return ctx.info.audience == "internal" and not ctx.info.tenant
 
 
 def visible(rec: Record, audience: str, tenant: str | None) -> bool:

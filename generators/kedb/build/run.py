@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .. import renderers
 from ..core.errors import KedbError, UsageError
-from ..git.approvals import ApprovalReport
+from ..core.trail import ApprovalReport
 from .context import BuildContext, make
 
 OUTPUTS: dict[str, str] = {

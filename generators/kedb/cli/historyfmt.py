@@ -10,9 +10,9 @@ from pathlib import Path
 from ..check.run import ensure_kb
 from ..core.errors import EnvironmentProblem, UsageError
 from ..core.load.loader import load
+from ..core.trail import Approval, History, RecordHistory
 from ..git import history as history_mod
-from ..git.approvals import Approval, verify
-from ..git.history import History, RecordHistory
+from ..git.approvals import verify
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..core import present
 from ..core.errors import FindingsError
 from .errors import handle_errors as _handle_errors
 
@@ -81,8 +82,8 @@ def audit(root: Path, as_of: str | None, write: bool, compare: tuple[str, str] |
     """Flow audit: open-ticket ages, SLA at risk, progression per status and group, bounces, chases, stalls, reopens."""
     from ..check.run import ensure_kb
     from ..core.audits import compare as compare_audits
-    from ..core.audits import read
-    from ..core.audits import write as write_audit
+    from ..core.load.stored import read_audit as read
+    from ..core.load.stored import write_audit
     from ..tickets.audit import compute
     from ..tickets.audit_report import comparison, report
     from ..tickets.store import open_store
@@ -155,13 +156,6 @@ def candidates(root: Path, write: bool, since: str | None, service: str | None) 
             click.echo(f"wrote {_rel(kb.root, path)}")
 
 
-def _num(x: float | None) -> str:
-    return "" if x is None else f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
-
-
-_UNIT = {"percent": "%", "minutes": "min", "hours": "h", "days": "d", "count": ""}
-
-
 @click.command()
 @click.option("--period", required=True, metavar="YYYY-MM", help="The month to compute.")
 @click.option("--write", is_flag=True, help="Store the figures as content/kpi/YYYY-MM.yml.")
@@ -180,8 +174,8 @@ def kpi(root: Path, period: str, write: bool) -> None:
         snap = compute(con, kb, info, period)
     click.echo(f"{period}: {info.tickets:,} tickets in the store ({info.system}, opened {info.first} to {info.last})")
     for v in snap.values:
-        shown = "n/a" if v.value is None else f"{v.value:,.2f}".rstrip("0").rstrip(".") + f" {_UNIT[v.unit]}".rstrip()
-        frac = f" ({_num(v.numerator)} / {_num(v.denominator)})" if v.denominator else ""
+        shown = present.quantity(v.value, v.unit, decimals=2, none="n/a")
+        frac = f" ({present.number(v.numerator, decimals=2)} / {present.number(v.denominator, decimals=2)})" if v.denominator else ""
         click.echo(f"  {v.id:<26} {shown}{frac}")
         click.echo(textwrap.fill(v.basis, 110, initial_indent=" " * 4, subsequent_indent=" " * 4))
     if write:

@@ -3,7 +3,7 @@
 Like the KPI snapshots (:mod:`kedb.core.snapshots`), only figures, counts and how each was computed
 enter the repository: no ticket text, no names. The one exception is ``at_risk``: the ids of
 open tickets close to breaching their SLA, which the desk must act on. Those ids are internal:
-renderers leave ``at_risk`` out of public and tenant editions (:func:`shows_ticket_ids`).
+renderers leave ``at_risk`` out of public and tenant editions (:func:`kedb.build.context.shows_ticket_ids`).
 
 This module also holds what every reader needs: the figure names and which way is better
 (:data:`FIGURES`), and the before/after comparison of two audits (:func:`compare`).
@@ -11,18 +11,14 @@ This module also holds what every reader needs: the figure names and which way i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from . import present
 from .records import Date, ShortText, Strict_, TicketId
-from .snapshots import SnapshotSource, _yaml_scalar
-
-if TYPE_CHECKING:
-    from ..build.context import BuildContext
+from .snapshots import SnapshotSource, yaml_scalar
 
 AUDIT_DIR = "content/audits"
 Unit = Literal["percent", "count", "days", "hours"]
@@ -60,7 +56,7 @@ class AgeBucket(Strict_):
 
     @property
     def label(self) -> str:
-        return f"≥ {self.from_days} d" if self.to_days is None else f"{self.from_days}–{self.to_days} d"
+        return f"≥ {present.days(self.from_days)}" if self.to_days is None else f"{self.from_days}–{present.days(self.to_days)}"
 
 
 class ProgressionRow(Strict_):
@@ -104,11 +100,6 @@ class Audit(Strict_):
         return next((f for f in self.figures if f.id == fid), None)
 
 
-def shows_ticket_ids(ctx: BuildContext) -> bool:
-    """Ticket ids (the at-risk list) appear only in the internal, all-tenant edition."""
-    return ctx.info.audience == "internal" and not ctx.info.tenant
-
-
 # ---------------------------------------------------------------- writing
 def dump(audit: Audit, command: str) -> str:
     """The audit as YAML, keys in model order, so the same figures give the same bytes."""
@@ -122,8 +113,8 @@ def dump(audit: Audit, command: str) -> str:
         "source:",
     ]
     for key, value in a.source.model_dump().items():
-        lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else _yaml_scalar(value)}")
-    lines.append(f"policy_sha256: {_yaml_scalar(a.policy_sha256)}")
+        lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else yaml_scalar(value)}")
+    lines.append(f"policy_sha256: {yaml_scalar(a.policy_sha256)}")
     for name in ("figures", "age_profile", "by_stage", "by_group", "at_risk"):
         items = getattr(a, name)
         if not items:
@@ -135,7 +126,7 @@ def dump(audit: Audit, command: str) -> str:
             for key, val in item.model_dump().items():
                 if key in ("numerator", "denominator") and val is None:
                     continue
-                shown = val if key == "unit" else _yaml_scalar(val)
+                shown = val if key == "unit" else yaml_scalar(val)
                 lines.append(f"  {'- ' if first else '  '}{key}: {shown}")
                 first = False
     lines.append(f"at_risk_total: {a.at_risk_total}")
@@ -230,34 +221,3 @@ def compare(before: Audit, after: Audit) -> Comparison:
     return Comparison(
         before, after, figs, _rows(before.by_stage, after.by_stage, "stage"), _rows(before.by_group, after.by_group, "group"), ages, notes
     )
-
-
-# ---------------------------------------------------------------- files
-def write(root: Path, audit: Audit, command: str) -> Path:
-    """Write ``content/audits/<as_of>.yml`` through a temporary file, after reading it back as kedb will."""
-    from .load.loader import write_data_file
-
-    rel = f"{AUDIT_DIR}/{audit.as_of.isoformat()}.yml"
-    return write_data_file(Path(root), rel, dump(audit, command), audit, f"audit for {audit.as_of}")
-
-
-def read(root: Path, ref: str) -> Audit:
-    """A stored audit: ``YYYY-MM-DD`` (``content/audits/<date>.yml``) or a path to one."""
-    from .errors import FindingsError, UsageError
-    from .load.loader import read_data_file
-
-    root = Path(root)
-    path = root / AUDIT_DIR / f"{ref}.yml" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", ref) else Path(ref)
-    if not path.is_absolute() and not path.is_file():
-        path = root / path
-    if not path.is_file():
-        stored = sorted(p.stem for p in (root / AUDIT_DIR).glob("*.yml")) if (root / AUDIT_DIR).is_dir() else []
-        raise UsageError(f"no audit '{ref}' ({path}); stored audits: {', '.join(stored) or 'none (run `kedb tickets audit --write`)'}")
-    try:
-        rel = path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        rel = str(path)
-    res = read_data_file(path, rel, Audit)
-    if res.issues or not isinstance(res.model, Audit):
-        raise FindingsError("\n".join(f"{rel}:{line}: {code} {msg}" for code, line, msg in res.issues) or f"{rel}: cannot be read")
-    return res.model

@@ -127,6 +127,10 @@ class Kpi(Strict_):
     source: Literal["tickets", "problems", "audit", "manual"] = Field(description="Where the figure comes from.")
     owner: Handle | None = Field(default=None, description="Who reports it.")
 
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == "lower-is-better"
+
 
 class Checkpoints(Strict_):
     baseline: Month = Field(description="Baseline period (YYYY-MM).")

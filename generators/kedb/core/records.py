@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -90,6 +90,35 @@ class RecordBase(Strict_):
     )
     retired_reason: ShortText | None = Field(default=None, description="Why the record was retired (required when retired).")
     superseded_by: RecordId | None = Field(default=None, description="The record that replaces this one, if any.")
+
+
+# ---------------------------------------------------------------- the review policy (one home)
+# A record is reviewed by its `review_by` date until it is done with: a retired record (any
+# kind) and a closed problem need no more review, so they are never "overdue" anywhere (KE305,
+# the record pages, the home page, the runbook's and the deck's "next 30 days").
+DONE_STATUSES = frozenset({"retired", "closed"})
+
+
+class Reviewed(Protocol):
+    """Anything with a review date: the three record kinds and playbooks."""
+
+    @property
+    def review_by(self) -> date: ...
+
+
+def needs_review(meta: Reviewed) -> bool:
+    """Whether the record (or playbook, which has no status) is still reviewed by its date."""
+    return getattr(meta, "status", None) not in DONE_STATUSES
+
+
+def review_overdue(meta: Reviewed, as_of: date) -> bool:
+    """Past its ``review_by`` on ``as_of`` and still needing review."""
+    return needs_review(meta) and meta.review_by < as_of
+
+
+def review_due(meta: Reviewed, start: date, end: date) -> bool:
+    """Needs review and its ``review_by`` falls between ``start`` and ``end`` (both included)."""
+    return needs_review(meta) and start <= meta.review_by <= end
 
 
 class Affected(Strict_):

@@ -53,7 +53,7 @@ class KpiSnapshot(Strict_):
 VOLUME_IDS: tuple[str, ...] = ("ticket_volume", "tickets_resolved", "backlog", "reassignment_rate", "tickets_per_problem")
 
 
-def _yaml_scalar(value: object) -> str:
+def yaml_scalar(value: object) -> str:
     import json
 
     if value is None:
@@ -71,12 +71,12 @@ def dump(snapshot: KpiSnapshot, command: str) -> str:
     lines = [
         f"# Written by `{command}`: aggregates only (no ticket text, no names).",
         "# Do not edit by hand: change the export or the records and run the command again.",
-        f"period: {_yaml_scalar(s.period)}",
+        f"period: {yaml_scalar(s.period)}",
         f"window_days: {s.window_days}",
         "source:",
     ]
     for key, value in s.source.model_dump().items():
-        lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else _yaml_scalar(value)}")
+        lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else yaml_scalar(value)}")
     lines.append("values:")
     for v in s.values:
         lines.append(f"  - id: {v.id}")
@@ -84,5 +84,5 @@ def dump(snapshot: KpiSnapshot, command: str) -> str:
             val = getattr(v, key)
             if key in ("numerator", "denominator") and val is None:
                 continue
-            lines.append(f"    {key}: {val if key == 'unit' else _yaml_scalar(val)}")
+            lines.append(f"    {key}: {val if key == 'unit' else yaml_scalar(val)}")
     return "\n".join(lines) + "\n"

@@ -15,69 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import yaml
 
 from ..core.kb import KB, Program
 from ..core.load import frontmatter
-from .history import History, Version
-
-Status = Literal["approved", "missing", "unauthorised", "self-approved", "not-required", "before-gate"]
-VIOLATIONS: frozenset[str] = frozenset({"missing", "unauthorised", "self-approved"})
-
-
-@dataclass(frozen=True)
-class VersionState:
-    """What a record looked like after one version (from its blob)."""
-
-    status: str | None
-    service: str | None
-    high_impact: bool
-
-
-@dataclass(frozen=True)
-class Approval:
-    record: str
-    version: Version
-    state: VersionState
-    approvers: tuple[str, ...]  # display names of the valid approvers (or the trailer text)
-    status: Status
-    message: str
-
-    @property
-    def violation(self) -> bool:
-        return self.status in VIOLATIONS
-
-
-@dataclass(frozen=True)
-class ApprovalReport:
-    items: tuple[Approval, ...]
-    gate_since: date | None
-    partial: bool
-
-    def trail(self, record_id: str) -> list[Approval]:
-        return list(self._by_record.get(record_id, ()))
-
-    @cached_property
-    def _by_record(self) -> dict[str, list[Approval]]:
-        """Items by record, made once: a site asks for the trail of every record."""
-        found: dict[str, list[Approval]] = {}
-        for a in self.items:
-            found.setdefault(a.record, []).append(a)
-        return found
-
-    @property
-    def violations(self) -> list[Approval]:
-        return [a for a in self.items if a.violation]
-
-    @property
-    def required(self) -> list[Approval]:
-        return [a for a in self.items if a.status != "not-required"]
+from ..core.trail import Approval, ApprovalReport, History, Version, VersionState
 
 
 def _state(text: str, program: Program) -> VersionState:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from ..core.errors import EnvironmentProblem
+from ..core.trail import ChangeKind, History, Person, RecordHistory, Uncommitted, Version
 
 RECORD_DIR = "known_errors"
 _RECORD_FILE = re.compile(r"(?:^|/)((?:KE|WA|PRB)-\d{4,})(?:-[^/]*)?\.md$")
@@ -39,77 +38,6 @@ SHALLOW_HELP = (
     "in GitHub Actions use `actions/checkout` with `fetch-depth: 0`. "
     "Or pass --allow-shallow to go on with partial history (outputs will say so)."
 )
-
-ChangeKind = Literal["added", "modified", "renamed", "deleted"]
-Uncommitted = Literal["added", "modified", "deleted", "renamed"]
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    email: str
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.email else self.name
-
-
-@dataclass(frozen=True)
-class Version:
-    """One committed version of one record."""
-
-    number: int
-    commit: str
-    date: datetime  # when it landed (committer date of the first-parent commit)
-    author: Person  # author of the commit that landed it
-    authors: tuple[Person, ...]  # everyone who wrote the change (merged side of a merge, co-authors)
-    subject: str
-    note: str  # the commit body without trailers: the change note
-    approved_by: tuple[str, ...]
-    reviewed_by: tuple[str, ...]
-    merge_request: str | None
-    change: ChangeKind
-    path: str  # the record's path in this version
-    old_path: str | None  # before a rename
-    blob: str | None  # blob id of the file after the change (None when deleted)
-
-    @property
-    def short(self) -> str:
-        return self.commit[:10]
-
-
-@dataclass(frozen=True)
-class RecordHistory:
-    id: str
-    versions: tuple[Version, ...]  # oldest first
-    uncommitted: Uncommitted | None = None  # the working tree differs from HEAD
-
-    @property
-    def latest(self) -> Version | None:
-        return self.versions[-1] if self.versions else None
-
-    @property
-    def created(self) -> Version | None:
-        return self.versions[0] if self.versions else None
-
-
-@dataclass(frozen=True)
-class History:
-    ref: str
-    head: str | None  # commit id the history was read at (None: no commits yet)
-    head_date: datetime | None
-    first_parent: bool
-    partial: bool  # shallow clone read with --allow-shallow
-    records: dict[str, RecordHistory] = field(default_factory=dict)
-    commits: int = 0  # commits that touched records
-
-    def of(self, record_id: str) -> RecordHistory:
-        return self.records.get(record_id) or RecordHistory(record_id, ())
-
-    def recent(self, limit: int = 20) -> list[tuple[str, Version]]:
-        """The latest versions across all records, newest first (for changelogs)."""
-        allv = [(rid, v) for rid, h in self.records.items() for v in h.versions]
-        allv.sort(key=lambda x: (x[1].date, x[1].commit, x[0]), reverse=True)
-        return allv[:limit]
 
 
 def record_id(path: str) -> str | None:

@@ -2,7 +2,7 @@
 
 Renderers show an audit only when one exists; the figures are desk-wide aggregates and appear
 in every edition, while the at-risk ticket ids appear only in the internal, all-tenant edition
-(:func:`kedb.core.audits.shows_ticket_ids`). Nothing here is computed from tickets: the figures are
+(:func:`kedb.build.context.shows_ticket_ids`). Nothing here is computed from tickets: the figures are
 those ``kedb tickets audit --write`` stored.
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..core.audits import FIGURES, Audit, Movement, compare, shows_ticket_ids
+from ..build.context import shows_ticket_ids
+from ..core import present
+from ..core.audits import FIGURES, Audit, Movement, compare
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
-
-SUFFIX = {"percent": " %", "count": "", "days": " d", "hours": " h"}
 
 
 @dataclass(frozen=True)
@@ -48,19 +48,8 @@ def view(ctx: BuildContext) -> AuditView | None:
     return AuditView(tuple(audits), cmp.figures, cmp.stages, shows_ticket_ids(ctx))
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text + SUFFIX.get(unit, "")
-
-
 def change(m: Movement) -> str:
-    c = m.change
-    if c is None:
-        return "—"
-    unit = " pp" if m.unit == "percent" else SUFFIX.get(m.unit, "")
-    return ("+" if c > 0 else "") + fmt(c, "count") + unit
+    return present.change(m.change, m.unit)
 
 
 def name(fid: str) -> str:
@@ -68,4 +57,4 @@ def name(fid: str) -> str:
 
 
 def better_when(fid: str) -> str:
-    return "lower" if FIGURES.get(fid, ("", "", True))[2] else "higher"
+    return present.better_word(FIGURES.get(fid, ("", "", True))[2])

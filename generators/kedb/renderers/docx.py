@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..build import facts as D
+from ..core import present as P
 from ..core.resources import find_template
-from . import _data as D
 from ._docx import BodyWriter
 from ._md import blocks
 from ._zip import normalise
@@ -105,7 +106,7 @@ def _triggers(ctx: BuildContext, w: BodyWriter) -> None:
                 [
                     f"{r.name} ({r.id})",
                     str(r.min_tickets),
-                    f"{r.window_days} days",
+                    P.days(r.window_days),
                     f"{r.min_distinct} {r.distinct_by}",
                     r.description or "",
                 ]

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from ..build import facts as D
+from ..core import present as P
 from . import _audit as A
-from . import _data as D
 from ._md import clean
 from ._pdfcharts import bars, hbars
 from ._pdftext import BOLD, MONO, SANS, has_cjk, has_rtl, para, register
@@ -186,7 +187,7 @@ def _cover(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> 
         [
             "Records in this edition",
             ", ".join(
-                D.count(len(x), n)
+                P.count(len(x), n)
                 for x, n in ((ctx.kb.known_errors, "known error"), (ctx.kb.workarounds, "workaround"), (ctx.kb.problems, "problem"))
             ),
         ],
@@ -214,8 +215,8 @@ def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> N
     body = []
     for r in rows:
         u = r.kpi.unit
-        move = "—" if r.movement is None else (("+" if r.movement > 0 else "") + D.fmt(r.movement, u))
-        body.append([r.kpi.name, D.fmt(r.baseline, u), D.fmt(r.week4, u), D.fmt(r.week8, u), r.target_text, move, r.status])
+        move = P.change(r.movement, u)
+        body.append([r.kpi.name, P.quantity(r.baseline, u), P.quantity(r.week4, u), P.quantity(r.week8, u), r.target_text, move, r.status])
     story += _tables(["KPI", "Baseline", "Week 4", "Week 8", "Target", "Latest vs baseline", "Status"], body,
                      [0.27 * w, 0.11 * w, 0.11 * w, 0.11 * w, 0.13 * w, 0.13 * w, 0.14 * w], s)  # fmt: skip
     for n in D.missing_measurements(rows):
@@ -233,14 +234,18 @@ def _audit(v: A.AuditView, story: list[Any], s: dict[str, Any], w: float) -> Non
         f"Flow audits stored in content/audits/ ({', '.join(str(x.as_of) for x in v.audits)}), computed by `kedb tickets audit` from "
         f"the imported tickets; each judges the {b.window_days} days up to its date against content/progression.yml. "
         f"{'First against latest.' if a is not b else 'One audit so far: no movement yet.'}", s["body"]))  # fmt: skip
-    body = [[m.name, A.fmt(m.before, m.unit), A.fmt(m.after, m.unit), A.change(m), m.verdict, f"{m.tickets[1]:,}"] for m in v.movements]
+    body = [
+        [m.name, P.quantity(m.before, m.unit), P.quantity(m.after, m.unit), A.change(m), m.verdict, f"{m.tickets[1]:,}"]
+        for m in v.movements
+    ]
     story += _tables(["Figure", str(a.as_of), str(b.as_of), "Change", "Verdict", "Tickets"], body,
                      [0.38 * w, 0.11 * w, 0.11 * w, 0.12 * w, 0.16 * w, 0.12 * w], s)  # fmt: skip
     if v.stage_movements:
         story.append(para("Progression by stage: share of status periods that moved on within the stage's threshold.", s["h2"]))
         thresholds = {r.key: r.threshold or "" for r in b.by_stage}
         rows = [
-            [m.id, thresholds.get(m.id, ""), A.fmt(m.before, "percent"), A.fmt(m.after, "percent"), A.change(m)] for m in v.stage_movements
+            [m.id, thresholds.get(m.id, ""), P.quantity(m.before, "percent"), P.quantity(m.after, "percent"), A.change(m)]
+            for m in v.stage_movements
         ]
         story += _tables(
             ["Stage", "Threshold", str(a.as_of), str(b.as_of), "Change"], rows, [0.3 * w, 0.2 * w, 0.17 * w, 0.17 * w, 0.16 * w], s

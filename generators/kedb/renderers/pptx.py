@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..build import facts as D
+from ..core import present as P
 from ..core.resources import find_template
 from . import _audit as A
-from . import _data as D
 from ._md import clean
 from ._zip import normalise
 
@@ -129,10 +130,10 @@ def _problem(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
     rooted = [p for p in open_probs if p.meta.root_cause]
     fixed = [k for k in kes if k.meta.fix.status in ("deployed", "verified")]
     lines: list[str | tuple[str, int]] = [
-        f"{D.count(tickets, 'ticket')} linked to {D.count(len(kes), 'known error')} across {D.count(services, 'service')}; "
+        f"{P.count(tickets, 'ticket')} linked to {P.count(len(kes), 'known error')} across {P.count(services, 'service')}; "
         f"{len(pub)} published.",
-        f"{D.count(len(open_probs), 'problem')} open, {len(rooted)} with a root cause; "
-        f"{D.count(len(fixed), 'known error')} with a permanent fix deployed.",
+        f"{P.count(len(open_probs), 'problem')} open, {len(rooted)} with a root cause; "
+        f"{P.count(len(fixed), 'known error')} with a permanent fix deployed.",
     ]
     top = D.top_problems(ctx, 1)
     if top and top[0].meta.trigger:
@@ -142,8 +143,8 @@ def _problem(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
     repeat = next((r for r in rows if r.kpi.id == "repeat_ticket_rate"), None)
     if repeat is not None:
         lines.append(
-            f"Repeat ticket rate: {D.fmt(repeat.baseline, 'percent')} at baseline, target {repeat.target_text}; "
-            + (f"latest {D.fmt(repeat.latest, 'percent')}." if repeat.latest is not None else "not measured since the baseline yet.")
+            f"Repeat ticket rate: {P.quantity(repeat.baseline, 'percent')} at baseline, target {repeat.target_text}; "
+            + (f"latest {P.quantity(repeat.latest, 'percent')}." if repeat.latest is not None else "not measured since the baseline yet.")
         )
     lines.append("The same faults come back because fixes are not traced to a root cause; the program turns recurring tickets "
                  "into known errors, verified workarounds and permanent fixes through change.")  # fmt: skip
@@ -174,7 +175,7 @@ def _kpi_chart(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
     chart.value_axis.has_major_gridlines = True
     missing = D.missing_measurements(rows)
     side = ["Index: each KPI's value as a share of its baseline (baseline = 100)."]
-    side += [f"{r.kpi.name}: {D.fmt(r.latest, r.kpi.unit)} ({r.status})" for r in rows if r.latest is not None]
+    side += [f"{r.kpi.name}: {P.quantity(r.latest, r.kpi.unit)} ({r.status})" for r in rows if r.latest is not None]
     if missing:
         side.append("Missing figures: " + "; ".join(missing))
     deck.text(s, side, deck.margin + int(deck.w * 0.64), deck.top, int(deck.w * 0.26), int(deck.h * 0.64), size=12)
@@ -183,8 +184,8 @@ def _kpi_chart(ctx: BuildContext, deck: _Deck, rows: list[D.KpiRow]) -> None:
 def _kpi_table(deck: _Deck, rows: list[D.KpiRow]) -> None:
     s = deck.slide("KPI baseline, checkpoints and targets")
     body = [
-        [r.kpi.name, D.fmt(r.baseline, r.kpi.unit), D.fmt(r.week4, r.kpi.unit), D.fmt(r.week8, r.kpi.unit), r.target_text,
-         "lower is better" if r.kpi.direction == "lower-is-better" else "higher is better", r.status]
+        [r.kpi.name, P.quantity(r.baseline, r.kpi.unit), P.quantity(r.week4, r.kpi.unit), P.quantity(r.week8, r.kpi.unit), r.target_text,
+         P.better(r.kpi.lower_is_better), r.status]
         for r in rows
     ]  # fmt: skip
     deck.table(s, ["KPI", "Baseline", "Week 4", "Week 8", "Target", "Direction", "Status"], body, deck.margin, deck.top,
@@ -200,7 +201,7 @@ def _audit(deck: _Deck, v: A.AuditView) -> None:
 
     s = deck.slide("Aged-ticket audit")
     a, b = v.first, v.latest
-    body = [[m.name, A.fmt(m.before, m.unit), A.fmt(m.after, m.unit), A.change(m), m.verdict] for m in v.movements]
+    body = [[m.name, P.quantity(m.before, m.unit), P.quantity(m.after, m.unit), A.change(m), m.verdict] for m in v.movements]
     width = int(deck.w * 0.56)
     deck.table(s, ["Figure", str(a.as_of), str(b.as_of), "Change", "Verdict"], body, deck.margin, deck.top, width,
                [3.4, 1.1, 1.1, 1, 1.1], size=9)  # fmt: skip
@@ -258,7 +259,7 @@ def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
     s = deck.slide("Approvals pending and risks")
     pending = D.pending_approvals(ctx)
     half = (deck.w - 3 * deck.margin) // 2
-    lines: list[str | tuple[str, int]] = [f"{D.count(len(pending), 'approval')} pending or missing"]
+    lines: list[str | tuple[str, int]] = [f"{P.count(len(pending), 'approval')} pending or missing"]
     lines += [(f"{p.record}: {p.reason}", 1) for p in pending[:6]]
     if len(pending) > 6:
         lines.append((f"and {len(pending) - 6} more (see the proof brief)", 1))
@@ -268,7 +269,7 @@ def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
         before = sum(1 for a in ctx.approvals.items if a.status == "before-gate")
         if before:
             lines.append(
-                f"{D.count(before, 'published high-impact version')} landed before the approval gate started ({ctx.approvals.gate_since})"
+                f"{P.count(before, 'published high-impact version')} landed before the approval gate started ({ctx.approvals.gate_since})"
             )
         if ctx.approvals.gate_since is None:
             lines.append("No approval gate start date (approvals_since) is set in content/kedb.yml")

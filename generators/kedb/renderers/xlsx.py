@@ -17,8 +17,8 @@ from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..build import facts as D
 from . import _audit as A
-from . import _data as D
 from ._md import clean
 from ._zip import normalise
 

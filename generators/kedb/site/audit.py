@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from ..build.context import BuildContext
-from ..core.audits import Audit, Comparison, compare, shows_ticket_ids
+from ..build.context import BuildContext, shows_ticket_ids
+from ..core import present
+from ..core.audits import Audit, Comparison, compare
 from . import charts
 
 
@@ -51,13 +52,8 @@ def view(ctx: BuildContext) -> AuditPage | None:
 
 
 def fmt(value: float | None, unit: str) -> str:
-    return charts.fmt(value, unit)
+    return present.quantity(value, unit)
 
 
 def change(value: float | None, unit: str) -> str:
-    if value is None:
-        return "–"
-    sign = "+" if value > 0 else ""
-    if unit == "percent":
-        return f"{sign}{charts.fmt(value)} pp"
-    return f"{sign}{charts.fmt(value, unit)}"
+    return present.change(value, unit)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
+from ..core import present
+
 ROW = 22  # px per bar
 LABEL_W = 230
 BAR_W = 360
@@ -23,10 +25,7 @@ def _e(text: object) -> str:
 
 
 def fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    text = f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value)}"
-    return text + {"percent": " %", "hours": " h", "days": " d", "minutes": " min"}.get(unit, "")
+    return present.quantity(value, unit)
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:

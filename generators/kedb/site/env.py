@@ -22,13 +22,14 @@ In both, :class:`~markupsafe.Markup` made by kedb (links, record bodies rendered
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
+from ..core import present
 from .text import html_text, md_block, md_inline
 
 
@@ -54,20 +55,6 @@ def _code(value: Any) -> Markup:
     return Markup("<code>") + html_text(value) + Markup("</code>")
 
 
-def _iso(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
-
-
-def _days(n: int | None) -> str:
-    return "" if n is None else f"{n} day" if n == 1 else f"{n} days"
-
-
-def _percent(rate: float | None) -> str:
-    return "" if rate is None else f"{round(rate * 100)} %"
-
-
 def _environment(dirs: list[Path], globals_: dict[str, Any] | None, finalize: Callable[[Any], Any]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
@@ -78,7 +65,7 @@ def _environment(dirs: list[Path], globals_: dict[str, Any] | None, finalize: Ca
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_inline, mdblock=md_block, h=html_text, code=_code, iso=_iso, days=_days, percent=_percent)
+    env.filters.update(md=md_inline, mdblock=md_block, h=html_text, code=_code, iso=present.day, days=present.days, percent=present.share)
     env.globals.update(globals_ or {})
     return env
 

@@ -15,6 +15,7 @@ from datetime import date
 from markupsafe import Markup
 
 from ..build.context import BuildContext
+from ..core import present
 from ..core.program import Kpi
 from ..core.records import RECORD_ORDER
 from ..core.snapshots import KpiSnapshot
@@ -33,11 +34,15 @@ class KpiRow:
     chart: Markup | None
 
     def fmt(self, value: float | None) -> str:
-        return charts.fmt(value, self.kpi.unit)
+        return present.quantity(value, self.kpi.unit)
 
     @property
     def target_label(self) -> str:
-        return self.kpi.target.text(self.fmt, "–")
+        return self.kpi.target.text(self.fmt, present.NONE)
+
+    @property
+    def direction(self) -> str:
+        return present.better_word(self.kpi.lower_is_better)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from ..build.context import BuildContext
 from ..core import forkpool
 from ..core.kb import Record
-from ..core.records import PROBLEM_ORDER, RECORD_ORDER
+from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
 from . import audit, feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
@@ -104,6 +104,7 @@ class Builder:
             "program": ctx.kb.program,
             "site_name": self.opts.site_name,
             "today": views.build_date(ctx),
+            "review_overdue": lambda m: review_overdue(m, views.build_date(ctx)),
             "urls": urls,
             "person": lambda h: views.person(ctx, h),
             "service_name": lambda s: views.service_name(ctx, s),

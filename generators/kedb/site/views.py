@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..build.context import BuildContext
+from ..build.facts import person as person  # one definition for the site and the artefacts
+from ..build.facts import service_name as service_name
 from ..core.kb import Record
-from ..core.records import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem
-from ..git.history import Version
-from ..renderers._data import person as person
-from ..renderers._data import service_name as service_name
+from ..core.records import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem, review_due, review_overdue
+from ..core.trail import Version
 
 DUE_SOON_DAYS = 30
 P1_APPROVER_ROLE = "incident-lead"  # P1 replies go through the incident lead (content/roles.yml)
@@ -160,13 +160,12 @@ def recent_changes(ctx: BuildContext, limit: int) -> list[Change]:
 
 
 def due_for_review(ctx: BuildContext, within_days: int = DUE_SOON_DAYS) -> tuple[list[Record], list[Record]]:
-    """(overdue, due within ``within_days``) on the build date; retired records need no review."""
+    """(overdue, due within ``within_days``) on the build date (:func:`kedb.core.records.needs_review`)."""
     today = build_date(ctx)
     soon = today + timedelta(days=within_days)
-    live = [r for r in ctx.kb.records.values() if r.meta.status != "retired"]
-    live.sort(key=lambda r: (r.meta.review_by, r.id))
-    overdue = [r for r in live if r.meta.review_by < today]
-    upcoming = [r for r in live if today <= r.meta.review_by <= soon]
+    live = sorted(ctx.kb.records.values(), key=lambda r: (r.meta.review_by, r.id))
+    overdue = [r for r in live if review_overdue(r.meta, today)]
+    upcoming = [r for r in live if review_due(r.meta, today, soon)]
     return overdue, upcoming
 
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import textwrap
 
+from ..core import present
 from ..core.audits import FIGURES, Audit, Comparison, Movement
 
-_UNIT = {"percent": "%", "count": "", "days": "d", "hours": "h"}
 SHOWN_AT_RISK = 15
 SHOWN_GROUPS = 12
 
 
 def num(value: float | None, unit: str = "count") -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{text} {_UNIT.get(unit, '')}".rstrip()
+    """A figure as the terminal shows it: two decimals, ``n/a`` when missing (:mod:`kedb.core.present`)."""
+    return present.quantity(value, unit, decimals=2, none="n/a")
 
 
 def _wrap(text: str, indent: int = 4) -> list[str]:
@@ -56,10 +54,7 @@ def report(a: Audit) -> list[str]:
 
 
 def _move(m: Movement, width: int = 52) -> str:
-    c = m.change
-    sign = "" if c is None or c <= 0 else "+"
-    unit = "pp" if m.unit == "percent" else _UNIT.get(m.unit, "")
-    change = "n/a" if c is None else f"{sign}{num(c)} {unit}".rstrip()
+    change = present.change(m.change, m.unit, decimals=2, none="n/a")
     return f"  {m.name[:width]:<{width}} {num(m.before, m.unit):>10} → {num(m.after, m.unit):<10} {change:>10}  {m.verdict}"
 
 

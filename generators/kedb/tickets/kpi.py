@@ -277,6 +277,6 @@ def checkpoint_periods(kb: KB) -> list[str]:
 
 def write(kb: KB, snap: KpiSnapshot, command: str) -> Path:
     """Write ``content/kpi/<period>.yml`` through a temporary file, after reading it back as kedb will."""
-    from ..core.load.loader import write_data_file
+    from ..core.load.stored import write_data_file
 
     return write_data_file(kb.root, f"{KPI_DIR}/{snap.period}.yml", dump(snap, command), snap, f"snapshot for {snap.period}")

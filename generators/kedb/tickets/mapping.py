@@ -91,7 +91,7 @@ class TicketMapping(Strict_):
 
 
 def _read(path: Path, rel: str) -> TicketMapping:
-    from ..core.load.loader import read_data_file
+    from ..core.load.datafile import read_data_file
 
     res = read_data_file(path, rel, TicketMapping)
     if res.issues:

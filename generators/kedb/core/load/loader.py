@@ -12,11 +12,11 @@ import hashlib
 import marshal
 import os
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .. import forkpool
 from ..audits import AUDIT_DIR, Audit
@@ -25,65 +25,18 @@ from ..kb import KB, Program, Record, Source
 from ..program import PROGRAM_FILES, REQUIRED_PROGRAM_FILES, Playbook, SettingsFile
 from ..records import RECORD_MODELS
 from ..snapshots import KPI_DIR, KpiSnapshot
-from . import cache, frontmatter, scan, schemaerr
+from . import cache, frontmatter, scan
+from .datafile import FileResult, Issue, decode_text, read_data_file, validate
+from .stored import read_stored
 from .yamlstrict import Parsed, Path_, parse
 
 RECORD_DIR = "known_errors"
 CONTENT_DIR = "content"
 PLAYBOOK_DIR = "content/playbooks"
 RECORD_NAME = re.compile(r"^(KE|WA|PRB)-(\d{4,})(?:-[a-z0-9][a-z0-9-]*)?\.md$")
-_FATAL_YAML = frozenset(("KE001", "KE002", "KE003", "KE004", "KE006", "KE007", "KE008", "KE009", "KE011"))
 PARALLEL_THRESHOLD = 1500
 # roles.yml is the staff directory and kedb.yml holds the allowlist itself: contact details belong there.
 CONTACT_FILES = ("roles.yml", "kedb.yml")
-
-Issue = tuple[str, int, str]
-
-
-class FileResult(NamedTuple):
-    """What reading one file produced. A tuple, so it comes back from a worker process cheaply;
-    workers send the validated ``data`` instead of the model, which the parent rebuilds."""
-
-    rel: str
-    source: Source | None
-    model: BaseModel | None
-    seen_id: str | None
-    issues: tuple[Issue, ...]
-    data: Any = None
-
-
-def _read_text(path: str | Path) -> tuple[str, bytes, list[Issue]]:
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    text, issues = _decode_text(raw)
-    return text, raw, issues
-
-
-def _decode_text(raw: bytes) -> tuple[str, list[Issue]]:
-    """The text kedb reads (UTF-8, BOM and CR gone, control characters removed) and its issues."""
-    text, err = frontmatter.decode(raw)
-    if err:
-        return "", [err]
-    if scan.plain_ascii(raw):
-        return text, []
-    text, ctrl = scan.control_chars(text)
-    return text, ctrl
-
-
-def _validate(model: type[BaseModel], parsed: Parsed, issues: list[Issue]) -> BaseModel | None:
-    if any(code in _FATAL_YAML for code, _, _ in issues):
-        return None
-    if not isinstance(parsed.data, dict):
-        if parsed.data is None:
-            issues.append(("KE010", parsed.first_line, "there are no 'key: value' lines: it is empty"))
-        else:
-            issues.append(("KE010", parsed.line_of(()), f"expected 'key: value' lines, found a {type(parsed.data).__name__}"))
-        return None
-    try:
-        return model.model_validate(parsed.data)
-    except ValidationError as exc:
-        issues.extend(schemaerr.findings(exc, parsed, model))
-        return None
 
 
 class _Scanned(NamedTuple):
@@ -129,7 +82,7 @@ def _scan_bytes(
     max_line: int,
     required_sections: tuple[str, ...],
 ) -> _Scanned | FileResult:
-    text, issues = _decode_text(raw)
+    text, issues = decode_text(raw)
     if not text and issues:
         return FileResult(rel, None, None, None, tuple(issues))
     issues.extend(scan.size(len(raw), text, max_bytes, max_line))
@@ -163,7 +116,7 @@ def _finish(sc: _Scanned | FileResult, model: type[BaseModel]) -> FileResult:
         assert sc.source is not None
         lines = sc.source[2]
         issues = list(sc.before)
-        meta = _validate(model, Parsed(sc.data, lines, issues, sc.first_line), issues)
+        meta = validate(model, Parsed(sc.data, lines, issues, sc.first_line), issues)
         if meta is not None:
             issues.extend(sc.sections)
         issues.extend(sc.after)
@@ -267,7 +220,7 @@ def _read_records(
             except OSError:
                 continue
             if hashlib.sha256(raw).hexdigest() == entry[0]:
-                hits[rel] = (rel, entry[0], _decode_text(raw)[0], entry[1])
+                hits[rel] = (rel, entry[0], decode_text(raw)[0], entry[1])
     items = [(str(root), rel, allow, max_bytes, max_line) for rel in rels if rel not in hits]
     n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(items) >= PARALLEL_THRESHOLD else 1)
     if store is None and (n_workers <= 1 or len(items) <= 1):
@@ -296,48 +249,6 @@ def _read_records(
     if store is not None and (items or keep.keys() != store.entries.keys()):
         store.save(keep)
     return results
-
-
-def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
-    """Read one YAML data file from content/."""
-    try:
-        text, raw, issues = _read_text(path)
-        if not text and issues:
-            return FileResult(rel, None, None, None, tuple(issues))
-        parsed = parse(text)
-        issues.extend(parsed.issues)
-        data = _validate(model, parsed, issues)
-        src = Source(rel, hashlib.sha256(raw).hexdigest(), text, parsed.lines, len(text), 1)
-        return FileResult(rel, src, data, None, tuple(issues))
-    except Exception as exc:
-        return FileResult(
-            rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
-        )
-
-
-def write_data_file(root: Path, rel: str, text: str, expected: BaseModel, what: str) -> Path:
-    """Write a data file kedb computed (``content/kpi/``, ``content/audits/``) through a temporary
-    file, after reading it back as kedb will: it must load without findings and equal ``expected``."""
-    from ..errors import UsageError
-
-    path = Path(root) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        res = read_data_file(tmp, rel, type(expected))
-        if res.issues or res.model != expected:
-            detail = "; ".join(f"line {ln}: {code} {msg}" for code, ln, msg in res.issues) or "it reads back differently"
-            raise UsageError(f"kedb wrote an invalid {what} ({detail}); please report this")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _findings(res: FileResult) -> Iterable[Finding]:
-    for code, line, msg in res.issues:
-        yield Finding(res.rel, line, code, msg)
 
 
 def record_files(root: Path) -> tuple[list[str], list[Finding]]:
@@ -399,7 +310,7 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
             )
             continue
         res = read_data_file(path, rel, model)
-        findings.extend(_findings(res))
+        findings.extend(res.findings())
         if res.model is not None:
             program_models[name] = res.model
         if res.source is not None:
@@ -421,7 +332,7 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
         for p in sorted(pb_dir.glob("*.md")):
             rel = p.relative_to(root).as_posix()
             res = read_markdown(p, rel, Playbook, allow, max_bytes, max_line)
-            findings.extend(_findings(res))
+            findings.extend(res.findings())
             if res.model is not None and res.source is not None:
                 playbooks.append(Record(res.model, res.source))  # type: ignore[arg-type]
     playbooks.sort(key=lambda r: (r.meta.order, r.source.path))  # type: ignore[attr-defined]
@@ -433,7 +344,7 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
     records: dict[str, Record] = {}
     seen_ids: dict[str, list[tuple[str, int]]] = {}
     for res in results:
-        findings.extend(_findings(res))
+        findings.extend(res.findings())
         if res.seen_id:
             line = res.source.lines.get(("id",), 2) if res.source else 2
             seen_ids.setdefault(res.seen_id, []).append((res.rel, line))
@@ -441,7 +352,7 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
             rid = res.model.id  # type: ignore[attr-defined]
             if rid not in records:
                 records[rid] = Record(res.model, res.source)  # type: ignore[arg-type]
-    snapshots = _read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings)
+    snapshots = read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings)
     program = Program.from_models(program_models, program_sources)
     kb = KB(
         root=root,
@@ -450,30 +361,6 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
         playbooks=tuple(playbooks),
         seen_ids=seen_ids,
         kpi_snapshots=snapshots,
-        audits=_read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings),
+        audits=read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings),
     )
     return kb, findings
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _read_stored(root: Path, folder: str, model: type[M], key: str, what: str, findings: list[Finding]) -> tuple[M, ...]:
-    """Stored aggregates (``content/kpi/``, ``content/audits/``): one YAML file per period, named
-    after the value of its ``key`` field (KE705 otherwise), returned in that order."""
-    out: list[M] = []
-    base = root / folder
-    for p in sorted(base.glob("*.yml")) if base.is_dir() else []:
-        rel = p.relative_to(root).as_posix()
-        res = read_data_file(p, rel, model)
-        findings.extend(_findings(res))
-        if not isinstance(res.model, model):
-            continue
-        value = getattr(res.model, key)
-        name = value.isoformat() if hasattr(value, "isoformat") else str(value)
-        if p.stem == name:
-            out.append(res.model)
-        else:
-            line = res.source.lines.get((key,), 1) if res.source else 1
-            findings.append(Finding(rel, line, "KE705", f"this {what} is {name} but the file is named {p.name}; rename it {name}.yml"))
-    return tuple(sorted(out, key=lambda m: getattr(m, key)))

@@ -1,4 +1,4 @@
-"""Facts the four artefacts share, computed once from the build context.
+"""Facts the site and the four artefacts share, computed once from the build context.
 
 Every figure here comes from the KB, its KPI snapshots or git. Where a figure does not exist
 yet (no snapshot for a checkpoint month, no history outside git), the value is ``None`` and a
@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..core import present
 from ..core.program import Kpi
-from ..core.records import KnownError, Problem, Workaround
+from ..core.records import KnownError, Problem, Workaround, review_due
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
     from ..core.kb import Record
-    from ..git.approvals import Approval
-    from ..git.history import Version
+    from ..core.trail import Approval, Version
 
-UNIT_SUFFIX = {"percent": " %", "hours": " h", "days": " days", "minutes": " min", "count": ""}
 APPROVAL_LABEL = {
     "approved": "approved",
     "missing": "approval missing",
@@ -29,11 +28,6 @@ APPROVAL_LABEL = {
     "not-required": "no approval needed",
     "before-gate": "before the approval gate",
 }
-
-
-def count(n: int, noun: str) -> str:
-    """``1 known error``, ``2 known errors``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def build_day(ctx: BuildContext) -> date:
@@ -168,15 +162,8 @@ def within(value: float, kpi: Kpi) -> bool:
     return (t.min is None or value >= t.min) and (t.max is None or value <= t.max)
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return text + UNIT_SUFFIX.get(unit, "")
-
-
 def target_text(kpi: Kpi) -> str:
-    return kpi.target.text(lambda v: fmt(v, kpi.unit), "no target set")
+    return kpi.target.text(lambda v: present.quantity(v, kpi.unit), "no target set")
 
 
 def checkpoint_periods(ctx: BuildContext) -> tuple[str, str, str] | None:
@@ -307,7 +294,7 @@ def trails(ctx: BuildContext) -> dict[str, list[tuple[Version, Approval | None]]
 
 def approval_text(a: Approval | None, v: Version) -> str:
     if a is None:
-        return ", ".join(v.approved_by) or "—"
+        return ", ".join(v.approved_by) or present.NONE
     label = APPROVAL_LABEL.get(a.status, a.status)
     return f"{label}: {', '.join(a.approvers)}" if a.approvers else label
 
@@ -318,7 +305,7 @@ def due_within(ctx: BuildContext, days: int = 30) -> list[tuple[date, str, str]]
     end = start + timedelta(days=days)
     out: list[tuple[date, str, str]] = []
     for r in ctx.kb.records.values():
-        if r.meta.status != "retired" and start <= r.meta.review_by <= end:
+        if review_due(r.meta, start, end):
             out.append((r.meta.review_by, f"review {r.id} {r.meta.title}", person(ctx, r.meta.owner)))
         if isinstance(r.meta, Problem):
             for a in r.meta.prevention_actions:

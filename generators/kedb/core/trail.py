@@ -1,0 +1,137 @@
+"""The trail of a record: its versions in git and the approval each version needed and got.
+
+These are the types only. :mod:`kedb.git.history` fills :class:`History` from one ``git log``
+pass and :mod:`kedb.git.approvals` judges each version into an :class:`ApprovalReport`; the
+renderers and the site read both without importing anything that runs git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from typing import Literal
+
+ChangeKind = Literal["added", "modified", "renamed", "deleted"]
+Uncommitted = Literal["added", "modified", "deleted", "renamed"]
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.email else self.name
+
+
+@dataclass(frozen=True)
+class Version:
+    """One committed version of one record."""
+
+    number: int
+    commit: str
+    date: datetime  # when it landed (committer date of the first-parent commit)
+    author: Person  # author of the commit that landed it
+    authors: tuple[Person, ...]  # everyone who wrote the change (merged side of a merge, co-authors)
+    subject: str
+    note: str  # the commit body without trailers: the change note
+    approved_by: tuple[str, ...]
+    reviewed_by: tuple[str, ...]
+    merge_request: str | None
+    change: ChangeKind
+    path: str  # the record's path in this version
+    old_path: str | None  # before a rename
+    blob: str | None  # blob id of the file after the change (None when deleted)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:10]
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    id: str
+    versions: tuple[Version, ...]  # oldest first
+    uncommitted: Uncommitted | None = None  # the working tree differs from HEAD
+
+    @property
+    def latest(self) -> Version | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def created(self) -> Version | None:
+        return self.versions[0] if self.versions else None
+
+
+@dataclass(frozen=True)
+class History:
+    ref: str
+    head: str | None  # commit id the history was read at (None: no commits yet)
+    head_date: datetime | None
+    first_parent: bool
+    partial: bool  # shallow clone read with --allow-shallow
+    records: dict[str, RecordHistory] = field(default_factory=dict)
+    commits: int = 0  # commits that touched records
+
+    def of(self, record_id: str) -> RecordHistory:
+        return self.records.get(record_id) or RecordHistory(record_id, ())
+
+    def recent(self, limit: int = 20) -> list[tuple[str, Version]]:
+        """The latest versions across all records, newest first (for changelogs)."""
+        allv = [(rid, v) for rid, h in self.records.items() for v in h.versions]
+        allv.sort(key=lambda x: (x[1].date, x[1].commit, x[0]), reverse=True)
+        return allv[:limit]
+
+
+Status = Literal["approved", "missing", "unauthorised", "self-approved", "not-required", "before-gate"]
+VIOLATIONS: frozenset[str] = frozenset({"missing", "unauthorised", "self-approved"})
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """What a record looked like after one version (from its blob)."""
+
+    status: str | None
+    service: str | None
+    high_impact: bool
+
+
+@dataclass(frozen=True)
+class Approval:
+    record: str
+    version: Version
+    state: VersionState
+    approvers: tuple[str, ...]  # display names of the valid approvers (or the trailer text)
+    status: Status
+    message: str
+
+    @property
+    def violation(self) -> bool:
+        return self.status in VIOLATIONS
+
+
+@dataclass(frozen=True)
+class ApprovalReport:
+    items: tuple[Approval, ...]
+    gate_since: date | None
+    partial: bool
+
+    def trail(self, record_id: str) -> list[Approval]:
+        return list(self._by_record.get(record_id, ()))
+
+    @cached_property
+    def _by_record(self) -> dict[str, list[Approval]]:
+        """Items by record, made once: a site asks for the trail of every record."""
+        found: dict[str, list[Approval]] = {}
+        for a in self.items:
+            found.setdefault(a.record, []).append(a)
+        return found
+
+    @property
+    def violations(self) -> list[Approval]:
+        return [a for a in self.items if a.violation]
+
+    @property
+    def required(self) -> list[Approval]:
+        return [a for a in self.items if a.status != "not-required"]
