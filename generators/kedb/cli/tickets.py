@@ -15,9 +15,8 @@ import click
 
 from ..core import present
 from ..core.errors import FindingsError
+from ..core.sources import SOURCES
 from .errors import handle_errors as _handle_errors
-
-SOURCES = ("servicenow", "zendesk", "jira", "superops", "csv")
 
 
 def _rel(root: Path, path: Path) -> str:

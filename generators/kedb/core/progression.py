@@ -24,6 +24,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from .records import Bool, ShortText, Slug, Strict_
+from .sources import Source, listed
 
 Duration = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?[mhd]$")]
 Clock = Literal["working", "calendar"]
@@ -33,7 +34,6 @@ HHMM = Annotated[str, StringConstraints(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:0
 # Importer status classes a ticket can wait in (closed and cancelled end its flow).
 OPEN_CLASSES: tuple[str, ...] = ("new", "open", "pending", "resolved")
 StageClass = Literal["new", "open", "pending", "resolved"]
-SourceName = Literal["servicenow", "zendesk", "jira", "superops", "csv"]
 
 
 class WorkingHours(Strict_):
@@ -114,9 +114,9 @@ class ProgressionFile(Strict_):
         description="Importer status class → stage, for every status a source list below does not name. "
         "All four open classes (`new`, `open`, `pending`, `resolved`) need one."
     )
-    statuses: dict[SourceName, dict[str, Slug]] = Field(
+    statuses: dict[Source, dict[str, Slug]] = Field(  # type: ignore[valid-type]
         default_factory=dict,
-        description="Per source (`servicenow`, `zendesk`, `jira`, `superops`, `csv`): status name (case-insensitive) → stage, "
+        description=f"Per source ({listed()}): status name (case-insensitive) → stage, "
         "for the statuses that refine their class (e.g. ServiceNow `Awaiting Vendor` → `awaiting-vendor`).",
     )
     bounces: Bounces = Field(default_factory=Bounces, description="What counts as a bounce.")

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from .program import Month
 from .records import Date, ShortText, Slug, Strict_
+from .sources import Source
 
 KPI_DIR = "content/kpi"
 
@@ -28,7 +29,7 @@ class KpiValue(Strict_):
 
 
 class SnapshotSource(Strict_):
-    system: Literal["servicenow", "zendesk", "jira", "superops", "csv"] = Field(description="Ticketing tool of the export.")
+    system: Source = Field(description="Ticketing tool of the export (one of the shipped ticket mappings).")  # type: ignore[valid-type]
     tickets: Annotated[int, Field(ge=0)] = Field(description="Tickets in the store when the snapshot was computed.")
     first: Date | None = Field(default=None, description="Earliest ticket opened date in the store.")
     last: Date | None = Field(default=None, description="Latest ticket opened date in the store.")

@@ -17,12 +17,11 @@ from pydantic import BeforeValidator, Field
 
 from ..core.errors import FindingsError, UsageError
 from ..core.records import ShortText, Strict_
+from ..core.sources import GENERIC, MAPPINGS_DIR, SOURCES, Source
 from .fields import FIELDS, REQUIRED
 
-SOURCES = ("servicenow", "zendesk", "jira", "superops", "csv")
-Source = Literal["servicenow", "zendesk", "jira", "superops", "csv"]
 FieldName = Literal[tuple(FIELDS)]  # type: ignore[valid-type]
-BUILTIN_DIR = Path(__file__).resolve().parent / "mappings"
+BUILTIN_DIR = MAPPINGS_DIR
 
 
 def _spec(value: object) -> object:
@@ -87,7 +86,7 @@ class TicketMapping(Strict_):
     request_types: list[str] = Field(
         default_factory=list, description="`type` values that are service requests, not incidents (case-insensitive)."
     )
-    extends: Source | None = Field(default=None, description="Start from this built-in mapping and change only what this file sets.")
+    extends: Source | None = Field(default=None, description="Start from this built-in mapping and change only what this file sets.")  # type: ignore[valid-type]
 
 
 def _read(path: Path, rel: str) -> TicketMapping:
@@ -127,7 +126,7 @@ def resolve(source: str, map_file: Path | None) -> TicketMapping:
     if not map_file.is_file():
         raise UsageError(f"mapping file {map_file} does not exist")
     own = _read(map_file, str(map_file))
-    base_name = own.extends or (source if source != "csv" else None)
+    base_name = own.extends or (source if source != GENERIC else None)
     mapping = merge(builtin(base_name), own) if base_name else own
     missing = [f for f in REQUIRED if f not in mapping.fields]
     if missing:
