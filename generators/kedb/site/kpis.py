@@ -14,6 +14,7 @@ from datetime import date
 
 from markupsafe import Markup
 
+from ..build import facts
 from ..build.context import BuildContext
 from ..core import present
 from ..core.program import Kpi
@@ -38,7 +39,7 @@ class KpiRow:
 
     @property
     def target_label(self) -> str:
-        return self.kpi.target.text(self.fmt, present.NONE)
+        return facts.target_text(self.kpi)
 
     @property
     def direction(self) -> str:
