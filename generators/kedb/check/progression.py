@@ -1,4 +1,4 @@
-"""Consistency rules for ``content/progression.yml`` (KE721–KE725), called from :func:`kedb.check.rules.program_findings`.
+"""Consistency rules for ``content/progression.yml`` (KE721–KE725), called from :func:`kedb.check.program.program_findings`.
 
 The policy refines the importer's status classes; these rules keep the two in step: every
 stage it names exists, every open class has a stage, and a status listed for a source keeps

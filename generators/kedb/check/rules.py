@@ -1,4 +1,5 @@
-"""Rules that need the whole KB: ids, links both ways, lifecycle requirements, policy, program data."""
+"""Rules that need the whole KB: ids, links both ways, lifecycle requirements and policy; the program
+data under ``content/`` is checked by :mod:`kedb.check.program`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from collections.abc import Iterator
 from datetime import date
 
 from ..core.findings import Finding
-from ..core.kb import KB, Program, Record, Source
-from ..core.program import KPI_IDS
+from ..core.kb import KB, Record
 from ..core.records import PROBLEM_ORDER, KnownError, Problem, Workaround, review_overdue
-from .helpers import at, repeated_ids
-from .progression import findings as progression_findings
+from .helpers import at
+from .program import program_findings
 
 
 def check_kb(kb: KB, as_of: date) -> list[Finding]:
@@ -178,116 +178,3 @@ def _problem(rec: Record, m: Problem) -> Iterator[Finding]:
     for (a, da), (b, db) in itertools.pairwise(chain):
         if db < da:
             yield at(src, (b,), "KE307", f"{b} {db} is before {a} {da}")
-
-
-# ---------------------------------------------------------------- program data
-def program_findings(kb: KB) -> list[Finding]:
-    p: Program = kb.program
-    out: list[Finding] = []
-    people = p.people
-    role_ids = {r.id for r in p.roles.roles} if p.roles else set()
-
-    def person(src: Source, path: tuple[str | int, ...], handle: str, what: str) -> None:
-        if p.roles is not None and handle not in people:
-            out.append(at(src, path, "KE701", f"{what} '{handle}' is not a person in content/roles.yml"))
-
-    def role(src: Source, path: tuple[str | int, ...], rid: str, what: str) -> None:
-        if p.roles is not None and rid not in role_ids:
-            out.append(at(src, path, "KE701", f"{what} '{rid}' is not a role in content/roles.yml"))
-
-    src = p.sources.get("services.yml")
-    if p.services and src:
-        out.extend(repeated_ids(src, ((("services", i, "id"), s.id) for i, s in enumerate(p.services.services)), "service"))
-    src = p.sources.get("roles.yml")
-    if p.roles and src:
-        out.extend(repeated_ids(src, ((("people", i, "handle"), x.handle) for i, x in enumerate(p.roles.people)), "person"))
-        out.extend(repeated_ids(src, ((("roles", i, "id"), x.id) for i, x in enumerate(p.roles.roles)), "role"))
-        out.extend(
-            repeated_ids(
-                src, ((("assignments", i, "service"), x.service) for i, x in enumerate(p.roles.assignments)), "assignment for service"
-            )
-        )
-        for i, pr in enumerate(p.roles.people):
-            for j, r in enumerate(pr.roles):
-                role(src, ("people", i, "roles", j), r, "role")
-        for i, h in enumerate(p.roles.maintainers):
-            person(src, ("maintainers", i), h, "maintainer")
-        for i, a in enumerate(p.roles.assignments):
-            if p.services is not None and a.service not in p.service_ids:
-                out.append(at(src, ("assignments", i, "service"), "KE701", f"service '{a.service}' is not in content/services.yml"))
-            person(src, ("assignments", i, "primary_owner"), a.primary_owner, "primary owner")
-            person(src, ("assignments", i, "support_owner"), a.support_owner, "support owner")
-            for j, h in enumerate(a.approvers):
-                person(src, ("assignments", i, "approvers", j), h, "approver")
-    src = p.sources.get("kpis.yml")
-    if p.kpis and src:
-        ids = [k.id for k in p.kpis.kpis]
-        out.extend(repeated_ids(src, ((("kpis", i, "id"), k) for i, k in enumerate(ids)), "KPI"))
-        for kid in KPI_IDS:
-            if kid not in ids:
-                out.append(Finding(src.path, src.line_of("kpis"), "KE702", f"KPI '{kid}' has no definition"))
-        for i, k in enumerate(p.kpis.kpis):
-            if k.owner:
-                person(src, ("kpis", i, "owner"), k.owner, "KPI owner")
-    src = p.sources.get("risks.yml")
-    if p.risks and src:
-        out.extend(repeated_ids(src, ((("risks", i, "id"), r.id) for i, r in enumerate(p.risks.risks)), "risk"))
-        out.extend(
-            repeated_ids(
-                src,
-                ((("risks", i, "controls", j, "id"), c.id) for i, r in enumerate(p.risks.risks) for j, c in enumerate(r.controls)),
-                "control",
-            )
-        )
-        for i, r in enumerate(p.risks.risks):
-            person(src, ("risks", i, "owner"), r.owner, "risk owner")
-            for j, c in enumerate(r.controls):
-                person(src, ("risks", i, "controls", j, "owner"), c.owner, "control owner")
-    src = p.sources.get("triage.yml")
-    if p.triage and src:
-        out.extend(repeated_ids(src, ((("priorities", i, "id"), x.id) for i, x in enumerate(p.triage.priorities)), "priority"))
-        for imp in ("high", "medium", "low"):
-            for urg in ("high", "medium", "low"):
-                if urg not in p.triage.matrix.get(imp, {}):  # type: ignore[call-overload]
-                    out.append(at(src, ("matrix",), "KE704", f"the matrix has no priority for impact {imp} × urgency {urg}"))
-        for i, t in enumerate(p.triage.risk_tags):
-            role(src, ("risk_tags", i, "approver_role"), t.approver_role, "approver role")
-    src = p.sources.get("escalation.yml")
-    if p.escalation and src:
-        tiers = {t.id for t in p.escalation.tiers}
-        out.extend(repeated_ids(src, ((("tiers", i, "id"), t.id) for i, t in enumerate(p.escalation.tiers)), "tier"))
-        for i, t in enumerate(p.escalation.tiers):
-            if t.role:
-                role(src, ("tiers", i, "role"), t.role, "role")
-        for i, path in enumerate(p.escalation.paths):
-            for end, key in ((path.source, "from"), (path.to, "to")):
-                if end not in tiers:
-                    out.append(at(src, ("paths", i, key), "KE701", f"tier '{end}' is not defined in 'tiers'"))
-    src = p.sources.get("rhythm.yml")
-    if p.rhythm and src:
-        covered: set[int] = set()
-        for i, ph in enumerate(p.rhythm.phases):
-            role(src, ("phases", i, "owner"), ph.owner, "phase owner")
-            if ph.end_day < ph.start_day:
-                out.append(
-                    at(
-                        src,
-                        ("phases", i, "end_day"),
-                        "KE307",
-                        f"phase '{ph.name}' ends (day {ph.end_day}) before it starts (day {ph.start_day})",
-                    )
-                )
-            covered.update(range(ph.start_day, ph.end_day + 1))
-        gaps = sorted(set(range(1, 31)) - covered)
-        if gaps:
-            out.append(at(src, ("phases",), "KE704", f"days {', '.join(map(str, gaps))} of the 30-day rhythm belong to no phase"))
-    src = p.sources.get("kedb.yml")
-    if p.settings and src:
-        out.extend(repeated_ids(src, ((("tenants", i, "id"), t.id) for i, t in enumerate(p.settings.tenants)), "tenant"))
-    for page in kb.playbooks:
-        pb = page.meta
-        role(page.source, ("owner",), pb.owner, "owner role")
-        for i, st in enumerate(pb.steps):
-            role(page.source, ("steps", i, "role"), st.role, "step role")
-    out.extend(progression_findings(p))
-    return out

@@ -306,117 +306,159 @@ def _scalar(s: str, in_flow: bool) -> Any:
 def parse_events(text: str, line_offset: int = 0) -> Parsed:
     """Parse ``text`` strictly from libyaml's events: every input, every finding."""
     out = Parsed(first_line=1 + line_offset)
-    issues = out.issues
     # Tabs in indentation give libyaml's cryptic "cannot start any token"; say it plainly.
     if "\t" in text:
         for m in _TAB_INDENT.finditer(text):
-            issues.append(("KE011", text.count("\n", 0, m.start()) + 1 + line_offset, "tab used for indentation; indent with spaces"))
-        if issues:
+            out.issues.append(("KE011", text.count("\n", 0, m.start()) + 1 + line_offset, "tab used for indentation; indent with spaces"))
+        if out.issues:
             return out
-
-    stack: list[_Frame] = []
-    top: _Frame | None = None
-    documents = 0
-    skip_depth = 0  # > 0 while inside a value that is being skipped
-    have_root = False
-    lines = out.lines
-    off = 1 + line_offset
-    Scalar, MapStart, SeqStart, Alias = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent
-    MapEnd, SeqEnd, DocStart = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.DocumentStartEvent
-
+    builder = _EventBuilder(out, 1 + line_offset)
     try:
         for ev in yaml.parse(text, Loader=_Loader):
-            cls = ev.__class__
-            if cls is MapEnd or cls is SeqEnd:
-                if skip_depth:
-                    skip_depth -= 1
-                    continue
-                stack.pop()
-                top = stack[-1] if stack else None
-                continue
-            is_scalar = cls is Scalar
-            if not (is_scalar or cls is MapStart or cls is SeqStart or cls is Alias):
-                if cls is DocStart:
-                    documents += 1
-                    if documents > 1:
-                        issues.append(("KE009", ev.start_mark.line + off, "a second YAML document starts here; a file holds one document"))
-                        break
-                continue
-            is_start = not is_scalar and cls is not Alias
-            if skip_depth:
-                if is_start:
-                    skip_depth += 1
-                continue
-            line = ev.start_mark.line + off
-            if ev.anchor is not None:
-                what = f"alias '*{ev.anchor}'" if cls is Alias else f"anchor '&{ev.anchor}'"
-                issues.append(("KE007", line, f"{what} is not allowed; write the value out"))
-            if cls is not Alias and ev.tag is not None:
-                issues.append(("KE006", line, f"YAML tag '{ev.tag}' is not allowed; write a plain value"))
-            if top is not None and top.is_map:
-                key = top.key
-                if key is _EXPECT_KEY:  # this node is a key
-                    if is_scalar:
-                        if ev.value == "<<" and not ev.style:
-                            issues.append(("KE008", line, "merge key '<<' is not allowed; write the keys out"))
-                            top.key = _REJECTED
-                        else:
-                            top.key, top.key_line = ev.value, line
-                    else:
-                        if is_start:
-                            issues.append(("KE004", line, "a key must be plain text, not a list or mapping"))
-                            skip_depth = 1
-                        top.key = _REJECTED
-                    continue
-                top.key = _EXPECT_KEY
-                if key is _REJECTED:
-                    if is_start:
-                        skip_depth = 1
-                    continue
-                path = (*top.path, key)
-                attach = top.attached
-                if key in top.container:
-                    first = lines.get(path, top.key_line)
-                    issues.append(("KE005", top.key_line, f"key '{key}' appears twice (first on line {first}); keep one"))
-                    attach = False
-                else:
-                    lines[path] = top.key_line
-            elif top is not None:
-                path = (*top.path, len(top.container))
-                lines[path] = line
-                attach = top.attached
-            else:
-                if have_root:
-                    continue
-                have_root = True
-                path = ()
-                lines[()] = line
-                attach = True
-            if is_scalar:
-                value: Any = _SPECIAL.get(ev.value, ev.value) if not ev.style and ev.value in _SPECIAL else ev.value
-            elif cls is Alias:
-                value = None
-            elif cls is MapStart:
-                value = {}
-            else:
-                value = []
-            if top is None:
-                out.data = value
-            elif top.is_map:
-                if attach:
-                    top.container[key] = value
-            else:
-                top.container.append(value)
-            if is_start:
-                top = _Frame(value, path, attach)
-                stack.append(top)
+            if builder.feed(ev):
+                break
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        eline = (mark.line + off) if mark is not None else off
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        msg = f"YAML cannot be read: {problem}" + (f" ({context})" if context else "")
-        if "mapping values are not allowed" in str(problem):
-            msg += "; a value containing ': ' must be quoted"
-        issues.append(("KE004", eline, msg))
+        out.issues.append(_yaml_error(exc, 1 + line_offset))
     return out
+
+
+def _yaml_error(exc: yaml.YAMLError, off: int) -> tuple[str, int, str]:
+    """libyaml's complaint as a KE004 finding on its line, with a hint for the common case."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    eline = (mark.line + off) if mark is not None else off
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    msg = f"YAML cannot be read: {problem}" + (f" ({context})" if context else "")
+    if "mapping values are not allowed" in str(problem):
+        msg += "; a value containing ': ' must be quoted"
+    return ("KE004", eline, msg)
+
+
+_Scalar, _MapStart, _SeqStart, _Alias = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent
+_MapEnd, _SeqEnd, _DocStart = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.DocumentStartEvent
+
+
+class _EventBuilder:
+    """Builds the data of one document from libyaml's events, noting every key's line and
+    refusing what strict YAML refuses (anchors, tags, merge keys, complex keys, repeated keys,
+    a second document). A refused node is skipped with everything inside it."""
+
+    def __init__(self, out: Parsed, off: int) -> None:
+        self.out = out
+        self.off = off  # line number of the text's first line
+        self.stack: list[_Frame] = []
+        self.top: _Frame | None = None
+        self.documents = 0
+        self.skip_depth = 0  # > 0 while inside a value that is being skipped
+        self.have_root = False
+
+    def feed(self, ev: Any) -> bool:
+        """Take one event; True when reading must stop."""
+        cls = ev.__class__
+        if cls is _MapEnd or cls is _SeqEnd:
+            if self.skip_depth:
+                self.skip_depth -= 1
+            else:
+                self.stack.pop()
+                self.top = self.stack[-1] if self.stack else None
+            return False
+        is_scalar = cls is _Scalar
+        if not (is_scalar or cls is _MapStart or cls is _SeqStart or cls is _Alias):
+            if cls is _DocStart:
+                self.documents += 1
+                if self.documents > 1:
+                    self.out.issues.append(
+                        ("KE009", ev.start_mark.line + self.off, "a second YAML document starts here; a file holds one document")
+                    )
+                    return True
+            return False
+        is_start = not is_scalar and cls is not _Alias
+        if self.skip_depth:
+            if is_start:
+                self.skip_depth += 1
+            return False
+        line = ev.start_mark.line + self.off
+        if ev.anchor is not None:
+            what = f"alias '*{ev.anchor}'" if cls is _Alias else f"anchor '&{ev.anchor}'"
+            self.out.issues.append(("KE007", line, f"{what} is not allowed; write the value out"))
+        if cls is not _Alias and ev.tag is not None:
+            self.out.issues.append(("KE006", line, f"YAML tag '{ev.tag}' is not allowed; write a plain value"))
+        top = self.top
+        key: Any = None
+        if top is not None and top.is_map:
+            if top.key is _EXPECT_KEY:
+                self._key(ev, top, line, is_scalar, is_start)
+                return False
+            key = top.key
+            placed = self._map_entry(top, is_start)
+            if placed is None:
+                return False
+            path, attach = placed
+        elif top is not None:
+            path = (*top.path, len(top.container))
+            self.out.lines[path] = line
+            attach = top.attached
+        else:
+            if self.have_root:
+                return False
+            self.have_root = True
+            path = ()
+            self.out.lines[()] = line
+            attach = True
+        self._add(ev, cls, is_start, path, attach, key)
+        return False
+
+    def _key(self, ev: Any, top: _Frame, line: int, is_scalar: bool, is_start: bool) -> None:
+        """This node is a mapping key: plain text only, and never ``<<``."""
+        if is_scalar:
+            if ev.value == "<<" and not ev.style:
+                self.out.issues.append(("KE008", line, "merge key '<<' is not allowed; write the keys out"))
+                top.key = _REJECTED
+            else:
+                top.key, top.key_line = ev.value, line
+            return
+        if is_start:
+            self.out.issues.append(("KE004", line, "a key must be plain text, not a list or mapping"))
+            self.skip_depth = 1
+        top.key = _REJECTED
+
+    def _map_entry(self, top: _Frame, is_start: bool) -> tuple[Path_, bool] | None:
+        """The path of a mapping value and whether it is kept (None: its key was refused)."""
+        key = top.key
+        top.key = _EXPECT_KEY
+        if key is _REJECTED:
+            if is_start:
+                self.skip_depth = 1
+            return None
+        path = (*top.path, key)
+        attach = top.attached
+        lines = self.out.lines
+        if key in top.container:
+            first = lines.get(path, top.key_line)
+            self.out.issues.append(("KE005", top.key_line, f"key '{key}' appears twice (first on line {first}); keep one"))
+            attach = False
+        else:
+            lines[path] = top.key_line
+        return path, attach
+
+    def _add(self, ev: Any, cls: type, is_start: bool, path: Path_, attach: bool, key: Any) -> None:
+        """Put the node's value in its parent and, for a collection, open it."""
+        if cls is _Scalar:
+            value: Any = _SPECIAL.get(ev.value, ev.value) if not ev.style and ev.value in _SPECIAL else ev.value
+        elif cls is _Alias:
+            value = None
+        elif cls is _MapStart:
+            value = {}
+        else:
+            value = []
+        top = self.top
+        if top is None:
+            self.out.data = value
+        elif top.is_map:
+            if attach:
+                top.container[key] = value
+        else:
+            top.container.append(value)
+        if is_start:
+            self.top = _Frame(value, path, attach)
+            self.stack.append(self.top)

@@ -1,0 +1,174 @@
+"""Rules for the program data under ``content/`` (KE701–KE704, KE307 for rhythm phases), one
+function per file; ``content/progression.yml`` has its own module (:mod:`kedb.check.progression`).
+
+Every reference to a person or a role is checked against ``content/roles.yml`` (KE701) only
+when that file exists: without it there is nothing to check against, and KE013 already says
+that it is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..core.findings import Finding
+from ..core.kb import KB, Program, Source
+from ..core.program import KPI_IDS
+from .helpers import KeyPath, at, repeated_ids
+from .progression import findings as progression_findings
+
+
+@dataclass(frozen=True)
+class _Refs:
+    """Checks that a handle names a person, or an id names a role, in ``content/roles.yml``."""
+
+    program: Program
+
+    def person(self, src: Source, path: KeyPath, handle: str, what: str) -> Iterator[Finding]:
+        if self.program.roles is not None and handle not in self.program.people:
+            yield at(src, path, "KE701", f"{what} '{handle}' is not a person in content/roles.yml")
+
+    @cached_property
+    def role_ids(self) -> frozenset[str]:
+        return frozenset(r.id for r in self.program.roles.roles) if self.program.roles else frozenset()
+
+    def role(self, src: Source, path: KeyPath, rid: str, what: str) -> Iterator[Finding]:
+        if self.program.roles is not None and rid not in self.role_ids:
+            yield at(src, path, "KE701", f"{what} '{rid}' is not a role in content/roles.yml")
+
+
+def program_findings(kb: KB) -> list[Finding]:
+    p = kb.program
+    refs = _Refs(p)
+    out: list[Finding] = []
+    for name, rules in FILE_RULES.items():
+        src = p.sources.get(name)
+        if src is not None:
+            out.extend(rules(p, src, refs))
+    out.extend(_playbooks(kb, refs))
+    out.extend(progression_findings(p))
+    return out
+
+
+def _services(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    if p.services:
+        yield from repeated_ids(src, ((("services", i, "id"), s.id) for i, s in enumerate(p.services.services)), "service")
+
+
+def _roles(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    r = p.roles
+    if r is None:
+        return
+    yield from repeated_ids(src, ((("people", i, "handle"), x.handle) for i, x in enumerate(r.people)), "person")
+    yield from repeated_ids(src, ((("roles", i, "id"), x.id) for i, x in enumerate(r.roles)), "role")
+    yield from repeated_ids(
+        src, ((("assignments", i, "service"), x.service) for i, x in enumerate(r.assignments)), "assignment for service"
+    )
+    for i, pr in enumerate(r.people):
+        for j, rid in enumerate(pr.roles):
+            yield from refs.role(src, ("people", i, "roles", j), rid, "role")
+    for i, h in enumerate(r.maintainers):
+        yield from refs.person(src, ("maintainers", i), h, "maintainer")
+    for i, a in enumerate(r.assignments):
+        if p.services is not None and a.service not in p.service_ids:
+            yield at(src, ("assignments", i, "service"), "KE701", f"service '{a.service}' is not in content/services.yml")
+        yield from refs.person(src, ("assignments", i, "primary_owner"), a.primary_owner, "primary owner")
+        yield from refs.person(src, ("assignments", i, "support_owner"), a.support_owner, "support owner")
+        for j, h in enumerate(a.approvers):
+            yield from refs.person(src, ("assignments", i, "approvers", j), h, "approver")
+
+
+def _kpis(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    if p.kpis is None:
+        return
+    ids = [k.id for k in p.kpis.kpis]
+    yield from repeated_ids(src, ((("kpis", i, "id"), k) for i, k in enumerate(ids)), "KPI")
+    for kid in KPI_IDS:
+        if kid not in ids:
+            yield Finding(src.path, src.line_of("kpis"), "KE702", f"KPI '{kid}' has no definition")
+    for i, k in enumerate(p.kpis.kpis):
+        if k.owner:
+            yield from refs.person(src, ("kpis", i, "owner"), k.owner, "KPI owner")
+
+
+def _risks(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    if p.risks is None:
+        return
+    risks = p.risks.risks
+    yield from repeated_ids(src, ((("risks", i, "id"), r.id) for i, r in enumerate(risks)), "risk")
+    controls = ((("risks", i, "controls", j, "id"), c.id) for i, r in enumerate(risks) for j, c in enumerate(r.controls))
+    yield from repeated_ids(src, controls, "control")
+    for i, r in enumerate(risks):
+        yield from refs.person(src, ("risks", i, "owner"), r.owner, "risk owner")
+        for j, c in enumerate(r.controls):
+            yield from refs.person(src, ("risks", i, "controls", j, "owner"), c.owner, "control owner")
+
+
+def _triage(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    t = p.triage
+    if t is None:
+        return
+    yield from repeated_ids(src, ((("priorities", i, "id"), x.id) for i, x in enumerate(t.priorities)), "priority")
+    for imp in ("high", "medium", "low"):
+        for urg in ("high", "medium", "low"):
+            if urg not in t.matrix.get(imp, {}):  # type: ignore[call-overload]
+                yield at(src, ("matrix",), "KE704", f"the matrix has no priority for impact {imp} × urgency {urg}")
+    for i, tag in enumerate(t.risk_tags):
+        yield from refs.role(src, ("risk_tags", i, "approver_role"), tag.approver_role, "approver role")
+
+
+def _escalation(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    e = p.escalation
+    if e is None:
+        return
+    tiers = {t.id for t in e.tiers}
+    yield from repeated_ids(src, ((("tiers", i, "id"), t.id) for i, t in enumerate(e.tiers)), "tier")
+    for i, t in enumerate(e.tiers):
+        if t.role:
+            yield from refs.role(src, ("tiers", i, "role"), t.role, "role")
+    for i, path in enumerate(e.paths):
+        for end, key in ((path.source, "from"), (path.to, "to")):
+            if end not in tiers:
+                yield at(src, ("paths", i, key), "KE701", f"tier '{end}' is not defined in 'tiers'")
+
+
+def _rhythm(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    if p.rhythm is None:
+        return
+    covered: set[int] = set()
+    for i, ph in enumerate(p.rhythm.phases):
+        yield from refs.role(src, ("phases", i, "owner"), ph.owner, "phase owner")
+        if ph.end_day < ph.start_day:
+            msg = f"phase '{ph.name}' ends (day {ph.end_day}) before it starts (day {ph.start_day})"
+            yield at(src, ("phases", i, "end_day"), "KE307", msg)
+        covered.update(range(ph.start_day, ph.end_day + 1))
+    gaps = sorted(set(range(1, 31)) - covered)
+    if gaps:
+        yield at(src, ("phases",), "KE704", f"days {', '.join(map(str, gaps))} of the 30-day rhythm belong to no phase")
+
+
+def _settings(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
+    if p.settings:
+        yield from repeated_ids(src, ((("tenants", i, "id"), t.id) for i, t in enumerate(p.settings.tenants)), "tenant")
+
+
+def _playbooks(kb: KB, refs: _Refs) -> Iterator[Finding]:
+    for page in kb.playbooks:
+        pb = page.meta
+        yield from refs.role(page.source, ("owner",), pb.owner, "owner role")
+        for i, st in enumerate(pb.steps):
+            yield from refs.role(page.source, ("steps", i, "role"), st.role, "step role")
+
+
+# content/<file> -> its rules, in the order findings are listed
+FILE_RULES: dict[str, Callable[[Program, Source, _Refs], Iterator[Finding]]] = {
+    "services.yml": _services,
+    "roles.yml": _roles,
+    "kpis.yml": _kpis,
+    "risks.yml": _risks,
+    "triage.yml": _triage,
+    "escalation.yml": _escalation,
+    "rhythm.yml": _rhythm,
+    "kedb.yml": _settings,
+}
