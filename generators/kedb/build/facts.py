@@ -14,20 +14,12 @@ from typing import TYPE_CHECKING, Any
 from ..core import present
 from ..core.program import Kpi
 from ..core.records import KnownError, Problem, Workaround, review_due
+from ..core.trail import APPROVAL_LABEL
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
     from ..core.kb import Record
     from ..core.trail import Approval, Version
-
-APPROVAL_LABEL = {
-    "approved": "approved",
-    "missing": "approval missing",
-    "unauthorised": "approver not authorised",
-    "self-approved": "self-approved",
-    "not-required": "no approval needed",
-    "before-gate": "before the approval gate",
-}
 
 
 def build_day(ctx: BuildContext) -> date:
@@ -295,7 +287,7 @@ def trails(ctx: BuildContext) -> dict[str, list[tuple[Version, Approval | None]]
 def approval_text(a: Approval | None, v: Version) -> str:
     if a is None:
         return ", ".join(v.approved_by) or present.NONE
-    label = APPROVAL_LABEL.get(a.status, a.status)
+    label = APPROVAL_LABEL[a.status]
     return f"{label}: {', '.join(a.approvers)}" if a.approvers else label
 
 

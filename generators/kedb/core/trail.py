@@ -86,6 +86,15 @@ class History:
 
 Status = Literal["approved", "missing", "unauthorised", "self-approved", "not-required", "before-gate"]
 VIOLATIONS: frozenset[str] = frozenset({"missing", "unauthorised", "self-approved"})
+# How each judgement reads in the site, the runbook, the deck and the proof brief.
+APPROVAL_LABEL: dict[str, str] = {
+    "approved": "approved",
+    "missing": "approval missing",
+    "unauthorised": "approver not authorised",
+    "self-approved": "self-approved",
+    "not-required": "no approval needed",
+    "before-gate": "before the approval gate",
+}
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,13 @@ def _triggers(ctx: BuildContext, w: BodyWriter) -> None:
         w.table(
             ["Priority", "When", "First response", "Updates every", "Resolution"],
             [
-                [f"{c.id} {c.name}", c.definition, f"{c.response_minutes} min", f"{c.update_minutes} min", f"{c.resolution_hours:g} h"]
+                [
+                    f"{c.id} {c.name}",
+                    c.definition,
+                    P.quantity(c.response_minutes, "minutes"),
+                    P.quantity(c.update_minutes, "minutes"),
+                    P.quantity(c.resolution_hours, "hours"),
+                ]
                 for c in p.triage.priorities
             ],
             [0.9, 3.2, 0.9, 0.9, 0.8],
@@ -211,7 +217,7 @@ def _workaround(ctx: BuildContext, w: BodyWriter, wa: Record) -> None:
     if m.success_rate is not None:
         facts.append(f"success rate {m.success_rate:.0%}")
     if m.estimated_minutes:
-        facts.append(f"about {m.estimated_minutes} min")
+        facts.append(f"about {P.quantity(m.estimated_minutes, 'minutes')}")
     if m.requires:
         facts.append("needs " + "; ".join(m.requires))
     w.p(" · ".join(facts), "Note")
@@ -239,7 +245,7 @@ def _escalation(ctx: BuildContext, w: BodyWriter) -> None:
     w.heading("Tiers", 2)
     w.table(
         ["Tier", "Owns", "Staffed by", "Picks up within"],
-        [[t.name, t.owns, t.role or "outside our team", f"{t.target_minutes} min" if t.target_minutes else "—"] for t in e.tiers],
+        [[t.name, t.owns, t.role or "outside our team", P.quantity(t.target_minutes or None, "minutes")] for t in e.tiers],
         [1.3, 3.4, 1.1, 0.9],
     )
     w.heading("Paths", 2)

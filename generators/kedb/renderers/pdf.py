@@ -20,6 +20,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..build import facts as D
 from ..core import present as P
+from ..core.trail import APPROVAL_LABEL
 from . import _audit as A
 from ._md import clean
 from ._pdfcharts import bars, hbars
@@ -290,7 +291,7 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
     story.append(para(
         "A version of a published, high-impact record needs an Approved-by trailer from an approver of its service who is not "
         f"an author of the change. {gate} Versions in this edition that break the rule: {len(rep.violations)}.", s["body"]))  # fmt: skip
-    counts = Counter(D.APPROVAL_LABEL.get(a.status, a.status) for a in rep.items)
+    counts = Counter(APPROVAL_LABEL[a.status] for a in rep.items)
     labels = sorted(counts)
     story.append(hbars(labels, [counts[k] for k in labels], w * 0.7, "Versions by approval status"))
     pub = [r for r in ctx.kb.records.values() if getattr(r.meta, "status", "") == "published"]

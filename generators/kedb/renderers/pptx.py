@@ -247,7 +247,7 @@ def _recurring(ctx: BuildContext, deck: _Deck) -> None:
     body = []
     for p in top:
         t = p.meta.trigger
-        window = f"{t.tickets} in {t.window_days} d" if t else f"{len(p.meta.tickets)} linked"
+        window = f"{t.tickets} in {P.days(t.window_days)}" if t else f"{len(p.meta.tickets)} linked"
         body.append([f"{p.id} {p.meta.title}", window, D.fix_status(ctx, p), p.meta.change_ref or "—"])
     left = deck.margin + int(deck.w * 0.31)
     deck.table(

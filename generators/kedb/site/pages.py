@@ -22,10 +22,11 @@ import jinja2
 from markupsafe import Markup
 
 from ..build.context import BuildContext
-from ..core import forkpool
+from ..core import forkpool, present
 from ..core.kb import Record
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
+from ..core.trail import APPROVAL_LABEL
 from . import audit, feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
 from .env import html_environment, md_environment
@@ -119,6 +120,8 @@ class Builder:
             "days_open": lambda p: views.days_open(ctx, p),
             "record": lambda rid: ctx.record(rid) if rid else None,
             "status": _status,
+            "NONE": present.NONE,
+            "approval_status": _approval,
             "RECORD_ORDER": RECORD_ORDER,
             "PROBLEM_ORDER": PROBLEM_ORDER,
         }
@@ -329,10 +332,15 @@ def _render_chunk(ids: list[str]) -> list[tuple[Page, search.Doc]]:
     return [_BUILDER.record_page_and_doc(rid) for rid in ids]
 
 
-def _status(value: str) -> Markup:
-    v = html_text(value)
+def _status(value: str, label: str | None = None) -> Markup:
+    v = html_text(value if label is None else label)
     cls = value if value.replace("-", "").isalnum() else "x"
     return Markup(f'<span class="kedb-status kedb-status--{cls}">{v}</span>')
+
+
+def _approval(value: str) -> Markup:
+    """An approval judgement as a status badge, in the words every output uses."""
+    return _status(value, APPROVAL_LABEL.get(value, value))
 
 
 def _paras(value: object) -> Markup:
