@@ -1,6 +1,6 @@
 """How every ``kedb`` command ends on an error: a clear message and an exit code, never a traceback.
 
-Shared by ``cli.py`` and ``cli_tickets.py``: kedb's own errors carry their exit code (1 bad input,
+Shared by ``cli/main.py`` and ``cli/tickets.py``: kedb's own errors carry their exit code (1 bad input,
 2 usage or environment); a file the system refuses, and the ticket store's engine failing (disk
 full, a store locked by another import, a damaged file), are environment problems (2). Anything
 else is a bug in kedb and is raised as it is.

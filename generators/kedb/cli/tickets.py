@@ -1,6 +1,6 @@
 """``kedb tickets import``/``audit``, ``kedb candidates`` and ``kedb kpi``: thin commands over :mod:`kedb.tickets`.
 
-Like ``cli.py``, only this module prints and picks exit codes (0 fine, 1 bad input, 2 usage or
+Like ``cli/main.py``, only the ``cli`` package prints and picks exit codes (0 fine, 1 bad input, 2 usage or
 environment problems); the work is done by one function each.
 """
 

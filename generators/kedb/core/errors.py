@@ -1,4 +1,4 @@
-"""kedb's own exceptions. Only ``cli.py`` turns them into messages and exit codes."""
+"""kedb's own exceptions. Only the ``cli`` package turns them into messages and exit codes."""
 
 from __future__ import annotations
 

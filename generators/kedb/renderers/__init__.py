@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,20 +19,58 @@ if TYPE_CHECKING:
 
 Renderer = Callable[["BuildContext", Path], Path]
 
-# name -> (module, file name written under out_dir)
-RENDERERS: dict[str, tuple[str, str]] = {
-    "docx": ("kedb.renderers.docx", "implementation-runbook.docx"),
-    "xlsx": ("kedb.renderers.xlsx", "kpi-and-risk-register.xlsx"),
-    "pptx": ("kedb.renderers.pptx", "exec-brief.pptx"),
-    "pdf": ("kedb.renderers.pdf", "proof-brief.pdf"),
+
+@dataclass(frozen=True)
+class Artefact:
+    """One artefact as the registry declares it: the build, the downloads page and the renderer
+    itself (its output file name) all read it from here."""
+
+    name: str  # docx, xlsx, ...: the --only name
+    module: str
+    file: str  # written under out_dir
+    title: str
+    description: str
+
+
+RENDERERS: dict[str, Artefact] = {
+    a.name: a
+    for a in (
+        Artefact(
+            "docx",
+            "kedb.renderers.docx",
+            "implementation-runbook.docx",
+            "Implementation runbook",
+            "Roles, triggers, playbook steps, every published known error with its workaround and rollback, escalation paths.",
+        ),
+        Artefact(
+            "xlsx",
+            "kedb.renderers.xlsx",
+            "kpi-and-risk-register.xlsx",
+            "KPI and risk register",
+            "KPI baseline tracker with formulas, risk and control register, known-error register.",
+        ),
+        Artefact(
+            "pptx",
+            "kedb.renderers.pptx",
+            "exec-brief.pptx",
+            "Executive brief",
+            "The implementation deck: problem, KPIs with charts, top recurring problems, pending approvals, risks.",
+        ),
+        Artefact(
+            "pdf",
+            "kedb.renderers.pdf",
+            "proof-brief.pdf",
+            "Proof brief",
+            "Governance evidence: KPI movement, controls, the approval trail of each published record, the commit built.",
+        ),
+    )
 }
 ARTEFACTS: tuple[str, ...] = tuple(RENDERERS)
 
 
 def get(name: str) -> Renderer:
-    module, _ = RENDERERS[name]
-    return importlib.import_module(module).render  # type: ignore[no-any-return]
+    return importlib.import_module(RENDERERS[name].module).render  # type: ignore[no-any-return]
 
 
 def file_name(name: str) -> str:
-    return RENDERERS[name][1]
+    return RENDERERS[name].file

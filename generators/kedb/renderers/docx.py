@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..build import facts as D
 from ..core import present as P
 from ..core.resources import find_template
+from . import file_name
 from ._docx import BodyWriter
 from ._md import blocks
 from ._zip import normalise
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from ..build.context import BuildContext
     from ..core.kb import Record
 
-FILE_NAME = "implementation-runbook.docx"
+FILE_NAME = file_name("docx")
 
 
 def render(ctx: BuildContext, out_dir: Path) -> Path:

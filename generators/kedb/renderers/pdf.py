@@ -22,6 +22,7 @@ from ..build import facts as D
 from ..core import present as P
 from ..core.trail import APPROVAL_LABEL
 from . import _audit as A
+from . import file_name
 from ._md import clean
 from ._pdfcharts import bars, hbars
 from ._pdftext import BOLD, MONO, SANS, has_cjk, has_rtl, para, register
@@ -29,7 +30,7 @@ from ._pdftext import BOLD, MONO, SANS, has_cjk, has_rtl, para, register
 if TYPE_CHECKING:
     from ..build.context import BuildContext
 
-FILE_NAME = "proof-brief.pdf"
+FILE_NAME = file_name("pdf")
 CHUNK = 60  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces
 
 

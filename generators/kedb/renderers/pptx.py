@@ -18,13 +18,14 @@ from ..build import facts as D
 from ..core import present as P
 from ..core.resources import find_template
 from . import _audit as A
+from . import file_name
 from ._md import clean
 from ._zip import normalise
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
 
-FILE_NAME = "exec-brief.pptx"
+FILE_NAME = file_name("pptx")
 LEVEL = {"low": 1, "medium": 2, "high": 3}
 
 

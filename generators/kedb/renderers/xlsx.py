@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..build import facts as D
 from . import _audit as A
+from . import file_name
 from ._md import clean
 from ._zip import normalise
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from ..build.context import BuildContext
 
-FILE_NAME = "kpi-and-risk-register.xlsx"
+FILE_NAME = file_name("xlsx")
 FORMULA_LIKE = ("=", "+", "-", "@", "\t", "\r", "\n")
 HEADER_FILL = "1F4E79"
 BREACH_FILL = "F8CBAD"

@@ -6,17 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..renderers import ARTEFACTS, file_name
+from ..renderers import RENDERERS
 
-DESCRIPTIONS = {
-    "docx": (
-        "Implementation runbook",
-        "Roles, triggers, playbook steps, every published known error with its workaround and rollback, escalation paths.",
-    ),
-    "xlsx": ("KPI and risk register", "KPI baseline tracker with formulas, risk and control register, known-error register."),
-    "pptx": ("Executive brief", "The implementation deck: problem, KPIs with charts, top recurring problems, pending approvals, risks."),
-    "pdf": ("Proof brief", "Governance evidence: KPI movement, controls, the approval trail of each published record, the commit built."),
-}
 DOWNLOADS = "downloads"
 
 
@@ -41,9 +32,8 @@ class Artefact:
 
 def artefacts(folder: Path | None) -> list[Artefact]:
     out = []
-    for name in ARTEFACTS:
-        fname = file_name(name)
-        title, desc = DESCRIPTIONS.get(name, (fname, ""))
+    for name, info in RENDERERS.items():
+        fname, title, desc = info.file, info.title, info.description
         path = folder / fname if folder is not None else None
         if path is not None and path.is_file():
             data = path.read_bytes()

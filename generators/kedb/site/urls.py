@@ -30,7 +30,7 @@ ASSETS = {
     "assets/kedb/kedb.css": "assets/kedb.css",
     "assets/kedb/kedb.js": "assets/kedb.js",
     "assets/kedb/search-worker.js": "assets/search-worker.js",
-    "assets/kedb/icons.svg": "assets/icons.svg",  # the theme's header and search icons (see mkdocs_plugin)
+    "assets/kedb/icons.svg": "assets/icons.svg",  # the theme's header and search icons (see kedb.site.plugin)
 }
 SEARCH_WORKER = "assets/kedb/search-worker.js"
 
