@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from click.testing import CliRunner, Result
@@ -68,12 +70,49 @@ def shared_data(*parts: str) -> Path:
     """A file of the real data kept beside the repository (``../shared/data``), wherever the
     repository was cloned: ``KEDB_SHARED_DATA`` first, then ``../shared/data``, then
     ``/work/shared/data``. Returns the first candidate that exists (else the first candidate)."""
-    import os
-
     roots = [Path(p) for p in (os.environ.get("KEDB_SHARED_DATA"),) if p]
     roots += [REPO.parent / "shared" / "data", Path("/work/shared/data")]
     candidates = [r.joinpath(*parts) for r in roots]
     return next((c for c in candidates if c.exists()), candidates[0])
+
+
+# ---------------------------------------------------------------- what a machine must have
+# Some tests need a program (Chromium, LibreOffice, poppler) or the real data beside the
+# repository. On a developer's machine without them those tests skip, and the skip says what
+# went unchecked. On CI (``CI=true``) and under ``make test`` (``KEDB_REQUIRE_ALL=1``; it
+# installs the programs) they fail instead, so a green run there has checked everything.
+# ``make test`` cannot install the real data: it must be in ``../shared/data`` next to the
+# clone, or in the folder ``KEDB_SHARED_DATA`` names (see shared_data above).
+REQUIRE_ALL = "KEDB_REQUIRE_ALL"
+
+
+def everything_required() -> bool:
+    """True where a missing program or data file must fail the run rather than skip tests."""
+    return os.environ.get("CI", "").strip().lower() == "true" or os.environ.get(REQUIRE_ALL, "").strip() == "1"
+
+
+def not_available(missing: str, unchecked: str) -> NoReturn:
+    """Stop the test: fail where everything is required, else skip saying what went unchecked."""
+    why = f"not checked: {unchecked} ({missing})"
+    if everything_required():
+        pytest.fail(f"{why}; CI=true or {REQUIRE_ALL}=1 requires it here", pytrace=False)
+    pytest.skip(why)
+
+
+def require_tool(name: str, unchecked: str, package: str) -> str:
+    """The path of the program ``name`` (a name on PATH or an absolute path); ``unchecked`` says
+    what the test checks with it, ``package`` which Debian package has it."""
+    found = shutil.which(name)
+    if found is None:
+        not_available(f"{name} is not installed: apt-get install {package}, or run make test", unchecked)
+    return found
+
+
+def require_file(path: Path, unchecked: str, how: str) -> Path:
+    """``path``, which must exist; ``how`` says how to get it."""
+    if not path.is_file():
+        not_available(f"{path} is not on this machine: {how}", unchecked)
+    return path
 
 
 def import_example_export(kb: Path, tmp: Path) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from kbtest import shared_data
 
 SAMPLE = shared_data("servicenow-incident-log", "incident_event_log_sample.csv")
+SAMPLE_HOW = "the shared data folder belongs at ../shared/data next to the clone, or set KEDB_SHARED_DATA to where it is"
 
 
 def when(text: str) -> datetime | None:

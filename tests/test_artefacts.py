@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kbtest import AS_OF, REPO, git
+from kbtest import AS_OF, REPO, git, require_tool
 from kedb.build import context
 from kedb.build.facts import kpi_rows
 from kedb.renderers import ARTEFACTS, file_name, get
@@ -219,16 +219,48 @@ def test_office_zip_members_have_fixed_timestamps(repo: dict) -> None:
             assert {i.date_time for i in infos} == {(2026, 11, 2, 9, 30, 0)}, name
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None, reason="LibreOffice/poppler not installed")
+def _flat(text: str) -> str:
+    """Extracted text with every run of white space one space (lines wrap where the layout says)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def test_libreoffice_converts_office_artefacts(repo: dict, tmp_path: Path) -> None:
-    files = [str(repo["paths"][n]) for n in ("docx", "xlsx", "pptx")]
+    """LibreOffice opens the runbook, the register and the deck, and what it prints holds their text."""
+    from docx import Document
+    from openpyxl import load_workbook
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    unchecked = "that LibreOffice opens the runbook, register and deck and prints their text"
+    soffice = require_tool("soffice", unchecked, "libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui")
+    pdftoppm = require_tool("pdftoppm", unchecked, "poppler-utils")
+    paths = {n: repo["paths"][n] for n in ("docx", "xlsx", "pptx")}
     profile = (tmp_path / "lo-profile").as_uri()
     out = tmp_path / "pdf"
-    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(out), *files],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
-    for f in files:
-        pdf = out / (Path(f).stem + ".pdf")
-        assert pdf.is_file() and pdf.stat().st_size > 1000, pdf
-        png = tmp_path / Path(f).stem
-        subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)], check=True)
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(out),
+                    *map(str, paths.values())], check=True, capture_output=True, timeout=300)  # fmt: skip
+    pages: dict[str, list[str]] = {}
+    for name, f in paths.items():
+        pdf = out / (f.stem + ".pdf")
+        assert pdf.is_file(), f"LibreOffice wrote no PDF for {f.name}"
+        pages[name] = [_flat(page.extract_text()) for page in PdfReader(str(pdf)).pages]
+        png = tmp_path / f.stem
+        subprocess.run([pdftoppm, "-r", "30", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)], check=True)
         assert png.with_suffix(".png").stat().st_size > 500
+
+    # The runbook: every heading, down to the workaround sections the contents do not list, and a
+    # workaround step and its rollback (the page footers LibreOffice adds are taken out first).
+    runbook = re.sub(r"Page \d+ of \d+ ?", "", " ".join(pages["docx"]))
+    headings = [_flat(p.text) for p in Document(str(paths["docx"])).paragraphs if p.style.name in ("Heading 1", "Heading 2", "Heading 3")]
+    assert len(headings) > 50 and [h for h in headings if h not in runbook] == []
+    assert "dsregcmd /refreshprt" in runbook and "Rename OneAuth.bak and IdentityCache.bak back" in runbook
+    # The register: every sheet is printed, with the ids of its first column (KPIs, risks, known errors, audit figures).
+    register = " ".join(pages["xlsx"])
+    for ws in load_workbook(paths["xlsx"]).worksheets:
+        ids = [c.value for c in ws["A"][1:] if isinstance(c.value, str) and " " not in c.value]
+        assert ids and [i for i in ids if i not in register] == [], ws.title
+    # The deck: one page per slide, each with its slide's title.
+    slides = Presentation(str(paths["pptx"])).slides
+    titles = [_flat(s.shapes.title.text) if s.shapes.title is not None else None for s in slides]
+    assert len(pages["pptx"]) == len(titles) and None not in titles
+    assert [(i, t) for i, t in enumerate(titles) if t not in pages["pptx"][i]] == []

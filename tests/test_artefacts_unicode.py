@@ -3,7 +3,8 @@
 The KB is tests/fixtures/base with tests/fixtures/unicode laid over it: a known error and its
 workaround whose title, symptoms and steps hold accented Latin, Greek, Cyrillic, Chinese,
 Japanese, Korean, Hebrew and Arabic text, formula-like text (`=`, `+`, `-`, `@`) and
-markup-like text (`<b>`, `&`).
+markup-like text (`<b>`, `&`). It is committed on 2027-02-10, so the known error's review
+(2027-03-01) falls in the "next 30 days" of the build and its title reaches the deck too.
 """
 
 from __future__ import annotations
@@ -17,20 +18,26 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from kbtest import AS_OF, FIXTURES, copy_kb, init_repo
+from kbtest import AS_OF, FIXTURES, copy_kb, git
 from kedb.build import context
 from kedb.renderers import ARTEFACTS, get
 
 TITLE_BITS = ("=1+1 Outlook fragt erneut", "Café Zürich", "日本語", "<b>x</b> & y")
 HEBREW, ARABIC = "שלום עולם", "مرحبا بالعالم"
+KE_FILE = FIXTURES / "unicode" / "known_errors" / "KE-0001-outlook-prompts.md"
+TITLE = yaml.safe_load(KE_FILE.read_text(encoding="utf-8").split("---\n")[1])["title"]
+COMMITTED = "2027-02-10T09:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = copy_kb(FIXTURES / "base", tmp_path_factory.mktemp("unicode") / "kb")
     shutil.copytree(FIXTURES / "unicode" / "known_errors", root / "known_errors", dirs_exist_ok=True)
-    init_repo(root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Initial KB", env={"GIT_AUTHOR_DATE": COMMITTED, "GIT_COMMITTER_DATE": COMMITTED})
     ctx = context.make(root, as_of=date.fromisoformat(AS_OF))
     return {name: get(name)(ctx, root / "out") for name in ARTEFACTS}
 
@@ -59,11 +66,19 @@ def test_pdf_embeds_every_font_and_renders_every_script(built: dict[str, Path]) 
 
 
 def test_pdf_reorders_right_to_left_text_for_display(built: dict[str, Path]) -> None:
+    """reportlab draws glyphs left to right, so the proof brief stores right-to-left text in the
+    order it is seen (python-bidi), with Arabic letters in their joined forms (arabic-reshaper)."""
     from pypdf import PdfReader
 
+    # In the order the page draws them (poppler's -raw), the title's right-to-left words come last
+    # word first; poppler turns each word's letters back, so the words read in logical order.
+    stream = _norm(subprocess.run(["pdftotext", "-raw", str(built["pdf"]), "-"], capture_output=True, text=True, check=True).stdout)
+    drawn = " ".join(reversed(f"{HEBREW} {ARABIC}".split()))
+    assert f"日本語 {drawn} <b>x</b> & y" in stream
+    # pypdf reads the whole run back into logical order; the Arabic is there only in joined forms.
     raw = "".join(p.extract_text() for p in PdfReader(str(built["pdf"])).pages)
-    # reportlab writes glyphs left to right: the display order of "שלום" starts with its last letter
-    assert "םולש" in unicodedata.normalize("NFKC", raw) or "שלום" in raw
+    assert f"{HEBREW} {ARABIC}" in _norm(raw)
+    assert ARABIC.split()[0] not in raw and HEBREW[::-1] not in _norm(raw)
 
 
 def test_docx_keeps_text_literal_and_links_nothing(built: dict[str, Path]) -> None:
@@ -101,6 +116,16 @@ def test_pptx_opens_with_unicode_records(built: dict[str, Path]) -> None:
     assert len(prs.slides) == 8
     text = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
     assert "Test KB" in text
+    # The deck names a known error where its review falls due: the whole title, every script in
+    # it, as literal text (no markup read, no formula), on the slide of the next 30 days.
+    due = next(s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text == "The next 30 days")
+    rows = [[c.text for c in row.cells] for sh in due.shapes if sh.has_table for row in sh.table.rows]
+    assert ["2027-03-01", f"review KE-0001 {TITLE}", "Ann Owner"] in rows
+    assert all(bit in TITLE for bit in (*TITLE_BITS, HEBREW, ARABIC))
+    # Nothing in the deck links anywhere.
+    with zipfile.ZipFile(built["pptx"]) as z:
+        slides = [n for n in z.namelist() if n.startswith("ppt/slides/")]
+        assert not [n for n in slides if b"hlinkClick" in z.read(n) or b'TargetMode="External"' in z.read(n)]
 
 
 @pytest.mark.parametrize("bit", TITLE_BITS)

@@ -19,18 +19,22 @@ from typing import Any
 import pytest
 import yaml
 
-from kbtest import REPO, kedb
+from kbtest import REPO, kedb, require_file
 from kedb.core.audits import Audit
 from kedb.core.load.loader import load
-from servicenow_log import SAMPLE, history
+from servicenow_log import SAMPLE, SAMPLE_HOW, history
 from servicenow_log import when as _when
 
-pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
 FIRST_LINE = "Group 70"
 # incident_state → status class, as ServiceNow's states are meant (the README's mapping table).
 CLASS = {"New": "new", "Active": "open", "Awaiting User Info": "pending", "Awaiting Problem": "pending", "Awaiting Vendor": "pending",
          "Awaiting Evidence": "pending", "Resolved": "resolved", "Closed": "closed"}  # fmt: skip
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _real_data() -> None:
+    require_file(SAMPLE, "the flow audit of the real ServiceNow event log against a plain reading of the CSV", SAMPLE_HOW)
 
 
 def policy() -> dict[str, Any]:

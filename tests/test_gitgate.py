@@ -222,20 +222,35 @@ def test_base_rules_collision_deletion_and_skipped_review(repo: Path) -> None:
     commit(repo, "KE-0003 from another merge request")  # "KE801" for the branch
     git(repo, "checkout", "-q", "mr")
     # A published record deleted instead of retired: "KE802"
-    git(repo, "rm", "-q", ke1(repo))
+    deleted = ke1(repo)
+    git(repo, "rm", "-q", deleted)
     edit(repo, "known_errors/WA-0001-clear-cached-credentials.md", "applies_to: [KE-0001]", "applies_to: []")
     edit(repo, "known_errors/PRB-0001-credential-prompts.md", "known_errors: [KE-0001]", "known_errors: []")
 
     c = kedb("--root", str(repo), "check", "--base", "main", "--as-of", AS_OF, "--format", "json")
     found = {(f["code"], f["path"]) for f in json.loads(c.output)["findings"]}
     assert ("KE801", "known_errors/KE-0003-teams-crash.md") in found
-    assert ("KE802", "known_errors/KE-0001-outlook-credentials-prompt.md") in found or any(
-        code == "KE802" and p.startswith("known_errors/KE-0001") for code, p in found
-    )
+    assert deleted == "known_errors/KE-0001-outlook-prompts.md" and ("KE802", deleted) in found
     assert ("KE803", "known_errors/KE-0002-draft-record.md") in found
     md = kedb("--root", str(repo), "review", "--base", "main").output
     assert "a published record is deleted instead of retired" in md
     assert "*deleted* known error" in md and "*added* known error" in md
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug in generators/kedb/git/basediff.py diff_kbs: a record still in the tree but failing validation is not in "
+    "head.records, so it is diffed as 'deleted' (KE802 'this change deletes it', and `kedb review` lists it as deleted); "
+    "head.seen_ids knows it is there",
+)
+def test_a_record_that_fails_validation_is_not_reported_as_deleted(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "mr")
+    edit(repo, "known_errors/WA-0001-clear-cached-credentials.md", "applies_to: [KE-0001]", "applies_to: []")
+    commit(repo, "WA-0001: applies to nothing", CAROL)
+    c = kedb("--root", str(repo), "check", "--base", "main", "--as-of", AS_OF, "--format", "json")
+    found = {(f["code"], f["path"]) for f in json.loads(c.output)["findings"]}
+    assert ("KE106", "known_errors/WA-0001-clear-cached-credentials.md") in found  # the real problem: applies_to is empty
+    assert [f for f in found if f[0] == "KE802"] == []  # nothing was deleted
 
 
 # ---------------------------------------------------------------- CODEOWNERS

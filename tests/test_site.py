@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from datetime import time as dtime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 
 from kbtest import FIXTURES, REPO, git
 from kedb.build.context import BuildContext, make
+from kedb.build.facts import person
 from kedb.site.render import render
 from kedb.site.text import BodyRenderer
 
@@ -107,15 +109,26 @@ def test_mkdocs_build_and_kedb_build_make_the_same_site(example: Built) -> None:
     print(f"example site: {len(a)} files, mkdocs build {example.seconds:.1f} s")
 
 
-def test_dates_come_from_git_not_the_clock(example: Built) -> None:
+def test_dates_come_from_git_not_the_clock(example: Built, tmp_path: Path) -> None:
     assert example.ctx.info.date == datetime(2026, 11, 25, 10, tzinfo=UTC)
-    sitemap = (example.site / "sitemap.xml").read_text()
-    lastmods = {x.split("</lastmod>")[0] for x in sitemap.split("<lastmod>")[1:]}
-    assert lastmods <= {"2026-11-25"}  # empty without site_url
     with gzip.open(example.site / "sitemap.xml.gz") as gz:
         gz.read()
         midnight = datetime.combine(example.ctx.info.date.date(), dtime(0), tzinfo=UTC)
         assert gz.mtime == int(midnight.timestamp())
+    # MkDocs writes a page's <lastmod> only when site_url is set (the example has none): a small
+    # KB with one commit and a site_url must date every page of its sitemap on that commit's day.
+    root = shutil.copytree(FIXTURES / "base", tmp_path / "kb")
+    settings = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    (root / "mkdocs.yml").write_text(settings + "site_url: https://kb.example.com/\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Initial KB", env=FIRST)
+    site = render(make(root), tmp_path / "site")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    urls = ET.parse(site / "sitemap.xml").getroot().findall("s:url", ns)
+    lastmod = {u.findtext("s:loc", namespaces=ns): u.findtext("s:lastmod", namespaces=ns) for u in urls}
+    assert len(lastmod) == len(urls) > 10 and "https://kb.example.com/known-errors/KE-0001/" in lastmod
+    assert set(lastmod.values()) == {"2026-11-20"}, lastmod
 
 
 def test_kedb_build_cli_builds_the_site_with_its_artefacts(tmp_path: Path) -> None:
@@ -255,16 +268,39 @@ def test_retired_records_are_marked(example: Built) -> None:
     assert titles["known-errors/KE-0001/"].startswith("KE-0001 ")
 
 
+def _section(html: str, anchor: str) -> str:
+    """From the heading with id ``anchor`` to the next second-level heading."""
+    start = html.index(f'<h2 id="{anchor}"')
+    end = html.find("<h2 ", start + 1)
+    return html[start : end if end > 0 else len(html)]
+
+
 def test_problem_and_workaround_indexes(example: Built) -> None:
     prb = article(page(example.site, "problems"))
     assert "Time to root cause" in prb and "Mean time to root cause" in prb
-    p1 = example.ctx.kb.records["PRB-0001"].meta
-    assert f"{(p1.root_cause_identified - p1.opened).days} days" in prb
-    assert "open 79 days" in prb or "open " in prb
+    # Each problem's row: days from opening to the root cause, or, while there is none, days open
+    # up to the build date (the later commit, 2026-11-25), counted here from the dates alone.
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", prb)]
+    cells = {re.sub(r"<.*?>", "", row[0]): row[6] for row in rows}  # ID, ..., Time to root cause, Known errors
+    build_day = date(2026, 11, 25)
+    expected = {}
+    for r in example.ctx.kb.problems:
+        m = r.meta
+        days = (m.root_cause_identified - m.opened).days if m.root_cause_identified else ((m.closed_on or build_day) - m.opened).days
+        expected[r.id] = ("" if m.root_cause_identified else "open ") + f"{days} {'day' if days == 1 else 'days'}"
+    assert cells == expected
+    assert cells["PRB-0005"] == "open 79 days" and cells["PRB-0001"] == "7 days"  # opened 2026-09-07; 2026-01-28 to 2026-02-04
     wa = article(page(example.site, "workarounds"))
     assert all(r.id in wa for r in example.ctx.kb.workarounds)
+    # PRB-0001's page: the root cause with its contributing factors, and every prevention action.
+    p1 = example.ctx.kb.records["PRB-0001"].meta
     page_ = article(page(example.site, "problems/PRB-0001"))
-    assert "Prevention actions" in page_ or "Root cause" in page_
+    cause = _section(page_, "root-cause")
+    assert " ".join(p1.root_cause.split()) in " ".join(cause.split())
+    assert p1.contributing_factors and all(f"<li>{f}</li>" in cause for f in p1.contributing_factors)
+    actions = _section(page_, "prevention-actions")
+    listed = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>.*?kedb-status--(\w+)", actions)
+    assert listed == [(a.action, person(example.ctx, a.owner), a.due.isoformat(), a.status) for a in p1.prevention_actions]
 
 
 def test_playbook_pages_come_from_content(example: Built) -> None:

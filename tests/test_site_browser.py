@@ -22,12 +22,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from kbtest import not_available, require_tool
 from kedb.build.context import make
 from kedb.site.render import render
 from test_site import example_repo
 
-playwright = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api as playwright
+except ImportError:  # the test extra is not installed: the `served` fixture says what goes unchecked
+    playwright = None  # type: ignore[assignment]
 CHROMIUM = "/usr/bin/chromium"
+UNCHECKED = "the built example site in headless Chromium driven by Playwright (search, a record page, the search worker)"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -109,8 +114,9 @@ def serve(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    if playwright is None:
+        not_available("the Python package playwright is not installed: pip install -e '.[test]', or run make test", UNCHECKED)
+    require_tool(CHROMIUM, UNCHECKED, "chromium")
     base = tmp_path_factory.mktemp("browser")
     site = render(make(example_repo(base / "kb")), base / "site")
     with serve(site) as url:

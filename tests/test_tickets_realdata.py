@@ -16,12 +16,15 @@ import pytest
 import yaml
 
 from conftest import overlay
-from kbtest import REPO, kedb
+from kbtest import REPO, kedb, require_file
 from kedb.core.load.loader import load
-from servicenow_log import SAMPLE, history
+from servicenow_log import SAMPLE, SAMPLE_HOW, history
 from servicenow_log import when as _when
 
-pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason=f"{SAMPLE} is not on this machine")
+
+@pytest.fixture(autouse=True, scope="module")
+def _real_data() -> None:
+    require_file(SAMPLE, "kedb's KPIs and candidates from the real ServiceNow event log against a plain count over the CSV", SAMPLE_HOW)
 
 
 def latest() -> dict[str, dict[str, str]]:
