@@ -207,3 +207,141 @@ def test_a_text_of_only_a_tab_indent_error(tmp_path: Path) -> None:
     parsed = parse_events("fix:\n\tstatus: none\n", line_offset=4)
     assert parsed.issues == [("KE011", 6, "tab used for indentation; indent with spaces")]
     assert parsed.data is None
+
+
+# ---------------------------------------------------------------- approvals: judging one version
+def _version(approved_by: tuple[str, ...] = (), authors: tuple[str, ...] = ("Ann Owner <ann.owner@example.com>",), day: str = "2026-07-01"):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from kedb.core.trail import Person, Version
+
+    people = tuple(Person(a.split(" <")[0], a.split("<")[1].rstrip(">") if "<" in a else "") for a in authors)
+    when = datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    return Version(
+        3,
+        "c0ffee" * 6 + "abcd",
+        when,
+        people[0],
+        people,
+        "Update",
+        "",
+        approved_by,
+        (),
+        None,
+        "modified",
+        "known_errors/KE-0001-x.md",
+        None,
+        None,
+    )
+
+
+BOB = "Bob Approver <bob.approver@example.com>"
+ANN = "Ann Owner <ann.owner@example.com>"
+GATE = "2026-06-01"
+
+
+@pytest.mark.parametrize(
+    ("status", "high", "service", "approved_by", "authors", "day", "verdict", "shown", "message"),
+    [
+        ("in-review", True, "m365-mail", (BOB,), (ANN,), "2026-07-01", "not-required", (), "not a published high-impact version"),
+        ("published", False, "m365-mail", (), (ANN,), "2026-07-01", "not-required", (), "not a published high-impact version"),
+        ("published", True, "m365-mail", (BOB,), (ANN,), "2026-05-31", "before-gate", (BOB,), f"landed before the approval gate started ({GATE})"),
+        ("published", True, "m365-mail", (), (ANN,), "2026-06-01", "missing", (), "no Approved-by: trailer; needs one of Bob Approver"),
+        ("published", True, "m365-mail", (BOB,), (ANN,), "2026-06-01", "approved", ("Bob Approver",), "approved by Bob Approver"),
+        ("published", True, "m365-mail", ("bapprover",), (ANN,), "2026-07-01", "approved", ("Bob Approver",), "approved by Bob Approver"),
+        ("published", True, "m365-mail", (BOB,), (ANN, BOB), "2026-07-01", "self-approved", ("Bob Approver",),
+         "approved only by an author of the change (Bob Approver)"),
+        ("published", True, "m365-mail", (ANN,), (BOB,), "2026-07-01", "unauthorised", (ANN,),
+         f"{ANN} is not an approver of service 'm365-mail' (approvers: Bob Approver)"),
+        ("published", True, "m365-mail", (ANN, BOB), (ANN,), "2026-07-01", "approved", ("Bob Approver",), "approved by Bob Approver"),
+        ("published", True, "m365-mail", ("Mallory <m@example.com>", BOB), (BOB,), "2026-07-01", "self-approved", ("Bob Approver",),
+         "approved only by an author of the change (Bob Approver)"),
+        ("published", True, "printing", (), (ANN,), "2026-07-01", "missing", (), "no Approved-by: trailer; needs one of (no approvers named)"),
+        ("published", True, None, (BOB,), (ANN,), "2026-07-01", "unauthorised", (BOB,),
+         f"{BOB} is not an approver of service '' (approvers: (no approvers named))"),
+    ],
+)  # fmt: skip
+def test_judging_one_version(program, status, high, service, approved_by, authors, day, verdict, shown, message) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from kedb.core.trail import VersionState
+    from kedb.git.approvals import judge
+
+    v = _version(approved_by, authors, day)
+    a = judge(program, "KE-0001", v, VersionState(status, service, high), date.fromisoformat(GATE))
+    assert (a.record, a.version, a.state.status) == ("KE-0001", v, status)
+    assert (a.status, a.approvers, a.message) == (verdict, shown, message)
+    assert a.violation is (verdict in ("missing", "unauthorised", "self-approved"))
+
+
+def test_without_a_gate_date_every_version_is_judged(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.core.trail import VersionState
+    from kedb.git.approvals import judge
+
+    a = judge(program, "KE-0001", _version((), day="2001-01-01"), VersionState("published", "m365-mail", True), None)
+    assert a.status == "missing"
+
+
+# ---------------------------------------------------------------- the sanitiser, tag by tag
+def _link(rid: str) -> str | None:
+    return {"KE-0001": "../KE-0001/", "WA-0002": "../../workarounds/WA-0002/"}.get(rid)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ('<p onclick="x()">a</p>', "<p>a</p>"),
+        ('<a href="https://x.example" title="T" onmouseover="y">l</a>', '<a href="https://x.example" rel="noopener noreferrer" title="T">l</a>'),
+        ('<a href="#step-2">l</a>', '<a href="#step-2">l</a>'),
+        ('<a href="javascript:alert(1)" title="t">l</a>', '<a title="t">l</a>'),
+        ('<a href="https://x.example/?a=1&amp;b=&quot;2&quot;">l</a>', '<a href="https://x.example/?a=1&amp;b=&quot;2&quot;" rel="noopener noreferrer">l</a>'),
+        ('<code class="language-powershell">Get-Item</code>', '<code class="language-powershell">Get-Item</code>'),
+        ('<code class="x onload=y">c</code>', "<code>c</code>"),
+        ('<code title="t">c</code>', "<code>c</code>"),
+        ('<table><tr><th style="text-align: right">h</th><td style="text-align:center;">d</td></tr></table>',
+         '<table><tr><th style="text-align: right">h</th><td style="text-align: center">d</td></tr></table>'),
+        ('<td style="color: red">d</td>', "<td>d</td>"),
+        ('<td align="left">d</td><td align="justify">e</td>', '<td style="text-align: left">d</td><td>e</td>'),
+        ('<th align="center">h</th>', '<th style="text-align: center">h</th>'),
+        ('<p style="text-align: left">p</p>', "<p>p</p>"),
+        ("<h1>T</h1><h2>U</h2><b>b</b><i>i</i>", "<h3>T</h3><h3>U</h3><strong>b</strong><em>i</em>"),
+        ("<div><span>text</span></div>", "text"),
+        ("<p>a<style>p{}</style>b<iframe src=x>c</iframe>d</p>", "<p>abd</p>"),
+        ("<p>x<svg><script>alert(1)</script></svg>y</p>", "<p>xy</p>"),
+        ("<ul><li>one<li>two</ul>", "<ul><li>one<li>two</li></li></ul>"),
+        ("<p><em>a</p>b", "<p><em>a</em></p>b"),
+        ("</p>stray<p>ok", "stray<p>ok</p>"),
+        ("<p>x</em>y</p>", "<p>xy</p>"),
+        ("<img alt='a \"q\"' src='https://x.example/i.png'>", '<a href="https://x.example/i.png">[a &quot;q&quot;]</a>'),
+        ("<p>1 &lt; 2 &amp; <b>3</b></p>", "<p>1 &lt; 2 &amp; <strong>3</strong></p>"),
+        ("<p>bell\x07here</p>", "<p>bellhere</p>"),
+        ("<p>see KE-0001 and WA-0002, not KE-0999 or XKE-0001</p>",
+         '<p>see <a href="../KE-0001/">KE-0001</a> and <a href="../../workarounds/WA-0002/">WA-0002</a>, not KE-0999 or XKE-0001</p>'),
+        ("<p><code>KE-0001</code> <a href='#x'>KE-0001</a></p>", '<p><code>KE-0001</code> <a href="#x">KE-0001</a></p>'),
+        ("<pre>KE-0001</pre>", "<pre>KE-0001</pre>"),
+        ("<p>no ids here</p>", "<p>no ids here</p>"),
+        ("<hr><br></br>", "<hr><br>"),
+        ("<kbd>Ctrl</kbd>+<kbd>C</kbd>", "<kbd>Ctrl</kbd>+<kbd>C</kbd>"),
+    ],
+)  # fmt: skip
+def test_the_sanitiser_keeps_only_what_is_listed(fragment: str, expected: str) -> None:
+    from kedb.site.text import sanitise
+
+    assert sanitise(fragment, _link) == expected
+
+
+def test_record_links_are_escaped_and_optional() -> None:
+    from kedb.site.text import sanitise
+
+    assert sanitise("<p>KE-0001</p>", lambda _id: '"><script>') == '<p><a href="&quot;&gt;&lt;script&gt;">KE-0001</a></p>'
+    assert sanitise("<p>KE-0001</p>") == "<p>KE-0001</p>"
+
+
+def test_html_text_is_inert_in_attributes_too() -> None:
+    from markupsafe import Markup
+
+    from kedb.site.text import html_text
+
+    out = html_text("a\"b'c<d>&e\x00f\x1f")
+    assert isinstance(out, Markup) and str(out) == "a&quot;b&#x27;c&lt;d&gt;&amp;ef"
+    assert str(html_text(42)) == "42"
