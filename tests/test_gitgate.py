@@ -237,12 +237,6 @@ def test_base_rules_collision_deletion_and_skipped_review(repo: Path) -> None:
     assert "*deleted* known error" in md and "*added* known error" in md
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in generators/kedb/git/basediff.py diff_kbs: a record still in the tree but failing validation is not in "
-    "head.records, so it is diffed as 'deleted' (KE802 'this change deletes it', and `kedb review` lists it as deleted); "
-    "head.seen_ids knows it is there",
-)
 def test_a_record_that_fails_validation_is_not_reported_as_deleted(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "mr")
     edit(repo, "known_errors/WA-0001-clear-cached-credentials.md", "applies_to: [KE-0001]", "applies_to: []")

@@ -93,8 +93,6 @@ TESTS = (
     "tests/test_rules.py",
     "tests/test_yamlstrict.py",
     "tests/test_perf_equivalence.py",
-    "tests/test_build.py",
-    "tests/test_artefacts_unicode.py",
 )
 
 

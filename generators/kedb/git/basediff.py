@@ -151,6 +151,8 @@ def diff_kbs(base: KB, head: KB) -> tuple[RecordDiff, ...]:
         if old is None and new is not None:
             out.append(RecordDiff(rid, "added", None, new))
         elif new is None and old is not None:
+            if rid in head.seen_ids:  # still there but fails validation: its findings say why; nothing was deleted
+                continue
             out.append(RecordDiff(rid, "deleted", old, None))
         elif old is not None and new is not None:
             fields, sections = _fields(old, new), _sections(old, new)
