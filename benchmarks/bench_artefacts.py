@@ -7,35 +7,21 @@ Target (issue #6, 2-core machine): all four for 10,000 records in under 30 s.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from kedb import renderers
 from kedb.build.context import make
-from synth import make_kb
+from synth import bench_kb
 
 WORK = Path(__file__).resolve().parent / "_work"
-
-
-def _kb_in_git(n: int) -> Path:
-    """The synthetic KB of ``n`` records, committed once so that history and approvals are read."""
-    kb = WORK / f"kb-{n}"
-    if not (kb / "known_errors").is_dir() or len(list((kb / "known_errors").iterdir())) != n:
-        make_kb(kb, n)
-    if not (kb / ".git").is_dir():
-        env = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT_COMMITTER_NAME": "Bench",
-               "GIT_COMMITTER_EMAIL": "bench@example.com", "PATH": "/usr/bin:/bin", "HOME": str(kb)}  # fmt: skip
-        for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "Synthetic KB"]):
-            subprocess.run(["git", *args], cwd=kb, env=env, check=True)
-    return kb
 
 
 def bench_artefacts(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
     print("the four artefacts (one context each size; wall seconds per renderer)")
     for n in sizes:
-        kb = _kb_in_git(n)
+        kb = bench_kb(n)  # a git repository with history and approvals (benchmarks/synth.py)
         t = time.perf_counter()
         ctx = make(kb, as_of=None)
         load = time.perf_counter() - t

@@ -1,6 +1,6 @@
 """History benchmark: 10,000 records and 20,000 commits.
 
-The repository is written with ``git fast-import`` (seconds instead of minutes): one commit adds
+The repository is written with ``git fast-import`` (``gitfast.py``; seconds instead of minutes): one commit adds
 every record, then 19,999 commits each change one record, a tenth of them renaming it and a
 fifth carrying ``Approved-by:`` trailers. Prints the one-pass ``kedb.git.history.read`` time and,
 for comparison, per-file ``git log --follow`` on a sample of 200 files scaled to all 10,000.
@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import gitfast
 from kedb.git import history
 
 WORK = Path(__file__).resolve().parent / "_work"
@@ -41,41 +42,29 @@ def make_repo(path: Path, seed: int = 7, flat: bool = False) -> Path:
         return path
     subprocess.run(["rm", "-rf", str(path)], check=True)
     path.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    gitfast.init(path)
     rnd = random.Random(seed)
     ids = [f"KE-{i:05d}" for i in range(1, N_RECORDS + 1)]
     folder = {rid: "known_errors" if flat else f"known_errors/service-{i % SERVICES:02d}" for i, rid in enumerate(ids)}
     names = {rid: f"{folder[rid]}/{rid}-synthetic.md" for rid in ids}
     revs = dict.fromkeys(ids, 0)
-    out: list[bytes] = []
+    who = ("Ann Owner", "ann@example.com")
     t0 = 1_767_225_600  # 2026-01-01
-
-    def commit(n: int, msg: str, ops: list[bytes]) -> None:
-        data = msg.encode()
-        out.append(f"commit refs/heads/main\nmark :{n}\ncommitter Ann Owner <ann@example.com> {t0 + n * 60} +0000\n".encode())
-        out.append(b"data %d\n%s\n" % (len(data), data))
-        if n > 1:
-            out.append(f"from :{n - 1}\n".encode())
-        out.extend(ops)
-
-    def modify(rid: str) -> bytes:
-        body = _record(rid, revs[rid])
-        return f"M 100644 inline {names[rid]}\ndata {len(body)}\n".encode() + body + b"\n"
-
-    commit(1, "Import 10,000 records", [modify(rid) for rid in ids])
-    for n in range(2, N_COMMITS + 1):
-        rid = rnd.choice(ids)
-        revs[rid] += 1
-        ops = []
-        if n % 10 == 0:
-            old = names[rid]
-            names[rid] = f"{folder[rid]}/{rid}-renamed-{n}.md"
-            ops.append(f"D {old}\n".encode())
-        ops.append(modify(rid))
-        trailer = "\n\nApproved-by: Bob Approver <bob@example.com>" if n % 5 == 0 else ""
-        commit(n, f"{rid}: revision {revs[rid]}\n\nWhy this changed, in a sentence or two.{trailer}", ops)
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(out), check=True)
-    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=path, check=True)
+    with gitfast.FastImport(path) as fi:
+        changes = [gitfast.put(names[rid], fi.blob(_record(rid, 0))) for rid in ids]
+        last = fi.commit("refs/heads/main", author=who, when=t0 + 60, message="Import 10,000 records\n", changes=changes)
+        for n in range(2, N_COMMITS + 1):
+            rid = rnd.choice(ids)
+            revs[rid] += 1
+            changes = []
+            if n % 10 == 0:
+                changes.append(gitfast.remove(names[rid]))
+                names[rid] = f"{folder[rid]}/{rid}-renamed-{n}.md"
+            changes.append(gitfast.put(names[rid], fi.blob(_record(rid, revs[rid]))))
+            trailer = "\n\nApproved-by: Bob Approver <bob@example.com>" if n % 5 == 0 else ""
+            message = f"{rid}: revision {revs[rid]}\n\nWhy this changed, in a sentence or two.{trailer}\n"
+            last = fi.commit("refs/heads/main", author=who, when=t0 + n * 60, message=message, parents=[last], changes=changes)
+    gitfast.check_out(path)
     (path / ".complete").touch()
     return path
 

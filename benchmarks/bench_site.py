@@ -1,7 +1,20 @@
-"""The site at scale: build time, page and index sizes, and search speed in headless Chromium.
+"""The site at scale: `kedb build --only site` as users run it, page and index sizes, and search
+speed in headless Chromium.
 
-``make bench`` runs it (or ``.venv/bin/python benchmarks/bench_site.py 1000 10000``). The
-synthetic KBs come from ``benchmarks/synth.py`` and are kept in ``benchmarks/_work/``.
+``make bench`` runs it (or ``.venv/bin/python benchmarks/bench_site.py [--repeat R] [--no-peer] 1000 10000``).
+
+The KBs come from ``benchmarks/synth.py`` (``bench_kb``) and are kept in ``benchmarks/_work/``:
+git repositories with most of a year of history (merge requests with ``Approved-by:``
+trailers, renames, high-impact records whose later versions the approval gate judges), so the
+build reads history and judges approvals as it does on a real KB. The build is the whole
+``kedb --root KB build --only site`` process (check, history, approvals, the site written to a
+staging folder and swapped into ``KB/site/``). After one untimed build (so that each timed run
+has an old ``site/`` to swap out, as a KB that was built before has), it is timed with the check
+cache cold (``KB/.kedb/cache`` removed before each run) and then warm, as medians of
+``--repeat`` runs; every run must exit 0, or the benchmark stops.
+The same site built by ``mkdocs build`` (the KB's ``mkdocs.yml`` with the kedb plugin, cache
+warm) is timed beside it. Page sizes and search are measured on the ``KB/site/`` the last
+build wrote.
 
 Targets (issue #4, 2-core machine, 10,000 records): build under 60 s, under 15 KB of HTML per
 record page, first search results under 1 s after the page loads, each further query under 100 ms.
@@ -9,14 +22,21 @@ record page, first search results under 1 s after the page loads, each further q
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
 import shutil
+import statistics
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "_work"
+BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
+from runs import Run, run_timed, spread  # noqa: E402
+from synth import bench_kb, history_summary  # noqa: E402
 from test_site_browser import ARGS, CHROMIUM, serve  # noqa: E402 - the same browser and flags as the browser tests
 
 # The first is timed from the page load; the others each once the previous results are complete.
@@ -34,15 +54,6 @@ QUERIES = [
     "dns",
     "handshake policy rollback",
 ]
-
-
-def _synthetic(n: int) -> Path:
-    from synth import make_kb
-
-    kb = WORK / f"kb-{n}"
-    if not (kb / "known_errors").is_dir() or len(list((kb / "known_errors").iterdir())) != n:
-        make_kb(kb, n)
-    return kb
 
 
 def _size(paths: list[Path]) -> int:
@@ -95,48 +106,163 @@ def search_times(site: Path, queries: list[str]) -> tuple[float, float, list[flo
     return first["since_navigation"] / 1000, (first["since_navigation"] - loaded) / 1000, further
 
 
-def measure(kb: Path, out: Path) -> dict[str, float | int]:
-    """Build the site of ``kb`` into ``out`` as ``kedb build`` does, and measure it."""
-    from kedb.build.context import make
-    from kedb.site.render import render
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    ctx = make(kb)
-    if out.exists():
-        shutil.rmtree(out)
-    render(ctx, out)
-    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
-    records = [p for d in ("known-errors", "workarounds", "problems") for p in (out / d).glob("*/index.html")]
-    index = [*(out / "search" / "kedb").iterdir(), out / "search" / "search_index.json"]
-    from_start, from_load, further = search_times(out, QUERIES)
-    return {
-        "records": len(ctx.kb.records),
-        "seconds": round(seconds, 1),
-        "cpu_seconds_main_process": round(cpu_seconds, 1),
-        "site_mb": round(_size([p for p in out.rglob("*") if p.is_file()]) / 1e6, 1),
-        "record_page_kb_mean": round(_size(records) / len(records) / 1024, 1),
-        "record_page_kb_max": round(max(p.stat().st_size for p in records) / 1024, 1),
-        "index_mb_total": round(_size(index) / 1e6, 2),
-        "index_kb_largest_file": round(max(p.stat().st_size for p in index) / 1024),
-        "first_results_s_from_navigation": round(from_start, 2),
-        "first_results_s_after_load_event": round(from_load, 2),
-        "further_query_ms_median": round(sorted(further)[len(further) // 2] * 1000),
-        "further_query_ms_max": round(max(further) * 1000),
-    }
+# What `kedb build` prints about the approval trail, and (stderr, not a terminal) each step's time.
+APPROVALS = re.compile(
+    r"approvals: (?P<judged>\d+) published high-impact versions: (?P<approved>\d+) approved, "
+    r"(?P<before>\d+) before the gate[^,]*, (?P<violations>\d+) violations"
+)
+STEP = re.compile(r"^kedb: (?P<step>.+): done in (?P<secs>[0-9.]+) s$", re.M)
+NO_HISTORY = "No git history"
+REVISIONS = "<th>Approved by</th>"  # the head of a record page's table of versions
 
 
-def bench_site(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
-    print("site build and search (kedb.site.render, search timed in headless Chromium)")
-    for n in sizes:
-        f = measure(_synthetic(n), WORK / f"site-{n}")
+def _builds(cmd: list[str], repeat: int, cache: Path | None) -> list[Run]:
+    """``repeat`` runs of ``cmd``; with ``cache``, that folder is removed before each run (cold)."""
+    runs = []
+    for _ in range(repeat):
+        if cache is not None:
+            shutil.rmtree(cache, ignore_errors=True)
+        runs.append(run_timed(cmd))  # stderr is a pipe, so kedb writes one plain line per build step there
+    return runs
+
+
+def _steps(runs: list[Run]) -> dict[str, float]:
+    """The median time of each build step, as `kedb build` reports it."""
+    per: dict[str, list[float]] = {}
+    for r in runs:
+        for m in STEP.finditer(r.stderr):
+            per.setdefault(m["step"], []).append(float(m["secs"]))
+    return {step: statistics.median(v) for step, v in per.items()}
+
+
+@dataclass
+class Figures:
+    records: int
+    history: dict[str, int]  # what benchmarks/synth.py wrote into the KB's git history
+    approvals: dict[str, int]  # judged, approved, before (the gate), violations: what `kedb build` printed
+    cold: list[float]  # seconds per build, cache removed before each
+    warm: list[float]
+    cpu_warm: list[float]  # CPU seconds of each warm build, its workers included
+    steps_cold: dict[str, float]  # median seconds of each step `kedb build` reports
+    steps_warm: dict[str, float]
+    mkdocs: list[float] | None  # seconds per `mkdocs build` of the same KB (None: not timed)
+    pages_with_versions: int = 0
+    pages_without_history: int = 0
+    site_mb: float = 0.0
+    record_page_kb_mean: float = 0.0
+    record_page_kb_max: float = 0.0
+    record_pages_over_15kb: int = 0
+    index_mb_total: float = 0.0
+    index_kb_largest_file: int = 0
+    first_results_s_from_navigation: float = 0.0
+    first_results_s_after_load_event: float = 0.0
+    further_query_ms_median: int = 0
+    further_query_ms_max: int = 0
+
+
+def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
+    """Build the site of the ``n``-record KB with ``kedb build --only site`` and measure it."""
+    kb = bench_kb(n)
+    site = kb / "site"
+    build = [str(BIN / "kedb"), "--root", str(kb), "build", "--only", "site"]
+    # One untimed build first, so that every timed run finds a site/ to swap out and the KB's
+    # files in the OS cache, as on a machine that has built this KB before.
+    _builds(build, 1, None)
+    cold = _builds(build, repeat, kb / ".kedb" / "cache")
+    warm = _builds(build, repeat, None)
+    trail = APPROVALS.search(warm[-1].stdout)
+    if trail is None:
+        raise SystemExit(f"benchmark stopped: `kedb build` printed no approval summary:\n{warm[-1].stdout}")
+    if int(trail["approved"]) == 0:
+        raise SystemExit(f"benchmark stopped: no version was judged and approved, so approvals did no work:\n{trail[0]}")
+    peer_times = None
+    if peer:  # the same site through MkDocs' own command (after the warm runs, so its cache is warm too)
+        out = WORK / f"mkdocs-site-{n}"
+        mkdocs = [str(BIN / "mkdocs"), "build", "--quiet", "--config-file", str(kb / "mkdocs.yml"), "--site-dir", str(out)]
+        peer_times = [r.seconds for r in _builds(mkdocs, repeat, None)]
+        shutil.rmtree(out, ignore_errors=True)
+    f = Figures(
+        records=n,
+        history=history_summary(kb),
+        approvals={k: int(v) for k, v in trail.groupdict().items()},
+        cold=[r.seconds for r in cold],
+        warm=[r.seconds for r in warm],
+        cpu_warm=[r.cpu_seconds for r in warm],
+        steps_cold=_steps(cold),
+        steps_warm=_steps(warm),
+        mkdocs=peer_times,
+    )
+    # The site the last `kedb build` wrote.
+    records = [p for d in ("known-errors", "workarounds", "problems") for p in (site / d).glob("*/index.html")]
+    if len(records) != n:
+        raise SystemExit(f"benchmark stopped: {site} has {len(records)} record pages, not {n}")
+    texts = [p.read_text(encoding="utf-8") for p in records]
+    sizes = [p.stat().st_size for p in records]
+    index = [*(site / "search" / "kedb").iterdir(), site / "search" / "search_index.json"]
+    f.pages_with_versions = sum(REVISIONS in t for t in texts)
+    f.pages_without_history = sum(NO_HISTORY in t for t in texts)
+    f.site_mb = round(_size([p for p in site.rglob("*") if p.is_file()]) / 1e6, 1)
+    f.record_page_kb_mean = round(sum(sizes) / len(sizes) / 1024, 1)
+    f.record_page_kb_max = round(max(sizes) / 1024, 1)
+    f.record_pages_over_15kb = sum(size > 15 * 1024 for size in sizes)
+    f.index_mb_total = round(_size(index) / 1e6, 2)
+    f.index_kb_largest_file = round(max(p.stat().st_size for p in index) / 1024)
+    from_start, from_load, further = search_times(site, QUERIES)
+    f.first_results_s_from_navigation = round(from_start, 2)
+    f.first_results_s_after_load_event = round(from_load, 2)
+    f.further_query_ms_median = round(sorted(further)[len(further) // 2] * 1000)
+    f.further_query_ms_max = round(max(further) * 1000)
+    return f
+
+
+def report(f: Figures) -> None:
+    h, a, pad = f.history, f.approvals, " " * 11
+
+    def steps(found: dict[str, float]) -> str:
+        return "; ".join(f"{k} {v:.1f} s" for k, v in found.items())
+
+    print(
+        f"  N={f.records:>6,}: git history of {h['versions']:,} versions in {h['commits']:,} commits ({h['merge_requests']:,} merge requests, "
+        f"{h['approved_merge_requests']:,} with Approved-by:; {h['renames']:,} renames; {h['high_impact_known_errors']:,} high-impact known errors)"
+    )
+    print(
+        f"{pad}approvals judged: {a['judged']:,} published high-impact versions: {a['approved']:,} approved, "
+        f"{a['before']:,} before the gate, {a['violations']:,} violations"
+    )
+    print(f"{pad}kedb build --only site, cache cold: {spread(f.cold)}   [{steps(f.steps_cold)}]")
+    print(f"{pad}kedb build --only site, cache warm: {spread(f.warm)}   [{steps(f.steps_warm)}; CPU {statistics.median(f.cpu_warm):.1f} s]")
+    if f.mkdocs:
+        ratio = statistics.median(f.warm) / statistics.median(f.mkdocs)
         print(
-            f"  N={n:>6,}: build {f['seconds']:5.1f} s, site {f['site_mb']} MB, record page {f['record_page_kb_mean']} KB mean / "
-            f"{f['record_page_kb_max']} KB max, index {f['index_mb_total']} MB (largest file {f['index_kb_largest_file']} KB), "
-            f"first results {f['first_results_s_after_load_event']} s after load, further queries {f['further_query_ms_median']} ms median / "
-            f"{f['further_query_ms_max']} ms max"
+            f"{pad}mkdocs build (same KB, mkdocs.yml and plugin), cache warm: {spread(f.mkdocs)}; kedb build / mkdocs build = {ratio:.2f}"
         )
+    print(
+        f"{pad}record pages: {f.pages_with_versions:,} of {f.records:,} list their versions, {f.pages_without_history} say '{NO_HISTORY}'; "
+        f"{f.record_page_kb_mean} KB mean / {f.record_page_kb_max} KB max ({f.record_pages_over_15kb:,} over 15 KB); site {f.site_mb} MB; "
+        f"index {f.index_mb_total} MB (largest file {f.index_kb_largest_file} KB)"
+    )
+    print(
+        f"{pad}search: first results {f.first_results_s_after_load_event} s after load, further queries "
+        f"{f.further_query_ms_median} ms median / {f.further_query_ms_max} ms max"
+    )
+
+
+def bench_site(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 3, peer: bool = True) -> None:
+    print(
+        f"site: the whole `kedb build --only site` process, median of {repeat} runs (min-max); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; search timed in headless Chromium"
+    )
+    print("  after one untimed build: cold = KB/.kedb/cache removed before each run; warm = the cache the previous run wrote")
+    print("  every run must exit 0; [step times] are the medians of what `kedb build` reports for its steps")
+    for n in sizes:
+        report(measure(n, repeat, peer))
     print("  targets at 10,000: build < 60 s, record page < 15 KB, first results < 1 s after load, further queries < 100 ms")
 
 
 if __name__ == "__main__":
-    bench_site(tuple(int(a) for a in sys.argv[1:]) or (1_000, 10_000))
+    ap = argparse.ArgumentParser(description="the site at scale (see the module's docstring)")
+    ap.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000], help="records in each synthetic KB")
+    ap.add_argument("--repeat", type=int, default=3, help="timed builds per cache state (default 3)")
+    ap.add_argument("--no-peer", action="store_true", help="do not time `mkdocs build` of the same KB")
+    args = ap.parse_args()
+    bench_site(tuple(args.sizes), args.repeat, not args.no_peer)

@@ -1,0 +1,45 @@
+"""Timing a command the way users run it: the whole process, and only when it succeeded.
+
+A run that exits with another code than expected stops the benchmark with the command, its exit
+code and the end of its output: a failing build or check is never printed as a time.
+"""
+
+from __future__ import annotations
+
+import resource
+import shlex
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float  # wall time of the process
+    cpu_seconds: float  # user + system time of the process and the workers it waited for
+    stdout: str
+    stderr: str
+
+
+def run_timed(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | None = None, expect: int = 0) -> Run:
+    """Run ``cmd`` to its end and time it; stop the benchmark unless it exited with ``expect``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env, cwd=cwd)
+    seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != expect:
+        raise SystemExit(
+            f"benchmark stopped: `{shlex.join(cmd)}` exited with {proc.returncode} (expected {expect}), so it is not timed.\n"
+            f"--- end of its output ---\n{proc.stdout[-3000:]}\n--- end of its error output ---\n{proc.stderr[-3000:]}"
+        )
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(seconds, cpu, proc.stdout, proc.stderr)
+
+
+def spread(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:
+    """``median unit (min-max)``, the way every benchmark here prints a set of runs."""
+    med = statistics.median(values)
+    return f"{med:.{digits}f} {unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
