@@ -27,7 +27,7 @@ Text.
 def program():  # type: ignore[no-untyped-def]
     from kedb.core.load.loader import load
 
-    kb, _ = load(FIXTURES / "base")
+    kb, _ = load(FIXTURES / "base", use_cache=False)  # reading only: no cache written into the fixture
     return kb.program
 
 
@@ -141,7 +141,7 @@ def test_control_characters_are_removed_from_a_kept_link() -> None:
         ("<p>a<br>b</p>", "<p>a<br>b</p>"),
         ("<p><em/>x</p>", "<p><em></em>x</p>"),  # a self-closed allowed tag is closed at once
         ("<p><i/>x</p>", "<p><em></em>x</p>"),
-        ("<p><script/>x</p>", "<p></p>"),  # as in a browser, the slash does not close a script: what follows is dropped
+        ("<p><script/>x</p>", "<p>x</p>"),  # a self-closed dropped element has no content to drop
         ("<p><img src='https://x.example/a.png' alt='diagram'/></p>", '<p><a href="https://x.example/a.png">[diagram]</a></p>'),
         ("<p><img src='javascript:alert(1)'/></p>", "<p>[image]</p>"),
         ("<p><custom/>x</p>", "<p>x</p>"),
@@ -345,3 +345,157 @@ def test_html_text_is_inert_in_attributes_too() -> None:
     out = html_text("a\"b'c<d>&e\x00f\x1f")
     assert isinstance(out, Markup) and str(out) == "a&quot;b&#x27;c&lt;d&gt;&amp;ef"
     assert str(html_text(42)) == "42"
+
+
+# ---------------------------------------------------------------- approvals over a real repository
+def _repo_with(tmp_path: Path, records: dict[str, dict[str, str]]) -> Path:
+    """The base KB with KE-0001 replaced by ``records`` (id -> front-matter lines to change), committed once."""
+    from kbtest import copy_kb, git
+
+    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    original = (root / "known_errors" / "KE-0001-outlook-prompts.md").read_text(encoding="utf-8")
+    for rid, changes in records.items():
+        text = original.replace("id: KE-0001", f"id: {rid}")
+        for old, new in changes.items():
+            assert old in text
+            text = text.replace(old, new, 1)
+        (root / "known_errors" / f"{rid}-outlook-prompts.md").write_text(text, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "KB without approvals")
+    return root
+
+
+def test_each_way_of_being_high_impact_needs_an_approval(tmp_path: Path) -> None:
+    """Current versions are judged from the loaded records (not re-read from git): impact high,
+    a risk tag and P1 each make a published known error need an approval; none of them, none."""
+    from kedb.core.load.loader import load
+    from kedb.git import history
+    from kedb.git.approvals import verify
+
+    root = _repo_with(
+        tmp_path,
+        {
+            "KE-0001": {"impact: medium": "impact: high"},
+            "KE-0002": {"tags: [outlook]": "tags: [outlook]\nrisk_tags: [security]"},
+            "KE-0003": {"priority: P2": "priority: P1"},
+            "KE-0004": {},
+        },
+    )
+    kb, _ = load(root)
+    h = history.read(root)
+    assert h is not None
+    report = verify(kb, h)
+    verdicts = {a.record: a.status for a in report.items if a.record.startswith("KE-")}
+    assert verdicts == {"KE-0001": "missing", "KE-0002": "missing", "KE-0003": "missing", "KE-0004": "not-required"}
+    assert report.gate_since is None and report.partial is False
+    only = verify(kb, h, only=["KE-0002"])
+    assert [a.record for a in only.items] == ["KE-0002"]
+
+
+def test_the_gate_date_comes_from_the_settings(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import date
+
+    from kedb.core.load.loader import load
+    from kedb.git import history
+    from kedb.git.approvals import verify
+
+    root = _repo_with(tmp_path, {"KE-0001": {"impact: medium": "impact: high"}})
+    kb, _ = load(root)
+    h = history.read(root)
+    assert h is not None and kb.program.settings is not None
+    later = replace(kb, program=replace(kb.program, settings=kb.program.settings.model_copy(update={"approvals_since": date(2099, 1, 1)})))
+    gated = verify(later, h)
+    assert gated.gate_since == date(2099, 1, 1) and {a.status for a in gated.items if a.record == "KE-0001"} == {"before-gate"}
+    unset = verify(replace(kb, program=replace(kb.program, settings=None)), h)  # no content/kedb.yml read
+    assert unset.gate_since is None and {a.status for a in unset.items if a.record == "KE-0001"} == {"missing"}
+
+
+def test_a_version_git_cannot_return_is_never_approved(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from kedb.core.load.loader import load
+    from kedb.core.trail import History, RecordHistory
+    from kedb.git import history
+    from kedb.git.approvals import verify
+
+    root = _repo_with(tmp_path, {"KE-0001": {"impact: medium": "impact: high"}})
+    kb, _ = load(root)
+    h = history.read(root)
+    assert h is not None
+    real = h.of("KE-0001").versions[-1]
+    lost = replace(real, blob="0" * 40, approved_by=("Bob Approver <bob.approver@example.com>",))
+    fake = History(h.ref, h.head, h.head_date, h.first_parent, h.partial, {"KE-0001": RecordHistory("KE-0001", (lost,))})
+    [item] = verify(kb, fake, only=["KE-0001"]).items
+    assert item.status != "approved"
+
+
+def test_blobs_are_read_past_one_that_is_missing(tmp_path: Path) -> None:
+    from kbtest import git
+    from kedb.git.approvals import _read_blobs
+
+    root = _repo_with(tmp_path, {})
+    good = git(root, "rev-parse", "HEAD:known_errors/KE-0001-outlook-prompts.md").strip()
+    texts = _read_blobs(root, ["0" * 40, good])
+    assert list(texts) == [good] and texts[good].startswith("---\nid: KE-0001")
+
+
+@pytest.fixture(scope="module")
+def program_two_approvers(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from kbtest import copy_kb
+    from kedb.core.load.loader import load
+
+    root = copy_kb(FIXTURES / "base", tmp_path_factory.mktemp("two") / "kb")
+    roles = root / "content" / "roles.yml"
+    text = roles.read_text(encoding="utf-8").replace("approvers: [bob.approver]", "approvers: [bob.approver, carol.approver, ghost.handle]")
+    text = text.replace(
+        "maintainers:",
+        "  - handle: carol.approver\n    name: Carol Approver\n    email: carol@example.com\n    roles: [approver]\nmaintainers:",
+    )
+    roles.write_text(text, encoding="utf-8")
+    kb, _ = load(root)
+    assert "carol.approver" in kb.program.people
+    return kb.program
+
+
+CAROL = "Carol Approver <carol@example.com>"
+
+
+@pytest.mark.parametrize(
+    ("approved_by", "authors", "verdict", "shown", "message"),
+    [
+        ((), (ANN,), "missing", (), "no Approved-by: trailer; needs one of Bob Approver, Carol Approver, ghost.handle"),
+        ((BOB, CAROL), (ANN,), "approved", ("Bob Approver", "Carol Approver"), "approved by Bob Approver, Carol Approver"),
+        ((BOB, CAROL), (BOB, CAROL), "self-approved", ("Bob Approver", "Carol Approver"),
+         "approved only by an author of the change (Bob Approver, Carol Approver)"),
+        ((ANN, "Mallory <m@example.com>"), (BOB,), "unauthorised", (ANN, "Mallory <m@example.com>"),
+         f"{ANN}, Mallory <m@example.com> is not an approver of service 'm365-mail' "
+         "(approvers: Bob Approver, Carol Approver, ghost.handle)"),
+    ],
+)  # fmt: skip
+def test_several_people_in_a_verdict(program_two_approvers, approved_by, authors, verdict, shown, message) -> None:  # type: ignore[no-untyped-def]
+    from kedb.core.trail import VersionState
+    from kedb.git.approvals import judge
+
+    a = judge(program_two_approvers, "KE-0001", _version(approved_by, authors), VersionState("published", "m365-mail", True), None)
+    assert (a.status, a.approvers, a.message) == (verdict, shown, message)
+
+
+# ---------------------------------------------------------------- more of the sanitiser
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ("<p><svg><g>a</g>LEAK</svg>after</p>", "<p>after</p>"),  # nested dropped content stays dropped to its end
+        ("<p><svg><g/>LEAK</svg>after</p>", "<p>after</p>"),  # a self-closed element inside it changes nothing
+        ("<em><svg><em/></svg>x</em>", "<em>x</em>"),
+        ("<p><svg/>x</p>", "<p>x</p>"),
+        ('<td align="right">r</td>', '<td style="text-align: right">r</td>'),
+        ("<p>say \"hi\" it's &amp; 1 &lt; 2</p>", "<p>say \"hi\" it's &amp; 1 &lt; 2</p>"),
+        ("<p>a<br/>b</p>", "<p>a<br>b</p>"),
+    ],
+)  # fmt: skip
+def test_the_sanitiser_on_nesting_and_text(fragment: str, expected: str) -> None:
+    from kedb.site.text import sanitise
+
+    assert sanitise(fragment) == expected

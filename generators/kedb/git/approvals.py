@@ -24,13 +24,17 @@ from ..core.kb import KB, Program
 from ..core.load import frontmatter
 from ..core.trail import Approval, ApprovalReport, History, Version, VersionState
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: same data, faster
+
 
 def _state(text: str, program: Program) -> VersionState:
     sp = frontmatter.split(text)
+    if sp.issue:
+        return VersionState(None, None, False)
     try:
-        data = yaml.load(sp.front, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if not sp.issue else None
+        data = yaml.load(sp.front, Loader=_LOADER)
     except yaml.YAMLError:
-        data = None
+        return VersionState(None, None, False)
     if not isinstance(data, dict):
         return VersionState(None, None, False)
     tags = data.get("risk_tags")
@@ -114,8 +118,9 @@ def _loaded_states(kb: KB, ids: Iterable[str]) -> dict[str, VersionState]:
         except OSError:
             continue
         m = rec.meta
-        high = kb.program.is_high_impact_fields(getattr(m, "impact", None), getattr(m, "priority", None), getattr(m, "risk_tags", None))
-        out[hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()] = VersionState(str(m.status), m.service, high)
+        out[hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()] = VersionState(
+            str(m.status), m.service, kb.program.is_high_impact(m)
+        )
     return out
 
 

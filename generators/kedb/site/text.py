@@ -126,9 +126,13 @@ class _Sanitiser(HTMLParser):
             self.stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # A self-closed element has no content: inside dropped content, or when it is one that is
+        # dropped with its content (`<svg/>`), there is nothing to keep and no depth to track.
+        if self.dropping or _RENAME.get(tag, tag) in _DROP_WITH_CONTENT:
+            return
         self.handle_starttag(tag, attrs)
         tag = _RENAME.get(tag, tag)
-        if tag not in _VOID and not self.dropping and self.stack and self.stack[-1] == tag:
+        if tag not in _VOID and self.stack and self.stack[-1] == tag:
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
