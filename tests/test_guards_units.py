@@ -499,3 +499,149 @@ def test_the_sanitiser_on_nesting_and_text(fragment: str, expected: str) -> None
     from kedb.site.text import sanitise
 
     assert sanitise(fragment) == expected
+
+
+# ---------------------------------------------------------------- unsafe Markdown, case by case
+HTML_ERR = "is not allowed; use Markdown (or put it in a code span)"
+
+
+def _html(tag: str) -> str:
+    return f"raw HTML '{tag}' {HTML_ERR}"
+
+
+LINK_ERR = "only http(s) and mailto links are allowed"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("plain text only", []),
+        ("text - with dash & amp : colon { brace", []),
+        ("script: a data: b", []),
+        ("<!-- hidden --> text", [("KE505", 10, "HTML comment hides text from reviewers and readers; remove it")]),
+        ("<!-- c --> <b>x</b>", [("KE505", 10, "HTML comment hides text from reviewers and readers; remove it")]),
+        ("line\n<!--\nhidden\n-->", [("KE505", 11, "HTML comment hides text from reviewers and readers; remove it")]),
+        ("a <b>bold</b> b", [("KE501", 10, _html("<b>")), ("KE501", 10, _html("</b>"))]),
+        ("see <https://x.example> and <mailto:a@b.example>", []),
+        ("[x](javascript:alert(1))", [("KE502", 10, f"unsafe link 'javascript:'; {LINK_ERR}")]),
+        ("one\n[x](java&#115;cript:alert(1))", [("KE502", 11, f"unsafe link 'javascript:'; {LINK_ERR}")]),
+        ("[x](data:text/html;base64,AAAA)", [("KE502", 10, f"unsafe link '](data:'; {LINK_ERR}")]),
+        ("[x](vbscript:msgbox)", [("KE502", 10, f"unsafe link 'vbscript:'; {LINK_ERR}")]),
+        ('one\n{: onclick="x()" }', [("KE503", 11, "an on*= attribute in an attribute list would run script; remove it")]),
+        ('--8<-- "other.md"', [("KE504", 10, "include directive '--8<--' would pull another file into the page; remove it")]),
+        ("{% include 'x.md' %}", [("KE504", 10, "include directive '{% include' would pull another file into the page; remove it")]),
+        ("`<b>in code</b>` and `javascript:x`", []),
+        ("```\n<script>x</script>\n```\nafter <i>x</i>", [("KE501", 13, _html("<i>")), ("KE501", 13, _html("</i>"))]),
+        ("~~~\n<b>x</b>\n~~~~\n<u>y</u>", [("KE501", 13, _html("<u>")), ("KE501", 13, _html("</u>"))]),
+        ("````\n```\n<b>still code</b>\n````\n<s>z</s>", [("KE501", 14, _html("<s>")), ("KE501", 14, _html("</s>"))]),
+        ("```\n<b>x</b>\n~~~\n<b>still</b>\n```\n", []),
+        ("``` py\nx = '<b>'\n```", []),
+    ],
+)  # fmt: skip
+def test_unsafe_markdown(body: str, expected: list[tuple[str, int, str]]) -> None:
+    from kedb.core.load.scan import unsafe_markdown
+
+    assert list(unsafe_markdown(body, 10)) == expected
+
+
+def test_code_is_blanked_to_the_same_shape() -> None:
+    from kedb.core.load.scan import _blank_code
+
+    assert _blank_code("a `b` c\n```py\nx\n```\nd") == "a     c\n     \n \n   \nd"
+    assert _blank_code("no code here") == "no code here"
+    assert _blank_code("~~~\n<x>\n~~~\ny `<z>` w") == "   \n   \n   \ny       w"
+
+
+@pytest.mark.parametrize(
+    ("text", "clean", "issues"),
+    [
+        ("no control here", "no control here", []),
+        ("---\nid: K\x01E\ntitle: x\n...\nbody \x02 here\n", "---\nid: KE\ntitle: x\n...\nbody  here\n",
+         [("KE108", 2, "control character U+0001 in field 'id'; remove it"), ("KE108", 5, "control character U+0002 in the text; remove it")]),
+        ("---\nid: KE\x07\n---\n\x0b", "---\nid: KE\n---\n",
+         [("KE108", 2, "control character U+0007 in field 'id'; remove it"), ("KE108", 4, "control character U+000B in the text; remove it")]),
+        ("---\ntags:\n  - a\x01\n", "---\ntags:\n  - a\n", [("KE108", 3, "control character U+0001 in the text; remove it")]),
+        ("---\nsymptoms:\n  - key: v\x01\n", "---\nsymptoms:\n  - key: v\n", [("KE108", 3, "control character U+0001 in field 'key'; remove it")]),
+        ("no fm \x01", "no fm ", [("KE108", 1, "control character U+0001 in the text; remove it")]),
+        ("id: x\x01", "id: x", [("KE108", 1, "control character U+0001 in the text; remove it")]),
+        ("a\u202eb", "ab", [("KE108", 1, "control character U+202E in the text; remove it")]),
+    ],
+)  # fmt: skip
+def test_control_characters(text: str, clean: str, issues: list[tuple[str, int, str]]) -> None:
+    from kedb.core.load.scan import control_chars
+
+    assert control_chars(text) == (clean, issues)
+
+
+def test_control_characters_are_listed_twenty_at_most() -> None:
+    from kedb.core.load.scan import control_chars
+
+    text, issues = control_chars("\x01\n" * 25)
+    assert text == "\n" * 25 and len(issues) == 20 and issues[-1][1] == 20
+
+
+# ---------------------------------------------------------------- the secret scan's bookkeeping
+def _ke401(text: str, first_line: int = 1) -> list[tuple[int, str]]:
+    from kedb.core.load.scan import Allow, secrets
+
+    return [(line, msg) for code, line, msg in secrets(text, Allow(), first_line) if code == "KE401"]
+
+
+def test_secret_lines_count_from_the_first_line_given() -> None:
+    assert [ln for ln, _ in _ke401("a\nkey AKIA" + "ABCDEFGHIJKLMNOP\n", first_line=7)] == [8]
+
+
+def test_one_finding_per_line_when_two_rules_match_it() -> None:
+    line = "AKIA" + "ABCDEFGHIJKLMNOP and " + "ghp_" + "a1B2c3D4e5F6g7H8i9J0a1B2c3D4e5F6g7H8"
+    assert [ln for ln, _ in _ke401(f"x\n{line}\ny\n")] == [2]
+
+
+def test_an_assignment_finding_names_the_keyword_and_a_placeholder() -> None:
+    assert _ke401("password: hunter22") == [
+        (1, "'password' is followed by what looks like a real value; use a placeholder such as `YOUR-PASSWORD`")
+    ]
+    assert _ke401("\nClient_Secret = s3cr3tValue") == [
+        (2, "'Client_Secret' is followed by what looks like a real value; use a placeholder such as `YOUR-CLIENT_SECRET`")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("password: YOUR-PASSWORD\ntoken: hunter22x\n", [2]),  # a placeholder first does not end the scan
+        ("password: hunter22\npassword: other33\n", [1, 2]),  # every occurrence of a keyword
+        ("token = abc123\nsecret: def456\npin: 987654", [1, 2, 3]),  # the last line, without a newline
+        ("ends with the word password", []),
+        ("ends with password ", []),
+        ("password", []),
+        ("password: secretvalueX", [1]),  # a trailing capital is not punctuation
+        ("password: ÄÖÜÄÖÜ", []),  # letters only, one case
+        ("password: äöüäöüÄ", [1]),  # mixed case
+    ],
+)
+def test_assignments_found_wherever_they_are(text: str, lines: list[int]) -> None:
+    assert [ln for ln, _ in _ke401(text)] == lines
+
+
+@pytest.mark.parametrize(
+    ("number", "flagged"),
+    [
+        ("+44 20 7946 0958", True),
+        ("(020) 794 609", True),
+        ("+31 6 1234 56", True),
+        ("+31 6 1234 5", False),
+    ],  # 9 digits are enough, 8 are not
+)
+def test_phone_numbers_from_nine_digits(number: str, flagged: bool) -> None:
+    from kedb.core.load.scan import Allow, secrets
+
+    found = [i for i in secrets(f"Call {number} today.", Allow()) if i[0] == "KE403"]
+    assert bool(found) is flagged, found
+
+
+def test_an_allowed_phone_number_does_not_hide_the_next() -> None:
+    from kedb.core.load.scan import Allow, secrets
+
+    allow = Allow(phones=("442079460000",))
+    found = [i for i in secrets("Desk +44 20 7946 0000, or Ann on +44 20 7946 0958.", allow) if i[0] == "KE403"]
+    assert [msg.split("'")[1] for _, _, msg in found] == ["+44 20 7946 0958"]
