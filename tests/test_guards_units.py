@@ -645,3 +645,10 @@ def test_an_allowed_phone_number_does_not_hide_the_next() -> None:
     allow = Allow(phones=("442079460000",))
     found = [i for i in secrets("Desk +44 20 7946 0000, or Ann on +44 20 7946 0958.", allow) if i[0] == "KE403"]
     assert [msg.split("'")[1] for _, _, msg in found] == ["+44 20 7946 0958"]
+
+
+def test_void_and_self_closed_tags_at_the_top_level() -> None:
+    from kedb.site.text import sanitise
+
+    assert sanitise("<br/>text<hr/>") == "<br>text<hr>"
+    assert sanitise("<em/>x") == "<em></em>x"

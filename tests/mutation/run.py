@@ -49,6 +49,7 @@ class Guard:
     name: str
     module: str  # dotted, below kedb
     functions: tuple[str, ...] = ("*",)  # function or Class.method names (globs); "*" = the whole module
+    tests: tuple[str, ...] = ()  # the tests it is measured by (default: TESTS)
 
     def patterns(self) -> list[str]:
         """mutmut's names of this guard's mutants, as globs for ``mutmut run``."""
@@ -76,16 +77,19 @@ class Guard:
 GUARDS: tuple[Guard, ...] = (
     Guard("approval gate", "git.approvals"),
     Guard("edition filter", "build.context", ("visible", "select", "shows_ticket_ids")),
-    Guard("secret and unsafe-content scan", "core.load.scan"),
+    Guard("secret and unsafe-content scan", "core.load.scan", tests=("READER",)),
     Guard("HTML sanitiser", "site.text", ("safe_href", "sanitise", "html_text", "_Sanitiser.*")),
     Guard("spreadsheet neutralisation", "renderers.xlsx", ("text_cell",)),
     Guard("spreadsheet text cleaning", "renderers._md", ("clean",)),
-    Guard("strict YAML reader", "core.load.yamlstrict"),
+    Guard("strict YAML reader", "core.load.yamlstrict", tests=("READER",)),
     Guard("site swap", "build.run", ("_replace_tree", "_install_file")),
 )
 # In-process tests that reach the guards and run in seconds: a mutant is run against every
 # selected test that reaches its function, so a slow site build here would be paid thousands of
 # times. The site and artefact suites check the same guards end to end in `make test`.
+# Code that every KB load runs (the reader and the scans) is reached by nearly every test; it is
+# measured by the suites about reading alone, or each surviving mutant would run them all.
+READER_TESTS = ("tests/test_guards_units.py", "tests/test_yamlstrict.py", "tests/test_rules.py", "tests/test_perf_equivalence.py")
 TESTS = (
     "tests/test_guards.py",
     "tests/test_guards_units.py",
@@ -96,7 +100,7 @@ TESTS = (
 )
 
 
-def _copy_tree() -> None:
+def _copy_tree(work: Path) -> None:
     """The tracked files, as they are in the working tree, with generators/ as src/."""
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
     files += (
@@ -104,35 +108,41 @@ def _copy_tree() -> None:
         .stdout.decode()
         .split("\0")
     )
-    keep_results = (WORK / "mutants").is_dir()
+    keep_results = (work / "mutants").is_dir()
     for rel in filter(None, files):
         src = REPO / rel
         if not src.is_file() or src.is_symlink():
             continue
-        dst = WORK / ("src" + rel[len("generators") :] if rel.startswith("generators/") else rel)
+        dst = work / ("src" + rel[len("generators") :] if rel.startswith("generators/") else rel)
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
     if not keep_results:
-        (WORK / "mutants" / "src").mkdir(parents=True, exist_ok=True)
+        (work / "mutants" / "src").mkdir(parents=True, exist_ok=True)
 
 
-def _settings(guards: tuple[Guard, ...]) -> None:
+def _settings(work: Path, guards: tuple[Guard, ...], tests: tuple[str, ...]) -> None:
     only = sorted({"src/kedb/" + g.module.replace(".", "/") + ".py" for g in guards})
-    text = (WORK / "pyproject.toml").read_text(encoding="utf-8")
+    text = (work / "pyproject.toml").read_text(encoding="utf-8")
     text = text.split("\n[tool.mutmut]")[0].rstrip() + "\n\n[tool.mutmut]\n"
     text += f"source_paths = {json.dumps(['src'])}\n"
     text += f"only_mutate = {json.dumps(only)}\n"
     text += f"also_copy = {json.dumps(['content', 'known_errors', 'templates', 'mkdocs.yml', 'tests', 'benchmarks'])}\n"
-    text += f"pytest_add_cli_args_test_selection = {json.dumps([t for t in TESTS if (WORK / t).is_file()])}\n"
+    text += f"pytest_add_cli_args_test_selection = {json.dumps([t for t in tests if (work / t).is_file()])}\n"
     text += 'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
-    (WORK / "pyproject.toml").write_text(text, encoding="utf-8")
+    (work / "pyproject.toml").write_text(text, encoding="utf-8")
 
 
 def _results() -> dict[str, int | None]:
     out: dict[str, int | None] = {}
-    for meta in (WORK / "mutants").rglob("*.meta"):
+    for meta in WORK.glob("*/mutants/**/*.meta"):
         out.update(json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}))
     return out
+
+
+def _results_in(work: Path) -> set[str]:
+    return {
+        k for meta in (work / "mutants").rglob("*.meta") for k in json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+    }
 
 
 def _equivalent() -> dict[str, str]:
@@ -146,7 +156,8 @@ def _equivalent() -> dict[str, str]:
 
 
 def _show(key: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "mutmut", "show", key], cwd=WORK, capture_output=True, text=True)
+    work = next((w for w in sorted(WORK.iterdir()) if (w / "mutants").is_dir() and key in _results_in(w)), WORK)
+    proc = subprocess.run([sys.executable, "-m", "mutmut", "show", key], cwd=work, capture_output=True, text=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))]
     return "\n".join(f"      {ln}" for ln in lines[:6])
 
@@ -162,14 +173,21 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"no guard named {args.guards}")
     if not args.keep:
         shutil.rmtree(WORK, ignore_errors=True)
-    _copy_tree()
-    _settings(guards)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KEDB_REQUIRE_ALL", "CI")}
-    patterns = [p for g in guards for p in g.patterns()]
-    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *patterns], cwd=WORK, env=env)
-    if proc.returncode not in (0, 1):
-        print(f"mutmut run stopped with exit code {proc.returncode}", file=sys.stderr)
-        return 2
+    groups: dict[tuple[str, ...], list[Guard]] = {}
+    for g in guards:
+        groups.setdefault(READER_TESTS if g.tests == ("READER",) else g.tests or TESTS, []).append(g)
+    for n, (tests, members) in enumerate(sorted(groups.items())):
+        work = WORK / f"run-{n}"
+        _copy_tree(work)
+        _settings(work, tuple(members), tests)
+        patterns = [p for g in members for p in g.patterns()]
+        print(f"mutating {', '.join(g.name for g in members)} (tests: {', '.join(Path(t).stem for t in tests)})", flush=True)
+        cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *patterns]
+        proc = subprocess.run(cmd, cwd=work, env=env)
+        if proc.returncode not in (0, 1):
+            print(f"mutmut run stopped with exit code {proc.returncode}", file=sys.stderr)
+            return 2
     return _report(guards)
 
 

@@ -25,18 +25,19 @@ from ..core.load import frontmatter
 from ..core.trail import Approval, ApprovalReport, History, Version, VersionState
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: same data, faster
+UNREADABLE = VersionState(None, None, False)  # a version whose text cannot be read or parsed
 
 
 def _state(text: str, program: Program) -> VersionState:
     sp = frontmatter.split(text)
     if sp.issue:
-        return VersionState(None, None, False)
+        return UNREADABLE
     try:
         data = yaml.load(sp.front, Loader=_LOADER)
     except yaml.YAMLError:
-        return VersionState(None, None, False)
+        return UNREADABLE
     if not isinstance(data, dict):
-        return VersionState(None, None, False)
+        return UNREADABLE
     tags = data.get("risk_tags")
     high = program.is_high_impact_fields(data.get("impact"), data.get("priority"), tags if isinstance(tags, list) else None)
     return VersionState(str(data.get("status")) if data.get("status") else None, data.get("service"), high)
@@ -129,14 +130,14 @@ def verify(kb: KB, history: History, only: Iterable[str] | None = None) -> Appro
     settings = kb.program.settings
     gate = settings.approvals_since if settings else None
     ids = list(only) if only is not None else list(kb.records)
-    versions = [(rid, v) for rid in ids for v in history.of(rid).versions if v.blob]
+    versions = [(rid, v, v.blob) for rid in ids for v in history.of(rid).versions if v.blob]
     states = _loaded_states(kb, ids)
-    texts = _read_blobs(kb.root, sorted({v.blob for _, v in versions if v.blob and v.blob not in states}))
+    texts = _read_blobs(kb.root, sorted({blob for _, _, blob in versions if blob not in states}))
     items = []
-    for rid, v in versions:
-        state = states.get(v.blob or "")
+    for rid, v, blob in versions:
+        state = states.get(blob)
         if state is None:
-            text = texts.get(v.blob or "")
-            state = _state(text, kb.program) if text is not None else VersionState(None, None, False)
+            text = texts.get(blob)
+            state = _state(text, kb.program) if text is not None else UNREADABLE
         items.append(judge(kb.program, rid, v, state, gate))
     return ApprovalReport(tuple(items), gate, history.partial)
