@@ -652,3 +652,31 @@ def test_void_and_self_closed_tags_at_the_top_level() -> None:
 
     assert sanitise("<br/>text<hr/>") == "<br>text<hr>"
     assert sanitise("<em/>x") == "<em></em>x"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('<span class="' + "a" * 44 + '">x', ("KE501", 1, "raw HTML '<span class=\"" + "a" * 27 + "' " + HTML_ERR)),
+        ("[a very long reference label here]: data:text/html,x", ("KE502", 1, f"unsafe link '[a very long reference label h'; {LINK_ERR}")),
+        ("{{ config.extra.a_very_long_name include }}",
+         ("KE504", 1, "include directive '{{ config.extra.a_ve' would pull another file into the page; remove it")),
+    ],
+)  # fmt: skip
+def test_long_matches_are_shortened_in_the_message(body: str, expected: tuple[str, int, str]) -> None:
+    from kedb.core.load.scan import unsafe_markdown
+
+    assert list(unsafe_markdown(body, 1)) == [expected]
+
+
+def test_the_readers_messages_exactly() -> None:
+    from kedb.core.load.yamlstrict import parse, parse_events
+
+    [(_, _, msg)] = parse_events("id: KE-0001\ntitle: Fails: here\n").issues
+    assert msg in (
+        "YAML cannot be read: mapping values are not allowed in this context; a value containing ': ' must be quoted",
+        "YAML cannot be read: mapping values are not allowed here; a value containing ': ' must be quoted",
+    )
+    [(code, line, msg)] = parse_events("id: a\x07b\n", line_offset=3).issues  # an error without a place: the first line
+    assert (code, line) == ("KE004", 4) and msg.startswith("YAML cannot be read: unacceptable character #x0007")
+    assert parse("").line_of(("x",)) == 1
