@@ -19,8 +19,9 @@ mutmut mutates function and method bodies; module-level tables (the secret patte
 spreadsheet's formula-like prefixes, the search separator) are not mutated by it, so
 ``tests/test_guards.py`` checks each entry of those tables on its own.
 
-Usage: ``.venv/bin/python tests/mutation/run.py [GUARD ...]`` (default: all); ``--keep`` reuses
-the previous run's results for mutants whose function did not change.
+Usage: ``.venv/bin/python tests/mutation/run.py [GUARD ...]`` (default: all). After adding tests
+for survivors, ``--survivors`` reruns only the previous run's survivors (minutes, not the half
+hour of a full run).
 """
 
 from __future__ import annotations
@@ -165,14 +166,16 @@ def _show(key: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("guards", nargs="*", help="guard names (default: all): " + ", ".join(g.name for g in GUARDS))
-    ap.add_argument("--keep", action="store_true", help="keep the results of the previous run")
+    ap.add_argument("--keep", action="store_true", help="keep the results of the previous run (mutmut reruns every named mutant)")
+    ap.add_argument("--survivors", action="store_true", help="rerun only the previous run's survivors, with today's tests (implies --keep)")
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args(argv)
     guards = tuple(g for g in GUARDS if not args.guards or g.name in args.guards)
     if not guards:
         ap.error(f"no guard named {args.guards}")
-    if not args.keep:
+    if not (args.keep or args.survivors):
         shutil.rmtree(WORK, ignore_errors=True)
+    before = _results()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KEDB_REQUIRE_ALL", "CI")}
     groups: dict[tuple[str, ...], list[Guard]] = {}
     for g in guards:
@@ -182,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         _copy_tree(work)
         _settings(work, tuple(members), tests)
         patterns = [p for g in members for p in g.patterns()]
+        if args.survivors:
+            patterns = sorted(k for k, code in before.items() if code == 0 and any(g.matches(k) for g in members))
+            if not patterns:
+                continue
         print(f"mutating {', '.join(g.name for g in members)} (tests: {', '.join(Path(t).stem for t in tests)})", flush=True)
         cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *patterns]
         proc = subprocess.run(cmd, cwd=work, env=env)
