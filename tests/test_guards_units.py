@@ -680,3 +680,54 @@ def test_the_readers_messages_exactly() -> None:
     [(code, line, msg)] = parse_events("id: a\x07b\n", line_offset=3).issues  # an error without a place: the first line
     assert (code, line) == ("KE004", 4) and msg.startswith("YAML cannot be read: unacceptable character #x0007")
     assert parse("").line_of(("x",)) == 1
+
+
+# ---------------------------------------------------------------- sizes, and what may stand before a phone number
+def test_file_and_line_size_limits() -> None:
+    from kedb.core.load.scan import size
+
+    assert list(size(100, "x", 100, 10)) == []  # at the limit is fine
+    assert list(size(101, "x", 100, 10)) == [
+        ("KE601", 1, "file is 101 bytes; the limit is 100 bytes (0.0976562 KiB): split it or move detail to a linked record")
+    ]
+    [(_, _, big)] = size(2048 * 1024 + 1, "x", 2048 * 1024, 10)
+    assert big.startswith("file is 2,097,153 bytes; the limit is 2,097,152 bytes (2048 KiB)")
+    assert list(size(10, "a" * 10, 100, 10)) == []
+    assert list(size(10, "a" * 10 + "\n" + "b" * 10, 100, 10)) == []  # long text, no long line
+    assert list(size(10, "a" * 11, 100, 10)) == [("KE602", 1, "line is 11 characters; the limit is 10")]
+    many = "\n".join(["short", *["b" * 11] * 7])
+    assert [ln for _, ln, _ in size(10, many, 100, 10)] == [2, 3, 4, 5, 6]  # the first five long lines
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("+44 20 7946 0958 at the start", True),
+        ("call +44 20 7946 0958", True),
+        ("x+44 20 7946 0958", False),  # part of a word or an id
+        ("id_+44 20 7946 0958", False),
+        ("/+44 20 7946 0958", False),
+        ("a.+44 20 7946 0958", False),
+        ("v-+44 20 7946 0958", False),
+        ("X+44 20 7946 0958", False),
+    ],
+)
+def test_what_may_stand_before_a_phone_number(text: str, flagged: bool) -> None:
+    from kedb.core.load.scan import Allow, secrets
+
+    assert bool([i for i in secrets(text, Allow()) if i[0] == "KE403"]) is flagged
+
+
+def test_three_assignments_of_one_keyword() -> None:
+    assert [ln for ln, _ in _ke401("token: abc123\ntoken: def456\ntoken: ghi789\n")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [("a: |\n  XX\n  b\n", {"a": "XX\nb\n"}), ("a: |\n  x\n  \n  y\n", {"a": "x\n\ny\n"}), ("a: |-\n  x\n", {"a": "x"})],
+)
+def test_literal_blocks_read_by_the_fast_path(text: str, data: dict[str, str]) -> None:
+    from kedb.core.load.yamlstrict import parse_events, parse_simple
+
+    fast = parse_simple(text, 0)
+    assert fast is not None and fast.data == data == parse_events(text, 0).data
