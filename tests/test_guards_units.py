@@ -731,3 +731,11 @@ def test_literal_blocks_read_by_the_fast_path(text: str, data: dict[str, str]) -
 
     fast = parse_simple(text, 0)
     assert fast is not None and fast.data == data == parse_events(text, 0).data
+
+
+@pytest.mark.parametrize(("text", "data"), [("a: |", {"a": ""}), ("b: 1\na: |-", {"b": "1", "a": ""}), ("a: |\n", {"a": ""})])
+def test_a_block_header_on_the_last_line(text: str, data: dict[str, str]) -> None:
+    from kedb.core.load.yamlstrict import parse
+
+    parsed = parse(text)
+    assert (parsed.data, parsed.issues) == (data, [])
