@@ -739,3 +739,33 @@ def test_a_block_header_on_the_last_line(text: str, data: dict[str, str]) -> Non
 
     parsed = parse(text)
     assert (parsed.data, parsed.issues) == (data, [])
+
+
+# ---------------------------------------------------------------- the event reader, document by document
+COMPLEX_KEY = "a key must be plain text, not a list or mapping"
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "issues"),
+    [
+        ("a: 1\nb: 2\na: 3\n", {"a": "1", "b": "2"}, [("KE005", 3, "key 'a' appears twice (first on line 1); keep one")]),
+        ("top:\n  x: 1\n  x: 2\nnext: 3\n", {"top": {"x": "1"}, "next": "3"}, [("KE005", 3, "key 'x' appears twice (first on line 2); keep one")]),
+        ("? [k1, k2]\n: v\nafter: 1\n", {"after": "1"}, [("KE004", 1, COMPLEX_KEY)]),
+        ("outer:\n  ? {k: [1, 2]}\n  : {v: [3, {w: 4}]}\n  sib: 5\nlast: 6\n", {"outer": {"sib": "5"}, "last": "6"}, [("KE004", 2, COMPLEX_KEY)]),
+        ("base: &b {x: 1}\n<<: *b\nz: 2\n", {"base": {"x": "1"}, "z": "2"},
+         [("KE007", 1, "anchor '&b' is not allowed; write the value out"), ("KE008", 2, "merge key '<<' is not allowed; write the keys out"),
+          ("KE007", 2, "alias '*b' is not allowed; write the value out")]),
+        ("a:\n  <<: {m: [1, {n: 2}]}\n  c: 3\nd: 4\n", {"a": {"c": "3"}, "d": "4"}, [("KE008", 2, "merge key '<<' is not allowed; write the keys out")]),
+        ("a: 1\n---\nb: 2\n", {"a": "1"}, [("KE009", 2, "a second YAML document starts here; a file holds one document")]),
+        ("\n\tb: 1\n", None, [("KE011", 2, "tab used for indentation; indent with spaces")]),
+        ("x: !!str 5\n", {"x": "5"}, [("KE006", 1, "YAML tag 'tag:yaml.org,2002:str' is not allowed; write a plain value")]),
+        ("a: &x [1, 2]\nb: *x\n", {"a": ["1", "2"], "b": None},
+         [("KE007", 1, "anchor '&x' is not allowed; write the value out"), ("KE007", 2, "alias '*x' is not allowed; write the value out")]),
+        ("a: ~\nb: null\nc: 'null'\nd: true\ne: yes\n", {"a": None, "b": None, "c": "null", "d": True, "e": "yes"}, []),
+    ],
+)  # fmt: skip
+def test_the_event_reader(text: str, data: object, issues: list[tuple[str, int, str]]) -> None:
+    from kedb.core.load.yamlstrict import parse_events
+
+    parsed = parse_events(text, 0)
+    assert (parsed.data, parsed.issues) == (data, issues)
