@@ -180,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     groups: dict[tuple[str, ...], list[Guard]] = {}
     for g in guards:
         groups.setdefault(READER_TESTS if g.tests == ("READER",) else g.tests or TESTS, []).append(g)
-    for n, (tests, members) in enumerate(sorted(groups.items())):
-        work = WORK / f"run-{n}"
+    for tests, members in sorted(groups.items()):
+        work = WORK / ("reader" if tests == READER_TESTS else "guards")  # one folder per test selection, whatever is chosen
         _copy_tree(work)
         _settings(work, tuple(members), tests)
         patterns = [p for g in members for p in g.patterns()]
@@ -222,7 +222,7 @@ def _report(guards: tuple[Guard, ...]) -> int:
                 unexplained.append((g.name, k + ("" if status == "survived" else f"  ({status})")))
         judged = c["killed"] + c["survived"] + c["no test"]
         rate = c["killed"] / judged if judged else 1.0
-        failing |= rate < TARGET or c["not run"] > 0
+        failing |= rate < TARGET or c["not run"] > 0 or not mine
         print(
             f"{g.name:<34} {len(mine):>8} {c['killed']:>7} {c['survived'] + c['no test']:>9} {c['equivalent']:>11} "
             f"{c['not run']:>8} {f'{rate:.1%}' if judged else '—':>9}"
