@@ -769,3 +769,9 @@ def test_the_event_reader(text: str, data: object, issues: list[tuple[str, int, 
 
     parsed = parse_events(text, 0)
     assert (parsed.data, parsed.issues) == (data, issues)
+
+
+def test_a_line_at_the_limit_beside_a_longer_one() -> None:
+    from kedb.core.load.scan import size
+
+    assert [ln for _, ln, _ in size(10, "a" * 10 + "\n" + "b" * 11, 100, 10)] == [2]
