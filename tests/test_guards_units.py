@@ -775,3 +775,23 @@ def test_a_line_at_the_limit_beside_a_longer_one() -> None:
     from kedb.core.load.scan import size
 
     assert [ln for _, ln, _ in size(10, "a" * 10 + "\n" + "b" * 11, 100, 10)] == [2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["key: Xylophone\n", "a: [XX]\n", "a: [a #b]\n", "a:\n  -\n  - b\n", "a: [a:b]\n", "a:\n  - : x\n", ": x\n", "a:\n  - k: v\n",
+     "a: [b, 'c''d']\n", "a: valX \n"],
+)  # fmt: skip
+def test_the_fast_path_answers_as_libyaml_or_not_at_all(text: str) -> None:
+    from kedb.core.load.yamlstrict import parse_events, parse_simple
+
+    fast, events = parse_simple(text, 0), parse_events(text, 0)
+    if fast is not None:
+        assert (fast.data, fast.lines, fast.issues) == (events.data, events.lines, events.issues)
+
+
+def test_the_fast_path_reads_these_itself() -> None:
+    from kedb.core.load.yamlstrict import parse_simple
+
+    assert parse_simple("key: Xylophone\n", 0).data == {"key": "Xylophone"}  # type: ignore[union-attr]
+    assert parse_simple("a: [XX]\n", 0).data == {"a": ["XX"]}  # type: ignore[union-attr]
