@@ -10,12 +10,12 @@ and the proof brief). Decisions, written once:
 - units: ``%``, ``h``, ``min`` after a space; days in words (``1 day``, ``3 days``); counts bare;
 - a missing value is an em dash (``—``) in documents and pages; terminal reports pass ``n/a``;
 - a change carries its sign, and a change of a percentage is in percentage points (``+2.5 pp``);
-- dates are ISO 8601 (``2026-03-09``); a moment adds the UTC time (``2026-03-09 14:05 UTC``).
+- dates are ISO 8601 (``2026-03-09``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 NONE = "—"
 SUFFIX = {"percent": " %", "hours": " h", "minutes": " min", "count": ""}
@@ -66,11 +66,6 @@ def day(value: date | datetime | None, *, none: str = "") -> str:
     if value is None:
         return none
     return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
-
-
-def moment(value: datetime) -> str:
-    """A moment in UTC to the minute: ``2026-03-09 14:05 UTC``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def count(n: int, noun: str) -> str:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from ..build.context import BuildContext, shows_ticket_ids
-from ..core import present
 from ..core.audits import Audit, Comparison, compare
 from . import charts
 
@@ -49,11 +48,3 @@ def view(ctx: BuildContext) -> AuditPage | None:
     rows = [(r.key, r.value) for r in latest.by_stage]
     chart = charts.bars(rows, f"Status periods moved on in time, per stage, as of {latest.as_of}", "percent") if rows else None
     return AuditPage(audits, compare(audits[0], latest), shows_ticket_ids(ctx), chart)
-
-
-def fmt(value: float | None, unit: str) -> str:
-    return present.quantity(value, unit)
-
-
-def change(value: float | None, unit: str) -> str:
-    return present.change(value, unit)

@@ -25,6 +25,7 @@ def _e(text: object) -> str:
 
 
 def fmt(value: float | None, unit: str = "") -> str:
+    """A value on a chart, read as everywhere else (:func:`kedb.core.present.quantity`)."""
     return present.quantity(value, unit)
 
 

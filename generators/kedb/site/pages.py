@@ -284,7 +284,15 @@ class Builder:
             ),
             (urls.KPIS, "kpis.html.j2", "KPIs", {}, {"k": kpis.view(ctx)}),
             *(
-                [(urls.AUDIT, "audit.html.j2", "Aged-ticket audit", hidden, {"a": audited, "fmt": audit.fmt, "change": audit.change})]
+                [
+                    (
+                        urls.AUDIT,
+                        "audit.html.j2",
+                        "Aged-ticket audit",
+                        hidden,
+                        {"a": audited, "fmt": present.quantity, "change": present.change},
+                    )
+                ]
                 if audited
                 else []
             ),

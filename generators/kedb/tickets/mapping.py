@@ -21,7 +21,6 @@ from ..core.sources import GENERIC, MAPPINGS_DIR, SOURCES, Source
 from .fields import FIELDS, REQUIRED
 
 FieldName = Literal[tuple(FIELDS)]  # type: ignore[valid-type]
-BUILTIN_DIR = MAPPINGS_DIR
 
 
 def _spec(value: object) -> object:
@@ -102,7 +101,7 @@ def _read(path: Path, rel: str) -> TicketMapping:
 def builtin(source: str) -> TicketMapping:
     if source not in SOURCES:
         raise UsageError(f"unknown source '{source}'; choose one of: {', '.join(SOURCES)}")
-    return _read(BUILTIN_DIR / f"{source}.yml", f"(built-in mapping) {source}.yml")
+    return _read(MAPPINGS_DIR / f"{source}.yml", f"(built-in mapping) {source}.yml")
 
 
 def merge(base: TicketMapping, over: TicketMapping) -> TicketMapping:
