@@ -1,15 +1,22 @@
-"""Rules that need the whole KB: ids, links both ways, lifecycle requirements and policy; the program
-data under ``content/`` is checked by :mod:`kedb.check.program`."""
+"""Rules that need the whole KB: ids, links both ways, lifecycle requirements and policy, and text left
+from the ``kedb new`` templates; the program data under ``content/`` is checked by :mod:`kedb.check.program`."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 
+from ..core.errors import EnvironmentProblem
 from ..core.findings import Finding
 from ..core.kb import KB, Record
-from ..core.records import PROBLEM_ORDER, KnownError, Problem, Workaround, review_overdue
+from ..core.load.frontmatter import decode, split
+from ..core.records import DONE_STATUSES, PROBLEM_ORDER, KnownError, Problem, Workaround, review_overdue
+from ..core.resources import find_template
 from .helpers import at
 from .program import program_findings
 
@@ -18,11 +25,13 @@ def check_kb(kb: KB, as_of: date) -> list[Finding]:
     """All whole-KB findings for records and program data."""
     out: list[Finding] = []
     out.extend(_duplicate_ids(kb))
+    guidance = {kind: template_guidance(kb.root, kind) for kind in ("known-error", "workaround", "problem")}
     for rec in kb.records.values():
         out.extend(_references(kb, rec))
         out.extend(_links(kb, rec))
         out.extend(_lifecycle(kb, rec, as_of))
-    out.extend(program_findings(kb))
+        out.extend(_template_text(rec, guidance.get(rec.kind, _NO_GUIDANCE)))
+    out.extend(program_findings(kb, as_of))
     return out
 
 
@@ -178,3 +187,91 @@ def _problem(rec: Record, m: Problem) -> Iterator[Finding]:
     for (a, da), (b, db) in itertools.pairwise(chain):
         if db < da:
             yield at(src, (b,), "KE307", f"{b} {db} is before {a} {da}")
+
+
+# ---------------------------------------------------------------- KE311: text left from `kedb new`
+# A record leaves its first stage (a draft; a candidate problem) when someone puts it up for review;
+# from then on every line of the template's guidance must have been replaced. Retired records and
+# closed problems are left alone: they are no longer reviewed (DONE_STATUSES), as for KE305.
+_FIRST_STAGES = frozenset({"draft", "candidate"})
+_LIST_MARK = re.compile(r"(?:[-*+]|\d+[.)])\s+")
+_JINJA = ("{{", "{%", "{#")
+_H2 = re.compile(r"##\s+(.+?)\s*#*\s*$")
+_MIN_WORDS = 3  # shorter template lines ("-", "TBD", a bare "1.") are too generic to call leftovers
+
+
+def _bare(line: str) -> str:
+    """A line as compared with the template: no surrounding whitespace, no list marker (steps get renumbered)."""
+    s = line.strip()
+    m = _LIST_MARK.match(s)
+    return s[m.end() :] if m else s
+
+
+class Guidance(NamedTuple):
+    """What counts as template text in one kind of record."""
+
+    lines: frozenset[str]
+    needles: tuple[str, ...]  # the lines that contain no other line: enough to tell that a body has none
+
+
+_NO_GUIDANCE = Guidance(frozenset(), ())
+
+
+def template_guidance(root: Path, kind: str) -> Guidance:
+    """The guidance lines of ``templates/new/<kind>.md.j2`` that the KB at ``root`` uses (its own file first).
+
+    Body lines without Jinja, list markers and surrounding whitespace removed; a paragraph of several
+    such lines counts joined too, since an editor may rewrap it into one line."""
+    path = find_template(root, f"new/{kind}.md.j2")
+    st = path.stat()
+    return _guidance(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=32)
+def _guidance(path: Path, mtime_ns: int, size: int) -> Guidance:
+    text, issue = decode(path.read_bytes())
+    if issue:  # kedb's template, or the KB's own copy of it, is broken: the check cannot judge
+        raise EnvironmentProblem(f"{path} is not UTF-8 text: {issue[2]}")
+    out: set[str] = set()
+    para: list[str] = []
+    for line in [*split(text).body.split("\n"), ""]:
+        s = line.strip()
+        keep = bool(s) and not s.startswith("#") and not any(j in s for j in _JINJA)
+        if not keep or _LIST_MARK.match(s):  # a blank line, heading, Jinja line or list item ends a paragraph
+            if len(para) > 1:
+                out.add(" ".join(para))
+            para = []
+        if keep:
+            out.add(_bare(s))
+            para.append(_bare(s))
+    lines = frozenset(g for g in out if len(g.split()) >= _MIN_WORDS)
+    return Guidance(lines, tuple(g for g in lines if not any(o != g and o in g for o in lines)))
+
+
+def _template_text(rec: Record, guidance: Guidance) -> Iterator[Finding]:
+    src, status = rec.source, rec.meta.status
+    if status in _FIRST_STAGES or status in DONE_STATUSES:
+        return
+    body = src.body
+    if not any(g in body for g in guidance.needles):  # the common case, and most of the rule's cost
+        return
+    section, fence = "", ""
+    for i, line in enumerate(body.split("\n")):
+        s = line.strip()
+        if fence:  # text in a code block is quoted, not written: leave it
+            fence = "" if s.startswith(fence) else fence
+            continue
+        if s.startswith(("```", "~~~")):
+            fence = s[:3]
+        elif h := _H2.match(line):
+            section = h.group(1)
+        elif s and _bare(s) in guidance.lines:
+            yield Finding(src.path, src.body_line + i, "KE311", _left_message(section, s))
+
+
+def _left_message(section: str, line: str) -> str:
+    quote = line if len(line) <= 60 else line[:59].rstrip() + "…"
+    where = f"## {section}" if section else "the text before the first heading"
+    if section.lower() == "reply to customer":
+        return f"{where} still has the template's text: '{quote}'; write the reply the customer will receive"
+    return f"{where} still has the template's text: '{quote}'; replace it with this record's own text"

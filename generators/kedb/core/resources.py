@@ -23,7 +23,12 @@ def shipped_templates() -> Path:
 
 def template_dirs(root: Path, part: str) -> list[Path]:
     """``templates/<part>`` of the KB first (when it has one), then the shipped one."""
-    dirs = [root / "templates" / part, shipped_templates() / part]
+    dirs = [root / "templates" / part]
+    try:
+        dirs.append(shipped_templates() / part)
+    except EnvironmentProblem:  # a KB that carries its own templates still works
+        if not dirs[0].is_dir():
+            raise
     out: list[Path] = []
     for d in dirs:
         if d.is_dir() and d.resolve() not in [o.resolve() for o in out]:
