@@ -1,14 +1,26 @@
 """``kedb codeowners``: CODEOWNERS for GitLab or GitHub, written from ``content/roles.yml``.
 
-- Each record file is owned by the approvers of its service (records are not in per-service
-  folders, so every file gets its own line; run it again when records are added: CI runs
-  ``kedb codeowners --check`` and fails when the file is stale). New record files that are not
-  listed yet fall back to every approver.
-- ``content/`` (the policy: approvers, thresholds), ``generators/`` (the validator), CI files,
-  templates and CODEOWNERS itself are owned by the maintainers, so a merge request cannot weaken
-  the checks or the approver list unnoticed.
+The file gives the same answer as the gate (:mod:`kedb.core.gate`): a record file belongs to the
+approvers of its service, every other path to the maintainers.
 
-Both platforms use the *last* matching line, so the specific lines come after the fallbacks.
+1. ``* <maintainers>``: a catch-all, so every path (``content/``, the generators, CI, build
+   files, tests, anything at the root or added later) needs a maintainer.
+2. The record files: any ``KE-*.md``, ``WA-*.md`` or ``PRB-*.md`` under ``known_errors/`` falls
+   back to every approver (a record added since the file was written), then one line per record
+   for the approvers of its service (records are not in per-service folders; CI runs
+   ``kedb codeowners --check`` and fails when the file is stale). Another file under
+   ``known_errors/`` stays with the maintainers, as the gate says.
+3. The maintainers' paths again, CODEOWNERS itself last: redundant with the catch-all, kept as
+   the explicit list of what holds the policy, the validator and CI, so they stay with the
+   maintainers whatever line is added above them.
+
+Both platforms use the *last* matching line, so the specific lines come after the catch-all.
+GitLab does so only within a section: each ``[Section]`` is judged on its own and the owners of
+*every* section that matches a path must approve, entries above the first section counting as
+one more section. A catch-all in a section of its own (or above the first section) would make
+every record need a maintainer too, so the file has no sections on either platform: one list,
+last match wins.
+
 Each platform reads one CODEOWNERS file, the first it finds in its own order; a file in an
 earlier location would silently win over ours, so it is reported.
 """
@@ -26,6 +38,8 @@ LOCATIONS: dict[str, tuple[str, ...]] = {
     "gitlab": ("CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"),
     "github": (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"),
 }
+# Record files, wherever under known_errors/ (GitHub has no character ranges, so no [0-9]).
+RECORD_PATTERNS = tuple(f"/known_errors/**/{prefix}-*.md" for prefix in ("KE", "WA", "PRB"))
 POLICY_PATHS = (
     "/content/",
     "/generators/",
@@ -39,6 +53,10 @@ POLICY_PATHS = (
     "/.github/",
     "/.gitlab/",
     "/.pre-commit-hooks.yaml",
+    "/hatch.toml",
+    "/hatch_build.py",
+    "/setup.py",
+    "/README.md",
 )
 
 
@@ -67,18 +85,24 @@ def render(kb: KB, platform: str, target: str) -> str:
         raise UsageError("content/roles.yml did not load; fix `kedb check` first")
     all_approvers = sorted({_owner(kb, h) for a in roles.assignments for h in a.approvers})
     maint = " ".join(sorted({_owner(kb, h) for h in roles.maintainers}))
+    fallback = " ".join(all_approvers) or maint  # an ownerless line would leave a record unowned
     lines = [
         "# Written by `kedb codeowners` from content/roles.yml; do not edit by hand.",
         "# Regenerate after adding records or changing approvers: kedb codeowners --platform " + platform,
+        "# The last matching line wins, so the record lines come after the catch-all (no sections: in GitLab",
+        "# every matching section's owners would be required).",
         "",
+        "# Everything: the KB maintainers",
+        f"* {maint}",
+        "",
+        "# Known errors: each record is owned by the approvers of its service",
     ]
-    lines.append("[Known errors]" if platform == "gitlab" else "# Known errors: each record is owned by the approvers of its service")
-    lines.append(f"/known_errors/ {' '.join(all_approvers)}")
+    lines += [f"{p} {fallback}" for p in RECORD_PATTERNS]
     for rec in kb.records.values():
-        owners = sorted({_owner(kb, h) for h in prog.approvers(rec.meta.service)}) or all_approvers
-        lines.append(f"/{rec.source.path} {' '.join(owners)}")
+        owners = sorted({_owner(kb, h) for h in prog.approvers(rec.meta.service)})
+        lines.append(f"/{rec.source.path} {' '.join(owners) or fallback}")
     lines.append("")
-    lines.append("[Policy and validator]" if platform == "gitlab" else "# Policy, validator and CI: owned by the KB maintainers")
+    lines.append("# Policy, validator, CI and build files: the KB maintainers (also covered by the catch-all)")
     for p in POLICY_PATHS:
         lines.append(f"{p} {maint}")
     lines.append(f"/{target} {maint}")
