@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import renderers
 from ..core.errors import KedbError, UsageError
+from ..core.gate import EVIDENCE_NOTE
 from ..core.trail import ApprovalReport
 from .context import BuildContext, make
 
@@ -76,22 +77,35 @@ def parse_only(only: str | None) -> tuple[str, ...]:
     return names
 
 
+SUMMARY_LIMIT = 10  # violations listed by `kedb build`; `kedb check --approvals` lists every one
+
+
 def approvals_summary(report: ApprovalReport | None) -> list[str]:
-    """What ``kedb build`` and ``kedb check --approvals`` say about the approval trail."""
+    """What ``kedb build`` says about the approval trail: the counts, and the first violations."""
     if report is None:
         return ["approvals: not verified (no git history)"]
     req = report.required
     ok = sum(1 for a in req if a.status == "approved")
     pre = sum(1 for a in req if a.status == "before-gate")
+    judged = [c for c in report.changes if c.status not in ("before-gate", "gate-moved")]
     lines = [
-        f"approvals: {len(req)} published high-impact versions: {ok} approved, {pre} before the gate"
+        f"approvals: {len(req)} record versions needed one: {ok} approved, {pre} before the gate"
         + (f" ({report.gate_since})" if report.gate_since else "")
         + f", {len(report.violations)} violations"
-        + (" (history is partial)" if report.partial else "")
+        + (" (history is partial)" if report.partial else ""),
+        f"approvals: {len(judged)} changes to other files needed a maintainer: "
+        f"{sum(1 for c in judged if c.status == 'approved')} approved, {len(report.change_violations)} violations" + ".",
+        f"approvals: {EVIDENCE_NOTE[report.evidence]}",
     ]
-    lines.extend(
+    listed = [
         f"  {a.record} v{a.version.number} {a.version.short} {a.version.date.date()}: {a.status}: {a.message}" for a in report.violations
-    )
+    ] + [
+        f"  {c.landing.short} {c.landing.date.date()} {', '.join(c.landing.paths[:2])}: {c.status}: {c.message}"
+        for c in report.change_violations
+    ]
+    lines.extend(listed[:SUMMARY_LIMIT])
+    if len(listed) > SUMMARY_LIMIT:
+        lines.append(f"  … and {len(listed) - SUMMARY_LIMIT} more: `kedb check --approvals` lists every one")
     return lines
 
 

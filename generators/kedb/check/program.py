@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 from ..core.findings import Finding
+from ..core.gate import GATE_DATE_TOLERANCE
 from ..core.kb import KB, Program, Source
 from ..core.program import KPI_IDS
 from .helpers import KeyPath, at, repeated_ids
@@ -38,7 +40,7 @@ class _Refs:
             yield at(src, path, "KE701", f"{what} '{rid}' is not a role in content/roles.yml")
 
 
-def program_findings(kb: KB) -> list[Finding]:
+def program_findings(kb: KB, as_of: date | None = None) -> list[Finding]:
     p = kb.program
     refs = _Refs(p)
     out: list[Finding] = []
@@ -46,6 +48,8 @@ def program_findings(kb: KB) -> list[Finding]:
         src = p.sources.get(name)
         if src is not None:
             out.extend(rules(p, src, refs))
+    if as_of is not None and (src := p.sources.get("kedb.yml")) is not None:
+        out.extend(_gate_date(p, src, as_of))
     out.extend(_playbooks(kb, refs))
     out.extend(progression_findings(p))
     return out
@@ -151,6 +155,20 @@ def _rhythm(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
 def _settings(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
     if p.settings:
         yield from repeated_ids(src, ((("tenants", i, "id"), t.id) for i, t in enumerate(p.settings.tenants)), "tenant")
+
+
+def _gate_date(p: Program, src: Source, as_of: date) -> Iterator[Finding]:
+    """A gate that starts in the future passes everything until then (the history check, KE815
+    on main, judges the commit that set it the same way)."""
+    since = p.settings.approvals_since if p.settings else None
+    if since is not None and since > as_of + GATE_DATE_TOLERANCE:
+        yield at(
+            src,
+            ("approvals_since",),
+            "KE815",
+            f"approvals_since {since} is in the future: every change until then would escape the approval gate; "
+            "set the day the gate starts (today at the latest)",
+        )
 
 
 def _playbooks(kb: KB, refs: _Refs) -> Iterator[Finding]:

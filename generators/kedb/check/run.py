@@ -13,6 +13,7 @@ from ..core.errors import EnvironmentProblem
 from ..core.findings import Finding, Severity
 from ..core.kb import KB
 from ..core.load.loader import CONTENT_DIR, RECORD_DIR, load
+from ..core.trail import ApprovalReport
 from .rules import check_kb
 
 
@@ -68,7 +69,16 @@ def run(
     return Report(kb, tuple(sorted(set(findings))))
 
 
-_APPROVAL_CODES = {"missing": "KE810", "unauthorised": "KE811", "self-approved": "KE812"}
+_APPROVAL_CODES = {
+    "missing": "KE810",
+    "unauthorised": "KE811",
+    "self-approved": "KE812",
+    "unreadable": "KE813",
+    "unsigned": "KE817",
+}
+
+# A maintainer change's verdicts: a missing, unauthorised or self-granted approval is KE814.
+_CHANGE_CODES = {"gate-moved": "KE815", "unsigned": "KE817", "unreadable": "KE813"}
 
 
 def approval_findings(kb: KB, allow_shallow: bool = False) -> list[Finding]:
@@ -78,18 +88,35 @@ def approval_findings(kb: KB, allow_shallow: bool = False) -> list[Finding]:
     hist = history.read(kb.root, allow_shallow=allow_shallow)
     if hist is None:
         raise EnvironmentProblem(f"--approvals reads git history, and {kb.root} is not a git repository")
+    return findings_of(kb, verify(kb, hist))
+
+
+def findings_of(kb: KB, report: ApprovalReport) -> list[Finding]:
+    """The approval report as findings: each violation, and a warning for each author kedb cannot identify."""
     out = []
-    for a in verify(kb, hist).violations:
-        rec = kb.records[a.record]
+    for a in report.items:
+        if not a.violation and not (a.notes and a.status == "approved"):
+            continue
+        rec = kb.records.get(a.record)
         v = a.version
-        out.append(
-            Finding(
-                rec.source.path,
-                rec.source.line_of("status"),
-                _APPROVAL_CODES[a.status],
-                f"{a.record} version {v.number} (commit {v.short}, {v.date.date()}, '{v.subject}'): {a.message}",
-            )
-        )
+        # A deleted record keeps its trail: its findings point at the path it had.
+        path, line = (rec.source.path, rec.source.line_of("status")) if rec is not None else (v.path, 1)
+        head = f"{a.record} version {v.number} (commit {v.short}, {v.date.date()}, '{v.subject}')"
+        if a.violation:
+            out.append(Finding(path, line, _APPROVAL_CODES[a.status], f"{head}: {a.message}"))
+            continue
+        out.extend(Finding(path, line, "KE816", f"{head}: {note}") for note in a.notes)
+    for c in report.changes:
+        if not c.violation and not (c.notes and c.status == "approved"):
+            continue
+        x = c.landing
+        files = ", ".join(x.paths[:3]) + (f" and {len(x.paths) - 3} more" if len(x.paths) > 3 else "")
+        head = f"commit {x.short} ({x.date.date()}, '{x.subject}') changed {files}"
+        where = "content/kedb.yml" if c.status == "gate-moved" else x.paths[0]
+        if c.violation:
+            out.append(Finding(where, 1, _CHANGE_CODES.get(c.status, "KE814"), f"{head}: {c.message}"))
+            continue
+        out.extend(Finding(where, 1, "KE816", f"{head}: {note}") for note in c.notes)
     return out
 
 

@@ -71,6 +71,11 @@ def check(
     from ..check import run as check_mod
 
     report = check_mod.run(root, _as_of(as_of), base=base, approvals=approvals, allow_shallow=allow_shallow, use_cache=not no_cache)
+    if approvals and fmt == "text":  # a machine format stays one document
+        from ..core.gate import EVIDENCE_NOTE
+
+        settings = report.kb.program.settings
+        click.echo(f"kedb: note: {EVIDENCE_NOTE[settings.approval_evidence if settings else 'trailers']}", err=True)
     text = check_mod.FORMATS[fmt](report)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -174,13 +179,14 @@ def history(root: Path, record_id: str, ref: str, all_commits: bool, allow_shall
 @_handle_errors
 def review(root: Path, base: str, fmt: str, output: Path | None) -> None:
     """What an approver reads on a merge request: record diffs, approvals needed, risks."""
-    from ..check.run import ensure_kb
+    from ..check.rules import check_kb
+    from ..check.run import ensure_kb, today
     from ..core.load.loader import load
     from ..git.basediff import compare
     from ..git.review import FORMATS, make
 
     kb, findings = load(ensure_kb(root))
-    text = FORMATS[fmt](make(compare(kb, base), kb))
+    text = FORMATS[fmt](make(compare(kb, base), kb, [*findings, *check_kb(kb, today())]))
     if output:
         output.write_text(text, encoding="utf-8")
     else:

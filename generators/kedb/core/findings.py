@@ -59,6 +59,13 @@ _RULES: list[Rule] = [
     Rule("KE011", "tab-indentation", E, "Tabs are not allowed for indentation in YAML; use spaces."),
     Rule("KE012", "unexpected-file", W, "A file under known_errors/ is not named like a record (KE-/WA-/PRB-NNNN-slug.md)."),
     Rule("KE013", "missing-program-file", E, "A required program data file in content/ is missing."),
+    Rule(
+        "KE014",
+        "symlink",
+        E,
+        "A record or program file is a symbolic link; kedb reads only real files (a link can point outside the KB, and "
+        "the gate cannot judge what it points to).",
+    ),
     # KE1xx — schema
     Rule("KE101", "missing-field", E, "A required field is missing."),
     Rule("KE102", "unknown-field", E, "A field is not part of the schema (typo?)."),
@@ -93,6 +100,13 @@ _RULES: list[Rule] = [
     Rule("KE308", "retired-without-reason", E, "A retired record needs `retired_reason` (and `superseded_by` where one exists)."),
     Rule("KE309", "fix-incomplete", E, "The fix status needs its change reference and dates."),
     Rule("KE310", "unverified-workaround", W, "A published workaround has no verification (`verified_by`, `verified_on`)."),
+    Rule(
+        "KE311",
+        "template-text-left",
+        E,
+        "A record in review or published (a problem from `investigating` until closed) still has a line of the `kedb new` "
+        "template's guidance (templates/new/); write the record's own text, above all the reply to the customer.",
+    ),
     # KE4xx — secrets and personal data
     Rule("KE401", "secret", E, "Text looks like a password, token, private key, connection string or credential."),
     Rule("KE402", "email-address", E, "An e-mail address that is not in the allowlist in content/kedb.yml."),
@@ -123,9 +137,54 @@ _RULES: list[Rule] = [
     Rule("KE802", "published-record-deleted", E, "A record published on the base branch is deleted; retire it instead."),
     Rule("KE803", "status-skips-review", E, "A status change skips a state (draft straight to published, a problem jumping steps)."),
     Rule("KE804", "illegal-status-transition", E, "A status change that the lifecycle does not allow (e.g. published back to draft)."),
-    Rule("KE810", "approval-missing", E, "A published high-impact version landed on main without an Approved-by: trailer."),
-    Rule("KE811", "approval-unauthorised", E, "The Approved-by: trailer names someone who is not an approver of the record's service."),
+    Rule(
+        "KE810",
+        "approval-missing",
+        E,
+        "A change to a live high-impact record (before or after it) landed on main without an Approved-by: trailer.",
+    ),
+    Rule(
+        "KE811",
+        "approval-unauthorised",
+        E,
+        "No Approved-by: trailer names an approver of the record's service (of both services, when it moved) "
+        "in the policy in force before the change.",
+    ),
     Rule("KE812", "self-approved", E, "The only authorised approval came from an author of the change."),
+    Rule(
+        "KE813",
+        "version-unreadable",
+        E,
+        "kedb cannot read a version of a record (git cannot return it, its front-matter does not parse, it is a symlink) "
+        "or the policy in force before it, so the gate cannot judge it: it never passes.",
+    ),
+    Rule(
+        "KE814",
+        "maintainer-approval-missing",
+        E,
+        "A change to files that are not records (content/, generators, templates, CI, build files) landed on main "
+        "without the approval of a maintainer who did not write it.",
+    ),
+    Rule(
+        "KE815",
+        "approval-gate-moved",
+        E,
+        "approvals_since in content/kedb.yml is set in the future or moved later than it was: changes would escape the gate.",
+    ),
+    Rule(
+        "KE816",
+        "author-unknown",
+        W,
+        "An author of a change that needed an approval is not in content/roles.yml, so kedb cannot tell whether they "
+        "are also its approver.",
+    ),
+    Rule(
+        "KE817",
+        "approval-unsigned",
+        E,
+        "In signed mode, the commit carrying Approved-by: is not signed by the platform's merge key or by the approver "
+        "(keys in content/allowed_signers).",
+    ),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

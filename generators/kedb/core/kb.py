@@ -140,6 +140,8 @@ class Program:
         """The person a git identity or trailer names: ``Name <email>``, an e-mail, a handle or a username."""
         m = re.match(r"^\s*(.*?)\s*<([^>]*)>\s*$", text)
         name, email = (m.group(1), m.group(2)) if m else (text.strip(), "")
+        if not email and re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", name):  # a bare e-mail address
+            name, email = "", name
         people = self.roles.people if self.roles else []
         if email:
             for p in people:

@@ -281,7 +281,20 @@ class SettingsFile(Strict_):
     approvals_since: Date | None = Field(
         default=None,
         description="Day the merge-request approval gate started. Changes that landed earlier are listed as "
-        "`before the gate` in the approval trail instead of as violations (history imported from before kedb).",
+        "`before the gate` in the approval trail instead of as violations (history imported from before kedb). "
+        "It may not be later than the day it is set, and never moves later once set.",
+    )
+    approval_evidence: Literal["trailers", "signed"] = Field(
+        default="trailers",
+        description="What proves an approval on main: `trailers` (an `Approved-by:` trailer; proof only when main accepts "
+        "merges through the platform alone) or `signed` (the commit carrying the trailer is signed by a key in "
+        "`content/allowed_signers` or `content/allowed_signers.asc`: the platform's merge key or the approver's own).",
+    )
+    platform_signers: list[ShortText] = Field(
+        default_factory=list,
+        description="In `signed` mode, the signers (allowed-signers principals, or GPG user ids) that are the platform's own "
+        "merge key: a merge it signed counts for the approvers its `Approved-by:` trailers name. Any other allowed key "
+        "counts only for its own holder.",
     )
 
 

@@ -25,6 +25,11 @@ class Person:
         return f"{self.name} <{self.email}>" if self.email else self.name
 
 
+# The policy in force before a change: ((path, blob id), ...) of the policy files
+# (kedb.core.gate.POLICY_FILES) that existed in the change's first parent, in that order.
+PolicyRef = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class Version:
     """One committed version of one record."""
@@ -43,6 +48,29 @@ class Version:
     path: str  # the record's path in this version
     old_path: str | None  # before a rename
     blob: str | None  # blob id of the file after the change (None when deleted)
+    mode: str = "100644"  # git file mode after the change ("120000": a symlink, never judged as a record)
+    policy: PolicyRef = ()  # the policy files as they were just before the change (see PolicyRef)
+    seq: int = 0  # position of the commit on the line read (0 = oldest), to order versions of different records
+
+    @property
+    def short(self) -> str:
+        return self.commit[:10]
+
+
+@dataclass(frozen=True)
+class Landing:
+    """A commit on the main line that changed files other than records (a maintainer change)."""
+
+    commit: str
+    seq: int
+    date: datetime
+    author: Person
+    authors: tuple[Person, ...]
+    subject: str
+    approved_by: tuple[str, ...]
+    paths: tuple[str, ...]  # the paths it changed that are not record files
+    policy: PolicyRef  # the policy in force before it
+    changed_policy: PolicyRef  # the policy files as this commit left them (same order; deleted ones absent)
 
     @property
     def short(self) -> str:
@@ -73,6 +101,7 @@ class History:
     partial: bool  # shallow clone read with --allow-shallow
     records: dict[str, RecordHistory] = field(default_factory=dict)
     commits: int = 0  # commits that touched records
+    landings: tuple[Landing, ...] = ()  # main-line commits that changed non-record files (first-parent reads only)
 
     def of(self, record_id: str) -> RecordHistory:
         return self.records.get(record_id) or RecordHistory(record_id, ())
@@ -84,14 +113,19 @@ class History:
         return allv[:limit]
 
 
-Status = Literal["approved", "missing", "unauthorised", "self-approved", "not-required", "before-gate"]
-VIOLATIONS: frozenset[str] = frozenset({"missing", "unauthorised", "self-approved"})
+Status = Literal[
+    "approved", "missing", "unauthorised", "self-approved", "unsigned", "unreadable", "gate-moved", "not-required", "before-gate"
+]
+VIOLATIONS: frozenset[str] = frozenset({"missing", "unauthorised", "self-approved", "unsigned", "unreadable", "gate-moved"})
 # How each judgement reads in the site, the runbook, the deck and the proof brief.
 APPROVAL_LABEL: dict[str, str] = {
     "approved": "approved",
     "missing": "approval missing",
     "unauthorised": "approver not authorised",
     "self-approved": "self-approved",
+    "unsigned": "approval not signed",
+    "unreadable": "version unreadable",
+    "gate-moved": "approval gate moved",
     "not-required": "no approval needed",
     "before-gate": "before the approval gate",
 }
@@ -99,11 +133,11 @@ APPROVAL_LABEL: dict[str, str] = {
 
 @dataclass(frozen=True)
 class VersionState:
-    """What a record looked like after one version (from its blob)."""
+    """What the gate read of a record after one version (from its blob)."""
 
     status: str | None
     service: str | None
-    high_impact: bool
+    high_impact: bool  # high-impact and live (published, retired; a problem from investigating on)
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,22 @@ class Approval:
     approvers: tuple[str, ...]  # display names of the valid approvers (or the trailer text)
     status: Status
     message: str
+    notes: tuple[str, ...] = ()  # warnings that do not change the verdict (an author kedb cannot identify)
+
+    @property
+    def violation(self) -> bool:
+        return self.status in VIOLATIONS
+
+
+@dataclass(frozen=True)
+class ChangeApproval:
+    """The verdict on a main-line commit that changed non-record files: a maintainer's approval."""
+
+    landing: Landing
+    approvers: tuple[str, ...]
+    status: Status
+    message: str
+    notes: tuple[str, ...] = ()
 
     @property
     def violation(self) -> bool:
@@ -125,6 +175,8 @@ class ApprovalReport:
     items: tuple[Approval, ...]
     gate_since: date | None
     partial: bool
+    changes: tuple[ChangeApproval, ...] = ()  # maintainer changes (non-record files), oldest first
+    evidence: str = "trailers"  # what proves an approval: "trailers" or "signed" (content/kedb.yml)
 
     def trail(self, record_id: str) -> list[Approval]:
         return list(self._by_record.get(record_id, ()))
@@ -140,6 +192,10 @@ class ApprovalReport:
     @property
     def violations(self) -> list[Approval]:
         return [a for a in self.items if a.violation]
+
+    @property
+    def change_violations(self) -> list[ChangeApproval]:
+        return [c for c in self.changes if c.violation]
 
     @property
     def required(self) -> list[Approval]:

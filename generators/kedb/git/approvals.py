@@ -1,115 +1,107 @@
-"""Approval verification on the main branch, and the approval trail every output shows.
+"""The approval gate on the main branch, and the approval trail every output shows.
 
-Every version that left a record *published and high-impact* must have landed with an
-``Approved-by:`` trailer naming a person who is an approver of that record's service in
-``content/roles.yml`` and who did not write the change. The state of the record in each
-version is read from the version's own blob (one ``git cat-file --batch`` process for all of
-them), so a change that lowered the priority in the same commit is judged on what it left.
+Every change that landed on main is judged **against the policy in force just before it**: the
+approvers, maintainers, people, high-impact rules, ``approvals_since`` and evidence mode read
+from ``content/roles.yml`` and ``content/kedb.yml`` in the change's first parent (the base of
+the merge), never from today's files. A merge request that appoints its own approver, or moves
+the gate date, is judged by the policy it tries to change; an approver who leaves later does
+not turn their past approvals into violations.
 
-Approvers are those named in ``content/`` now: the trail answers "would today's approvers
-accept this", which is what an auditor checks. ``approvals_since`` in ``content/kedb.yml``
-marks when the gate started; earlier versions are listed as ``before-gate``, not hidden.
+- **Records.** A version needs an approval when the record was live and high-impact before or
+  after it (:mod:`kedb.core.gate` holds that rule): from an approver of every service it had,
+  who did not write the change. Deleting or renaming a record keeps its versions in the trail.
+  A version kedb cannot read (git cannot return the blob, the front-matter does not parse, the
+  file is a symlink) is a violation: the gate never passes what it could not judge.
+- **Everything else.** A main-line commit that changed any path that is not a record (content,
+  generators, templates, CI, build files) needs a maintainer's approval (KE814).
+- **The gate date.** ``approvals_since`` may be at most a day after the commit that sets it
+  (time zones) and never moves later once set (KE815).
+- **Evidence.** In ``trailers`` mode an ``Approved-by:`` trailer is the evidence, which proves
+  an approval only when main accepts merges through the platform alone. In ``signed`` mode the
+  commit carrying the trailer must also carry a good signature (git's own verification, see
+  :mod:`kedb.git.signatures`) by a key in ``content/allowed_signers`` (or ``.asc``): a
+  ``platform_signers`` key counts for every approver its trailers name, any other key only for
+  its own holder.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from ..core import gate
 from ..core.kb import KB, Program
 from ..core.load import frontmatter
-from ..core.trail import Approval, ApprovalReport, History, Version, VersionState
+from ..core.program import RolesFile, SettingsFile
+from ..core.trail import (
+    Approval,
+    ApprovalReport,
+    ChangeApproval,
+    History,
+    Landing,
+    PolicyRef,
+    Status,
+    Version,
+    VersionState,
+)
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: same data, faster
-UNREADABLE = VersionState(None, None, False)  # a version whose text cannot be read or parsed
+_GATE_FIELDS = ("status", "service", "impact", "priority", "risk_tags", "applies_to")
+SYMLINK_MODE = "120000"
 
 
-def _state(text: str, program: Program) -> VersionState:
+class Unreadable(str):
+    """Why a version could not be read (a ``str`` subclass, so it travels where fields would)."""
+
+
+Fields = Mapping[str, Any] | Unreadable
+
+
+# ---------------------------------------------------------------- reading versions and policies
+def _fields(text: str) -> Fields:
+    """The front-matter fields the gate needs, from one version's text."""
     sp = frontmatter.split(text)
     if sp.issue:
-        return UNREADABLE
+        return Unreadable(f"its front-matter cannot be read ({sp.issue[2]})")
     try:
         data = yaml.load(sp.front, Loader=_LOADER)
-    except yaml.YAMLError:
-        return UNREADABLE
+    except yaml.YAMLError as exc:
+        return Unreadable(f"its front-matter is not valid YAML ({str(exc).splitlines()[0]})")
     if not isinstance(data, dict):
-        return UNREADABLE
-    tags = data.get("risk_tags")
-    high = program.is_high_impact_fields(data.get("impact"), data.get("priority"), tags if isinstance(tags, list) else None)
-    return VersionState(str(data.get("status")) if data.get("status") else None, data.get("service"), high)
+        return Unreadable("its front-matter is not a mapping of fields")
+    return {k: data.get(k) for k in _GATE_FIELDS}
 
 
-def _read_blobs(root: Path, blobs: list[str]) -> dict[str, str]:
+def _read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes | None]:
+    """The bytes of each blob (one ``git cat-file --batch`` process); None when git cannot return it."""
     import git
 
     repo = git.Repo(root)
-    out: dict[str, str] = {}
+    out: dict[str, bytes | None] = {}
     for sha in blobs:
         try:
-            raw = repo.odb.stream(bytes.fromhex(sha)).read()
-        except Exception:
-            continue
-        text, _ = frontmatter.decode(raw)
-        out[sha] = text
+            out[sha] = repo.odb.stream(bytes.fromhex(sha)).read()
+        except (ValueError, OSError, git.GitError):  # missing object (partial or damaged clone), bad id
+            out[sha] = None
     return out
 
 
-def judge(program: Program, record: str, v: Version, state: VersionState, gate_since: date | None) -> Approval:
-    """Decide one version: was an approval needed, and did the right person give it?"""
-    if state.status != "published" or not state.high_impact:
-        return Approval(record, v, state, (), "not-required", "not a published high-impact version")
-    if gate_since and v.date.date() < gate_since:
-        return Approval(record, v, state, tuple(v.approved_by), "before-gate", f"landed before the approval gate started ({gate_since})")
-    service = state.service or ""
-    allowed = set(program.approvers(service))
-    names = ", ".join(sorted(program.people[h].name if h in program.people else h for h in allowed)) or "(no approvers named)"
-    authors = {p.handle for a in v.authors if (p := program.person_by_identity(str(a)))}
-    if not v.approved_by:
-        return Approval(record, v, state, (), "missing", f"no Approved-by: trailer; needs one of {names}")
-    valid: list[str] = []
-    self_approved: list[str] = []
-    unknown: list[str] = []
-    for text in v.approved_by:
-        p = program.person_by_identity(text)
-        if p is None or p.handle not in allowed:
-            unknown.append(text)
-        elif p.handle in authors:
-            self_approved.append(p.name)
-        else:
-            valid.append(p.name)
-    if valid:
-        return Approval(record, v, state, tuple(valid), "approved", f"approved by {', '.join(valid)}")
-    if self_approved:
-        return Approval(
-            record,
-            v,
-            state,
-            tuple(self_approved),
-            "self-approved",
-            f"approved only by an author of the change ({', '.join(self_approved)})",
-        )
-    return Approval(
-        record,
-        v,
-        state,
-        tuple(unknown),
-        "unauthorised",
-        f"{', '.join(unknown)} is not an approver of service '{service}' (approvers: {names})",
-    )
+def _loaded_fields(kb: KB, ids: Iterable[str]) -> dict[str, Fields]:
+    """The gate's fields of each record as loaded and checked, by the git blob id of its file's bytes.
 
-
-def _loaded_states(kb: KB, ids: Iterable[str]) -> dict[str, VersionState]:
-    """The state of each record as loaded and checked, by the git blob id of its file's bytes.
-
-    Most versions a build judges are the records' current ones: their blob is the file on disk,
+    Most versions the gate judges are the records' current ones: their blob is the file on disk,
     already parsed, so it is not read from git and parsed again (10,000 records: 4 s -> 0.5 s).
     A file whose bytes differ from every blob (uncommitted, or changed by git's filters) simply
     matches nothing, and its versions are read from git."""
-    out: dict[str, VersionState] = {}
+    out: dict[str, Fields] = {}
     for rid in ids:
         rec = kb.records.get(rid)
         if rec is None:
@@ -119,25 +111,377 @@ def _loaded_states(kb: KB, ids: Iterable[str]) -> dict[str, VersionState]:
         except OSError:
             continue
         m = rec.meta
-        out[hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()] = VersionState(
-            str(m.status), m.service, kb.program.is_high_impact(m)
+        out[hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()] = {k: getattr(m, k, None) for k in _GATE_FIELDS}
+    return out
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The policy in force before a change: ``program`` holds its roles and settings."""
+
+    program: Program | None  # None: not in force (no roles.yml or kedb.yml yet) or unreadable
+    problem: str | None = None  # why it could not be read
+    ssh_signers: str = ""
+    gpg_keys: str = ""
+
+    @property
+    def settings(self) -> SettingsFile | None:
+        return self.program.settings if self.program else None
+
+    @property
+    def gate_since(self) -> date | None:
+        return self.settings.approvals_since if self.settings else None
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.settings and self.settings.approval_evidence == "signed")
+
+
+def _validate(model: type[RolesFile] | type[SettingsFile], raw: bytes | None, path: str) -> Any:
+    if raw is None:
+        raise _PolicyError(f"git cannot return {path}")
+    text, _ = frontmatter.decode(raw)
+    try:
+        return model.model_validate(yaml.load(text, Loader=_LOADER))
+    except yaml.YAMLError as exc:
+        raise _PolicyError(f"{path} is not valid YAML ({str(exc).splitlines()[0]})") from exc
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ()))
+        raise _PolicyError(f"{path} does not validate ({where}: {err.get('msg')})") from exc
+
+
+class _PolicyError(Exception):
+    pass
+
+
+@dataclass
+class Policies:
+    """Each distinct policy read once: by the blob ids of its files, not once per version."""
+
+    root: Path
+    _blobs: dict[str, bytes | None] = field(default_factory=dict)
+    _done: dict[PolicyRef, Policy] = field(default_factory=dict)
+
+    def prefetch(self, refs: Iterable[PolicyRef]) -> None:
+        want = {blob for ref in refs for _, blob in ref} - set(self._blobs)
+        if want:
+            self._blobs.update(_read_blobs(self.root, sorted(want)))
+
+    def get(self, ref: PolicyRef) -> Policy:
+        if ref not in self._done:
+            self._done[ref] = self._make(ref)
+        return self._done[ref]
+
+    def _make(self, ref: PolicyRef) -> Policy:
+        self.prefetch([ref])
+        files = dict(ref)
+        if gate.ROLES_FILE not in files or gate.SETTINGS_FILE not in files:
+            return Policy(None)
+        try:
+            roles = _validate(RolesFile, self._blobs.get(files[gate.ROLES_FILE]), gate.ROLES_FILE)
+            settings = _validate(SettingsFile, self._blobs.get(files[gate.SETTINGS_FILE]), gate.SETTINGS_FILE)
+        except _PolicyError as exc:
+            return Policy(None, str(exc))
+
+        def text(path: str) -> str:
+            raw = self._blobs.get(files[path]) if path in files else None
+            return frontmatter.decode(raw)[0] if raw else ""
+
+        return Policy(Program(roles=roles, settings=settings), None, text(gate.SSH_SIGNERS_FILE), text(gate.GPG_SIGNERS_FILE))
+
+
+# ---------------------------------------------------------------- judging
+Signatures = Mapping[str, Any]  # commit -> kedb.git.signatures.Signature
+
+
+def _names(program: Program, handles: Iterable[str]) -> str:
+    return ", ".join(sorted(program.people[h].name if h in program.people else h for h in handles)) or "(nobody is named)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    approvers: tuple[str, ...]
+    message: str
+    notes: tuple[str, ...] = ()
+
+
+def decide(
+    program: Program,
+    groups: Mapping[str, Iterable[str]],
+    approved_by: Iterable[str],
+    authors: Iterable[object],
+    *,
+    signature: Any = None,
+    signed: bool = False,
+    platform_signers: Iterable[str] = (),
+) -> Verdict:
+    """Did the change get one valid approval from each group (``what -> handles allowed``)?
+
+    Valid: named in an ``Approved-by:`` trailer, in the group, not an author of the change; in
+    signed mode, also backed by ``signature`` (a good signature by a platform key, or by the
+    approver's own key)."""
+    author_list = [str(a) for a in authors]
+    author_handles = {p.handle for a in author_list if (p := program.person_by_identity(a))}
+    unknown_authors = [a for a in author_list if program.person_by_identity(a) is None]
+    notes = tuple(f"cannot tell whether {a} is an approver or an author: {a} is not a person in content/roles.yml" for a in unknown_authors)
+    trailers = [t for t in approved_by if t.strip()]
+    everyone = {h for hs in groups.values() for h in hs}
+    wanted = "; ".join(f"{what}: one of {_names(program, hs)}" for what, hs in groups.items())
+    if not trailers:
+        return Verdict("missing", (), f"no Approved-by: trailer; needs {wanted}", notes)
+    platform = set(platform_signers)
+    valid: dict[str, str] = {}  # handle -> display name
+    self_approved: list[str] = []
+    unsigned: list[str] = []
+    unknown: list[str] = []
+    for text in trailers:
+        p = program.person_by_identity(text)
+        if p is None or p.handle not in everyone:
+            unknown.append(text)
+        elif p.handle in author_handles:
+            self_approved.append(p.name)
+        elif signed and not _signed_for(program, p.handle, signature, platform):
+            unsigned.append(p.name)
+        else:
+            valid[p.handle] = p.name
+    missing_groups = [what for what, hs in groups.items() if not set(hs) & set(valid)]
+    if not missing_groups:
+        names = tuple(dict.fromkeys(valid.values()))
+        return Verdict("approved", names, f"approved by {', '.join(names)}", notes)
+    lacking = "; ".join(f"{what}: one of {_names(program, groups[what])}" for what in missing_groups)
+    if unsigned:
+        how = signature.describe() if signature is not None else "not signed"
+        return Verdict(
+            "unsigned",
+            tuple(unsigned),
+            f"Approved-by: {', '.join(unsigned)}, but the commit is {how}; in signed mode an approval counts only on a "
+            f"commit signed by the platform's merge key or by the approver (needs {lacking})",
+            notes,
         )
+    if self_approved:
+        return Verdict(
+            "self-approved",
+            tuple(self_approved),
+            f"approved only by an author of the change ({', '.join(self_approved)}); needs {lacking}",
+            notes,
+        )
+    if valid:  # some groups approved, others not
+        return Verdict("unauthorised", tuple(valid.values()), f"approved by {', '.join(valid.values())}, but still needs {lacking}", notes)
+    return Verdict("unauthorised", tuple(unknown), f"{', '.join(unknown)} may not approve this change; needs {lacking}", notes)
+
+
+def _signed_for(program: Program, handle: str, signature: Any, platform: set[str]) -> bool:
+    if signature is None or not signature.good:
+        return False
+    if signature.signer in platform:
+        return True
+    p = program.person_by_identity(signature.signer)
+    return p is not None and p.handle == handle
+
+
+# ---------------------------------------------------------------- the trail
+@dataclass(frozen=True)
+class _Judged:
+    """A version with its states read: what the gate decides from."""
+
+    record: str
+    version: Version
+    before: gate.State | Unreadable | None
+    after: gate.State | Unreadable | None
+    policy: Policy
+
+
+def _read_state(rid: str, v: Version | None, fields: Mapping[str, Fields], policy: Policy) -> gate.State | Unreadable | None:
+    """The record as ``v`` left it (None: no version, or deleted)."""
+    if v is None or v.blob is None:
+        return None
+    if v.mode == SYMLINK_MODE:
+        return Unreadable("it is stored as a symlink, which kedb refuses as a record")
+    found = fields.get(v.blob, Unreadable("git cannot return it (missing object)"))
+    if isinstance(found, Unreadable):
+        return found
+    test = policy.program.is_high_impact_fields if policy.program else Program().is_high_impact_fields
+    return gate.state_from_fields(rid, found, test)
+
+
+class _KnownErrorLine:
+    """Whether each known error was high-impact at a point of the main line (for workarounds)."""
+
+    def __init__(self, judged: list[_Judged]) -> None:
+        self._line: dict[str, tuple[list[int], list[bool]]] = {}
+        for j in judged:
+            if gate.kind_of(j.record) != "known-error":
+                continue
+            seqs, highs = self._line.setdefault(j.record, ([], []))
+            seqs.append(j.version.seq)
+            highs.append(isinstance(j.after, gate.State) and j.after.own_high_impact)
+
+    def at(self, seq: int) -> Callable[[str], bool]:
+        def high(ke: str) -> bool:
+            seqs, highs = self._line.get(ke, ([], []))
+            i = bisect.bisect_right(seqs, seq)
+            return bool(i) and highs[i - 1]
+
+        return high
+
+
+def _version_state(j: _Judged, ke_high: Callable[[str], bool]) -> VersionState:
+    s = j.after if isinstance(j.after, gate.State) else (j.before if isinstance(j.before, gate.State) else None)
+    if s is None:
+        return VersionState(None, None, False)
+    return VersionState(s.status, s.service, gate.gated(s, ke_high))
+
+
+def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signatures) -> Approval:
+    """Decide one version of one record with the policy in force before it."""
+    v, policy = j.version, j.policy
+    state = _version_state(j, ke_high)
+
+    def verdict(status: Status, message: str, approvers: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> Approval:
+        return Approval(j.record, v, state, approvers, status, message, notes)
+
+    if policy.problem:
+        return verdict("unreadable", f"the approval policy in force before this change cannot be read: {policy.problem}")
+    gate_since = policy.gate_since
+    before_gate = gate_since is not None and v.date.date() < gate_since
+    unreadable = [s for s in (j.before, j.after) if isinstance(s, Unreadable)]
+    if unreadable and policy.program is not None:
+        if before_gate:
+            return verdict("before-gate", f"landed before the approval gate started ({gate_since})")
+        which = "this version" if isinstance(j.after, Unreadable) else "the version before it"
+        return verdict("unreadable", f"kedb cannot read {which}: {unreadable[0]}; a version the gate cannot judge never passes")
+    before = j.before if isinstance(j.before, gate.State) else None
+    after = j.after if isinstance(j.after, gate.State) else None
+    if not unreadable and not gate.needs_approval(before, after, ke_high):
+        return verdict("not-required", "not a change to a live high-impact record")
+    if policy.program is None:  # the KB's first policy is being set up (high-impact by kedb's defaults)
+        return verdict("before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)")
+    if before_gate:
+        return verdict("before-gate", f"landed before the approval gate started ({gate_since})", tuple(v.approved_by))
+    program = policy.program
+    services = gate.approving_services(before, after)
+    groups = {f"approvers of {s}": program.approvers(s) for s in services} or {"approvers": []}
+    settings = policy.settings
+    d = decide(
+        program,
+        groups,
+        v.approved_by,
+        v.authors,
+        signature=signatures.get(v.commit),
+        signed=policy.signed,
+        platform_signers=settings.platform_signers if settings else (),
+    )
+    return verdict(d.status, d.message, d.approvers, d.notes)
+
+
+def judge_landing(landing: Landing, policy: Policy, signatures: Signatures) -> ChangeApproval:
+    """Decide one main-line commit that changed non-record files: a maintainer must approve it."""
+
+    def verdict(status: Status, message: str, approvers: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> ChangeApproval:
+        return ChangeApproval(landing, approvers, status, message, notes)
+
+    if policy.program is None:
+        if policy.problem:
+            return verdict("unreadable", f"the approval policy in force before this change cannot be read: {policy.problem}")
+        return verdict("before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)")
+    gate_since = policy.gate_since
+    if gate_since is not None and landing.date.date() < gate_since:
+        return verdict("before-gate", f"landed before the approval gate started ({gate_since})")
+    program = policy.program
+    maintainers = list(program.roles.maintainers) if program.roles else []
+    settings = policy.settings
+    d = decide(
+        program,
+        {"maintainers": maintainers},
+        landing.approved_by,
+        landing.authors,
+        signature=signatures.get(landing.commit),
+        signed=policy.signed,
+        platform_signers=settings.platform_signers if settings else (),
+    )
+    return verdict(d.status, d.message, d.approvers, d.notes)
+
+
+def gate_moves(landing: Landing, before: Policy, after: Policy) -> ChangeApproval | None:
+    """A gate date set in the future, or moved later than it was: an error whoever approved it."""
+    new = after.gate_since
+    if new is None:
+        return None
+    old = before.gate_since
+    if old is not None and new > old:
+        return ChangeApproval(
+            landing, (), "gate-moved", f"approvals_since moved later, from {old} to {new}: changes in between would escape the gate"
+        )
+    if new > landing.date.date() + gate.GATE_DATE_TOLERANCE:
+        return ChangeApproval(
+            landing,
+            (),
+            "gate-moved",
+            f"approvals_since is set to {new}, after the day it was set ({landing.date.date()}): every change until then would escape the gate",
+        )
+    return None
+
+
+def _signatures(root: Path, policies: Iterable[tuple[Policy, str]]) -> dict[str, Any]:
+    """Verify the signatures of the commits whose approval counts only when signed, grouped by
+    the allowed keys in force for each."""
+    from .signatures import verify as verify_signatures
+
+    by_keys: dict[tuple[str, str], set[str]] = {}
+    for policy, commit in policies:
+        if policy.signed:
+            by_keys.setdefault((policy.ssh_signers, policy.gpg_keys), set()).add(commit)
+    out: dict[str, Any] = {}
+    for (ssh, gpg), commits in by_keys.items():
+        # The same commit can fall under two policies only in theory (it has one parent); keep the first.
+        for sha, sig in verify_signatures(root, sorted(commits), ssh or None, gpg or None).items():
+            out.setdefault(sha, sig)
     return out
 
 
 def verify(kb: KB, history: History, only: Iterable[str] | None = None) -> ApprovalReport:
-    """Judge every version of every record in the KB (or of the records ``only`` names)."""
+    """Judge every version of every record (or of the records ``only`` names), present or deleted,
+    and every main-line change to non-record files, each with the policy in force before it."""
+    if not history.first_parent:
+        raise ValueError("approvals are judged on the main line: read the history with first_parent=True")
+    ids = list(only) if only is not None else sorted(set(kb.records) | set(history.records))
+    policies = Policies(kb.root)
+    per_record = [(rid, history.of(rid).versions) for rid in ids]
+    policies.prefetch({v.policy for _, vs in per_record for v in vs} | {x.policy for x in history.landings})
+    policies.prefetch({x.changed_policy for x in history.landings})
+    loaded = _loaded_fields(kb, ids)
+    blobs = sorted({v.blob for _, vs in per_record for v in vs if v.blob and v.blob not in loaded})
+    fields: dict[str, Fields] = dict(loaded)
+    for sha, raw in _read_blobs(kb.root, blobs).items():
+        fields[sha] = _fields(frontmatter.decode(raw)[0]) if raw is not None else Unreadable("git cannot return it (missing object)")
+
+    judged: list[_Judged] = []
+    for rid, versions in per_record:
+        prev: Version | None = None
+        for v in versions:
+            policy = policies.get(v.policy)  # the state before is read with this change's policy too
+            judged.append(_Judged(rid, v, _read_state(rid, prev, fields, policy), _read_state(rid, v, fields, policy), policy))
+            prev = v
+    line = _KnownErrorLine(sorted(judged, key=lambda j: j.version.seq))
+    signatures = _signatures(
+        kb.root, [(j.policy, j.version.commit) for j in judged] + [(policies.get(x.policy), x.commit) for x in history.landings]
+    )
+    items = tuple(judge_version(j, line.at(j.version.seq), signatures) for j in judged)
+    changes: list[ChangeApproval] = []
+    for x in history.landings:
+        before_policy = policies.get(x.policy)
+        changes.append(judge_landing(x, before_policy, signatures))
+        if dict(x.changed_policy).get(gate.SETTINGS_FILE) != dict(x.policy).get(gate.SETTINGS_FILE):
+            moved = gate_moves(x, before_policy, policies.get(x.changed_policy))
+            if moved is not None:
+                changes.append(moved)
     settings = kb.program.settings
-    gate = settings.approvals_since if settings else None
-    ids = list(only) if only is not None else list(kb.records)
-    versions = [(rid, v, v.blob) for rid in ids for v in history.of(rid).versions if v.blob]
-    states = _loaded_states(kb, ids)
-    texts = _read_blobs(kb.root, sorted({blob for _, _, blob in versions if blob not in states}))
-    items = []
-    for rid, v, blob in versions:
-        state = states.get(blob)
-        if state is None:
-            text = texts.get(blob)
-            state = _state(text, kb.program) if text is not None else UNREADABLE
-        items.append(judge(kb.program, rid, v, state, gate))
-    return ApprovalReport(tuple(items), gate, history.partial)
+    return ApprovalReport(
+        items,
+        settings.approvals_since if settings else None,
+        history.partial,
+        tuple(changes),
+        settings.approval_evidence if settings else "trailers",
+    )

@@ -20,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..core.errors import EnvironmentProblem
-from ..core.trail import ChangeKind, History, Person, RecordHistory, Uncommitted, Version
+from ..core.gate import POLICY_FILES, is_record_path
+from ..core.trail import ChangeKind, History, Landing, Person, PolicyRef, RecordHistory, Uncommitted, Version
 
 RECORD_DIR = "known_errors"
 _RECORD_FILE = re.compile(r"(?:^|/)((?:KE|WA|PRB)-\d{4,})(?:-[^/]*)?\.md$")
@@ -32,6 +33,9 @@ _MR_REFS = (
 )
 _TRAILER_KEYS = ("approved-by", "reviewed-by", "co-authored-by", "signed-off-by", "merge-request", "pull-request", "acked-by")
 _TRAILER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+\S")
+# Co-authors are read from anywhere in the message, not only its last paragraph: a squash merge
+# keeps each squashed commit's message, trailers and all, in the middle of its body.
+_CO_AUTHOR = re.compile(r"^[ \t]*co-authored-by:[ \t]*(\S.*?)[ \t]*$", re.I | re.M)
 SHALLOW_HELP = (
     "this is a shallow clone, so record history (versions, dates, approvals) would be wrong. "
     "Fetch the whole history: `git fetch --unshallow`; in GitLab CI set `GIT_DEPTH: 0`; "
@@ -108,6 +112,11 @@ def _parse_person(text: str) -> Person:
     return Person(m.group(1), m.group(2)) if m else Person(text.strip(), "")
 
 
+def co_authors(message: str) -> tuple[Person, ...]:
+    """Every ``Co-authored-by:`` line of a commit message, wherever it is."""
+    return tuple(_parse_person(m) for m in _CO_AUTHOR.findall(message))
+
+
 _SEP, _END = "\x1f", "\x1e"
 _FORMAT = _END + _SEP.join(["%H", "%P", "%an", "%ae", "%cI", "%s", "%B"]) + _SEP
 
@@ -127,9 +136,12 @@ class _Commit:
         )
 
 
-def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[tuple[str, str, str, str | None]]]]:
+Change = tuple[str, str, str, str | None, str]  # (status letter, blob after, path, old path, mode after)
+
+
+def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[Change]]]:
     """Parse ``git log --raw`` output in our format into commits and their file changes
-    ``(status, blob_after, path, old_path)``."""
+    ``(status, blob_after, path, old_path, mode_after)``."""
     for chunk in raw.split(_END):
         if not chunk.strip():
             continue
@@ -141,7 +153,7 @@ def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[tuple[str, str, str, 
         message = _SEP.join(fields[6:])
         body = message.split("\n", 1)[1] if "\n" in message else ""
         commit = _Commit(sha, parents.split(), an, ae, cd, subject, body)
-        changes: list[tuple[str, str, str, str | None]] = []
+        changes: list[Change] = []
         for line in rest.splitlines():
             if not line.startswith(":"):
                 continue
@@ -149,12 +161,12 @@ def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[tuple[str, str, str, 
             parts = meta.split()
             if len(parts) < 5:
                 continue
-            status, blob_after = parts[4], parts[3]
+            status, blob_after, mode = parts[4], parts[3], parts[1]
             names = paths.split("\t")
             if status.startswith(("R", "C")) and len(names) == 2:
-                changes.append((status[0], blob_after, names[1], names[0]))
+                changes.append((status[0], blob_after, names[1], names[0], mode))
             else:
-                changes.append((status[0], blob_after, names[0], None))
+                changes.append((status[0], blob_after, names[0], None, mode))
         yield commit, changes
 
 
@@ -166,14 +178,14 @@ def _authors_of_merges(repo, ref: str, merges: Iterable[_Commit]) -> dict[str, t
     merges = [m for m in merges if len(m.parents) > 1]
     if not merges:
         return {}
-    out = repo.git.log(ref, f"--format={_SEP.join(['%H', '%P', '%an', '%ae', '%(trailers:key=Co-authored-by,valueonly,separator=%x1d)'])}")
+    out = repo.git.log(ref, f"--format={_END}{_SEP.join(['%H', '%P', '%an', '%ae', '%B'])}")
     graph: dict[str, tuple[list[str], tuple[Person, ...]]] = {}
-    for line in out.splitlines():
-        f = line.split(_SEP)
+    for chunk in out.split(_END):
+        f = chunk.split(_SEP, 4)
         if len(f) < 5:
             continue
-        people = [Person(f[2], f[3])] + [_parse_person(x) for x in f[4].split("\x1d") if x.strip()]
-        graph[f[0]] = (f[1].split(), tuple(people))
+        people = (Person(f[2], f[3]), *co_authors(f[4]))
+        graph[f[0]] = (f[1].split(), people)
     mainline: set[str] = set()
     c: str | None = repo.git.rev_parse(ref).strip()
     while c and c in graph and c not in mainline:
@@ -221,12 +233,17 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
     if first_parent:
         args += ["--first-parent", "--diff-merges=first-parent"]
     # No pathspec: limiting the log to known_errors/ makes git diff every commit's trees twice
-    # (once to decide whether the commit touches the path, once for the output); the few
-    # changes outside known_errors/ are dropped below instead.
-    raw = repo.git(c="core.quotepath=off").log(*args)
+    # (once to decide whether the commit touches the path, once for the output), and the gate
+    # needs every commit anyway: the policy files before each change, and the non-record
+    # changes a maintainer must approve. log.showRoot: the first commit's files are changes too.
+    raw = repo.git(c=["core.quotepath=off", "log.showRoot=true"]).log(*args)
+    commits = list(_log_entries(raw))  # newest first
     prefix = f"{RECORD_DIR}/"
-    entries = [(c, ch) for c, ch in _log_entries(raw) if any(p.startswith(prefix) or (o or "").startswith(prefix) for _, _, p, o in ch)]
-    merge_authors = _authors_of_merges(repo, head, (c for c, _ in entries)) if first_parent else {}
+    seq = {c.sha: i for i, (c, _) in enumerate(reversed(commits))}
+    policy, after = _policy_before(commits) if first_parent else ({}, {})
+    entries = [(c, ch) for c, ch in commits if any(p.startswith(prefix) or (o or "").startswith(prefix) for _, _, p, o, _ in ch)]
+    other = [(c, paths) for c, ch in commits if (paths := _non_record_paths(ch))] if first_parent else []
+    merge_authors = _authors_of_merges(repo, head, [c for c, _ in entries] + [c for c, _ in other]) if first_parent else {}
 
     ls = repo.git.ls_tree("-r", "--name-only", head, "--", RECORD_DIR)
     alias: dict[str, str] = {}
@@ -235,14 +252,12 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
         if rid:
             alias[p] = rid
     kinds: dict[str, ChangeKind] = {"A": "added", "D": "deleted", "R": "renamed", "C": "added"}
-    # Per record, newest first: (commit fields..., change, path, old_path, blob) in Version's field order after `number`.
+    # Per record, newest first: (commit fields..., change, path, old_path, blob, mode, policy, seq) in Version's field order after `number`.
     per_record: dict[str, list[tuple[object, ...]]] = {}
     for commit, changes in entries:  # newest first
         body, trailers = _split_trailers(commit.body)
         author = Person(commit.author, commit.email)
-        authors = merge_authors.get(commit.sha) or (author,)
-        if "co-authored-by" in trailers:
-            authors = tuple(dict.fromkeys((*authors, *(_parse_person(x) for x in trailers["co-authored-by"]))))
+        authors = _authors(commit, author, merge_authors)
         common = (
             commit.sha,
             datetime.fromisoformat(commit.date),
@@ -254,7 +269,8 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
             tuple(trailers.get("reviewed-by", ())),
             _merge_request(commit.subject, commit.body, trailers),
         )
-        for status, blob, path, old in changes:
+        before = policy.get(commit.sha, ())
+        for status, blob, path, old, mode in changes:
             if not path.startswith(prefix):
                 continue
             rid = alias.get(path) or record_id(path)
@@ -263,7 +279,27 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
             kind = kinds.get(status, "modified")
             if old is not None and status == "R":
                 alias[old] = rid
-            per_record.setdefault(rid, []).append((*common, kind, path, old, None if kind == "deleted" else blob))
+            per_record.setdefault(rid, []).append(
+                (*common, kind, path, old, None if kind == "deleted" else blob, mode, before, seq[commit.sha])
+            )
+    landings = []
+    for commit, paths in reversed(other):  # oldest first
+        _, trailers = _split_trailers(commit.body)
+        author = Person(commit.author, commit.email)
+        landings.append(
+            Landing(
+                commit.sha,
+                seq[commit.sha],
+                datetime.fromisoformat(commit.date),
+                author,
+                _authors(commit, author, merge_authors),
+                commit.subject,
+                tuple(trailers.get("approved-by", ())),
+                paths,
+                policy.get(commit.sha, ()),
+                after.get(commit.sha, policy.get(commit.sha, ())),
+            )
+        )
     dirty = _uncommitted(repo)
     records: dict[str, RecordHistory] = {}
     for rid in sorted(set(per_record) | set(dirty)):
@@ -272,7 +308,51 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
         versions = tuple(Version(n - i, *args) for i, args in enumerate(items))[::-1]  # type: ignore[arg-type]
         records[rid] = RecordHistory(rid, versions, dirty.get(rid))
     head_date = datetime.fromisoformat(repo.git.log("-1", "--format=%cI", head).strip())
-    return History(ref, head, head_date, first_parent, partial, records, commits=len(entries))
+    return History(ref, head, head_date, first_parent, partial, records, commits=len(entries), landings=tuple(landings))
+
+
+def _authors(commit: _Commit, author: Person, merge_authors: dict[str, tuple[Person, ...]]) -> tuple[Person, ...]:
+    """Everyone who wrote a change: the merged side's authors (or the commit's own) and every co-author."""
+    found = merge_authors.get(commit.sha) or (author,)
+    return tuple(dict.fromkeys((*found, *co_authors(commit.body))))
+
+
+def _non_record_paths(changes: list[Change]) -> tuple[str, ...]:
+    """The paths a commit changed that are not record files (a rename counts on both sides)."""
+    out = {p for _, _, p, _, _ in changes if not is_record_path(p)}
+    out |= {o for _, _, _, o, _ in changes if o is not None and not is_record_path(o)}
+    return tuple(sorted(out))
+
+
+def _apply_policy(state: dict[str, str], changes: list[Change]) -> None:
+    for status, blob, path, old, _ in changes:
+        if old is not None and status == "R":
+            state.pop(old, None)
+        if path in POLICY_FILES:
+            if status == "D":
+                state.pop(path, None)
+            else:
+                state[path] = blob
+
+
+def _ref(state: dict[str, str]) -> PolicyRef:
+    return tuple((p, state[p]) for p in POLICY_FILES if p in state)
+
+
+def _policy_before(commits: list[tuple[_Commit, list[Change]]]) -> tuple[dict[str, PolicyRef], dict[str, PolicyRef]]:
+    """For each commit of a first-parent log (newest first), the policy files of its first parent,
+    and (for the commits that changed one) the policy files it left.
+
+    Walked oldest first: each commit's changes against its first parent move the policy on."""
+    state: dict[str, str] = {}
+    before: dict[str, PolicyRef] = {}
+    after: dict[str, PolicyRef] = {}
+    for commit, changes in reversed(commits):
+        ref = before[commit.sha] = _ref(state)
+        _apply_policy(state, changes)
+        if (now := _ref(state)) != ref:
+            after[commit.sha] = now
+    return before, after
 
 
 def _uncommitted(repo) -> dict[str, Uncommitted]:  # type: ignore[no-untyped-def]

@@ -251,6 +251,16 @@ def _read_records(
     return results
 
 
+def _symlink(rel: str) -> Finding:
+    return Finding(
+        rel,
+        1,
+        "KE014",
+        f"'{rel}' is a symbolic link; kedb reads only real files (a link can point outside the KB, and reviewers and the "
+        "approval gate see the link, not what it points to): replace it with the file itself",
+    )
+
+
 def record_files(root: Path) -> tuple[list[str], list[Finding]]:
     """Record paths (relative, posix, sorted) and findings for stray files."""
     base = root / RECORD_DIR
@@ -258,14 +268,20 @@ def record_files(root: Path) -> tuple[list[str], list[Finding]]:
     stray: list[Finding] = []
     if not base.is_dir():
         return rels, stray
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    if base.is_symlink():
+        return rels, [_symlink(RECORD_DIR)]
+    for dirpath, dirnames, filenames in os.walk(base):  # does not follow links to folders: they are reported
         reldir = Path(dirpath).relative_to(root).as_posix()  # once a folder: pathlib costs 10 us a call
+        linked = sorted(d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))
+        stray.extend(_symlink(f"{reldir}/{d}") for d in linked)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in linked)
         for fn in filenames:
             if not fn.lower().endswith((".md", ".markdown")) or fn.lower() in ("readme.md", "index.md"):
                 continue
             rel = f"{reldir}/{fn}"
-            if RECORD_NAME.match(fn):
+            if os.path.islink(os.path.join(dirpath, fn)):
+                stray.append(_symlink(rel))
+            elif RECORD_NAME.match(fn):
                 rels.append(rel)
             else:
                 stray.append(Finding(rel, 1, "KE012", f"'{fn}' is not named like a record (KE-NNNN-slug.md, WA-…, PRB-…); it is ignored"))
@@ -297,6 +313,9 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
     for name, model in PROGRAM_FILES.items():
         rel = f"{CONTENT_DIR}/{name}"
         path = root / rel
+        if path.is_symlink():
+            findings.append(_symlink(rel))
+            continue
         if not path.is_file():
             if name not in REQUIRED_PROGRAM_FILES:
                 continue
@@ -331,6 +350,9 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
     if pb_dir.is_dir():
         for p in sorted(pb_dir.glob("*.md")):
             rel = p.relative_to(root).as_posix()
+            if p.is_symlink():
+                findings.append(_symlink(rel))
+                continue
             res = read_markdown(p, rel, Playbook, allow, max_bytes, max_line)
             findings.extend(res.findings())
             if res.model is not None and res.source is not None:

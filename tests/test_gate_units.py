@@ -1,0 +1,409 @@
+"""The approval gate's decisions one by one, with the answer written out: the rules of
+``kedb.core.gate`` and the verdicts of ``kedb.git.approvals`` (``make mutation`` measures the
+gate by these and by the real-git scenarios of tests/test_gate_bypasses.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from kbtest import FIXTURES, copy_kb, git
+from kedb.core import gate
+from kedb.core.gate import State
+
+HIGH = lambda ke: ke == "KE-0009"  # noqa: E731 - the one high-impact known error of these tests
+LOW = lambda ke: False  # noqa: E731
+
+
+# ---------------------------------------------------------------- what a record is, in one version
+@pytest.mark.parametrize(
+    ("path", "record"),
+    [
+        ("known_errors/KE-0001-outlook.md", True),
+        ("known_errors/mail/WA-0002.md", True),
+        ("known_errors/PRB-12345-x.md", True),
+        ("known_errors/KE-001-short.md", False),
+        ("known_errors/KE-0001-Upper.md", False),
+        ("known_errors/README.md", False),
+        ("known_errors/KE-0001-x.md.bak", False),
+        ("content/roles.yml", False),
+        ("KE-0001-x.md", False),
+        ("hatch_build.py", False),
+        ("docs/known_errors/KE-0001-x.md", False),
+    ],
+)
+def test_record_paths(path: str, record: bool) -> None:
+    assert gate.is_record_path(path) is record
+
+
+def test_maintainer_paths_are_every_path_but_records() -> None:
+    paths = ["known_errors/KE-0001-a.md", "Makefile", "known_errors/notes.txt", ".ci/run", "Makefile", "hatch_build.py"]
+    assert gate.maintainer_paths(paths) == [".ci/run", "Makefile", "hatch_build.py", "known_errors/notes.txt"]
+
+
+def _high(impact: object, priority: object, tags: object) -> bool:
+    return impact == "high" or priority == "P1" or bool(tags)
+
+
+@pytest.mark.parametrize(
+    ("rid", "fields", "expected"),
+    [
+        ("KE-0001", {"status": "published", "service": "mail", "impact": "low", "priority": "P1"}, State("known-error", "published", "mail", True)),
+        ("KE-0001", {"status": "retired", "service": "mail", "risk_tags": ["legal"]}, State("known-error", "retired", "mail", True)),
+        ("KE-0001", {"status": "published", "risk_tags": "legal"}, State("known-error", "published", None, False)),
+        ("PRB-0001", {"status": "investigating", "impact": "high", "priority": "P1"}, State("problem", "investigating", None, True)),
+        ("PRB-0001", {"status": "closed", "impact": "low", "risk_tags": ["security"]}, State("problem", "closed", None, False)),
+        ("WA-0001", {"status": "published", "impact": "high", "applies_to": ["KE-0009", 7]}, State("workaround", "published", None, False, ("KE-0009", "7"))),
+        ("WA-0001", {"status": 3, "service": 4, "applies_to": "KE-0009"}, State("workaround", "3", "4", False, ())),
+    ],
+)  # fmt: skip
+def test_state_from_front_matter(rid: str, fields: dict[str, object], expected: State) -> None:
+    assert gate.state_from_fields(rid, fields, _high) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "ke_high", "gated"),
+    [
+        (State("known-error", "published", "m", True), LOW, True),
+        (State("known-error", "retired", "m", True), LOW, True),
+        (State("known-error", "in-review", "m", True), LOW, False),
+        (State("known-error", "draft", "m", True), LOW, False),
+        (State("known-error", "published", "m", False), HIGH, False),
+        (State("workaround", "published", "m", False, ("KE-0001", "KE-0009")), HIGH, True),
+        (State("workaround", "published", "m", False, ("KE-0001",)), HIGH, False),
+        (State("workaround", "in-review", "m", False, ("KE-0009",)), HIGH, False),
+        (State("problem", "candidate", "m", True), LOW, False),
+        (State("problem", "investigating", "m", True), LOW, True),
+        (State("problem", "fix-approved", "m", True), LOW, True),
+        (State("problem", "closed", "m", True), LOW, True),
+        (State("problem", "investigating", "m", False), HIGH, False),
+        (None, HIGH, False),
+    ],
+)
+def test_gated(state: State | None, ke_high, gated: bool) -> None:  # type: ignore[no-untyped-def]
+    assert gate.gated(state, ke_high) is gated
+
+
+LIVE_HIGH = State("known-error", "published", "mail", True)
+LIVE_LOW = State("known-error", "published", "mail", False)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "needed"),
+    [
+        (LIVE_HIGH, LIVE_LOW, True),  # a downgrade
+        (LIVE_LOW, LIVE_HIGH, True),
+        (LIVE_HIGH, None, True),  # a deletion
+        (None, LIVE_HIGH, True),
+        (LIVE_LOW, LIVE_LOW, False),
+        (State("known-error", "draft", "mail", True), State("known-error", "in-review", "mail", True), False),
+        (None, None, False),
+    ],
+)
+def test_a_change_is_gated_before_or_after(before: State | None, after: State | None, needed: bool) -> None:
+    assert gate.needs_approval(before, after, LOW) is needed
+
+
+def test_approving_services_old_and_new() -> None:
+    moved = State("known-error", "published", "printing", True)
+    assert gate.approving_services(LIVE_HIGH, moved) == ("mail", "printing")
+    assert gate.approving_services(LIVE_HIGH, LIVE_LOW) == ("mail",)
+    assert gate.approving_services(None, moved) == ("printing",)
+    assert gate.approving_services(State("known-error", "published", None, True), None) == ()
+
+
+# ---------------------------------------------------------------- one verdict
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The base KB's policy with a second approver (Carol) and a maintainer (Ann)."""
+    from kedb.core.load.loader import load
+
+    root = copy_kb(FIXTURES / "base", tmp_path_factory.mktemp("two") / "kb")
+    roles = root / "content" / "roles.yml"
+    text = roles.read_text(encoding="utf-8").replace("approvers: [bob.approver]", "approvers: [bob.approver, carol.approver, ghost.handle]")
+    text = text.replace(
+        "maintainers:",
+        "  - handle: carol.approver\n    name: Carol Approver\n    email: carol@example.com\n    roles: [approver]\nmaintainers:",
+    )
+    text = text.replace("approvers: []", "approvers: [ann.owner]")
+    roles.write_text(text, encoding="utf-8")
+    kb, _ = load(root, use_cache=False)
+    assert "carol.approver" in kb.program.people
+    return kb.program
+
+
+BOB = "Bob Approver <bob.approver@example.com>"
+ANN = "Ann Owner <ann.owner@example.com>"
+CAROL = "Carol Approver <carol@example.com>"
+MALLORY = "Mallory <m@example.com>"
+MAIL = {"approvers of m365-mail": ["bob.approver", "carol.approver", "ghost.handle"]}
+NEEDS = "needs approvers of m365-mail: one of Bob Approver, Carol Approver, ghost.handle"
+
+
+@pytest.mark.parametrize(
+    ("approved_by", "authors", "verdict", "shown", "message"),
+    [
+        ((), (ANN,), "missing", (), f"no Approved-by: trailer; {NEEDS}"),
+        (("  ",), (ANN,), "missing", (), f"no Approved-by: trailer; {NEEDS}"),
+        ((BOB,), (ANN,), "approved", ("Bob Approver",), "approved by Bob Approver"),
+        (("bapprover",), (ANN,), "approved", ("Bob Approver",), "approved by Bob Approver"),
+        (("bob.approver@example.com",), (ANN,), "approved", ("Bob Approver",), "approved by Bob Approver"),  # a bare e-mail
+        (("@bapprover",), (ANN,), "approved", ("Bob Approver",), "approved by Bob Approver"),
+        ((BOB, CAROL), (ANN,), "approved", ("Bob Approver", "Carol Approver"), "approved by Bob Approver, Carol Approver"),
+        ((BOB, BOB), (ANN,), "approved", ("Bob Approver",), "approved by Bob Approver"),
+        ((BOB,), (ANN, BOB), "self-approved", ("Bob Approver",), f"approved only by an author of the change (Bob Approver); {NEEDS}"),
+        ((MALLORY, BOB), (BOB,), "self-approved", ("Bob Approver",), f"approved only by an author of the change (Bob Approver); {NEEDS}"),
+        ((ANN,), (BOB,), "unauthorised", (ANN,), f"{ANN} may not approve this change; {NEEDS}"),
+        ((ANN, MALLORY), (BOB,), "unauthorised", (ANN, MALLORY), f"{ANN}, {MALLORY} may not approve this change; {NEEDS}"),
+        ((BOB,), ("Bob Approver <bob@home.example>",), "self-approved", ("Bob Approver",),
+         f"approved only by an author of the change (Bob Approver); {NEEDS}"),  # his name under another address
+    ],
+)  # fmt: skip
+def test_one_verdict(program, approved_by, authors, verdict, shown, message) -> None:  # type: ignore[no-untyped-def]
+    from kedb.core.trail import VIOLATIONS
+    from kedb.git.approvals import decide
+
+    d = decide(program, MAIL, approved_by, authors)
+    assert (d.status, d.approvers, d.message) == (verdict, shown, message)
+    assert (d.status in VIOLATIONS) is (verdict != "approved")
+
+
+def test_a_moved_record_needs_both_services(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import decide
+
+    groups = {"approvers of m365-mail": ["bob.approver"], "approvers of printing": ["ann.owner"]}
+    assert decide(program, groups, (BOB, ANN), (CAROL,)).status == "approved"
+    half = decide(program, groups, (BOB,), (CAROL,))
+    assert (half.status, half.message) == (
+        "unauthorised",
+        "approved by Bob Approver, but still needs approvers of printing: one of Ann Owner",
+    )
+    nobody = decide(program, {"approvers of x": []}, (BOB,), (ANN,))
+    assert (nobody.status, nobody.message) == (
+        "unauthorised",
+        f"{BOB} may not approve this change; needs approvers of x: one of (nobody is named)",
+    )
+
+
+def test_an_author_kedb_cannot_identify_is_a_note(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import decide
+
+    d = decide(program, MAIL, (BOB,), (ANN, "Dev Laptop <root@localhost>"))
+    assert d.status == "approved"
+    assert d.notes == (
+        "cannot tell whether Dev Laptop <root@localhost> is an approver or an author: Dev Laptop <root@localhost> is not a person in content/roles.yml",
+    )
+    assert decide(program, MAIL, (BOB,), (ANN,)).notes == ()
+
+
+class _Sig:
+    def __init__(self, status: str, signer: str) -> None:
+        self.status, self.signer = status, signer
+
+    @property
+    def good(self) -> bool:
+        return self.status == "G"
+
+    def describe(self) -> str:
+        return f"<{self.status} {self.signer}>"
+
+
+@pytest.mark.parametrize(
+    ("signature", "verdict", "message"),
+    [
+        (None, "unsigned", f"Approved-by: Bob Approver, but the commit is not signed; in signed mode an approval counts only on a commit signed by the platform's merge key or by the approver ({NEEDS})"),
+        (_Sig("G", "platform"), "approved", "approved by Bob Approver"),
+        (_Sig("G", "bob.approver@example.com"), "approved", "approved by Bob Approver"),
+        (_Sig("G", "ann.owner@example.com"), "unsigned", f"Approved-by: Bob Approver, but the commit is <G ann.owner@example.com>; in signed mode an approval counts only on a commit signed by the platform's merge key or by the approver ({NEEDS})"),
+        (_Sig("U", "platform"), "unsigned", f"Approved-by: Bob Approver, but the commit is <U platform>; in signed mode an approval counts only on a commit signed by the platform's merge key or by the approver ({NEEDS})"),
+        (_Sig("B", "bob.approver@example.com"), "unsigned", f"Approved-by: Bob Approver, but the commit is <B bob.approver@example.com>; in signed mode an approval counts only on a commit signed by the platform's merge key or by the approver ({NEEDS})"),
+    ],
+)  # fmt: skip
+def test_signed_mode(program, signature, verdict: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import decide
+
+    d = decide(program, MAIL, (BOB,), (ANN,), signature=signature, signed=True, platform_signers=("platform",))
+    assert (d.status, d.message) == (verdict, message)
+    # The same signature changes nothing in trailers mode.
+    assert decide(program, MAIL, (BOB,), (ANN,), signature=signature, signed=False).status == "approved"
+
+
+def test_a_self_approval_stays_one_when_signed(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import decide
+
+    d = decide(program, MAIL, (BOB,), (BOB,), signature=_Sig("G", "platform"), signed=True, platform_signers=("platform",))
+    assert d.status == "self-approved"
+
+
+# ---------------------------------------------------------------- one version, with its policy
+def _version(approved_by=(), day: str = "2026-07-01", mode: str = "100644", blob: str | None = "b" * 40):  # type: ignore[no-untyped-def]
+    from kedb.core.trail import Person, Version
+
+    ann = Person("Ann Owner", "ann.owner@example.com")
+    when = datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    return Version(
+        3,
+        "c" * 40,
+        when,
+        ann,
+        (ann,),
+        "Update",
+        "",
+        tuple(approved_by),
+        (),
+        None,
+        "modified",
+        "known_errors/KE-0001-x.md",
+        None,
+        blob,
+        mode,
+    )
+
+
+def _judged(program, before, after, gate_since=None, approved_by=(), day="2026-07-01", record="KE-0001"):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import Policy, _Judged
+
+    settings = program.settings.model_copy(update={"approvals_since": gate_since})
+    policy = Policy(replace(program, settings=settings))
+    return _Judged(record, _version(approved_by, day), before, after, policy)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "gate_since", "approved_by", "day", "verdict", "message"),
+    [
+        (LIVE_LOW, LIVE_LOW, None, (), "2026-07-01", "not-required", "not a change to a live high-impact record"),
+        (State("known-error", "published", "m365-mail", True), LIVE_LOW, None, (), "2026-07-01", "missing", "no Approved-by: trailer; needs approvers of m365-mail: one of Bob Approver, Carol Approver, ghost.handle; approvers of mail: one of (nobody is named)"),
+        (None, State("known-error", "published", "m365-mail", True), date(2026, 7, 1), (BOB,), "2026-07-01", "approved", "approved by Bob Approver"),
+        (None, State("known-error", "published", "m365-mail", True), date(2026, 7, 2), (), "2026-07-01", "before-gate", "landed before the approval gate started (2026-07-02)"),
+        (None, State("known-error", "published", None, True), None, (BOB,), "2026-07-01", "unauthorised", f"{BOB} may not approve this change; needs approvers: one of (nobody is named)"),
+    ],
+)  # fmt: skip
+def test_one_version(program, before, after, gate_since, approved_by, day, verdict, message) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import judge_version
+
+    a = judge_version(_judged(program, before, after, gate_since, approved_by, day), LOW, {})
+    assert (a.status, a.message) == (verdict, message)
+
+
+def test_an_unreadable_version_never_passes(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import Policy, Unreadable, _Judged, judge_version
+
+    why = Unreadable("its front-matter is not valid YAML (x)")
+    a = judge_version(_judged(program, LIVE_LOW, why, approved_by=(BOB,)), LOW, {})
+    assert (a.status, a.message) == (
+        "unreadable",
+        "kedb cannot read this version: its front-matter is not valid YAML (x); a version the gate cannot judge never passes",
+    )
+    b = judge_version(_judged(program, why, LIVE_LOW), LOW, {})
+    assert b.status == "unreadable" and "the version before it" in b.message
+    early = judge_version(_judged(program, None, why, gate_since=date(2026, 8, 1)), LOW, {})
+    assert early.status == "before-gate"
+    broken = _Judged("KE-0001", _version(), None, LIVE_HIGH, Policy(None, "content/roles.yml is not valid YAML (y)"))
+    c = judge_version(broken, LOW, {})
+    assert (c.status, c.message) == (
+        "unreadable",
+        "the approval policy in force before this change cannot be read: content/roles.yml is not valid YAML (y)",
+    )
+    bootstrap = judge_version(_Judged("KE-0001", _version(), None, LIVE_HIGH, Policy(None)), LOW, {})
+    assert bootstrap.status == "before-gate" and "no approval policy was in force yet" in bootstrap.message
+
+
+def test_the_state_shown_is_gated_or_not(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import judge_version
+
+    wa = State("workaround", "published", "m365-mail", False, ("KE-0009",))
+    a = judge_version(_judged(program, wa, wa, record="WA-0001"), HIGH, {})
+    assert a.status == "missing" and a.state.high_impact and a.state.status == "published"
+    deleted = judge_version(_judged(program, LIVE_HIGH, None), LOW, {})
+    assert deleted.status == "missing" and deleted.state.status == "published"
+
+
+# ---------------------------------------------------------------- reading front-matter and blobs
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("no front-matter at all\n", "its front-matter cannot be read"),
+        ("---\nid: KE-0001\nstatus: [published\n---\n", "its front-matter is not valid YAML"),
+        ("---\n- a list\n---\n", "its front-matter is not a mapping of fields"),
+        ("---\nid: KE-0001\nstatus: published\n", "its front-matter cannot be read"),
+    ],
+)
+def test_unreadable_front_matter(text: str, why: str) -> None:
+    from kedb.git.approvals import Unreadable, _fields
+
+    got = _fields(text)
+    assert isinstance(got, Unreadable) and got.startswith(why)
+
+
+def test_fields_are_only_those_the_gate_reads() -> None:
+    from kedb.git.approvals import _fields
+
+    got = _fields("---\nid: KE-0001\nstatus: published\npriority: P1\ntitle: T\n---\nbody\n")
+    assert got == {"status": "published", "service": None, "impact": None, "priority": "P1", "risk_tags": None, "applies_to": None}
+
+
+def test_blobs_git_cannot_return_are_none(tmp_path: Path) -> None:
+    from kedb.git.approvals import _read_blobs
+
+    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "KB")
+    good = git(root, "rev-parse", "HEAD:known_errors/KE-0001-outlook-prompts.md").strip()
+    got = _read_blobs(root, ["0" * 40, good, "not-hex"])
+    assert got["0" * 40] is None and got["not-hex"] is None and got[good].startswith(b"---\nid: KE-0001")
+
+
+# ---------------------------------------------------------------- the gate date
+def _landing(day: str = "2026-07-01"):  # type: ignore[no-untyped-def]
+    from kedb.core.trail import Landing, Person
+
+    ann = Person("Ann Owner", "ann.owner@example.com")
+    return Landing("d" * 40, 5, datetime.fromisoformat(f"{day}T23:30:00-05:00"), ann, (ann,), "Gate", (), ("content/kedb.yml",), (), ())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "moved"),
+    [
+        (None, None, None),
+        (None, date(2026, 7, 1), None),
+        (None, date(2026, 7, 2), None),  # "tomorrow" in another time zone
+        (None, date(2026, 7, 3), "approvals_since is set to 2026-07-03, after the day it was set (2026-07-01): every change until then would escape the gate"),
+        (date(2026, 6, 1), date(2026, 6, 1), None),
+        (date(2026, 6, 1), date(2026, 5, 1), None),
+        (date(2026, 6, 1), None, None),  # removed: every change is judged, which is stricter
+        (date(2026, 6, 1), date(2026, 6, 2), "approvals_since moved later, from 2026-06-01 to 2026-06-02: changes in between would escape the gate"),
+    ],
+)  # fmt: skip
+def test_the_gate_date_never_moves_later(program, old, new, moved) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import Policy, gate_moves
+
+    def policy(since: date | None) -> Policy:
+        return Policy(replace(program, settings=program.settings.model_copy(update={"approvals_since": since})))
+
+    got = gate_moves(_landing(), policy(old), policy(new))
+    assert (got.message if got else None) == moved
+    assert got is None or (got.status == "gate-moved" and got.violation)
+
+
+def test_a_maintainer_change_needs_a_maintainer(program) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import Policy, judge_landing
+
+    policy = Policy(program)
+    x = _landing()
+    assert judge_landing(x, policy, {}).message == "no Approved-by: trailer; needs maintainers: one of Ann Owner"
+    assert judge_landing(replace(x, approved_by=(BOB,)), policy, {}).status == "unauthorised"
+    assert judge_landing(replace(x, approved_by=(ANN,)), policy, {}).status == "self-approved"
+    by_bob = replace(x, approved_by=(ANN,), authors=(x.author.__class__("Bob Approver", "bob.approver@example.com"),))
+    assert judge_landing(by_bob, policy, {}).status == "approved"
+    assert judge_landing(x, Policy(None), {}).status == "before-gate"
+    early = Policy(replace(program, settings=program.settings.model_copy(update={"approvals_since": date(2026, 8, 1)})))
+    assert judge_landing(x, early, {}).status == "before-gate"
