@@ -186,6 +186,22 @@ def test_a_merge_request_does_not_review_itself(clone: Path, platform: str) -> N
     assert "status cannot go from 'published' to 'draft'" in review, review
 
 
+@pytest.mark.parametrize("platform", ["gitlab", "github"])
+def test_main_is_verified_by_the_kedb_before_the_change(clone: Path, platform: str) -> None:
+    """A change pushed to main that makes kedb's check find nothing, together with an unapproved
+    change to a high-impact record, is judged by the kedb of its first parent."""
+    git(clone, "checkout", "-q", "main")
+    _tamper_with_kedb(clone)
+    _edit(clone, "KE-0001-*.md", "priority: P2", "priority: P1")
+    git(clone, "commit", "-q", "-am", "KE-0001 to P1, and a quieter kedb, straight on main")
+    if platform == "gitlab":
+        r = run_bash(gitlab_job("kb:approvals"), clone, {"CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})
+    else:
+        r = run_bash(github_steps("publish", "Install kedb from main before this change", "Verify approvals"), clone, {})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "KE810" in r.stdout and "KE814" in r.stdout and "generators/kedb/check/run.py" in r.stdout, r.stdout
+
+
 def test_pre_commit_hook_definition() -> None:
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "kedb-check" and hook["entry"] == "kedb check" and hook["pass_filenames"] is False

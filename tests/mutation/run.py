@@ -76,7 +76,9 @@ class Guard:
 
 
 GUARDS: tuple[Guard, ...] = (
-    Guard("approval gate", "git.approvals"),
+    Guard("approval gate", "git.approvals", tests=("GATE",)),
+    Guard("approval rules", "core.gate", tests=("GATE",)),
+    Guard("signature check", "git.signatures", tests=("SIGNATURES",)),
     Guard("edition filter", "build.context", ("visible", "select", "shows_ticket_ids")),
     Guard("secret and unsafe-content scan", "core.load.scan", tests=("READER",)),
     Guard("HTML sanitiser", "site.text", ("safe_href", "sanitise", "html_text", "_Sanitiser.*")),
@@ -90,6 +92,9 @@ GUARDS: tuple[Guard, ...] = (
 # times. The site and artefact suites check the same guards end to end in `make test`.
 # Code that every KB load runs (the reader and the scans) is reached by nearly every test; it is
 # measured by the suites about reading alone, or each surviving mutant would run them all.
+# The gate is measured by its own unit tests and real-git scenarios (the other suites build sites).
+GATE_TESTS = ("tests/test_gate_units.py", "tests/test_gate_bypasses.py", "tests/test_gitgate.py", "tests/test_review_gate.py")
+SIGNATURE_TESTS = ("tests/test_signatures.py", "tests/test_gate_bypasses.py")
 READER_TESTS = ("tests/test_guards_units.py", "tests/test_yamlstrict.py", "tests/test_rules.py", "tests/test_perf_equivalence.py")
 TESTS = (
     "tests/test_guards.py",
@@ -99,6 +104,13 @@ TESTS = (
     "tests/test_yamlstrict.py",
     "tests/test_perf_equivalence.py",
 )
+
+# Named test selections a guard may ask for, each run in its own work folder.
+SELECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "READER": ("reader", READER_TESTS),
+    "GATE": ("gate", GATE_TESTS),
+    "SIGNATURES": ("signatures", SIGNATURE_TESTS),
+}
 
 
 def _copy_tree(work: Path) -> None:
@@ -179,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KEDB_REQUIRE_ALL", "CI")}
     groups: dict[tuple[str, ...], list[Guard]] = {}
     for g in guards:
-        groups.setdefault(READER_TESTS if g.tests == ("READER",) else g.tests or TESTS, []).append(g)
+        groups.setdefault(SELECTIONS[g.tests[0]][1] if g.tests and g.tests[0] in SELECTIONS else g.tests or TESTS, []).append(g)
     for tests, members in sorted(groups.items()):
-        work = WORK / ("reader" if tests == READER_TESTS else "guards")  # one folder per test selection, whatever is chosen
+        # one folder per test selection, whatever guards are chosen
+        work = WORK / next((folder for folder, sel in SELECTIONS.values() if sel == tests), "guards")
         _copy_tree(work)
         _settings(work, tuple(members), tests)
         patterns = [p for g in members for p in g.patterns()]

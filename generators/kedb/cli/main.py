@@ -51,7 +51,11 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option(
     "--base", metavar="REF", help="Also compare with this revision: id collisions, deleted published records, status transitions."
 )
-@click.option("--approvals", is_flag=True, help="Also verify that every published high-impact version landed with an authorised approval.")
+@click.option(
+    "--approvals",
+    is_flag=True,
+    help="Also verify the approval trail of main: every change to a live high-impact record, and every change to other files, landed with the approval the policy before it required.",
+)
 @click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone (approvals are then judged on partial history).")
 @click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache (same as KEDB_NO_CACHE=1).")
 @click.pass_obj

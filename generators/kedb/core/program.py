@@ -69,7 +69,9 @@ class RolesFile(Strict_):
 
     roles: list[RoleDef] = Field(description="Role definitions.")
     people: list[Person] = Field(description="Everyone named anywhere in the KB.")
-    maintainers: Annotated[list[Handle], Field(min_length=1)] = Field(description="Own `content/`, `generators/`, CI files and CODEOWNERS.")
+    maintainers: Annotated[list[Handle], Field(min_length=1)] = Field(
+        description="Own every path that is not a record file: `content/`, `generators/`, templates, CI and build files, CODEOWNERS."
+    )
     assignments: list[Assignment] = Field(description="Per-service primary owner, approvers and support owner.")
 
 
