@@ -69,5 +69,6 @@ if __name__ == "__main__":
     bench_check()
     __import__("bench_tickets").main([])  # tickets import, candidates and kpi on 1,000,000 synthetic tickets
     __import__("bench_history").bench_history()  # one-pass history: 10,000 records, 20,000 commits
+    __import__("bench_history").bench_approvals()  # kedb check --approvals on the 10,000-record KB with its history
     __import__("bench_site").bench_site()  # the site at 1,000 and 10,000 records, search in headless Chromium
     __import__("bench_artefacts").bench_artefacts()  # the four artefacts at 1,000 and 10,000 records

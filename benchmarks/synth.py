@@ -289,6 +289,7 @@ REVIEWS_FROM = date(2026, 3, 2)  # before: records imported by direct commits; f
 GATE = date(2026, 6, 1)  # approvals_since in the KB's content/kedb.yml: later versions are judged
 HISTORY_END = date(2026, 11, 20)
 PROJECT = "northwind/known-errors"  # the GitLab project merge requests are referenced in
+POLICY_EVERY = 500  # merge requests between two changes to content/roles.yml
 MAINTAINER = "priya.raman"  # creates the repository and imports the first records
 REVIEW_BY, EARLIER_REVIEW_BY = "review_by: 2027-09-01", "review_by: 2027-03-01"
 EDITS = ["clarify the wording", "add what recent tickets showed", "correct a detail", "add detail from the latest incident"]
@@ -533,11 +534,14 @@ class _History:
                 if group and (len(group) == size or any(e[1] == ev[1] for e in group)):
                     self._merge_request(records, group)
                     group, size = [], self.rng.choices((1, 2, 3), weights=(7, 2, 1))[0]
+                    if self.counts["merge_requests"] % POLICY_EVERY == 0:
+                        self._policy_change(f"# Approvers reviewed after merge request !{self.counts['merge_requests']}\n")
                 group.append(ev)
             if day:
                 self._direct(records, day)
             if group:
                 self._merge_request(records, group)
+            self._policy_change("")  # the history ends in the roles file as it is
         self.counts["versions"] = len(events)
         self.counts["high_impact_known_errors"] = sum(r.high for r in records)
         return self.counts
@@ -559,6 +563,18 @@ class _History:
         when = max(events[-1][0], self.main[-1][1] + 60)
         self.main.append((self._commit(MAINTAINER, when, message, [self.main[-1][0]], changes), when))
         self.counts["direct_commits"] += 1
+
+    def _policy_change(self, note: str) -> None:
+        """A change to content/roles.yml (a maintainer change: written by someone, approved by a
+        maintainer who did not write it), so the gate judges versions by several policies."""
+        roles = self.root / "content" / "roles.yml"
+        data = roles.read_bytes() + note.encode("utf-8")
+        when = self.main[-1][1] + 60
+        author = self.rng.choice(self.writers)
+        message = f"Roles: approvers reviewed\n\nApproved-by: {self.people[MAINTAINER][0]} <{self.people[MAINTAINER][1]}>\n"
+        change = [gitfast.put("content/roles.yml", self.fi.blob(data))]
+        self.main.append((self._commit(author, when, message, [self.main[-1][0]], change), when))
+        self.counts["policy_changes"] = self.counts.get("policy_changes", 0) + 1
 
     def _merge_request(self, records: list[_Record], events: list[tuple[int, int, int]]) -> None:
         rng = self.rng

@@ -109,6 +109,23 @@ def test_a_gate_date_in_the_future_is_an_error_at_once(repo: Path) -> None:
     assert f["path"] == "content/kedb.yml" and f["line"] == 2 and "approvals_since 2099-01-01 is in the future" in f["message"]
 
 
+def test_removing_the_gate_or_the_policy_is_an_error(repo: Path) -> None:
+    edit(repo, "content/kedb.yml", "approvals_since: 2026-01-01", "")
+    commit(repo, f"No more gate\n\nApproved-by: {ANN_T}")
+    edit(repo, KE1, "Outlook keeps asking for my password", "Outlook asks once a day")
+    commit(repo, "KE-0001: nobody is watching")
+    found = codes(repo)
+    assert found == {("KE815", "content/kedb.yml"), ("KE818", "content/kedb.yml")}
+    assert "approvals_since (2026-01-01) removed: the approval gate stops" in message(repo, "KE815", "content/kedb.yml")
+
+
+def test_deleting_the_roles_stops_nothing(repo: Path) -> None:
+    (repo / "content" / "roles.yml").unlink()
+    commit(repo, f"Roles gone\n\nApproved-by: {ANN_T}")
+    assert ("KE815", "content/kedb.yml") in codes(repo)
+    assert "content/roles.yml or content/kedb.yml was removed: the approval gate stops" in message(repo, "KE815", "content/kedb.yml")
+
+
 # ---------------------------------------------------------------- 2. downgrades
 def test_a_downgrade_with_a_rewrite_needs_an_approval(repo: Path) -> None:
     edit(repo, KE1, "tags: [outlook]\nrisk_tags: [security]", "tags: [outlook]")

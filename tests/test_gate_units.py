@@ -262,7 +262,7 @@ def _version(approved_by=(), day: str = "2026-07-01", mode: str = "100644", blob
     )
 
 
-def _judged(program, before, after, gate_since=None, approved_by=(), day="2026-07-01", record="KE-0001"):  # type: ignore[no-untyped-def]
+def _judged(program, before, after, gate_since=date(2026, 1, 1), approved_by=(), day="2026-07-01", record="KE-0001"):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     from kedb.git.approvals import Policy, _Judged
@@ -276,10 +276,11 @@ def _judged(program, before, after, gate_since=None, approved_by=(), day="2026-0
     ("before", "after", "gate_since", "approved_by", "day", "verdict", "message"),
     [
         (LIVE_LOW, LIVE_LOW, None, (), "2026-07-01", "not-required", "not a change to a live high-impact record"),
-        (State("known-error", "published", "m365-mail", True), LIVE_LOW, None, (), "2026-07-01", "missing", "no Approved-by: trailer; needs approvers of m365-mail: one of Bob Approver, Carol Approver, ghost.handle; approvers of mail: one of (nobody is named)"),
+        (LIVE_HIGH, LIVE_LOW, None, (), "2026-07-01", "before-gate", "the approval gate had not started (no approvals_since in content/kedb.yml)"),
+        (State("known-error", "published", "m365-mail", True), LIVE_LOW, date(2026, 1, 1), (), "2026-07-01", "missing", "no Approved-by: trailer; needs approvers of m365-mail: one of Bob Approver, Carol Approver, ghost.handle; approvers of mail: one of (nobody is named)"),
         (None, State("known-error", "published", "m365-mail", True), date(2026, 7, 1), (BOB,), "2026-07-01", "approved", "approved by Bob Approver"),
         (None, State("known-error", "published", "m365-mail", True), date(2026, 7, 2), (), "2026-07-01", "before-gate", "landed before the approval gate started (2026-07-02)"),
-        (None, State("known-error", "published", None, True), None, (BOB,), "2026-07-01", "unauthorised", f"{BOB} may not approve this change; needs approvers: one of (nobody is named)"),
+        (None, State("known-error", "published", None, True), date(2026, 1, 1), (BOB,), "2026-07-01", "unauthorised", f"{BOB} may not approve this change; needs approvers: one of (nobody is named)"),
     ],
 )  # fmt: skip
 def test_one_version(program, before, after, gate_since, approved_by, day, verdict, message) -> None:  # type: ignore[no-untyped-def]
@@ -375,7 +376,7 @@ def _landing(day: str = "2026-07-01"):  # type: ignore[no-untyped-def]
         (None, date(2026, 7, 3), "approvals_since is set to 2026-07-03, after the day it was set (2026-07-01): every change until then would escape the gate"),
         (date(2026, 6, 1), date(2026, 6, 1), None),
         (date(2026, 6, 1), date(2026, 5, 1), None),
-        (date(2026, 6, 1), None, None),  # removed: every change is judged, which is stricter
+        (date(2026, 6, 1), None, "approvals_since (2026-06-01) removed: the approval gate stops"),
         (date(2026, 6, 1), date(2026, 6, 2), "approvals_since moved later, from 2026-06-01 to 2026-06-02: changes in between would escape the gate"),
     ],
 )  # fmt: skip

@@ -92,8 +92,20 @@ def approval_findings(kb: KB, allow_shallow: bool = False) -> list[Finding]:
 
 
 def findings_of(kb: KB, report: ApprovalReport) -> list[Finding]:
-    """The approval report as findings: each violation, and a warning for each author kedb cannot identify."""
+    """The approval report as findings: each violation, and a warning for each author kedb cannot
+    identify, and for a gate that has not started."""
     out = []
+    settings = kb.program.sources.get("kedb.yml")
+    if report.gate_since is None and settings is not None:
+        out.append(
+            Finding(
+                settings.path,
+                1,
+                "KE818",
+                "no approvals_since: the approval gate has not started, so no change is judged; set the day it starts "
+                "(today at the latest) in content/kedb.yml",
+            )
+        )
     for a in report.items:
         if not a.violation and not (a.notes and a.status == "approved"):
             continue

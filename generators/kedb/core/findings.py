@@ -179,6 +179,12 @@ _RULES: list[Rule] = [
         "are also its approver.",
     ),
     Rule(
+        "KE818",
+        "approval-gate-not-started",
+        W,
+        "content/kedb.yml sets no approvals_since, so the approval gate has not started: every change counts as before it.",
+    ),
+    Rule(
         "KE817",
         "approval-unsigned",
         E,

@@ -62,6 +62,14 @@ EVIDENCE_NOTE: dict[str, str] = {
 }
 
 
+# The rule in one sentence, for the reports that state it (the proof brief, the runbook).
+RULE_SUMMARY = (
+    "A change to a record that was live and high-impact before or after it needs the approval of an approver of each "
+    "service the record had, who did not write the change; a change to any other file needs a maintainer's. Each change "
+    "is judged by the roles and settings in force just before it."
+)
+
+
 def kind_of(record_id: str) -> str:
     """``known-error``, ``workaround`` or ``problem`` from a record id's prefix."""
     return KINDS.get(record_id.split("-", 1)[0], "")

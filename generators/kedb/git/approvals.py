@@ -334,6 +334,12 @@ def _version_state(j: _Judged, ke_high: Callable[[str], bool]) -> VersionState:
     return VersionState(s.status, s.service, gate.gated(s, ke_high))
 
 
+def _before(gate_since: date | None) -> str:
+    if gate_since is None:
+        return "the approval gate had not started (no approvals_since in content/kedb.yml)"
+    return f"landed before the approval gate started ({gate_since})"
+
+
 def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signatures) -> Approval:
     """Decide one version of one record with the policy in force before it."""
     v, policy = j.version, j.policy
@@ -345,11 +351,11 @@ def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signat
     if policy.problem:
         return verdict("unreadable", f"the approval policy in force before this change cannot be read: {policy.problem}")
     gate_since = policy.gate_since
-    before_gate = gate_since is not None and v.date.date() < gate_since
+    before_gate = gate_since is None or v.date.date() < gate_since
     unreadable = [s for s in (j.before, j.after) if isinstance(s, Unreadable)]
     if unreadable and policy.program is not None:
         if before_gate:
-            return verdict("before-gate", f"landed before the approval gate started ({gate_since})")
+            return verdict("before-gate", _before(gate_since))
         which = "this version" if isinstance(j.after, Unreadable) else "the version before it"
         return verdict("unreadable", f"kedb cannot read {which}: {unreadable[0]}; a version the gate cannot judge never passes")
     before = j.before if isinstance(j.before, gate.State) else None
@@ -359,7 +365,7 @@ def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signat
     if policy.program is None:  # the KB's first policy is being set up (high-impact by kedb's defaults)
         return verdict("before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)")
     if before_gate:
-        return verdict("before-gate", f"landed before the approval gate started ({gate_since})", tuple(v.approved_by))
+        return verdict("before-gate", _before(gate_since), tuple(v.approved_by))
     program = policy.program
     services = gate.approving_services(before, after)
     groups = {f"approvers of {s}": program.approvers(s) for s in services} or {"approvers": []}
@@ -387,8 +393,8 @@ def judge_landing(landing: Landing, policy: Policy, signatures: Signatures) -> C
             return verdict("unreadable", f"the approval policy in force before this change cannot be read: {policy.problem}")
         return verdict("before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)")
     gate_since = policy.gate_since
-    if gate_since is not None and landing.date.date() < gate_since:
-        return verdict("before-gate", f"landed before the approval gate started ({gate_since})")
+    if gate_since is None or landing.date.date() < gate_since:
+        return verdict("before-gate", _before(gate_since))
     program = policy.program
     maintainers = list(program.roles.maintainers) if program.roles else []
     settings = policy.settings
@@ -405,11 +411,16 @@ def judge_landing(landing: Landing, policy: Policy, signatures: Signatures) -> C
 
 
 def gate_moves(landing: Landing, before: Policy, after: Policy) -> ChangeApproval | None:
-    """A gate date set in the future, or moved later than it was: an error whoever approved it."""
-    new = after.gate_since
+    """A gate date set in the future, moved later than it was or removed, or a policy that stops
+    being readable: an error whoever approved it (each would let later changes escape)."""
+    new, old = after.gate_since, before.gate_since
+    if before.program is not None and after.program is None:
+        why = after.problem or "content/roles.yml or content/kedb.yml was removed"
+        return ChangeApproval(landing, (), "gate-moved", f"{why}: the approval gate stops")
     if new is None:
-        return None
-    old = before.gate_since
+        if old is None:
+            return None
+        return ChangeApproval(landing, (), "gate-moved", f"approvals_since ({old}) removed: the approval gate stops")
     if old is not None and new > old:
         return ChangeApproval(
             landing, (), "gate-moved", f"approvals_since moved later, from {old} to {new}: changes in between would escape the gate"
@@ -473,7 +484,7 @@ def verify(kb: KB, history: History, only: Iterable[str] | None = None) -> Appro
     for x in history.landings:
         before_policy = policies.get(x.policy)
         changes.append(judge_landing(x, before_policy, signatures))
-        if dict(x.changed_policy).get(gate.SETTINGS_FILE) != dict(x.policy).get(gate.SETTINGS_FILE):
+        if x.changed_policy != x.policy:
             moved = gate_moves(x, before_policy, policies.get(x.changed_policy))
             if moved is not None:
                 changes.append(moved)

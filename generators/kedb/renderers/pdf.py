@@ -20,6 +20,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..build import facts as D
 from ..core import present as P
+from ..core.gate import EVIDENCE_NOTE, RULE_SUMMARY
 from ..core.trail import APPROVAL_LABEL
 from . import _audit as A
 from . import file_name
@@ -287,11 +288,14 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
     gate = (
         f"The approval gate started on {rep.gate_since}; earlier versions are listed as before the gate."
         if rep.gate_since
-        else ("No gate start date (approvals_since in content/kedb.yml): every published high-impact version is judged.")
+        else ("No gate start date (approvals_since in content/kedb.yml): the approval gate has not started, so no change is judged.")
     )
+    judged = [c for c in rep.changes if c.status not in ("before-gate", "gate-moved")]
     story.append(para(
-        "A version of a published, high-impact record needs an Approved-by trailer from an approver of its service who is not "
-        f"an author of the change. {gate} Versions in this edition that break the rule: {len(rep.violations)}.", s["body"]))  # fmt: skip
+        f"{RULE_SUMMARY} {gate} Record versions in this edition that break the rule: {len(rep.violations)}. "
+        f"Changes to other files after the gate: {len(judged)}, of which {len(rep.change_violations)} "
+        "landed without a maintainer's approval (kedb check --approvals lists them).", s["body"]))  # fmt: skip
+    story.append(para(f"Evidence: {EVIDENCE_NOTE[rep.evidence].split(': ', 1)[1]}", s["note"]))
     counts = Counter(APPROVAL_LABEL[a.status] for a in rep.items)
     labels = sorted(counts)
     story.append(hbars(labels, [counts[k] for k in labels], w * 0.7, "Versions by approval status"))
