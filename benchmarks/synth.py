@@ -458,7 +458,7 @@ class _Record:
     final: bytes
     steps: list[_Step]
     paths: list[str]  # the file's path in each version
-    high: bool  # high impact as it is now
+    high: bool  # high impact as it is now (a workaround: through its known errors, as the gate judges)
 
 
 class _History:
@@ -489,8 +489,16 @@ class _History:
                 paths[:renamed_at] = [old] * renamed_at
                 steps[renamed_at].what += "; clearer file name"
                 self.counts["renames"] += 1
-            high = kind == "KE" and (_field(text, "impact") == "high" or _field(text, "risk_tags") != "[]")
+            high = (kind == "KE" and (_field(text, "impact") == "high" or _field(text, "risk_tags") != "[]")) or (
+                kind == "PRB" and _field(text, "impact") == "high"
+            )
             out.append(_Record(_field(text, "id"), kind, _field(text, "service"), data, steps, paths, high))
+        # A workaround is high impact when a known error it applies to is (the gate asks the same).
+        high_kes = {r.rid for r in out if r.kind == "KE" and r.high}
+        for r in out:
+            if r.kind == "WA":
+                applies = _field(r.final.decode("utf-8"), "applies_to").strip("[]").split(",")
+                r.high = any(k.strip() in high_kes for k in applies)
         return out
 
     def _events(self, records: list[_Record]) -> list[tuple[int, int, int]]:
@@ -511,11 +519,16 @@ class _History:
         reviews_from = _epoch(REVIEWS_FROM)
         with gitfast.FastImport(self.root) as fi:
             self.fi = fi
+            # The gate starts on GATE: until then content/kedb.yml has no approvals_since (a date set
+            # ahead of time would be KE815), and on that day a maintainer change sets it.
+            settings = self.root / "content" / "kedb.yml"
+            before_gate = re.sub(r"(?m)^approvals_since: .*\n", "", settings.read_text(encoding="utf-8")).encode("utf-8")
             first = [
-                gitfast.put(p.relative_to(self.root).as_posix(), fi.blob(p.read_bytes()))
+                gitfast.put(p.relative_to(self.root).as_posix(), fi.blob(before_gate if p == settings else p.read_bytes()))
                 for p in sorted(self.root.rglob("*"))
                 if p.is_file() and p.relative_to(self.root).parts[0] not in (".git", "known_errors")
             ]
+            gate_set = False
             start = _epoch(HISTORY_START)
             self.main = [(self._commit(MAINTAINER, start, "Start the known-error database\n", [], first), start)]  # (mark, time)
             day: list[tuple[int, int, int]] = []
@@ -531,6 +544,12 @@ class _History:
                 if day:
                     self._direct(records, day)
                     day = []
+                if not gate_set and ev[0] >= _epoch(GATE):
+                    if group:
+                        self._merge_request(records, group)
+                        group = []
+                    self._policy_change("", path="content/kedb.yml", when=_epoch(GATE), what="The approval gate starts today")
+                    gate_set = True
                 if group and (len(group) == size or any(e[1] == ev[1] for e in group)):
                     self._merge_request(records, group)
                     group, size = [], self.rng.choices((1, 2, 3), weights=(7, 2, 1))[0]
@@ -543,7 +562,7 @@ class _History:
                 self._merge_request(records, group)
             self._policy_change("")  # the history ends in the roles file as it is
         self.counts["versions"] = len(events)
-        self.counts["high_impact_known_errors"] = sum(r.high for r in records)
+        self.counts["high_impact_known_errors"] = sum(r.high for r in records if r.kind == "KE")
         return self.counts
 
     def _commit(self, who: str, when: int, message: str, parents: list[int], changes: list[bytes], ref: str = "refs/heads/main") -> int:
@@ -564,15 +583,14 @@ class _History:
         self.main.append((self._commit(MAINTAINER, when, message, [self.main[-1][0]], changes), when))
         self.counts["direct_commits"] += 1
 
-    def _policy_change(self, note: str) -> None:
-        """A change to content/roles.yml (a maintainer change: written by someone, approved by a
+    def _policy_change(self, note: str, path: str = "content/roles.yml", when: int = 0, what: str = "Roles: approvers reviewed") -> None:
+        """A change to a policy file (a maintainer change: written by someone, approved by a
         maintainer who did not write it), so the gate judges versions by several policies."""
-        roles = self.root / "content" / "roles.yml"
-        data = roles.read_bytes() + note.encode("utf-8")
-        when = self.main[-1][1] + 60
-        author = self.rng.choice(self.writers)
-        message = f"Roles: approvers reviewed\n\nApproved-by: {self.people[MAINTAINER][0]} <{self.people[MAINTAINER][1]}>\n"
-        change = [gitfast.put("content/roles.yml", self.fi.blob(data))]
+        data = (self.root / path).read_bytes() + note.encode("utf-8")
+        when = max(when, self.main[-1][1] + 60)
+        author = self.rng.choice([w for w in self.writers if w != MAINTAINER])
+        message = f"{what}\n\nApproved-by: {self.people[MAINTAINER][0]} <{self.people[MAINTAINER][1]}>\n"
+        change = [gitfast.put(path, self.fi.blob(data))]
         self.main.append((self._commit(author, when, message, [self.main[-1][0]], change), when))
         self.counts["policy_changes"] = self.counts.get("policy_changes", 0) + 1
 

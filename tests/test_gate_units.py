@@ -375,6 +375,7 @@ def _landing(day: str = "2026-07-01"):  # type: ignore[no-untyped-def]
         (None, date(2026, 7, 2), None),  # "tomorrow" in another time zone
         (None, date(2026, 7, 3), "approvals_since is set to 2026-07-03, after the day it was set (2026-07-01): every change until then would escape the gate"),
         (date(2026, 6, 1), date(2026, 6, 1), None),
+        (date(2026, 7, 9), date(2026, 7, 9), None),  # another policy file changed: the date did not move now
         (date(2026, 6, 1), date(2026, 5, 1), None),
         (date(2026, 6, 1), None, "approvals_since (2026-06-01) removed: the approval gate stops"),
         (date(2026, 6, 1), date(2026, 6, 2), "approvals_since moved later, from 2026-06-01 to 2026-06-02: changes in between would escape the gate"),
@@ -408,3 +409,34 @@ def test_a_maintainer_change_needs_a_maintainer(program) -> None:  # type: ignor
     assert judge_landing(x, Policy(None), {}).status == "before-gate"
     early = Policy(replace(program, settings=program.settings.model_copy(update={"approvals_since": date(2026, 8, 1)})))
     assert judge_landing(x, early, {}).status == "before-gate"
+
+
+def test_old_versions_are_read_once_and_kept_by_blob_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fields of old versions are kept in .kedb/cache by blob id: a second run reads nothing
+    from git and judges the same; a damaged cache file is read again from git."""
+    import kedb.git.approvals as approvals
+    from kedb.core.load.loader import load
+    from kedb.git import history
+
+    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "KB")
+    rel = "known_errors/KE-0001-outlook-prompts.md"
+    text = (root / rel).read_text(encoding="utf-8")
+    (root / rel).write_text(text.replace("priority: P2", "priority: P1"), encoding="utf-8")
+    git(root, "commit", "-q", "-am", "P1")
+    (root / rel).write_text(text, encoding="utf-8")
+    git(root, "commit", "-q", "-am", "P2 again")
+    kb, h = load(root, use_cache=False)[0], history.read(root)
+    first = [(a.record, a.version.number, a.status) for a in approvals.verify(kb, h).items]
+    assert ("KE-0001", 2, "missing") in first and ("KE-0001", 3, "missing") in first  # the P1 version, and leaving it
+    asked: list[list[str]] = []
+    real = approvals._read_blobs
+    monkeypatch.setattr(approvals, "_read_blobs", lambda r, blobs: asked.append(list(blobs)) or real(r, blobs))
+    assert [(a.record, a.version.number, a.status) for a in approvals.verify(kb, h).items] == first
+    versions = {v.blob for v in h.of("KE-0001").versions}
+    assert not versions & {b for call in asked for b in call}, "every old version came from the cache"
+    (root / ".kedb" / "cache" / approvals._FieldStore.NAME).write_bytes(b"\x00garbage")
+    assert [(a.record, a.version.number, a.status) for a in approvals.verify(kb, h).items] == first
+    assert versions & {b for call in asked for b in call}, "a damaged cache is read again from git"

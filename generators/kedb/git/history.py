@@ -15,6 +15,7 @@ history (``--allow-shallow``), in which case :attr:`History.partial` is set and 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -170,15 +171,29 @@ def _log_entries(raw: str) -> Iterator[tuple[_Commit, list[Change]]]:
         yield commit, changes
 
 
-def _authors_of_merges(repo, ref: str, merges: Iterable[_Commit]) -> dict[str, tuple[Person, ...]]:  # type: ignore[no-untyped-def]
+_GRAPH_FORMAT = f"--format={_END}{_SEP.join(['%H', '%P', '%an', '%ae', '%B'])}"
+
+
+def _start_graph_log(root: Path, ref: str) -> subprocess.Popen[bytes]:
+    """The ``git log`` of every commit that :func:`_authors_of_merges` reads, started at once so it
+    runs beside the main log (two processes on two cores)."""
+    return subprocess.Popen(["git", "log", ref, _GRAPH_FORMAT], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _authors_of_merges(repo, ref: str, merges: Iterable[_Commit], graph_log: subprocess.Popen[bytes]) -> dict[str, tuple[Person, ...]]:  # type: ignore[no-untyped-def]
     """For each merge commit, the authors (and co-authors) of the commits it brought in.
 
     One extra ``git log`` over all commits gives the graph; each merge's side branch is
     walked in memory until it meets a commit on the first-parent line."""
     merges = [m for m in merges if len(m.parents) > 1]
     if not merges:
+        graph_log.kill()
+        graph_log.communicate()
         return {}
-    out = repo.git.log(ref, f"--format={_END}{_SEP.join(['%H', '%P', '%an', '%ae', '%B'])}")
+    data, _ = graph_log.communicate()
+    if graph_log.returncode != 0:
+        raise EnvironmentProblem(f"git log {ref} failed while reading the authors of merge requests")
+    out = data.decode("utf-8", errors="replace")
     graph: dict[str, tuple[list[str], tuple[Person, ...]]] = {}
     for chunk in out.split(_END):
         f = chunk.split(_SEP, 4)
@@ -236,14 +251,21 @@ def read(root: Path, ref: str = "HEAD", *, first_parent: bool = True, allow_shal
     # (once to decide whether the commit touches the path, once for the output), and the gate
     # needs every commit anyway: the policy files before each change, and the non-record
     # changes a maintainer must approve. log.showRoot: the first commit's files are changes too.
-    raw = repo.git(c=["core.quotepath=off", "log.showRoot=true"]).log(*args)
+    graph_log = _start_graph_log(root, head) if first_parent else None
+    try:
+        raw = repo.git(c=["core.quotepath=off", "log.showRoot=true"]).log(*args)
+    except BaseException:
+        if graph_log is not None:
+            graph_log.kill()
+            graph_log.communicate()
+        raise
     commits = list(_log_entries(raw))  # newest first
     prefix = f"{RECORD_DIR}/"
     seq = {c.sha: i for i, (c, _) in enumerate(reversed(commits))}
     policy, after = _policy_before(commits) if first_parent else ({}, {})
     entries = [(c, ch) for c, ch in commits if any(p.startswith(prefix) or (o or "").startswith(prefix) for _, _, p, o, _ in ch)]
     other = [(c, paths) for c, ch in commits if (paths := _non_record_paths(ch))] if first_parent else []
-    merge_authors = _authors_of_merges(repo, head, [c for c, _ in entries] + [c for c, _ in other]) if first_parent else {}
+    merge_authors = _authors_of_merges(repo, head, [c for c, _ in entries] + [c for c, _ in other], graph_log) if graph_log else {}
 
     ls = repo.git.ls_tree("-r", "--name-only", head, "--", RECORD_DIR)
     alias: dict[str, str] = {}
