@@ -18,6 +18,7 @@ Target (2-core machine): ``kedb check --approvals`` under 5 s.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import subprocess
@@ -120,16 +121,20 @@ def bench_approvals(n: int = 10_000) -> None:
     h = history.read(kb_root)
     read_s = time.perf_counter() - t
     assert h is not None
+    os.environ["KEDB_NO_CACHE"] = "1"  # old versions read and parsed from git, as in a fresh CI clone
+    t = time.perf_counter()
+    verify(kb, h)
+    verify_cold = time.perf_counter() - t
+    del os.environ["KEDB_NO_CACHE"]
     t = time.perf_counter()
     report = verify(kb, h)
     verify_s = time.perf_counter() - t
     judged = [a for a in report.items if a.status not in ("not-required", "before-gate")]
-    print(
-        f"kedb check --approvals ({n:,} records, {facts['commits']:,} commits, {facts.get('policy_changes', 0)} policy changes; 3 runs)"
-    )
+    print(f"kedb check --approvals ({n:,} records, {facts['commits']:,} commits, {facts.get('policy_changes', 0)} policy changes; 3 runs)")
     print(f"  whole process, cache cold: {spread(cold)}   warm: {spread(warm)}   (target < 5 s)")
     print(
-        f"  in-process: history.read {read_s:.2f} s, verify {verify_s:.2f} s; {len(report.items):,} versions, "
+        f"  in-process: history.read {read_s:.2f} s; verify {verify_cold:.2f} s cold, {verify_s:.2f} s with the field cache "
+        f"(target < 5 s); {len(report.items):,} versions, "
         f"{len(judged):,} judged after the gate ({sum(a.status == 'approved' for a in judged):,} approved, "
         f"{len(report.violations)} violations), {len(report.changes)} maintainer changes"
     )

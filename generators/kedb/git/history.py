@@ -32,6 +32,9 @@ _MR_REFS = (
     re.compile(r"\((?P<ref>#[0-9]+)\)\s*$"),  # GitHub squash merge subject "Title (#42)"
     re.compile(r"^(?:Merge-request|Pull-request):\s*(?P<ref>\S+)\s*$", re.M | re.I),
 )
+# Which text each pattern reads first: the body (multi-line patterns) or the subject. Worked out
+# once: `pattern.flags & re.M` makes a flag object on every call.
+_MR_REFS_WHERE = tuple((pat, bool(pat.flags & re.M)) for pat in _MR_REFS)
 _TRAILER_KEYS = ("approved-by", "reviewed-by", "co-authored-by", "signed-off-by", "merge-request", "pull-request", "acked-by")
 _TRAILER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+\S")
 # Co-authors are read from anywhere in the message, not only its last paragraph: a squash merge
@@ -101,8 +104,8 @@ def _merge_request(subject: str, body: str, trailers: dict[str, list[str]]) -> s
             return trailers[key][0]
     if "#" not in subject and "merge request" not in body:  # cheap test first: most commits name none
         return None
-    for pat in _MR_REFS:
-        m = pat.search(body if pat.flags & re.M else subject) or pat.search(subject)
+    for pat, in_body in _MR_REFS_WHERE:
+        m = pat.search(body if in_body else subject) or pat.search(subject)
         if m:
             return m.group("ref")
     return None
@@ -114,7 +117,9 @@ def _parse_person(text: str) -> Person:
 
 
 def co_authors(message: str) -> tuple[Person, ...]:
-    """Every ``Co-authored-by:`` line of a commit message, wherever it is."""
+    """Every ``Co-authored-by:`` line of a commit message, wherever it is (in any letter case)."""
+    if "co-authored-by" not in message.lower():  # most messages name none: skip the regex
+        return ()
     return tuple(_parse_person(m) for m in _CO_AUTHOR.findall(message))
 
 
@@ -369,11 +374,13 @@ def _policy_before(commits: list[tuple[_Commit, list[Change]]]) -> tuple[dict[st
     state: dict[str, str] = {}
     before: dict[str, PolicyRef] = {}
     after: dict[str, PolicyRef] = {}
+    ref: PolicyRef = ()
     for commit, changes in reversed(commits):
-        ref = before[commit.sha] = _ref(state)
-        _apply_policy(state, changes)
-        if (now := _ref(state)) != ref:
-            after[commit.sha] = now
+        before[commit.sha] = ref
+        if any(p in POLICY_FILES or o in POLICY_FILES for _, _, p, o, _ in changes):
+            _apply_policy(state, changes)
+            if (now := _ref(state)) != ref:
+                after[commit.sha] = ref = now
     return before, after
 
 
