@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..check.run import Report, run
-from ..core.errors import FindingsError
+from ..core.errors import FindingsError, UsageError
 from ..core.kb import KB, Record
 from ..core.trail import ApprovalReport, History
 from ..git import history
@@ -78,6 +78,22 @@ def shows_ticket_ids(ctx: BuildContext) -> bool:
     return ctx.info.audience == "internal" and not ctx.info.tenant
 
 
+def check_edition(kb: KB, audience: str, tenant: str | None) -> None:
+    """Refuse an edition ``content/`` does not define: an unknown or wrong-case tenant would
+    otherwise build silently without that tenant's own records."""
+    if audience not in AUDIENCES:
+        raise UsageError(f"unknown audience '{audience}'; choose {' or '.join(AUDIENCES)}")
+    if tenant is None:
+        return
+    known = [t.id for t in kb.program.settings.tenants] if kb.program.settings else []
+    if tenant in known:
+        return
+    close = [t for t in known if t.lower() == tenant.lower()]
+    hint = f" (did you mean '{close[0]}'? tenant ids are case-sensitive)" if close else ""
+    listed = ", ".join(known) if known else "none: content/kedb.yml lists no tenants"
+    raise UsageError(f"unknown tenant '{tenant}'{hint}; the tenants in content/kedb.yml are: {listed}")
+
+
 def visible(rec: Record, audience: str, tenant: str | None) -> bool:
     m = rec.meta
     if m.data_sensitivity == "confidential":
@@ -120,6 +136,7 @@ def make(
 
         raise FindingsError("nothing was built: fix these errors first\n" + format_text(report))
     kb = report.kb
+    check_edition(kb, audience, tenant)
     hist = history.read(kb.root, allow_shallow=allow_shallow)
     head = history.head_commit(kb.root) if hist is not None else None
     approvals = verify(kb, hist) if hist is not None and hist.head else None
