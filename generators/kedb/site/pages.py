@@ -77,8 +77,10 @@ def front_matter(meta: dict[str, Any]) -> str:
 
 
 def page_title(text: str) -> str:
-    """A page title as Material puts it into HTML unescaped (``<title>``, header): HTML-escaped text."""
-    return html.escape(" ".join(str(text).split()), quote=False)
+    """Text kedb hands to Material, which puts it into HTML unescaped (a page title in ``<title>``
+    and the header, a tag name in the tag list, the Tags page and attributes): HTML-escaped,
+    quotes too, on one line. Program data (a service's display name) reaches Material this way."""
+    return html.escape(" ".join(str(text).split()), quote=True)
 
 
 class Builder:
@@ -198,7 +200,7 @@ class Builder:
         src = urls.record_src(rec.id)
         meta: dict[str, Any] = {
             "title": page_title(search.title(rec)),
-            "tags": search.tags(self.ctx, rec),
+            "tags": [page_title(t) for t in search.tags(self.ctx, rec)],
             "kedb": {"id": rec.id, "kind": rec.kind, "status": str(rec.meta.status)},
             "search": {"exclude": True},  # records are searched through kedb's own index (searchindex)
         }
