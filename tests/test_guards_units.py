@@ -523,3 +523,26 @@ def test_the_fast_path_reads_these_itself() -> None:
 
     assert parse_simple("key: Xylophone\n", 0).data == {"key": "Xylophone"}  # type: ignore[union-attr]
     assert parse_simple("a: [XX]\n", 0).data == {"a": ["XX"]}  # type: ignore[union-attr]
+    assert parse_simple("a:\n  - Xylophone\n", 0).data == {"a": ["Xylophone"]}  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- the fast path declines what libyaml refuses
+@pytest.mark.parametrize(
+    ("text", "near"),
+    [
+        ("a: [a:?]\n", "a: [a, b]\n"),  # in a flow list libyaml refuses ':' before '?' (not ':' before a letter)
+        ("a: [b, x:?y]\n", "a: [b, x-?y]\n"),
+        ("a:\n  - k: v\n   - z\n", "a:\n  - k: v\n  - z\n"),  # an item indented between the list and the item's mapping
+    ],
+)
+def test_the_fast_path_declines_what_libyaml_refuses(text: str, near: str) -> None:
+    import yaml
+
+    from kedb.core.load.yamlstrict import parse, parse_simple
+
+    with pytest.raises(yaml.YAMLError):
+        yaml.load(text, Loader=yaml.CSafeLoader)
+    assert parse_simple(text, 0) is None
+    assert [code for code, _, _ in parse(text).issues] == ["KE004"]
+    fast = parse_simple(near, 0)  # the same shape without the fault: the fast path reads it, as libyaml does
+    assert fast is not None and fast.data == yaml.load(near, Loader=yaml.CSafeLoader) and fast.issues == []

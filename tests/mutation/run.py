@@ -93,7 +93,7 @@ GUARDS: tuple[Guard, ...] = (
 # Code that every KB load runs (the reader and the scans) is reached by nearly every test; it is
 # measured by the suites about reading alone, or each surviving mutant would run them all.
 # The gate is measured by its own unit tests and real-git scenarios (the other suites build sites).
-GATE_TESTS = ("tests/test_gate_units.py", "tests/test_gate_bypasses.py", "tests/test_gitgate.py", "tests/test_review_gate.py")
+GATE_TESTS = ("tests/test_gate_units.py", "tests/test_gate_bypasses.py")
 SIGNATURE_TESTS = ("tests/test_signatures.py", "tests/test_gate_bypasses.py")
 READER_TESTS = ("tests/test_guards_units.py", "tests/test_yamlstrict.py", "tests/test_rules.py", "tests/test_perf_equivalence.py")
 TESTS = (
@@ -185,8 +185,6 @@ def main(argv: list[str] | None = None) -> int:
     guards = tuple(g for g in GUARDS if not args.guards or g.name in args.guards)
     if not guards:
         ap.error(f"no guard named {args.guards}")
-    if not (args.keep or args.survivors):
-        shutil.rmtree(WORK, ignore_errors=True)
     before = _results()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KEDB_REQUIRE_ALL", "CI")}
     groups: dict[tuple[str, ...], list[Guard]] = {}
@@ -195,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     for tests, members in sorted(groups.items()):
         # one folder per test selection, whatever guards are chosen
         work = WORK / next((folder for folder, sel in SELECTIONS.values() if sel == tests), "guards")
+        if not (args.keep or args.survivors):  # only this selection's folder: another run may be using the others
+            shutil.rmtree(work, ignore_errors=True)
         _copy_tree(work)
         _settings(work, tuple(members), tests)
         patterns = [p for g in members for p in g.patterns()]
