@@ -440,3 +440,206 @@ def test_old_versions_are_read_once_and_kept_by_blob_id(tmp_path: Path, monkeypa
     (root / ".kedb" / "cache" / approvals._FieldStore.NAME).write_bytes(b"\x00garbage")
     assert [(a.record, a.version.number, a.status) for a in approvals.verify(kb, h).items] == first
     assert versions & {b for call in asked for b in call}, "a damaged cache is read again from git"
+
+
+# ---------------------------------------------------------------- reading the policy in force
+def test_a_policy_file_that_cannot_be_read_says_why() -> None:
+    from kedb.core.program import RolesFile, SettingsFile
+    from kedb.git.approvals import _PolicyError, _validate
+
+    with pytest.raises(_PolicyError) as missing:
+        _validate(RolesFile, None, "content/roles.yml")
+    assert str(missing.value) == "git cannot return content/roles.yml"
+    with pytest.raises(_PolicyError) as bad_yaml:
+        _validate(SettingsFile, b"name: [x\n", "content/kedb.yml")
+    assert str(bad_yaml.value).startswith("content/kedb.yml is not valid YAML (while parsing a flow sequence")
+    with pytest.raises(_PolicyError) as invalid:
+        _validate(SettingsFile, b"name: KB\norganisation: O\napprovals_since: someday\n", "content/kedb.yml")
+    assert str(invalid.value).startswith("content/kedb.yml does not validate (approvals_since: ")
+    with pytest.raises(_PolicyError) as not_mapping:
+        _validate(SettingsFile, b"- a\n", "content/kedb.yml")
+    assert str(not_mapping.value).startswith("content/kedb.yml does not validate (: ")
+    ok = _validate(SettingsFile, "\ufeffname: KB\r\norganisation: Ö\r\n".encode(), "content/kedb.yml")
+    assert (ok.name, ok.organisation) == ("KB", "Ö")
+
+
+def _policy_repo(tmp_path: Path, signers: str | None = "alice@example.com ssh-ed25519 AAAA\n") -> tuple[Path, dict[str, str]]:
+    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    if signers is not None:
+        (root / "content" / "allowed_signers").write_text(signers, encoding="utf-8")
+        (root / "content" / "allowed_signers.asc").write_text("-----BEGIN PGP PUBLIC KEY BLOCK-----\nx\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "KB")
+    blobs = {p: git(root, "rev-parse", f"HEAD:{p}").strip() for p in gate.POLICY_FILES if (root / p).exists()}
+    return root, blobs
+
+
+def test_the_policy_in_force_is_read_from_its_blobs(tmp_path: Path) -> None:
+    from kedb.git.approvals import Policies
+
+    root, blobs = _policy_repo(tmp_path)
+    ref = tuple((p, blobs[p]) for p in gate.POLICY_FILES)
+    policy = Policies(root).get(ref)
+    assert policy.program is not None and policy.problem is None
+    assert policy.program.roles.maintainers == ["ann.owner"] and policy.gate_since == date(2026, 1, 1)
+    assert policy.ssh_signers == "alice@example.com ssh-ed25519 AAAA\n"
+    assert policy.gpg_keys == "-----BEGIN PGP PUBLIC KEY BLOCK-----\nx\n"
+    assert not policy.signed
+    without_signers = Policies(root).get(ref[:2])
+    assert without_signers.program is not None and (without_signers.ssh_signers, without_signers.gpg_keys) == ("", "")
+    for partial in (ref[:1], ref[1:2], ()):
+        assert Policies(root).get(partial) == Policies(root).get(()) and Policies(root).get(partial).program is None
+    broken = Policies(root).get(((gate.ROLES_FILE, "0" * 40), ref[1]))
+    assert (broken.program, broken.problem) == (None, "git cannot return content/roles.yml")
+    bad_settings = Policies(root).get((ref[0], (gate.SETTINGS_FILE, blobs[gate.ROLES_FILE])))
+    assert bad_settings.program is None and bad_settings.problem.startswith("content/kedb.yml does not validate")
+
+
+def test_each_policy_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kedb.git.approvals as approvals
+
+    root, blobs = _policy_repo(tmp_path, signers=None)
+    ref = tuple((p, blobs[p]) for p in gate.POLICY_FILES if p in blobs)
+    asked: list[list[str]] = []
+    real = approvals._read_blobs
+    monkeypatch.setattr(approvals, "_read_blobs", lambda r, b: asked.append(list(b)) or real(r, b))
+    policies = approvals.Policies(root)
+    first = policies.get(ref)
+    assert policies.get(ref) is first and asked == [sorted(blobs.values())]
+
+
+def test_the_signed_mode_is_the_policys(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from kedb.core.kb import Program
+    from kedb.core.program import SettingsFile
+    from kedb.git.approvals import Policy, _may_count
+
+    settings = SettingsFile(name="KB", organisation="O", approval_evidence="signed", approvals_since=date(2026, 6, 1))
+    signed = Policy(Program(settings=settings))
+    after, on_the_day, before = (datetime.fromisoformat(f"{d}T12:00:00+00:00") for d in ("2026-07-01", "2026-06-01", "2026-05-31"))
+    assert signed.signed and _may_count(signed, (BOB,), after) and _may_count(signed, (BOB,), on_the_day)
+    assert not _may_count(signed, (BOB,), before) and not _may_count(signed, (), after)
+    no_gate = Policy(Program(settings=settings.model_copy(update={"approvals_since": None})))
+    assert not _may_count(no_gate, (BOB,), after)
+    trailers = Policy(Program(settings=settings.model_copy(update={"approval_evidence": "trailers"})))
+    assert not trailers.signed and not _may_count(trailers, (BOB,), after)
+    assert not Policy(None).signed and not Policy(replace(Program(), settings=None)).signed
+
+
+def test_signatures_are_checked_per_set_of_allowed_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kedb.git.signatures as signatures
+    from kedb.core.kb import Program
+    from kedb.core.program import SettingsFile
+    from kedb.git.approvals import Policy, _signatures
+
+    calls: list[tuple[list[str], str | None, str | None]] = []
+    monkeypatch.setattr(
+        signatures, "verify", lambda root, commits, ssh, gpg: calls.append((list(commits), ssh, gpg)) or {c: ssh for c in commits}
+    )
+    settings = SettingsFile(name="KB", organisation="O", approval_evidence="signed")
+    one = Policy(Program(settings=settings), None, "keys-1", "")
+    two = Policy(Program(settings=settings), None, "keys-2", "gpg-2")
+    trailers = Policy(Program(settings=settings.model_copy(update={"approval_evidence": "trailers"})), None, "keys-1", "")
+    got = _signatures(Path("."), [(one, "c2"), (two, "c3"), (one, "c1"), (trailers, "c4"), (one, "c1")])
+    assert sorted(calls) == [(["c1", "c2"], "keys-1", None), (["c3"], "keys-2", "gpg-2")]
+    assert got == {"c1": "keys-1", "c2": "keys-1", "c3": "keys-2"}
+    assert _signatures(Path("."), [(trailers, "c4")]) == {} and len(calls) == 2
+
+
+# ---------------------------------------------------------------- a version's state
+def test_the_state_a_version_left(program) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import Policy, Unreadable, _read_state
+
+    fields = {
+        "b" * 40: {"status": "published", "service": "m365-mail", "impact": "high", "priority": "P3", "risk_tags": None, "applies_to": None}
+    }
+    v = _version()
+    policy = Policy(program)
+    assert _read_state("KE-0001", v, fields, policy) == State("known-error", "published", "m365-mail", True)
+    assert _read_state("KE-0001", None, fields, policy) is None
+    assert _read_state("KE-0001", replace(v, blob=None), fields, policy) is None
+    link = _read_state("KE-0001", replace(v, mode="120000"), fields, policy)
+    assert isinstance(link, Unreadable) and link == "it is stored as a symlink, which kedb refuses as a record"
+    lost = _read_state("KE-0001", replace(v, blob="c" * 40), fields, policy)
+    assert isinstance(lost, Unreadable) and lost == "git cannot return it (missing object)"
+    assert _read_state("KE-0001", v, {"b" * 40: Unreadable("why")}, policy) == "why"
+    stricter = replace(
+        program,
+        settings=program.settings.model_copy(update={"high_impact": program.settings.high_impact.model_copy(update={"impacts": []})}),
+    )
+    assert _read_state("KE-0001", v, fields, Policy(stricter)).own_high_impact is False  # the policy's rules decide
+    assert _read_state("KE-0001", v, fields, Policy(None)).own_high_impact is True  # kedb's defaults before any policy
+
+
+def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path) -> None:
+    import kedb.git.approvals as approvals
+    from kedb.core.load.loader import load
+    from kedb.git import history
+
+    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "KB")
+    rel = "known_errors/KE-0001-outlook-prompts.md"
+    text = (root / rel).read_text(encoding="utf-8")
+    (root / rel).write_text(text.replace("priority: P2", "priority: P1"), encoding="utf-8")
+    git(root, "commit", "-q", "-am", "P1")
+    kb, h = load(root, use_cache=False)[0], history.read(root)
+    loaded = approvals._loaded_fields(kb, [*kb.records, "KE-9999"])
+    expected = {git(root, "rev-parse", f"HEAD:{r.source.path}").strip() for r in kb.records.values()}
+    assert set(loaded) == expected
+    assert loaded[h.of("KE-0001").versions[-1].blob] == {
+        "status": "published", "service": "m365-mail", "impact": "medium", "priority": "P1", "risk_tags": [], "applies_to": None,
+    }  # fmt: skip
+    (root / "known_errors" / "WA-0001-clear-cached-credentials.md").unlink()  # a file gone since loading: read from git
+    assert len(approvals._loaded_fields(kb, kb.records)) == len(expected) - 1
+    fast = [(a.record, a.version.number, a.state, a.status, a.message) for a in approvals.verify(kb, h).items]
+    import os
+
+    os.environ["KEDB_NO_CACHE"] = "1"
+    try:
+        approvals_loaded = approvals._loaded_fields
+        approvals._loaded_fields = lambda kb, ids: {}  # type: ignore[assignment]
+        slow = [(a.record, a.version.number, a.state, a.status, a.message) for a in approvals.verify(kb, h).items]
+    finally:
+        approvals._loaded_fields = approvals_loaded  # type: ignore[assignment]
+        del os.environ["KEDB_NO_CACHE"]
+    assert fast == slow and ("KE-0001", 2, "missing") in [(*x[:2], x[3]) for x in fast]
+
+
+# ---------------------------------------------------------------- the field cache, in detail
+def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kedb.git.approvals import Unreadable, _FieldStore
+
+    store = _FieldStore(tmp_path)
+    assert store.on and store.known == {} and store.path == tmp_path / ".kedb" / "cache" / _FieldStore.NAME
+    good = {"status": "published", "service": "s", "impact": "high", "priority": "P1", "risk_tags": ["legal"], "applies_to": None}
+    assert store.add("a" * 40, good) is good
+    why = Unreadable("its front-matter is not a mapping of fields")
+    assert store.add("b" * 40, why) is why
+    store.save()
+    again = _FieldStore(tmp_path)
+    assert again.known == {"a" * 40: good, "b" * 40: why} and isinstance(again.known["b" * 40], Unreadable)
+    assert not isinstance(again.known["a" * 40], Unreadable)
+    again.add("c" * 40, good)
+    again.save()
+    assert set(_FieldStore(tmp_path).known) == {"a" * 40, "b" * 40, "c" * 40}, "old entries are kept when new ones are added"
+    untouched = store.path.stat().st_mtime_ns
+    _FieldStore(tmp_path).save()
+    assert store.path.stat().st_mtime_ns == untouched, "nothing new: the file is not rewritten"
+    import marshal
+
+    store.path.write_bytes(marshal.dumps({"fields": ["status"], "blobs": {"d" * 40: ("x",)}}))
+    assert _FieldStore(tmp_path).known == {}, "another list of fields: the cache is not used"
+    store.path.write_bytes(marshal.dumps(["not", "a", "dict"]))
+    assert _FieldStore(tmp_path).known == {}
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    off = _FieldStore(tmp_path / "elsewhere")
+    off.add("a" * 40, good)
+    off.save()
+    assert not off.on and not off.path.exists()
+    assert [p.name for p in store.path.parent.iterdir()] == [_FieldStore.NAME], "no temporary file left behind"
