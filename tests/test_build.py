@@ -25,7 +25,7 @@ def test_artefacts_built_into_site_downloads_and_kept_for_mkdocs(base_kb: Path) 
         assert f"site/downloads/{name}" in r.stdout
     assert "approvals: 0 record versions needed one" in r.stdout
     assert all(f"kedb: {n}: done in" in r.stderr for n in ("docx", "xlsx", "pptx", "pdf")), "one quiet line per output off a terminal"
-    assert not list((base_kb / ".kedb").glob("build-*")), "the staging folder is removed"
+    assert not list(base_kb.glob(".site.*")), "the staging folder is removed"
 
 
 def test_a_failed_check_changes_nothing(base_kb: Path) -> None:

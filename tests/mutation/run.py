@@ -81,11 +81,11 @@ GUARDS: tuple[Guard, ...] = (
     Guard("signature check", "git.signatures", tests=("SIGNATURES",)),
     Guard("edition filter", "build.context", ("visible", "select", "shows_ticket_ids")),
     Guard("secret and unsafe-content scan", "core.load.scan", tests=("READER",)),
-    Guard("HTML sanitiser", "site.text", ("safe_href", "sanitise", "html_text", "_Sanitiser.*")),
+    Guard("HTML sanitiser", "site.text", ("safe_href", "sanitise", "html_text", "_attribute", "_relative", "_finish", "_text", "_image")),
     Guard("spreadsheet neutralisation", "renderers.xlsx", ("text_cell",)),
     Guard("spreadsheet text cleaning", "renderers._md", ("clean",)),
     Guard("strict YAML reader", "core.load.yamlstrict", tests=("READER",)),
-    Guard("site swap", "build.run", ("_replace_tree", "_install_file")),
+    Guard("site swap", "build.run", ("_replace_tree", "_install_file", "_exchange", "_renameat2", "_stale", "_clear", "_repair"), tests=("SWAP",)),
 )
 # In-process tests that reach the guards and run in seconds: a mutant is run against every
 # selected test that reaches its function, so a slow site build here would be paid thousands of
@@ -94,8 +94,15 @@ GUARDS: tuple[Guard, ...] = (
 # measured by the suites about reading alone, or each surviving mutant would run them all.
 # The gate is measured by its own unit tests and real-git scenarios (the other suites build sites).
 GATE_TESTS = ("tests/test_gate_units.py", "tests/test_gate_bypasses.py")
+SWAP_TESTS = ("tests/test_build_atomic.py", "tests/test_guards.py")
 SIGNATURE_TESTS = ("tests/test_signatures.py", "tests/test_gate_bypasses.py")
-READER_TESTS = ("tests/test_guards_units.py", "tests/test_yamlstrict.py", "tests/test_rules.py", "tests/test_perf_equivalence.py")
+READER_TESTS = (
+    "tests/test_guards_units.py",
+    "tests/test_yamlstrict.py",
+    "tests/test_rules.py",
+    "tests/test_perf_equivalence.py",
+    "tests/test_silent_loss.py",
+)
 TESTS = (
     "tests/test_guards.py",
     "tests/test_guards_units.py",
@@ -110,6 +117,7 @@ SELECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "READER": ("reader", READER_TESTS),
     "GATE": ("gate", GATE_TESTS),
     "SIGNATURES": ("signatures", SIGNATURE_TESTS),
+    "SWAP": ("swap", SWAP_TESTS),
 }
 
 

@@ -2,30 +2,51 @@
 
 Read everything, then write everything (Pelican's rule): the context is made first (load,
 check, history, approvals); if the check has an error nothing is rendered. Outputs are
-rendered into a staging folder under ``.kedb/`` and moved into ``site/`` only when all of
-them succeeded, so a failed build never leaves a half-written site.
+rendered into a staging folder beside the site (``.site.staging-<pid>``, a sibling of ``site/``
+and so on its file system) and swapped into ``site/`` only when all of them succeeded, so a
+failed or killed build never leaves a half-written site.
 
 - Artefacts are rendered first, into ``staging/downloads``; the site renderer links and
   copies them into ``site/downloads/``. A copy is kept in ``.kedb/downloads/`` so that a plain
   ``mkdocs build`` / ``mkdocs serve`` links the same files.
 - With ``--only`` and no ``site``, the chosen artefacts replace their files in
-  ``site/downloads/`` one by one (each via a temporary file and an atomic rename).
+  ``site/downloads/`` one by one (each via a temporary file beside it and an atomic rename).
+
+The swap (:func:`_replace_tree`):
+
+- On Linux one ``renameat2(RENAME_EXCHANGE)`` exchanges the new tree and the old one, so
+  ``site/`` is a complete site, the old or the new, at every instant, whatever kills the build.
+  Where there is no exchange (another system, a file system without it) two renames: the old
+  site to ``.site.old-<pid>``, then the new one to ``site/``; a build killed between the two
+  leaves the old site under that name and the next build puts it back. If the new tree cannot
+  be moved in, the old one is put back and the build fails with one line.
+- A symlinked ``site/`` is honoured: the new tree is staged beside the link's target and
+  swapped there, and the link stays a link. (Keeping ``site`` itself as a link to versioned
+  folders and replacing the link was not chosen: ``site/`` is a folder that people copy, upload
+  as a CI artefact and serve, and this repository tracks ``site/.gitkeep``.)
+- Every build starts by repairing what killed builds left (:func:`_repair`): folders and
+  files named with the pid of a process that no longer runs. A site moved aside by a swap that
+  never finished is put back; their staging folders, old sites and temporary artefact files are
+  removed. A running build's are left alone.
 """
 
 from __future__ import annotations
 
+import ctypes
+import glob
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .. import renderers
-from ..core.errors import KedbError, UsageError
+from ..check.run import ensure_kb
+from ..core.errors import EnvironmentProblem, KedbError, UsageError
 from ..core.gate import EVIDENCE_NOTE
 from ..core.trail import ApprovalReport
 from .context import BuildContext, make
@@ -144,21 +165,99 @@ def _render(name: str, fn: Callable[[], Path]) -> Path:
         ) from exc
 
 
+AT_FDCWD = -100  # Linux: a path relative to the working directory
+RENAME_EXCHANGE = 2  # Linux (fs.h): exchange the two paths in one step
+
+
+def _renameat2() -> Any:
+    """libc's ``renameat2`` (Linux, glibc 2.28 and later), or None."""
+    try:
+        return ctypes.CDLL(None).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Exchange two paths in one step; False, with nothing changed, where the system, the file
+    system or the paths (one missing, two file systems) do not allow it."""
+    fn = _renameat2()
+    return fn is not None and fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
 def _replace_tree(src: Path, dst: Path) -> None:
-    """Put ``src`` where ``dst`` is with two renames; the old tree is removed afterwards."""
-    old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-    if dst.exists():
-        dst.rename(old)
-    src.rename(dst)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+    """Put the tree ``src`` where ``dst`` is (``src`` is staged beside it), then remove the old tree.
+
+    By an exchange, ``dst`` is a complete tree, old or new, at every instant. By two renames
+    there is a moment without it; the old tree is then ``.<dst>.old-<pid>``, which the next build
+    puts back (:func:`_repair`). If the new tree cannot be moved in, the old one is put back."""
+    if not _exchange(src, dst):
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+        moved = dst.exists()
+        if moved:
+            os.rename(dst, old)
+        try:
+            os.rename(src, dst)
+        except OSError:
+            if moved:
+                os.rename(old, dst)
+            raise
+        if moved:
+            os.rename(old, src)  # away from the name the next build would restore, then removed
+    shutil.rmtree(src, ignore_errors=True)
 
 
 def _install_file(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a temporary file beside it: ``dst`` is the old file or the
+    new one at every instant, and a failed copy leaves nothing behind."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stale(path: Path, prefix: str) -> bool:
+    """Whether ``path`` is named ``prefix`` + the pid of a process that no longer runs.
+
+    This process's own pid counts as stale: its folders are made after the repair, so one that
+    is already there is a killed build's whose pid came back (containers start at the same pids)."""
+    pid = path.name.removeprefix(prefix)
+    if not path.name.startswith(prefix) or not pid.isdecimal():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # PermissionError: it runs, as another user
+        return False
+    return False
+
+
+def _clear(folder: Path, prefix: str) -> None:
+    """Remove the entries of ``folder`` named ``prefix`` + the pid of a process that no longer runs."""
+    for path in folder.glob(glob.escape(prefix) + "*"):
+        if _stale(path, prefix):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _repair(site: Path, state: Path) -> None:
+    """Undo what killed builds left: put back a site that a swap moved aside and never replaced,
+    then remove their staging folders, old sites and temporary artefact files (``site`` is the
+    real folder, a symlink resolved)."""
+    old = f".{site.name}.old-"
+    for path in sorted(site.parent.glob(glob.escape(old) + "*")):
+        if not site.exists() and _stale(path, old):
+            os.rename(path, site)
+    temporary = [(d, f".{renderers.file_name(n)}.tmp-") for n in renderers.ARTEFACTS for d in (site / "downloads", state / "downloads")]
+    for folder, prefix in [(site.parent, old), (site.parent, f".{site.name}.staging-"), *temporary]:
+        _clear(folder, prefix)
 
 
 def build(
@@ -173,15 +272,22 @@ def build(
 ) -> Result:
     outputs = parse_only(only)
     step = _Steps(progress)
+    # A symlinked site/ is built beside its target and swapped there; the link stays.
+    target = Path(os.path.realpath(ensure_kb(root) / SITE_DIR))
+    _repair(target, Path(root) / STATE_DIR)
     with step("check, history and approvals"):
         ctx = make(root, audience=audience, tenant=tenant, allow_shallow=allow_shallow, as_of=as_of)
     kb_root = ctx.kb.root
     state = kb_root / STATE_DIR
     state.mkdir(exist_ok=True)
     site_dir = kb_root / SITE_DIR
+    staging = target.with_name(f".{target.name}.staging-{os.getpid()}")
+    try:
+        staging.mkdir()
+    except OSError as e:
+        raise EnvironmentProblem(f"cannot make the staging folder {staging} beside the site ({e.strerror or e})") from e
     written: list[tuple[str, Path]] = []
-    with tempfile.TemporaryDirectory(prefix="build-", dir=state) as tmp:
-        staging = Path(tmp)
+    try:
         downloads = staging / "downloads"
         downloads.mkdir()
         for name in outputs:
@@ -198,7 +304,10 @@ def build(
             with step("site"):
                 built = _render("site", lambda: site.render(replace(ctx, downloads_dir=keep), staging / "site"))
             (built / ".gitkeep").touch()
-            _replace_tree(built, site_dir)
+            try:
+                _replace_tree(built, target)
+            except OSError as e:
+                raise EnvironmentProblem(f"could not move the new site into {target} ({e.strerror or e}); nothing there was changed") from e
             final = [(n, site_dir / "downloads" / p.name) for n, p in written]
             written = [("site", site_dir), *final]
         else:
@@ -208,4 +317,6 @@ def build(
                 _install_file(p, dst)
                 final.append((n, dst))
             written = final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return Result(ctx, tuple(written))
