@@ -192,13 +192,36 @@ def test_ticket_ids_only_in_the_internal_all_tenant_edition() -> None:
 def _samples() -> dict[str, tuple[str, ...]]:
     """One or more realistic samples per rule (assembled here so the repository holds no token)."""
     a20, up16 = "a1B2c3D4e5F6g7H8i9J0", "ABCDEFGHIJKLMNOP"
+    aws40 = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # AWS's documented example secret access key
     return {
+        "an AWS secret access key": (
+            "export AWS_SECRET_ACCESS_KEY=" + aws40,
+            "AWS_SECRET_ACCESS_KEY: " + aws40,
+            "aws_secret_access_key = '" + aws40 + "'",
+            '"SecretAccessKey": "' + aws40 + '",',
+            "aws configure set aws_secret_access_key " + aws40,
+        ),
+        "an Azure SAS signature": (
+            "https://acct.blob.core.windows.net/logs/a.txt?sv=2022-11-02&sp=r&se=2026-12-01&sig="
+            + "abcdEFGH1234%2Bijkl5678mnopQRSTuvwxYZ90ab%3D",
+        ),
+        "a Google Cloud service-account key": (
+            '{"type": "service_account", "project_id": "p1", "private_key": "' + "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + '"}',
+        ),
+        "a Google API key": ("key=AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",),
         "an API secret key": ("key " + "sk-" + a20 + "xyz",),
         "a bearer token": ("Authorization: Bearer " + a20 + "kLmN",),
         "a storage or bus key": ("DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "Zm9vYmFyYmF6cXV4==",),
         "a connection string with a password": ("Server=db01;Database=crm;User Id=app;Password=" + "Tr0ub4dor",),
         "a URL with a user name and password": ("see https://admin:" + "s3cretpw" + "@intranet.example.com/app",),
-        "a private key": ("-----BEGIN RSA " + "PRIVATE KEY-----", "-----BEGIN " + "PRIVATE KEY-----"),
+        "a private key": (
+            "-----BEGIN RSA " + "PRIVATE KEY-----",
+            "-----BEGIN " + "PRIVATE KEY-----",
+            "-----BEGIN OPENSSH " + "PRIVATE KEY-----",
+            "-----BEGIN SSH2 ENCRYPTED " + "PRIVATE KEY-----",
+            "-----BEGIN PGP " + "PRIVATE KEY BLOCK-----",
+            "PuTTY-User-Key-File-" + "3: ssh-ed25519",
+        ),
         "a GitHub token": ("ghp_" + a20 + a20[:16], "github_pat_" + "11" + a20 + a20),
         "a GitLab token": ("glpat-" + a20,),
         "a Slack token": ("xoxb-" + "1234567890-" + a20,),

@@ -1,20 +1,22 @@
-"""Rules that need the whole KB: ids, links both ways, lifecycle requirements and policy, and text left
-from the ``kedb new`` templates; the program data under ``content/`` is checked by :mod:`kedb.check.program`."""
+"""Rules that need the whole KB: ids, links both ways, lifecycle requirements and policy, text left
+from the ``kedb new`` templates, and Markdown in records and playbooks that the site would not render as
+written (KE506, KE507); the program data under ``content/`` is checked by :mod:`kedb.check.program`."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..core.errors import EnvironmentProblem
 from ..core.findings import Finding
-from ..core.kb import KB, Record
+from ..core.kb import KB, Record, Source
 from ..core.load.frontmatter import decode, split
+from ..core.load.loader import IMAGE_TYPES, content_files, local_target
 from ..core.records import DONE_STATUSES, PROBLEM_ORDER, KnownError, Problem, Workaround, review_overdue
 from ..core.resources import find_template
 from .helpers import at
@@ -26,13 +28,83 @@ def check_kb(kb: KB, as_of: date) -> list[Finding]:
     out: list[Finding] = []
     out.extend(_duplicate_ids(kb))
     guidance = {kind: template_guidance(kb.root, kind) for kind in ("known-error", "workaround", "problem")}
+
+    @cache
+    def assets() -> frozenset[str]:
+        return frozenset(content_files(kb.root).assets)
+
     for rec in kb.records.values():
         out.extend(_references(kb, rec))
         out.extend(_links(kb, rec))
         out.extend(_lifecycle(kb, rec, as_of))
         out.extend(_template_text(rec, guidance.get(rec.kind, _NO_GUIDANCE)))
+        out.extend(_markup(rec.source, assets))
+    for page in kb.playbooks:  # published like records: the same rules for their text
+        out.extend(_markup(page.source, assets))
     out.extend(program_findings(kb, as_of))
     return out
+
+
+# ---------------------------------------------------------------- Markdown the site would not render as written
+# With the loader's scan for raw HTML, scripts and includes (KE501-KE505), these complete what a body
+# (a record's or a playbook's) may hold. They read the body as the site does (CommonMark), so code is left alone.
+_ATTR_LIST = re.compile(r"\{:[^}\n]*\}|\{[ \t]*(?:[#.][\w-]+[ \t]+)*[A-Za-z_][\w:-]*[ \t]*=[^}\n]*\}")
+_EVENT = re.compile(r"(?i)\bon[a-z]+\s*=")  # KE503 reports these
+_REMOTE = re.compile(r"(?i)^(?:https?:)?//")
+
+
+@lru_cache(maxsize=1)
+def _commonmark() -> Any:
+    from markdown_it import MarkdownIt  # only for bodies that need it: `kedb check` starts fast
+
+    # The parser the site renders bodies with (kedb.site.text.BodyRenderer).
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(["table", "strikethrough"])
+
+
+def _markup(src: Source, assets: Callable[[], frozenset[str]]) -> Iterator[Finding]:
+    """KE506 attribute lists and KE507 images that are not shown, at their lines."""
+    body = src.body
+    images = "![" in body
+    attrs = "{" in body and _ATTR_LIST.search(body) is not None
+    if not images and not attrs:  # the common case: no parsing
+        return
+    for block in _commonmark().parse(body):
+        if block.type != "inline" or block.map is None:
+            continue
+        line = src.body_line + block.map[0]
+        for tok in block.children or ():
+            if tok.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif tok.type == "text" and attrs:
+                for m in _ATTR_LIST.finditer(tok.content):
+                    if not _EVENT.search(m.group()):
+                        yield Finding(
+                            src.path,
+                            line,
+                            "KE506",
+                            f"attribute list '{m.group()[:40]}' would set HTML attributes (a style can cover the page); "
+                            "the site shows it as text: remove it",
+                        )
+            elif tok.type == "image":
+                why = _image_not_shown(src.path, str(tok.attrGet("src") or ""), assets)
+                if why:
+                    yield Finding(src.path, line, "KE507", why)
+
+
+def _image_not_shown(source: str, url: str, assets: Callable[[], frozenset[str]]) -> str | None:
+    shown = url if len(url) <= 60 else url[:59] + "…"
+    if _REMOTE.match(url):
+        return (
+            f"image '{shown}' is on another host: the site shows it as a link and never loads it (a page must not make "
+            "every reader's browser fetch from elsewhere); save it in content/assets/ and point to that copy"
+        )
+    target = local_target(source, url)
+    if target is not None and target[0] in assets() and target[0].lower().endswith(IMAGE_TYPES):
+        return None
+    return (
+        f"image '{shown}' is not an image of content/assets/ ({', '.join(IMAGE_TYPES)}) that kedb publishes: "
+        "the site shows its text instead"
+    )
 
 
 def _duplicate_ids(kb: KB) -> Iterator[Finding]:
@@ -223,8 +295,19 @@ def template_guidance(root: Path, kind: str) -> Guidance:
     Body lines without Jinja, list markers and surrounding whitespace removed; a paragraph of several
     such lines counts joined too, since an editor may rewrap it into one line."""
     path = find_template(root, f"new/{kind}.md.j2")
+    if _through_link(root, path):  # reported by the loader (KE014); never read
+        return _NO_GUIDANCE
     st = path.stat()
     return _guidance(path, st.st_mtime_ns, st.st_size)
+
+
+def _through_link(root: Path, path: Path) -> bool:
+    """Whether ``path`` (a file of the KB at ``root``, or one of kedb's own) is reached through a symbolic link."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:  # kedb's own template
+        return False
+    return any((root.joinpath(*parts[: i + 1])).is_symlink() for i in range(len(parts)))
 
 
 @lru_cache(maxsize=32)

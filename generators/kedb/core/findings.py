@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,8 +38,32 @@ class Finding:
         return RULES[self.code].severity
 
     def format(self) -> str:
+        """The finding as one line of text, safe to print: control characters are shown as escapes."""
         r = self.rule
-        return f"{self.path}:{self.line}: {self.code} {r.name} ({r.severity.value}): {self.message}"
+        return shown(f"{self.path}:{self.line}: {self.code} {r.name} ({r.severity.value}): {self.message}")
+
+
+# What a terminal acts on instead of showing: C0 controls but the tab, C1 controls (ESC starts
+# colour and cursor sequences, CR and backspace overwrite, a newline would fake another finding),
+# DEL, line and paragraph separators, and the bidi embeddings, overrides and isolates (they
+# reorder what follows on the line).
+_UNSHOWN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def shown(text: str, keep: str = "") -> str:
+    """``text`` as kedb prints it: every control character written as an escape (ESC as ``\\x1b``),
+    except those in ``keep`` (a multi-line message keeps its ``\\n``).
+
+    Findings and error messages quote what records and ticket exports say; a value crafted with
+    ESC sequences or a right-to-left override must not rewrite the reader's terminal."""
+    if _UNSHOWN.search(text) is None:
+        return text
+    return _UNSHOWN.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -48,13 +73,24 @@ _RULES: list[Rule] = [
     # KE0xx — the file and its YAML
     Rule("KE001", "not-utf8", E, "The file is not valid UTF-8 text."),
     Rule("KE002", "no-front-matter", E, "A record must start with a `---` line opening its YAML front-matter."),
-    Rule("KE003", "unterminated-front-matter", E, "The front-matter has no closing `---` line."),
+    Rule(
+        "KE003",
+        "unterminated-front-matter",
+        E,
+        "The front-matter has no closing `---` line (a `...` line ends a YAML document, not the front-matter).",
+    ),
     Rule("KE004", "yaml-syntax", E, "The YAML cannot be parsed."),
     Rule("KE005", "duplicate-key", E, "A key appears twice in the same mapping; YAML would silently keep one."),
     Rule("KE006", "yaml-tag", E, "Explicit YAML tags (`!!python/...`, `!!str`, `!custom`) are not allowed."),
     Rule("KE007", "yaml-anchor", E, "YAML anchors (`&a`) and aliases (`*a`) are not allowed; write values out."),
     Rule("KE008", "yaml-merge-key", E, "YAML merge keys (`<<:`) are not allowed; write keys out."),
-    Rule("KE009", "multiple-documents", E, "Only one YAML document is allowed per file."),
+    Rule(
+        "KE009",
+        "multiple-documents",
+        E,
+        "Only one YAML document is allowed per file: nothing may follow a `---` or `...` line that ends the YAML, "
+        "or it would be silently dropped.",
+    ),
     Rule("KE010", "not-a-mapping", E, "The front-matter (or data file) must be a mapping of `key: value` lines."),
     Rule("KE011", "tab-indentation", E, "Tabs are not allowed for indentation in YAML; use spaces."),
     Rule("KE012", "unexpected-file", W, "A file under known_errors/ is not named like a record (KE-/WA-/PRB-NNNN-slug.md)."),
@@ -63,8 +99,15 @@ _RULES: list[Rule] = [
         "KE014",
         "symlink",
         E,
-        "A record or program file is a symbolic link; kedb reads only real files (a link can point outside the KB, and "
-        "the gate cannot judge what it points to).",
+        "A file or folder under known_errors/, content/ or templates/ is a symbolic link; kedb reads and publishes only "
+        "real files (a link can point outside the KB, and the gate cannot judge what it points to).",
+    ),
+    Rule(
+        "KE015",
+        "unpublished-file",
+        W,
+        "A file under content/ that kedb neither reads nor publishes (only playbooks and the images and PDFs of "
+        "content/assets/ are published), or an asset of a refused type (SVG, HTML) or whose bytes are not what its name says.",
     ),
     # KE1xx — schema
     Rule("KE101", "missing-field", E, "A required field is missing."),
@@ -74,7 +117,21 @@ _RULES: list[Rule] = [
     Rule("KE105", "invalid-date", E, "A date is not a real calendar date in YYYY-MM-DD form."),
     Rule("KE106", "invalid-format", E, "A value does not match the required format (ids, signatures, lengths, ranges)."),
     Rule("KE107", "missing-section", E, "A required body section (`## Heading`) is missing or empty."),
-    Rule("KE108", "control-character", E, "Text contains a control character that would corrupt outputs."),
+    Rule(
+        "KE108",
+        "control-character",
+        E,
+        "Text contains a control character that would corrupt outputs or a terminal (C0 and C1 controls, DEL, line and "
+        "paragraph separators, bidirectional overrides and isolates), written as it is or as an escape in a double-quoted "
+        "YAML value (`\\e`, `\\x0b`, `\\u202e`).",
+    ),
+    Rule(
+        "KE109",
+        "text-before-first-section",
+        E,
+        "A record has text before its first `## ` heading. Records are shown section by section, so that text would be in "
+        "no output; put it under a section. (A playbook's page shows its whole body, so playbooks may open with text.)",
+    ),
     # KE2xx — ids and links
     Rule("KE201", "filename-mismatch", E, "The file name does not start with the record id."),
     Rule("KE202", "duplicate-id", E, "Two records have the same id."),
@@ -117,6 +174,20 @@ _RULES: list[Rule] = [
     Rule("KE503", "event-attribute", E, "`on*=` attributes (attr_list) are not allowed."),
     Rule("KE504", "include-directive", E, "Snippet/include directives (`--8<--`, `{% include %}`) are not allowed in records."),
     Rule("KE505", "html-comment", E, "HTML comments hide text from reviewers; remove them."),
+    Rule(
+        "KE506",
+        "attribute-list",
+        E,
+        "An attribute list that sets attributes (`{: style=... }`): kedb renders CommonMark, where it is text, and MkDocs' "
+        "attr_list would let it restyle or cover the page.",
+    ),
+    Rule(
+        "KE507",
+        "image-not-shown",
+        W,
+        "An image the site does not show: one on another host (shown as a link, never fetched) or one that is not an "
+        "image of content/assets/ (.png, .jpg, .jpeg, .gif, .webp).",
+    ),
     # KE6xx — size
     Rule("KE601", "file-too-large", E, "The file is larger than the limit in content/kedb.yml."),
     Rule("KE602", "line-too-long", W, "A line is longer than the limit in content/kedb.yml."),

@@ -269,9 +269,7 @@ def _approvals_risks(ctx: BuildContext, deck: _Deck) -> None:
     else:
         before = sum(1 for a in ctx.approvals.items if a.status == "before-gate")
         if before:
-            lines.append(
-                f"{P.count(before, 'record version')} landed before the approval gate started ({ctx.approvals.gate_since})"
-            )
+            lines.append(f"{P.count(before, 'record version')} landed before the approval gate started ({ctx.approvals.gate_since})")
         if ctx.approvals.gate_since is None:
             lines.append("No approval gate start date (approvals_since) is set in content/kedb.yml")
     deck.text(s, lines, deck.margin, deck.top, half, int(deck.h * 0.64), size=16)

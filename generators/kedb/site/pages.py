@@ -1,17 +1,28 @@
 """Every page of the site, rendered from the Jinja templates in ``templates/site/``.
 
 :func:`build` reads the build context and returns a :class:`Site`: the generated pages, the
-other generated files (feeds), the navigation and which record each page shows (for its
-search entry). Pages from ``*.html.j2`` templates carry their finished HTML and table of
-contents; MkDocs gets only their front-matter and puts the HTML in its theme. Pages from
-``*.md.j2`` templates (playbooks, tags) are Markdown for MkDocs to render. MkDocs is not
-imported here; the plugin (:mod:`kedb.site.plugin`) hands these to MkDocs.
+other generated files (feeds), the assets the pages show, the navigation and which record each
+page shows (for its search entry). Pages from ``*.html.j2`` templates carry their finished HTML
+and table of contents; MkDocs gets only their front-matter and puts the HTML in its theme. The
+one ``*.md.j2`` page (tags) is Markdown for MkDocs to render. MkDocs is not imported here; the
+plugin (:mod:`kedb.site.plugin`) hands these to MkDocs.
+
+Hand-written text (record sections and playbooks alike) goes through one path,
+:meth:`Builder.render_text`: CommonMark with raw HTML off and the whitelist sanitiser
+(:class:`kedb.site.text.BodyRenderer`). A relative link to a record or playbook of this edition
+becomes a link to its page, and one to a file of ``content/assets/`` a link to that file (an
+image of it is shown); those assets, and only those, are published with the site. Every other
+relative link and image is left as its text, and an image on another host as a link to it: no
+page makes a reader's browser fetch from elsewhere.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
+import re
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,13 +35,14 @@ from markupsafe import Markup
 from ..build.context import BuildContext
 from ..core import forkpool, present
 from ..core.kb import Record
+from ..core.load.loader import CONTENT_DIR, IMAGE_TYPES, content_files, local_target
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
 from ..core.trail import APPROVAL_LABEL
 from . import audit, feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
 from .env import html_environment, md_environment
-from .text import BodyRenderer, html_text, md_inline
+from .text import BodyRenderer, html_text, md_inline, plain
 
 CHANGELOG_ENTRIES = 50
 HOME_CHANGES = 10
@@ -49,6 +61,7 @@ class Page:
     toc: list[dict[str, Any]] = field(default_factory=list)  # toc tokens of ``html``
     in_nav: bool = True
     meta: dict[str, Any] = field(default_factory=dict)  # the front-matter of ``markdown``, as data
+    assets: tuple[str, ...] = ()  # files of content/assets/ the page shows or links (paths in the KB)
 
 
 @dataclass
@@ -58,6 +71,7 @@ class Site:
     records: dict[str, Record] = field(default_factory=dict)  # page src -> record shown
     nav: list[Any] = field(default_factory=list)
     artefacts: list[Artefact] = field(default_factory=list)
+    assets: dict[str, Path] = field(default_factory=dict)  # src -> file of content/assets/ that a page shows or links
 
     def page(self, src: str) -> Page | None:
         return next((p for p in self.pages if p.src == src), None)
@@ -90,6 +104,14 @@ class Builder:
         self.url = urls.Urls(opts.use_directory_urls)
         self.bodies = BodyRenderer()
         self._sections: dict[str, Any] = {}
+        self.assets = publishable_assets(ctx.kb.root)
+        self.page_of = {r.source.path: urls.record_src(rid) for rid, r in ctx.kb.records.items()}
+        self.page_of.update({p.source.path: urls.playbook_src(p) for p in ctx.kb.playbooks})
+        self._here: tuple[str, str] | None = None  # (file the text is from, page it is rendered for)
+        self._held: dict[str, str] = {}  # placeholder -> HTML, for the text being rendered
+        self._used: set[str] = set()  # assets of the page being rendered
+        self._mark = "kedb" + secrets.token_hex(8)  # placeholders no author can write (never in the output)
+        self.bodies.md.core.ruler.push("kedb_local_links", self._local_links)
         dirs = template_dirs(ctx.kb.root, "site")
         common = self._common()
         self.html_env = html_environment(dirs, {**common, **self._html_helpers()})
@@ -121,6 +143,7 @@ class Builder:
             "days_to_root_cause": views.days_to_root_cause,
             "days_open": lambda p: views.days_open(ctx, p),
             "record": lambda rid: ctx.record(rid) if rid else None,
+            "shown": ctx.shown,  # a record's links to records of this edition (the others are never named)
             "status": _status,
             "NONE": present.NONE,
             "approval_status": _approval,
@@ -137,19 +160,19 @@ class Builder:
 
         @jinja2.pass_context
         def link(jc: jinja2.runtime.Context, target: Record | str | None, label: str | None = None) -> Markup:
-            """Link to a record of this edition; plain text for one filtered out."""
+            """Link to a record of this edition; nothing for one filtered out (not even its id)."""
             if target is None:
                 return Markup("")
             rid = target if isinstance(target, str) else target.id
-            text = html_text(label if label is not None else rid)
             if ctx.record(rid) is None:
-                return text
+                return Markup("")
+            text = html_text(label if label is not None else rid)
             return Markup(f'<a href="{html.escape(self.url.html_link(jc["page_src"], urls.record_src(rid)))}">{text}</a>')
 
         @jinja2.pass_context
         def body(jc: jinja2.runtime.Context, rec: Record, section: str, css: str = "") -> Markup:
             sec = self.sections(rec).get(section.lower())
-            return self.bodies.render(sec.text if sec else "", self._link_for(jc["page_src"]), css)
+            return self.render_text(sec.text if sec else "", rec.source.path, jc["page_src"], css)
 
         def has_section(rec: Record, section: str) -> bool:
             sec = self.sections(rec).get(section.lower())
@@ -158,8 +181,12 @@ class Builder:
         @jinja2.pass_context
         def other_sections(jc: jinja2.runtime.Context, rec: Record) -> list[tuple[str, Markup]]:
             known = KNOWN_SECTIONS.get(rec.kind, ())
-            link_for = self._link_for(jc["page_src"])
-            return [(s.title, self.bodies.render(s.text, link_for)) for key, s in self.sections(rec).items() if key not in known and s.text]
+            page_src = jc["page_src"]
+            return [
+                (s.title, self.render_text(s.text, rec.source.path, page_src))
+                for key, s in self.sections(rec).items()
+                if key not in known and s.text
+            ]
 
         return {"url": url, "link": link, "body": body, "has_section": has_section, "other_sections": other_sections}
 
@@ -177,6 +204,58 @@ class Builder:
 
         return {"href": href}
 
+    # ------------------------------------------------------------ hand-written text
+    def render_text(self, text: str, source: str, page_src: str, css: str = "") -> Markup:
+        """Markdown from the file ``source`` as inert HTML for the page ``page_src`` (see the module docstring)."""
+        self._here, self._held = (source, page_src), {}
+        try:
+            out = str(self.bodies.render(text, self._link_for(page_src), css))
+        finally:
+            self._here = None
+        for mark, value in self._held.items():
+            out = out.replace(mark, value)
+        return Markup(out)
+
+    def _local_links(self, state: Any) -> None:
+        """A markdown-it core rule: relative links and images to what this edition publishes get placeholders,
+        which pass the sanitiser as an in-page link or plain text and are replaced after it."""
+        if self._here is None:
+            return
+        from markdown_it.token import Token
+
+        source, page_src = self._here
+        for block in state.tokens:
+            for i, tok in enumerate(block.children or ()):
+                if tok.type == "image":
+                    url = self._local_url(source, page_src, str(tok.attrGet("src") or ""), image=True)
+                    if url is not None:
+                        alt = self.bodies.md.renderer.renderInlineAsText(tok.children or [], state.md.options, state.env)
+                        mark = f"{self._mark}i{len(self._held)}x"
+                        self._held[mark] = f'<img src="{html.escape(url)}" alt="{html.escape(alt)}" loading="lazy">'
+                        block.children[i] = Token("text", "", 0, content=mark)
+                elif tok.type == "link_open":
+                    url = self._local_url(source, page_src, str(tok.attrGet("href") or ""))
+                    if url is not None:
+                        mark = f"{self._mark}a{len(self._held)}x"
+                        self._held[f'href="#{mark}"'] = f'href="{html.escape(url)}"'
+                        tok.attrSet("href", "#" + mark)
+
+    def _local_url(self, source: str, page_src: str, url: str, image: bool = False) -> str | None:
+        """The URL, from ``page_src``, of what a relative link in ``source`` points at, when this edition publishes it."""
+        found = local_target(source, url)
+        if found is None:
+            return None
+        path, fragment = found
+        if path in self.assets:
+            if image and not path.lower().endswith(IMAGE_TYPES):
+                return None
+            self._used.add(path)
+            return self.url.html_link(page_src, asset_src(path))
+        target = None if image else self.page_of.get(path)
+        if target is None:
+            return None
+        return self.url.html_link(page_src, target) + (f"#{fragment}" if fragment else "")
+
     def _link_for(self, page_src: str) -> Callable[[str], str | None]:
         def link_for(rid: str) -> str | None:
             if self.ctx.record(rid) is None:
@@ -189,7 +268,8 @@ class Builder:
         self, template: str, src: str, meta: dict[str, Any], in_nav: bool = True, toc_depth: int = toc.TOC_DEPTH, **values: Any
     ) -> Page:
         text = self.html_env.get_template(template).render(page_src=src, **values)
-        return Page(src, front_matter(meta), text, toc.tokens(text, toc_depth), in_nav, meta)
+        used, self._used = tuple(sorted(self._used)), set()
+        return Page(src, front_matter(meta), text, toc.tokens(text, toc_depth), in_nav, meta, used)
 
     def md_page(self, template: str, src: str, meta: dict[str, Any], **values: Any) -> Page:
         text = self.md_env.get_template(template).render(page_src=src, **values)
@@ -207,6 +287,22 @@ class Builder:
         # The sidebar lists a record's sections only (its workarounds and root cause sit right under
         # theirs): every record page carries it, and a record page must stay small (issue #4).
         return self.html_page(f"{rec.kind}.html.j2", src, meta, in_nav=False, toc_depth=RECORD_TOC_DEPTH, rec=rec, m=rec.meta)
+
+    def playbook_page(self, pb: Record) -> Page:
+        """A playbook: its steps from the front-matter, then its text, one anchored heading per ``## `` section."""
+        src = urls.playbook_src(pb)
+        intro, parts = _split_sections(_without_title(pb.source.body))
+        seen = {"playbook", "steps"}
+        sections = [(plain(title), _anchor(title, seen), self.render_text(text, pb.source.path, src)) for title, text in parts]
+        return self.html_page(
+            "playbook.html.j2",
+            src,
+            {"title": page_title(pb.meta.title)},
+            p=pb,
+            m=pb.meta,
+            intro=self.render_text(intro, pb.source.path, src),
+            sections=sections,
+        )
 
     def record_page_and_doc(self, rid: str) -> tuple[Page, search.Doc]:
         rec = self.ctx.kb.records[rid]
@@ -304,10 +400,8 @@ class Builder:
         for src, template, title, extra, values in pages:
             site.pages.append(self.html_page(template, src, {"title": page_title(title), **extra}, **values))
         site.pages.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
-        for pb in kb.playbooks:
-            src = urls.playbook_src(pb)
-            body = Markup(_without_title(pb.source.body))  # hand-written Markdown, checked by kedb check
-            site.pages.append(self.md_page("playbook.md.j2", src, {"title": page_title(pb.meta.title)}, p=pb, m=pb.meta, body=body))
+        site.pages.extend(self.playbook_page(pb) for pb in kb.playbooks)
+        site.assets = {asset_src(a): self.assets[a] for p in site.pages for a in p.assets}
         site.files[urls.ATOM] = feed.atom(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.files[urls.RSS] = feed.rss(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.nav = self.nav()
@@ -370,6 +464,57 @@ def _by_service(ctx: BuildContext, kes: list[Record]) -> list[tuple[Any, list[Re
         groups.setdefault(r.meta.service, []).append(r)
     services = ctx.kb.program.services.services if ctx.kb.program.services else []
     return [(s, sorted(groups[s.id], key=lambda r: (r.meta.priority, r.id))) for s in services if s.id in groups]
+
+
+_H2 = re.compile(r"^ {0,3}##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _split_sections(body: str) -> tuple[str, list[tuple[str, str]]]:
+    """The text before the first ``## `` heading, and (heading, text) for each section (code blocks kept whole)."""
+    intro: list[str] = []
+    parts: list[tuple[str, list[str]]] = []
+    fence = ""
+    for line in body.split("\n"):
+        m = _FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = ""
+        elif m:
+            fence = m.group(1)
+        elif h := _H2.match(line):
+            parts.append((h.group(1), []))
+            continue
+        (parts[-1][1] if parts else intro).append(line)
+    return "\n".join(intro).strip(), [(title, "\n".join(lines).strip()) for title, lines in parts]
+
+
+def _anchor(title: str, seen: set[str]) -> str:
+    """An id for a heading, unique on its page."""
+    base = re.sub(r"[^a-z0-9]+", "-", plain(title).lower()).strip("-") or "section"
+    anchor, n = base, 1
+    while anchor in seen:
+        n += 1
+        anchor = f"{base}-{n}"
+    seen.add(anchor)
+    return anchor
+
+
+def asset_src(path: str) -> str:
+    """Where the file ``content/assets/…`` is in the site (the docs folder is ``content/``)."""
+    return path[len(CONTENT_DIR) + 1 :]
+
+
+def publishable_assets(root: Path) -> dict[str, Path]:
+    """The files of ``content/assets/`` a page may show or link (:func:`kedb.core.load.loader.content_files`: allowed
+    types only, never a link), each checked again to be the real file at its own path."""
+    real = os.path.realpath(root)
+    out: dict[str, Path] = {}
+    for rel in content_files(root).assets:
+        path = root / rel
+        if os.path.realpath(path) == os.path.join(real, *rel.split("/")):
+            out[rel] = path
+    return out
 
 
 def _without_title(body: str) -> str:

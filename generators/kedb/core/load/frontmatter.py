@@ -1,4 +1,9 @@
-"""Split a Markdown file into front-matter and body, and the body into ``## `` sections."""
+"""Split a Markdown file into front-matter and body, and the body into ``## `` sections.
+
+Only a ``---`` line closes the front-matter. A ``...`` line is YAML's document end, not a fence:
+it stays in the YAML, where anything after it is reported (KE009), so that no field written after
+it can fall silently into the body. A record shows its body only section by section, so text
+before the first ``## `` heading is reported too (KE109, :func:`lead`)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import NamedTuple
 _FENCE = re.compile(r"^(```|~~~)")
 _H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 _H2_M = re.compile(r"^##[ \t]+(.+?)[ \t]*#*[ \t]*$", re.M)
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ ]*$", re.M)
+_CLOSE = re.compile(r"^---[ ]*$", re.M)
+_DOC_END = re.compile(r"^\.\.\.[ ]*$", re.M)
 
 
 class Section(NamedTuple):
@@ -49,14 +55,19 @@ def split(text: str) -> Split:
         hint = " (found a blank line first)" if not first.strip() else ""
         return Split("", 1, text, 1, ("KE002", 1, f"the file must start with a '---' line{hint}"))
     start = text.index("\n") + 1 if "\n" in text else len(text)
-    close = _CLOSE.search(text, start)  # the first line that is '---' or '...' (trailing spaces allowed)
+    close = _CLOSE.search(text, start)  # the first '---' line (trailing spaces allowed)
     if close is not None:
         pos, end = close.start(), close.end()
         body_start = end + 1 if end < len(text) else len(text)
         return Split(text[start:pos], 2, text[body_start:], 3 + text.count("\n", start, pos), None, body_start)
     # Line of the end of the text, counted the way an editor shows it (a final newline opens no line).
     line = 2 + text.count("\n", start) + (0 if text.endswith("\n") or start >= len(text) else 1)
-    return Split(text[start:], 2, "", line, ("KE003", 1, "the front-matter opened on line 1 is never closed with '---'"), len(text))
+    message = "the front-matter opened on line 1 is never closed with '---'"
+    doc_end = _DOC_END.search(text, start)
+    if doc_end is not None:
+        at = 1 + text.count("\n", 0, doc_end.start())
+        message += f" (the '...' on line {at} ends a YAML document, not the front-matter)"
+    return Split(text[start:], 2, "", line, ("KE003", 1, message), len(text))
 
 
 def sections(body: str, body_line: int) -> dict[str, Section]:
@@ -107,3 +118,17 @@ def sections(body: str, body_line: int) -> dict[str, Section]:
             buf.append(line)
     flush()
     return out
+
+
+def lead(body: str, body_line: int) -> int | None:
+    """The file line where text starts before the body's first ``## `` heading, or None.
+
+    A record is shown section by section (the site, the runbook, the registers), so such text
+    would be in no output. Blank lines do not count; a code fence or a ``#`` heading does."""
+    text = body.lstrip()
+    if not text:
+        return None
+    start = body.rfind("\n", 0, len(body) - len(text)) + 1  # the start of its first line
+    if _H2_M.match(body, start):
+        return None
+    return body_line + body.count("\n", 0, start)

@@ -318,15 +318,20 @@ def parse_events(text: str, line_offset: int = 0) -> Parsed:
             if builder.feed(ev):
                 break
     except yaml.YAMLError as exc:
-        out.issues.append(_yaml_error(exc, 1 + line_offset))
+        out.issues.append(_yaml_error(exc, 1 + line_offset, builder.ended))
     return out
 
 
-def _yaml_error(exc: yaml.YAMLError, off: int) -> tuple[str, int, str]:
-    """libyaml's complaint as a KE004 finding on its line, with a hint for the common case."""
+def _yaml_error(exc: yaml.YAMLError, off: int, ended: int | None = None) -> tuple[str, int, str]:
+    """libyaml's complaint as a KE004 finding on its line, with a hint for the common case.
+
+    Text after a ``...`` line (``ended``: its line) is a second document that libyaml refuses for
+    want of its ``---``: that is KE009, said plainly."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     eline = (mark.line + off) if mark is not None else off
     problem = getattr(exc, "problem", None) or str(exc)
+    if ended is not None and "<document start>" in str(problem):
+        return ("KE009", eline, f"text after the '...' on line {ended} is not read: '...' ends the YAML document; remove that line")
     context = getattr(exc, "context", None)
     msg = f"YAML cannot be read: {problem}" + (f" ({context})" if context else "")
     if "mapping values are not allowed" in str(problem):
@@ -336,6 +341,7 @@ def _yaml_error(exc: yaml.YAMLError, off: int) -> tuple[str, int, str]:
 
 _Scalar, _MapStart, _SeqStart, _Alias = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent
 _MapEnd, _SeqEnd, _DocStart = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.DocumentStartEvent
+_DocEnd = yaml.DocumentEndEvent
 
 
 class _EventBuilder:
@@ -351,6 +357,7 @@ class _EventBuilder:
         self.documents = 0
         self.skip_depth = 0  # > 0 while inside a value that is being skipped
         self.have_root = False
+        self.ended: int | None = None  # line of an explicit document end ('...')
 
     def feed(self, ev: Any) -> bool:
         """Take one event; True when reading must stop."""
@@ -371,6 +378,8 @@ class _EventBuilder:
                         ("KE009", ev.start_mark.line + self.off, "a second YAML document starts here; a file holds one document")
                     )
                     return True
+            elif cls is _DocEnd and ev.explicit:
+                self.ended = ev.start_mark.line + self.off
             return False
         is_start = not is_scalar and cls is not _Alias
         if self.skip_depth:
