@@ -21,7 +21,7 @@ def test_artefacts_built_into_site_downloads_and_kept_for_mkdocs(base_kb: Path) 
     for name in ARTEFACTS:
         out = base_kb / "site" / "downloads" / name
         assert out.is_file() and out.stat().st_size > 1000, name
-        assert sha(out) == sha(base_kb / ".kedb" / "downloads" / name), "mkdocs links the same files kedb build wrote"
+        assert sha(out) == sha(base_kb / ".kedb" / "downloads" / "internal" / name), "mkdocs links the same files kedb build wrote"
         assert f"site/downloads/{name}" in r.stdout
     assert "approvals: 0 record versions needed one" in r.stdout
     assert all(f"kedb: {n}: done in" in r.stderr for n in ("docx", "xlsx", "pptx", "pdf")), "one quiet line per output off a terminal"

@@ -72,7 +72,9 @@ def manifest(site: Path) -> dict[str, str] | None:
 def leftovers(kb: Path) -> list[str]:
     """What builds leave beside the site, in its downloads and in .kedb/ (today's and earlier kedb's staging)."""
     site = Path(os.path.realpath(kb / "site"))
-    places = (site.parent, site / "downloads", kb / ".kedb", kb / ".kedb" / "downloads")
+    kept = kb / ".kedb" / "downloads"  # and one folder per edition in it
+    editions = sorted(d for d in kept.iterdir() if d.is_dir()) if kept.is_dir() else []
+    places = (site.parent, site / "downloads", kb / ".kedb", kept, *editions)
     return sorted(
         str(p)
         for d in places
@@ -397,7 +399,8 @@ def test_state_on_another_file_system(base_kb: Path) -> None:
         _old_site(base_kb)
         r = kedb("--root", str(base_kb), "build", "--only", "site,pptx", "--as-of", AS_OF)
         assert r.exit_code == 0, r.output
-        assert (base_kb / "site" / "downloads" / "exec-brief.pptx").is_file() and (far / "downloads" / "exec-brief.pptx").is_file()
+        kept = far / "downloads" / "internal" / "exec-brief.pptx"
+        assert (base_kb / "site" / "downloads" / "exec-brief.pptx").is_file() and kept.is_file()
         assert _marker(base_kb / "site") != "old" and not (base_kb / "site").is_symlink()
         assert leftovers(base_kb) == [] and sorted(p.name for p in far.iterdir()) == ["cache", "downloads"]
     finally:
@@ -587,7 +590,7 @@ def test_a_build_killed_between_the_two_renames_is_repaired(scenario: Scenario, 
 
 @pytest.mark.parametrize("nth", [1, 2], ids=["kept-copy", "site-downloads"])
 def test_an_artefact_killed_while_installed(scenario: Scenario, tmp_path: Path, nth: int) -> None:
-    """--only pdf: killed with the copy written beside .kedb/downloads/ (1) or site/downloads/ (2)."""
+    """--only pdf: killed with the copy written beside .kedb/downloads/internal/ (1) or site/downloads/ (2)."""
     kb = scenario.copy(tmp_path / "kb")
     done = _kedb(kb, "--only", "pdf", point="install", nth=nth)
     assert done.returncode == KILLED, done.stderr
@@ -596,7 +599,7 @@ def test_an_artefact_killed_while_installed(scenario: Scenario, tmp_path: Path, 
     done = _kedb(kb, "--only", "pdf")
     assert done.returncode == 0, done.stderr
     pdf = (kb / "site" / "downloads" / "proof-brief.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and pdf == (kb / ".kedb" / "downloads" / "proof-brief.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf == (kb / ".kedb" / "downloads" / "internal" / "proof-brief.pdf").read_bytes()
     assert leftovers(kb) == []
 
 

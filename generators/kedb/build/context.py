@@ -9,13 +9,34 @@ Audiences (``--audience``):
 Confidential records stay in git and are never rendered. ``--tenant T`` keeps records that
 apply to all tenants or name T.
 
+Everything an edition shows is computed from its own records (:func:`edition_trail`): the history
+and the approval report hold only the versions and judgements of visible records, and a version
+whose commit also touched a record this edition does not show keeps its number, date, authors
+and approvals but not its words: its subject reads "Updated", its change note is empty and its
+merge-request reference is dropped (the commit message may describe the hidden record). The
+aggregates stored under ``content/`` (KPI snapshots, flow audits) keep their figures, but a
+record id in their ``basis`` sentences that this edition does not show is replaced by
+:data:`WITHHELD` (:func:`withhold_ids`).
+
+Artefacts are built per edition (:func:`edition_downloads`): ``kedb build`` writes them to
+``.kedb/downloads/<edition>/`` (``internal``, ``public``, ``internal-ACME``, ``public-ACME``)
+with a ``manifest.json`` naming the edition, the commit and a fingerprint of every source file
+read. A site links an edition's artefacts only through :func:`matching_downloads`: the manifest
+must name the same edition, commit and fingerprint, and every file must have the hash it lists;
+otherwise the downloads page lists no file and says how to build them. So a plain ``mkdocs
+build`` never publishes the files of another edition, or stale ones.
+
 The build date is ``SOURCE_DATE_EPOCH`` when set, else the date of the commit built, else
 (outside git) the latest creation date of the records: never the wall clock.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -24,11 +45,15 @@ from .. import __version__
 from ..check.run import Report, run
 from ..core.errors import FindingsError, UsageError
 from ..core.kb import KB, Record
-from ..core.trail import ApprovalReport, History
+from ..core.trail import ApprovalReport, History, Landing, RecordHistory, Version
 from ..git import history
 from ..git.approvals import verify
 
 AUDIENCES = ("internal", "public")
+DOWNLOADS_DIR = ".kedb/downloads"  # one folder per edition below it (see the module docstring)
+MANIFEST = "manifest.json"
+NEUTRAL_SUBJECT = "Updated"  # a version whose commit also touched a record this edition does not show
+WITHHELD = "a record not in this edition"  # replaces the id of a hidden record in stored text
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,12 @@ class BuildInfo:
     tenant: str | None
     partial_history: bool  # shallow clone built with --allow-shallow
     kedb_version: str = __version__
+    fingerprint: str = ""  # sha256 over every source file read (see :func:`fingerprint`)
+
+    @property
+    def edition(self) -> str:
+        """The edition's name, also its downloads folder: ``public``, ``internal-ACME``, ..."""
+        return self.audience + (f"-{self.tenant}" if self.tenant else "")
 
     @property
     def epoch(self) -> int:
@@ -69,8 +100,12 @@ class BuildContext:
     downloads_dir: Path | None = None  # where this build's artefacts are (the site links and copies them)
 
     def record(self, record_id: str) -> Record | None:
-        """A record of this edition, or None when it is filtered out (render the id as plain text)."""
+        """A record of this edition, or None when it is filtered out (then show nothing of it, not even its id)."""
         return self.kb.records.get(record_id)
+
+    def shown(self, record_ids: Iterable[str]) -> list[str]:
+        """The ids among ``record_ids`` of records this edition shows (a record's links, filtered)."""
+        return [rid for rid in record_ids if rid in self.kb.records]
 
 
 def shows_ticket_ids(ctx: BuildContext) -> bool:
@@ -107,7 +142,109 @@ def select(kb: KB, audience: str, tenant: str | None) -> KB:
     """The KB as one audience (and tenant) sees it."""
     keep = {rid: r for rid, r in kb.records.items() if visible(r, audience, tenant)}
     playbooks = tuple(p for p in kb.playbooks if audience == "internal" or p.meta.data_sensitivity == "public")
-    return replace(kb, records=keep, playbooks=playbooks)
+    hidden = set(kb.records) - set(keep)
+    snapshots = tuple(
+        s.model_copy(update={"values": [v.model_copy(update={"basis": withhold_ids(v.basis, hidden)}) for v in s.values]})
+        for s in kb.kpi_snapshots
+    )
+    audits = tuple(
+        a.model_copy(update={"figures": [f.model_copy(update={"basis": withhold_ids(f.basis, hidden)}) for f in a.figures]})
+        for a in kb.audits
+    )
+    return replace(kb, records=keep, playbooks=playbooks, kpi_snapshots=snapshots, audits=audits)
+
+
+_RECORD_ID = re.compile(r"\b(?:KE|WA|PRB)-\d{4,}\b")
+
+
+def withhold_ids(text: str, hidden: set[str]) -> str:
+    """``text`` with the id of every record in ``hidden`` replaced by :data:`WITHHELD`."""
+    if not hidden:
+        return text
+    return _RECORD_ID.sub(lambda m: WITHHELD if m.group(0) in hidden else m.group(0), text)
+
+
+def edition_trail(hist: History, approvals: ApprovalReport | None, shown: set[str]) -> tuple[History, ApprovalReport | None]:
+    """The history and approval report as an edition showing the records ``shown`` may print
+    (see the module docstring): other records' versions and judgements left out, and the words of
+    every commit that touched a record not shown withheld."""
+    touched: dict[str, set[str]] = {}
+    for rid, rh in hist.records.items():
+        for v in rh.versions:
+            touched.setdefault(v.commit, set()).add(rid)
+    withheld = {c for c, ids in touched.items() if not ids <= shown}
+
+    def version(v: Version) -> Version:
+        return replace(v, subject=NEUTRAL_SUBJECT, note="", merge_request=None) if v.commit in withheld else v
+
+    def landing(x: Landing) -> Landing:
+        return replace(x, subject=NEUTRAL_SUBJECT) if x.commit in withheld else x
+
+    records = {
+        rid: RecordHistory(rid, tuple(version(v) for v in rh.versions), rh.uncommitted) for rid, rh in hist.records.items() if rid in shown
+    }
+    out = replace(hist, records=records, landings=tuple(landing(x) for x in hist.landings))
+    if approvals is None:
+        return out, None
+    items = tuple(replace(a, version=version(a.version)) for a in approvals.items if a.record in shown)
+    changes = tuple(replace(c, landing=landing(c.landing)) for c in approvals.changes)
+    return out, replace(approvals, items=items, changes=changes)
+
+
+def fingerprint(kb: KB) -> str:
+    """sha256 over the path and hash of every file the build read (records, playbooks, program data)."""
+    files = [r.source for r in kb.records.values()] + [p.source for p in kb.playbooks] + list(kb.program.sources.values())
+    h = hashlib.sha256()
+    for path, sha in sorted((f.path, f.sha256) for f in files):
+        h.update(f"{path}\0{sha}\n".encode())
+    return h.hexdigest()
+
+
+def edition_downloads(root: Path, info: BuildInfo) -> Path:
+    """Where ``kedb build`` keeps the artefacts of this edition."""
+    return Path(root) / DOWNLOADS_DIR / info.edition
+
+
+def manifest_data(info: BuildInfo, files: Iterable[Path]) -> dict[str, object]:
+    """What ``manifest.json`` says about the artefacts of one edition's folder."""
+    return {
+        "edition": info.edition,
+        "audience": info.audience,
+        "tenant": info.tenant,
+        "commit": info.commit,
+        "fingerprint": info.fingerprint,
+        "kedb": info.kedb_version,
+        "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files, key=lambda p: p.name)},
+    }
+
+
+def manifest_matches(folder: Path, info: BuildInfo) -> dict[str, str] | None:
+    """The files (name -> sha256) of ``folder`` when its manifest was written for this very edition,
+    commit and sources; None otherwise (no manifest, unreadable, another edition, stale)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    same = (data.get("edition"), data.get("commit"), data.get("fingerprint"), data.get("kedb"))
+    if same != (info.edition, info.commit, info.fingerprint, info.kedb_version):
+        return None
+    return {str(k): str(v) for k, v in data["files"].items()}
+
+
+def matching_downloads(root: Path, info: BuildInfo) -> Path | None:
+    """This edition's downloads folder when its manifest matches this build and every file it
+    lists is there with that hash; None otherwise (the site then links no artefact)."""
+    folder = edition_downloads(root, info)
+    files = manifest_matches(folder, info)
+    if not files:
+        return None
+    for name, sha in files.items():
+        path = folder / name
+        if path.is_symlink() or not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            return None
+    return folder
 
 
 def build_date(kb: KB, head: tuple[str, datetime] | None) -> datetime:
@@ -147,5 +284,9 @@ def make(
         audience=audience,
         tenant=tenant,
         partial_history=bool(hist and hist.partial),
+        fingerprint=fingerprint(kb),
     )
-    return BuildContext(select(kb, audience, tenant), report, hist, approvals, info)
+    shown = select(kb, audience, tenant)
+    if hist is not None:
+        hist, approvals = edition_trail(hist, approvals, set(shown.records))
+    return BuildContext(shown, report, hist, approvals, info)

@@ -6,11 +6,17 @@ rendered into a staging folder beside the site (``.site.staging-<pid>``, a sibli
 and so on its file system) and swapped into ``site/`` only when all of them succeeded, so a
 failed or killed build never leaves a half-written site.
 
-- Artefacts are rendered first, into ``staging/downloads``; the site renderer links and
-  copies them into ``site/downloads/``. A copy is kept in ``.kedb/downloads/`` so that a plain
-  ``mkdocs build`` / ``mkdocs serve`` links the same files.
-- With ``--only`` and no ``site``, the chosen artefacts replace their files in
-  ``site/downloads/`` one by one (each via a temporary file beside it and an atomic rename).
+- Artefacts are built per edition, never copied from another build. They are rendered first,
+  into ``staging/downloads``, and kept in ``.kedb/downloads/<edition>/`` with a manifest
+  (:func:`kedb.build.context.edition_downloads`; files of that folder from another commit or
+  other sources are removed). The site links and copies into ``site/downloads/`` only that
+  folder's files, and only when its manifest matches this build
+  (:func:`kedb.build.context.matching_downloads`), so a plain ``mkdocs build`` / ``mkdocs
+  serve`` of the same edition and commit links the same files and any other finds none.
+- The site records its edition in ``site/downloads/.kedb-edition``. With ``--only`` and no
+  ``site``, the chosen artefacts replace their files in ``site/downloads/`` one by one (each via
+  a temporary file beside it and an atomic rename) only when ``site/`` holds the same edition or
+  no site yet; otherwise they are only kept, and the build says to rebuild the site.
 
 The swap (:func:`_replace_tree`):
 
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import json
 import os
 import shutil
 import time
@@ -49,7 +56,7 @@ from ..check.run import ensure_kb
 from ..core.errors import EnvironmentProblem, KedbError, UsageError
 from ..core.gate import EVIDENCE_NOTE
 from ..core.trail import ApprovalReport
-from .context import BuildContext, make
+from .context import MANIFEST, BuildContext, BuildInfo, edition_downloads, make, manifest_data, manifest_matches, matching_downloads
 
 OUTPUTS: dict[str, str] = {
     "site": "site/ (the MkDocs-Material knowledge base)",
@@ -57,12 +64,14 @@ OUTPUTS: dict[str, str] = {
 }
 SITE_DIR = "site"
 STATE_DIR = ".kedb"
+EDITION_MARK = ".kedb-edition"  # in site/downloads/: the edition that site/ holds
 
 
 @dataclass(frozen=True)
 class Result:
     ctx: BuildContext
     written: tuple[tuple[str, Path], ...]  # (output name, final path)
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
         kb = self.ctx.report.kb
@@ -78,6 +87,7 @@ class Result:
             lines.append(self.ctx.info.history_note)
         root = self.ctx.report.kb.root
         lines.extend(f"built {name}: {_rel(path, root)}" for name, path in self.written)
+        lines.extend(self.notes)
         return lines
 
 
@@ -255,7 +265,9 @@ def _repair(site: Path, state: Path) -> None:
     for path in sorted(site.parent.glob(glob.escape(old) + "*")):
         if not site.exists() and _stale(path, old):
             os.rename(path, site)
-    temporary = [(d, f".{renderers.file_name(n)}.tmp-") for n in renderers.ARTEFACTS for d in (site / "downloads", state / "downloads")]
+    kept = [state / "downloads", *(d for d in (state / "downloads").glob("*") if d.is_dir() and not d.is_symlink())]
+    names = [renderers.file_name(n) for n in renderers.ARTEFACTS] + [MANIFEST, EDITION_MARK]
+    temporary = [(d, f".{name}.tmp-") for name in names for d in (site / "downloads", *kept)]
     for folder, prefix in [(site.parent, old), (site.parent, f".{site.name}.staging-"), *temporary]:
         _clear(folder, prefix)
 
@@ -287,6 +299,7 @@ def build(
     except OSError as e:
         raise EnvironmentProblem(f"cannot make the staging folder {staging} beside the site ({e.strerror or e})") from e
     written: list[tuple[str, Path]] = []
+    notes: list[str] = []
     try:
         downloads = staging / "downloads"
         downloads.mkdir()
@@ -295,15 +308,19 @@ def build(
                 continue
             with step(name):
                 written.append((name, _render(name, lambda n=name: renderers.get(n)(ctx, downloads))))
-        keep = state / "downloads"
-        for _, path in written:
-            _install_file(path, keep / path.name)
+        keep = edition_downloads(kb_root, ctx.info)
+        if written:
+            _keep(keep, ctx.info, [p for _, p in written])
         if "site" in outputs:
             from ..site import render as site
 
             with step("site"):
-                built = _render("site", lambda: site.render(replace(ctx, downloads_dir=keep), staging / "site"))
+                built = _render(
+                    "site", lambda: site.render(replace(ctx, downloads_dir=matching_downloads(kb_root, ctx.info)), staging / "site")
+                )
             (built / ".gitkeep").touch()
+            (built / "downloads").mkdir(exist_ok=True)
+            (built / "downloads" / EDITION_MARK).write_text(ctx.info.edition + "\n", encoding="utf-8")
             try:
                 _replace_tree(built, target)
             except OSError as e:
@@ -312,11 +329,62 @@ def build(
             written = [("site", site_dir), *final]
         else:
             final = []
-            for n, p in written:
-                dst = site_dir / "downloads" / p.name
-                _install_file(p, dst)
-                final.append((n, dst))
+            other = _site_edition(site_dir)
+            if other in (None, ctx.info.edition):
+                for n, p in written:
+                    dst = site_dir / "downloads" / p.name
+                    _install_file(p, dst)
+                    final.append((n, dst))
+                if written and other is None:
+                    _install_text(site_dir / "downloads" / EDITION_MARK, ctx.info.edition + "\n")
+            else:
+                final = [(n, keep / p.name) for n, p in written]
+                notes.append(
+                    f"site/ holds the {other} edition, so its downloads were left alone: "
+                    f"run `kedb build --only site{_edition_flags(ctx.info)}` to publish this edition with these files"
+                )
             written = final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Result(ctx, tuple(written))
+    return Result(ctx, tuple(written), tuple(notes))
+
+
+def _edition_flags(info: BuildInfo) -> str:
+    return f" --audience {info.audience}" + (f" --tenant {info.tenant}" if info.tenant else "")
+
+
+def _site_edition(site: Path) -> str | None:
+    """The edition ``site/`` holds (its downloads' mark); None when there is no site yet; a
+    site without a mark (built by ``mkdocs build`` or an older kedb) counts as another edition."""
+    if not (site / "index.html").exists():
+        return None
+    try:
+        return (site / "downloads" / EDITION_MARK).read_text(encoding="utf-8").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _install_text(dst: Path, text: str) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _keep(folder: Path, info: BuildInfo, paths: list[Path]) -> None:
+    """Keep this build's artefacts in its edition's folder, with a manifest listing every artefact
+    there. Artefacts kept for another commit or other sources are removed first; the old manifest
+    goes before any file changes, so a killed build leaves a folder no site links."""
+    folder.mkdir(parents=True, exist_ok=True)
+    current = manifest_matches(folder, info) is not None
+    (folder / MANIFEST).unlink(missing_ok=True)
+    if not current:
+        for name in renderers.ARTEFACTS:
+            (folder / renderers.file_name(name)).unlink(missing_ok=True)
+    for path in paths:
+        _install_file(path, folder / path.name)
+    present = [folder / renderers.file_name(n) for n in renderers.ARTEFACTS if (folder / renderers.file_name(n)).is_file()]
+    _install_text(folder / MANIFEST, json.dumps(manifest_data(info, present), indent=2, sort_keys=True) + "\n")

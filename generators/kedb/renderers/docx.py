@@ -185,7 +185,7 @@ def _known_errors(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
                     ", ".join(m.risk_tags) or "—",
                     D.person(ctx, m.owner),
                     m.review_by.isoformat(),
-                    prb.id if prb else (m.problem or "—"),
+                    prb.id if prb else "—",  # a problem this edition does not show is not named
                     fix,
                 ]
             ],

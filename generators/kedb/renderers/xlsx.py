@@ -287,8 +287,8 @@ def _ke_sheet(ctx: BuildContext, ws: Worksheet) -> None:
         latest = ctx.history.of(ke.id).latest if ctx.history else None
         rows.append([
             ke.id, m.title, m.status, D.service_name(ctx, m.service), m.priority, m.impact, m.urgency, ", ".join(m.risk_tags),
-            D.person(ctx, m.owner), m.review_by, m.problem or "", prb.meta.status if prb else "", m.fix.status, m.fix.change_ref or "",
-            ", ".join(m.workarounds), rec.tickets_linked, rec.trigger_tickets, rec.window_days, rec.distinct_customers, rec.rule or "",
+            D.person(ctx, m.owner), m.review_by, prb.id if prb else "", prb.meta.status if prb else "", m.fix.status, m.fix.change_ref or "",
+            ", ".join(ctx.shown(m.workarounds)), rec.tickets_linked, rec.trigger_tickets, rec.window_days, rec.distinct_customers, rec.rule or "",
             latest.date.date() if latest else None, latest.short if latest else "",
         ])  # fmt: skip
     widths = [10, 50, 11, 24, 8, 8, 8, 12, 16, 11, 10, 18, 11, 13, 18, 9, 9, 10, 10, 26, 12, 12]

@@ -4,9 +4,14 @@
   build with every finding), renders every page from the templates (:mod:`kedb.site`), adds the
   theme overrides, CSS/JS, the navigation, the search settings, and watches ``known_errors/``
   and ``templates/`` so ``mkdocs serve`` reloads when a record changes.
-- ``on_files`` adds the generated pages (record pages stay out of the navigation), the feeds,
-  and the artefacts found in ``.kedb/downloads/`` (or the build's own downloads folder).
-- Pages kedb renders itself (records, indexes) are :class:`RenderedPage` objects, set on their
+- ``on_files`` drops every file MkDocs found in ``docs_dir`` (``content/``): only what kedb renders
+  is published. It adds the generated pages (record pages stay out of the navigation), the feeds,
+  the files of ``content/assets/`` that those pages show or link (:mod:`kedb.site.pages`), and
+  this edition's artefacts: ``kedb build`` hands over its own; ``mkdocs build`` takes
+  ``.kedb/downloads/<edition>/`` only when its manifest names this edition, commit and sources
+  (:func:`kedb.build.context.matching_downloads`), else the downloads page lists none and says
+  how to build them: never another edition's files.
+- Pages kedb renders itself (records, indexes, playbooks) are :class:`RenderedPage` objects, set on their
   files in ``on_files`` (MkDocs' way for a plugin to own a page): MkDocs takes their
   front-matter and finished HTML as they are, without parsing YAML or running Markdown over an
   empty body for each of thousands of record pages. Every page event still runs.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -45,7 +51,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils.meta import get_data
 
-from ..build.context import AUDIENCES, BuildContext, make
+from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
 from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
 from . import chrome, pages, search
@@ -54,7 +60,6 @@ from .urls import ASSETS, SEARCH_WORKER
 
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
-DOWNLOADS = ".kedb/downloads"
 # Material's icon settings -> the symbol of assets/kedb/icons.svg that draws them
 THEME_ICONS = {"search": "magnify", "previous": "arrow-left", "close": "close", "menu": "menu", "logo": "library"}
 
@@ -91,7 +96,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 root = self._root(config)
                 self.ctx = make(root, audience=self.config.audience, tenant=self.config.tenant, allow_shallow=self.config.allow_shallow)
             self.root = self.ctx.kb.root
-            downloads = self.ctx.downloads_dir if self.preset is not None else self.root / DOWNLOADS
+            downloads = self.ctx.downloads_dir if self.preset is not None else matching_downloads(self.root, self.ctx.info)
             opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
             self.site = pages.build(self.ctx, opts)
         except KedbError as e:
@@ -149,12 +154,14 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.site is not None
-        generated = {p.src for p in self.site.pages} | set(self.site.files) | {a.src for a in self.site.artefacts if a.path}
-        for f in list(files):
-            # Playbooks are re-rendered from their checked form; a playbook left out of this
-            # edition (audience) must not slip in as a plain page.
-            if f.src_uri in generated or (f.src_uri.startswith("playbooks/") and f.src_uri.endswith(".md")):
-                files.remove(f)
+        # Nothing of content/ is published as it is: not a page kedb did not render (raw HTML, a
+        # playbook of another edition), not program data, not a stray file or a link's target.
+        docs = os.path.realpath(config.docs_dir)
+        dropped = [f for f in files if f.generated_by is None and f.src_dir and os.path.realpath(f.src_dir) == docs]
+        for f in dropped:
+            files.remove(f)
+        if any(_theme_has(config, f.src_uri) for f in dropped):  # MkDocs left out theme files a content/ file shadowed
+            files.add_files_from_theme(config.theme.get_env(), config)
         for p in self.site.pages:
             inclusion = InclusionLevel.INCLUDED if p.in_nav else InclusionLevel.NOT_IN_NAV
             file = File.generated(config, p.src, content=p.markdown, inclusion=inclusion)
@@ -172,6 +179,10 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         for a in self.site.artefacts:
             if a.path is not None:
                 files.append(File.generated(config, a.src, abs_src_path=str(a.path), inclusion=InclusionLevel.INCLUDED))
+        for src, path in self.site.assets.items():  # content/assets/ files a page shows or links; never a link
+            if (theirs := files.get_file_from_path(src)) is not None:  # a theme file of the same name: the author's wins
+                files.remove(theirs)
+            files.append(File.generated(config, src, abs_src_path=str(path), inclusion=InclusionLevel.INCLUDED))
         return files
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
@@ -209,6 +220,10 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             self.finished.discard(page.file.src_uri)
             return output
         return _finish(output)
+
+
+def _theme_has(config: MkDocsConfig, src_uri: str) -> bool:
+    return any(os.path.isfile(os.path.join(d, src_uri)) for d in config.theme.dirs)
 
 
 def _finish(output: str) -> str:

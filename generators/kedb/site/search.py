@@ -64,7 +64,7 @@ def _summary(ctx: BuildContext, rec: Record) -> str:
         head = f"{m.priority} · {svc} · {m.status}"
         body = rec.section("Symptoms") or rec.section("Cause")
     elif isinstance(m, Workaround):
-        head = f"Workaround for {', '.join(m.applies_to)} · {svc} · risk {m.risk}"
+        head = f"Workaround for {', '.join(ctx.shown(m.applies_to))} · {svc} · risk {m.risk}"
         body = rec.section("Steps")
     elif isinstance(m, Problem):
         head = f"Problem · {svc} · {m.status}"

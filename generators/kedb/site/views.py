@@ -214,4 +214,5 @@ def related(ctx: BuildContext, rec: Record, replaced: dict[str, list[str]] | Non
         out.append(("superseded by", m.superseded_by))
     out.extend(("supersedes", rid) for rid in (supersedes(ctx) if replaced is None else replaced).get(m.id, ()))
     seen: set[str] = set()
-    return [(k, i) for k, i in out if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
+    shown = [(k, i) for k, i in out if ctx.record(i) is not None]  # a hidden record is never named
+    return [(k, i) for k, i in shown if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]

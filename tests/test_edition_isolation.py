@@ -1,0 +1,268 @@
+"""Editions are isolated in every output (issue #15, items 1 and 4).
+
+One KB with public, internal, confidential and tenant-scoped records, a public known error
+linking a hidden workaround and a hidden problem, a commit that changes a public and a
+confidential record together (its words must appear nowhere), and a KPI snapshot naming a
+hidden problem. Its editions are built one after the other in the same working tree, through
+``kedb build`` and ``mkdocs build``; after each build every output file is scanned (HTML, JSON,
+XML, decompressed ``.gz``, the XML inside the DOCX, XLSX and PPTX, ``pdftotext`` of the PDF) for
+what the edition must not show, and for what it must (so the scan is not vacuous).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kbtest import AS_OF, FIXTURES, REPO, copy_kb, git, init_repo, kedb, require_tool
+
+OTHER_TENANT = ("GLOBEX", "Globex Quuxcorp")
+WITHHELD_WORDS = ("SUBJLEAK7781", "NOTELEAK5512", "!4242")  # the mixed commit's subject, note and merge request
+VISIBLE_NOTE = "VISIBLENOTE3141"  # a commit that touched public records only
+EDITIONS = [("internal", None), ("public", None), ("internal", "ACME"), ("public", "ACME")]
+ARTEFACTS = ("implementation-runbook.docx", "kpi-and-risk-register.xlsx", "exec-brief.pptx", "proof-brief.pdf")
+
+
+def _record(
+    kind: str,
+    rid: str,
+    title: str,
+    sensitivity: str,
+    extra: str,
+    body: str,
+    tags: str = "[]",
+    tenants: str = "[]",
+    status: str = "published",
+) -> str:
+    return (
+        f"---\nid: {rid}\ntitle: {title}\nstatus: {status}\nservice: m365-mail\nowner: ann.owner\n"
+        f"created: 2026-03-01\nreview_by: 2027-03-01\ntags: {tags}\ndata_sensitivity: {sensitivity}\ntenants: {tenants}\n{extra}---\n\n{body}"
+    )
+
+
+def _ke(rid: str, title: str, sensitivity: str, tags: str, tenants: str = "[]", links: str = "workarounds: []\n") -> str:
+    extra = (
+        f"symptoms:\n  - {title} again\nsymptom_signature: m365-mail:{rid.lower()}\nimpact: medium\nurgency: medium\n"
+        f"priority: P2\n{links}"
+        + ("" if "workarounds: [W" in links else "no_workaround_reason: None found yet.\n")
+        + "fix:\n  status: none\n"
+    )
+    body = "## Symptoms\n\nIt happens.\n\n## Cause\n\nUnknown.\n\n## Workaround\n\nNone.\n\n## Permanent fix\n\nNone yet.\n\n## Reply to customer\n\nWe are on it.\n"
+    return _record("known-error", rid, title, sensitivity, extra, body, tags, tenants)
+
+
+def _make_kb(root: Path) -> dict[str, dict]:
+    """The KB; returns each record's front-matter by id."""
+    copy_kb(FIXTURES / "base", root)
+    settings = root / "content" / "kedb.yml"
+    settings.write_text(
+        settings.read_text().replace(
+            "tenants: [{id: ACME, name: Acme}]", f"tenants: [{{id: ACME, name: Acme}}, {{id: {OTHER_TENANT[0]}, name: {OTHER_TENANT[1]}}}]"
+        )
+    )
+    ke = root / "known_errors"
+    # The base records become public; the known error also links a confidential workaround and
+    # its problem (PRB-0001, internal and investigating) is hidden from the public editions.
+    text = (ke / "KE-0001-outlook-prompts.md").read_text()
+    text = text.replace("data_sensitivity: internal", "data_sensitivity: public").replace(
+        "workarounds: [WA-0001]", "workarounds: [WA-0001, WA-0002]"
+    )
+    (ke / "KE-0001-outlook-prompts.md").write_text(text)
+    wa = (ke / "WA-0001-clear-cached-credentials.md").read_text().replace("applies_to:", "data_sensitivity: public\napplies_to:")
+    (ke / "WA-0001-clear-cached-credentials.md").write_text(wa)
+    steps = "## Steps\n\n1. Do it.\n"
+    (ke / "WA-0002-quasar-reset.md").write_text(
+        _record(
+            "workaround",
+            "WA-0002",
+            "Quasarwidget token reset",
+            "confidential",
+            "applies_to: [KE-0001]\nrisk: low\nverified_by: ann.owner\nverified_on: 2026-03-05\n",
+            steps,
+            "[quasartag]",
+        )
+    )
+    (ke / "KE-0002-zephyrine-vault.md").write_text(
+        _ke("KE-0002", "Zephyrine vault key rotation fails", "confidential", "[zephyrtag]", links="problem: PRB-0002\nworkarounds: []\n")
+    )
+    (ke / "KE-0003-globex-printers.md").write_text(
+        _ke("KE-0003", "Marmalux printers stall for one customer", "public", "[marmaluxtag]", f"[{OTHER_TENANT[0]}]")
+    )
+    (ke / "KE-0004-acme-vpn.md").write_text(_ke("KE-0004", "Vantablu VPN drops for Acme", "public", "[vantablutag]", "[ACME]"))
+    (ke / "KE-0005-internal-only.md").write_text(_ke("KE-0005", "Obsidrax internal relay queue", "internal", "[obsidraxtag]"))
+    (ke / "PRB-0002-zephyrine-problem.md").write_text(
+        _record(
+            "problem", "PRB-0002", "Zephyrine vault problem", "confidential",
+            "opened: 2026-07-01\nroot_cause_identified: 2026-07-15\nroot_cause: Vault keys expire.\nimpact: medium\nknown_errors: [KE-0002]\n",
+            "## Problem statement\n\nVault keys.\n", "[zephyrtag]", status="root-cause-identified",
+        )
+    )  # fmt: skip
+    kpi = (REPO / "content" / "kpi" / "2026-08.yml").read_text().replace("PRB-0003", "PRB-0002")
+    (root / "content" / "kpi").mkdir()
+    (root / "content" / "kpi" / "2026-08.yml").write_text(kpi)
+    (root / ".gitignore").write_text("/site/\n/.kedb/\n")
+    settings_mk = (REPO / "mkdocs.yml").read_text()
+    (root / "mkdocs.yml").write_text(settings_mk.replace("audience: internal", "audience: public"))
+    return {p.name.split("-")[0] + "-" + p.name.split("-")[1]: yaml.safe_load(p.read_text().split("---", 2)[1]) for p in ke.glob("*.md")}
+
+
+def _commit_history(root: Path) -> None:
+    init_repo(root)
+    ke = root / "known_errors"
+    for name in ("KE-0001-outlook-prompts.md", "KE-0002-zephyrine-vault.md"):
+        (ke / name).write_text((ke / name).read_text().replace("None yet.", "None yet; a vendor case is open."))
+    git(
+        root,
+        "commit",
+        "-q",
+        "-a",
+        "-m",
+        f"Rotate keys {WITHHELD_WORDS[0]}\n\nWhy: {WITHHELD_WORDS[1]} zephyrine.\n\nMerge-request: {WITHHELD_WORDS[2]}\n",
+    )
+    k4 = ke / "KE-0004-acme-vpn.md"
+    k4.write_text(k4.read_text().replace("We are on it.", "We are on it today."))
+    git(root, "commit", "-q", "-a", "-m", f"Reply wording {VISIBLE_NOTE}")
+
+
+def _hidden(meta: dict[str, dict], audience: str, tenant: str | None) -> set[str]:
+    """The edition rules of the README, applied to the front-matter as written (not by kedb)."""
+    out = set()
+    for rid, fm in meta.items():
+        s, tenants = fm.get("data_sensitivity", "internal"), fm.get("tenants") or []
+        if (
+            s == "confidential"
+            or (audience == "public" and (s != "public" or fm["status"] not in ("published", "retired")))
+            or (tenant and tenants and tenant not in tenants)
+        ):
+            out.add(rid)
+    return out
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    """Every file below ``folder`` as text: archives and PDFs opened, XML tags also stripped (Office splits text into runs)."""
+    pdftotext = require_tool("pdftotext", "the text of the proof brief", "poppler-utils")
+    out: dict[str, str] = {}
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(folder).as_posix()
+        data = p.read_bytes()
+        if p.suffix == ".gz":
+            data = gzip.decompress(data)
+        if p.suffix in (".docx", ".xlsx", ".pptx"):
+            with zipfile.ZipFile(p) as z:
+                xml = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith((".xml", ".rels")))
+            out[rel] = xml + "\n" + re.sub(r"<[^>]+>", "", xml)
+        elif p.suffix == ".pdf":
+            text = subprocess.run([pdftotext, str(p), "-"], capture_output=True, text=True, check=True).stdout
+            out[rel] = text + "\n" + " ".join(text.split())
+        else:
+            out[rel] = data.decode("utf-8", "replace")
+    return out
+
+
+def _scan(folders: list[Path], meta: dict[str, dict], audience: str, tenant: str | None) -> tuple[list[str], dict[str, str]]:
+    """(what leaked, where; every text scanned)."""
+    texts = {f"{folder.name}/{k}": v for folder in folders for k, v in _texts(folder).items()}
+    hidden = _hidden(meta, audience, tenant)
+    shown_tags = {t for rid, fm in meta.items() if rid not in hidden for t in fm.get("tags") or []}
+    needles: dict[str, str] = {w: "change note of a commit that touched a hidden record" for w in WITHHELD_WORDS}
+    for rid in hidden:
+        fm = meta[rid]
+        needles[rid] = f"id of {rid}"
+        needles[fm["title"]] = f"title of {rid}"
+        needles[fm["title"].split()[0]] = f"title word of {rid}"
+        needles.update({t: f"tag of {rid}" for t in fm.get("tags") or [] if t not in shown_tags})
+    if tenant:
+        needles.update({n: "another tenant" for n in OTHER_TENANT})
+    leaks = [f"{what} ({needle!r}) in {name}" for needle, what in needles.items() for name, text in texts.items() if needle in text]
+    return leaks, texts
+
+
+def _check(root: Path, meta: dict[str, dict], audience: str, tenant: str | None, artefacts: bool = True) -> dict[str, str]:
+    edition = audience + (f"-{tenant}" if tenant else "")
+    folders = [root / "site"] + ([root / ".kedb" / "downloads" / edition] if (root / ".kedb" / "downloads" / edition).is_dir() else [])
+    leaks, texts = _scan(folders, meta, audience, tenant)
+    assert leaks == [], f"{edition}: " + "\n".join(leaks)
+    visible = set(meta) - _hidden(meta, audience, tenant)
+    everything = "\n".join(texts.values())
+    assert all(rid in everything for rid in visible), f"{edition}: every visible record is shown"
+    assert VISIBLE_NOTE in texts["site/changelog/index.html"], "a commit of visible records keeps its note"
+    if artefacts:
+        for name in ARTEFACTS:  # the deck lists problems only: it names its edition in its properties
+            shows = f"{audience} edition" if name.endswith(".pptx") else "KE-0001"
+            assert shows in texts[f"site/downloads/{name}"], f"{edition}: {name} was scanned and is this edition's"
+    return texts
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
+    root = tmp_path_factory.mktemp("isolation") / "kb"
+    meta = _make_kb(root)
+    _commit_history(root)
+    res = kedb("--root", str(root), "check")
+    assert res.exit_code == 0, res.output
+    return root, meta
+
+
+def _mkdocs(root: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_editions_built_one_after_another_in_one_tree_leak_nothing(kb: tuple[Path, dict[str, dict]]) -> None:
+    root, meta = kb
+    shutil.rmtree(root / "site", ignore_errors=True)
+    shutil.rmtree(root / ".kedb", ignore_errors=True)
+    for audience, tenant in EDITIONS:
+        args = ["--root", str(root), "build", "--audience", audience, "--as-of", AS_OF] + (["--tenant", tenant] if tenant else [])
+        r = kedb(*args)
+        assert r.exit_code == 0, r.output
+        texts = _check(root, meta, audience, tenant)
+        marked = (root / "site" / "downloads" / ".kedb-edition").read_text().strip()
+        assert marked == audience + (f"-{tenant}" if tenant else "")
+        kpis = texts["site/kpis/index.html"]
+        if audience == "internal" and not tenant:
+            assert "a record not in this edition 14 d" in kpis, "the KPI basis names no hidden problem"
+
+
+def test_mkdocs_of_another_edition_never_takes_its_artefacts(kb: tuple[Path, dict[str, dict]]) -> None:
+    root, meta = kb
+    shutil.rmtree(root / "site", ignore_errors=True)
+    shutil.rmtree(root / ".kedb", ignore_errors=True)
+    assert kedb("--root", str(root), "build", "--as-of", AS_OF).exit_code == 0  # internal, all tenants
+    _mkdocs(root)  # mkdocs.yml says audience: public
+    texts = _check(root, meta, "public", None, artefacts=False)
+    assert not [n for n in ARTEFACTS if (root / "site" / "downloads" / n).exists()], "no artefact of the internal build"
+    assert "kedb build --audience public" in texts["site/downloads/index.html"]
+    # Once the public edition's artefacts are built at this commit, mkdocs links them.
+    assert kedb("--root", str(root), "build", "--audience", "public", "--only", "docx,xlsx,pptx,pdf", "--as-of", AS_OF).exit_code == 0
+    _mkdocs(root)
+    _check(root, meta, "public", None)
+    # An internal artefact built next does not land in the public site.
+    public_pdf = (root / "site" / "downloads" / "proof-brief.pdf").read_bytes()
+    r = kedb("--root", str(root), "build", "--only", "pdf", "--as-of", AS_OF)
+    assert r.exit_code == 0 and "site/ holds the" in r.output
+    assert (root / "site" / "downloads" / "proof-brief.pdf").read_bytes() == public_pdf
+    _check(root, meta, "public", None)
+
+
+def test_a_stale_or_foreign_manifest_links_nothing(kb: tuple[Path, dict[str, dict]], tmp_path: Path) -> None:
+    from kedb.build.context import make, matching_downloads
+
+    root, _ = kb
+    assert kedb("--root", str(root), "build", "--audience", "public", "--only", "pdf", "--as-of", AS_OF).exit_code == 0
+    ctx = make(root, audience="public")
+    folder = matching_downloads(root, ctx.info)
+    assert folder == root / ".kedb" / "downloads" / "public"
+    assert matching_downloads(root, make(root, audience="public", tenant="ACME").info) is None, "another edition's folder"
+    (folder / "proof-brief.pdf").write_bytes(b"%PDF tampered")
+    assert matching_downloads(root, ctx.info) is None, "a file that is not the one built"
