@@ -33,6 +33,11 @@ def _as_of(value: str | None) -> date | None:
 @click.pass_context
 def main(ctx: click.Context, root: Path) -> None:
     """kedb — a known-error knowledge base kept as code."""
+    # GitPython with GIT_PYTHON_REFRESH=quiet (or warn) imports without git, and the commands then
+    # fail inside code that reads a failed git call as "no history" (check --approvals passed).
+    # kedb imports GitPython only where it needs git, so a missing git must stop there:
+    # `import git` then raises, and cli/errors.py says so.
+    os.environ["GIT_PYTHON_REFRESH"] = "raise"
     ctx.obj = root
 
 

@@ -56,7 +56,7 @@ def tickets() -> None:
 @click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=Path), help="Mapping file: columns, statuses, date style.")
 @click.option("--append", is_flag=True, help="Add to the store instead of replacing it (same source; newer rows win per ticket).")
 @click.pass_obj
-@_handle_errors
+@_handle_errors(interrupted="interrupted; nothing was imported, the ticket store is as it was")
 def import_(root: Path, file: Path, source: str, map_file: Path | None, append: bool) -> None:
     """Read a CSV or JSON export into .kedb/tickets.duckdb; unreadable rows are listed and nothing is written."""
     from ..check.run import ensure_kb

@@ -54,6 +54,10 @@ def record_id(path: str) -> str | None:
 
 
 def _repo(root: Path):  # type: ignore[no-untyped-def]
+    # Outside git nothing needs git: GitPython is imported (and fails when git is missing) only
+    # for a repository, so `kedb build` of a plain folder runs on a machine without git.
+    if not (Path(root) / ".git").exists():
+        return None
     import git
 
     try:

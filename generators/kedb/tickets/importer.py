@@ -5,7 +5,8 @@ its rejects table with their row numbers), turns the mapped columns into typed v
 marks every cell it cannot read. Any such row stops the import with a list of
 ``file: row N: …`` messages and nothing is written. Otherwise rows are ordered per ticket
 (``updated_at``, then ``seq``, then file order), collapsed to each ticket's latest state, and
-the store is written to a temporary file that replaces ``.kedb/tickets.duckdb``.
+the store is written to a temporary file that replaces ``.kedb/tickets.duckdb``: an import that
+fails or is interrupted (Ctrl-C) leaves the store as it was. One import runs at a time.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from typing import Any
 from ..core.errors import FindingsError, UsageError
 from . import sqlexpr as S
 from .fields import FIELDS
-from .mapping import Resolved, apply, resolve
+from .mapping import Resolved, TicketMapping, apply, resolve
 from .reader import Input, open_export
-from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, store_path
+from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, import_lock, store_path
 
 MAX_LISTED = 20
 _SQL_TYPE = {
@@ -262,6 +263,11 @@ def import_export(root: Path, file: Path, source: str, map_file: Path | None = N
     mapping = resolve(source, map_file)
     kdir = Path(root) / STORE_DIR
     kdir.mkdir(parents=True, exist_ok=True)
+    with import_lock(root):  # held from reading the old store (--append) to replacing it
+        return _import(root, kdir, file, source, mapping, append)
+
+
+def _import(root: Path, kdir: Path, file: Path, source: str, mapping: TicketMapping, append: bool) -> ImportResult:
     target = store_path(root)
     old = target if append and target.is_file() else None
     new = kdir / f"{STORE_NAME}.new"

@@ -4,7 +4,8 @@ DuckDB because exports are large and columnar work is what the KPIs need: it str
 of millions of rows with bounded memory (spilling to ``.kedb/tmp``), reads every
 dialect kedb meets, records unreadable rows with their row numbers, and runs the window
 queries behind repeats and recurrence in one pass. The store is rebuilt in a temporary file
-and moved into place, so a failed import leaves the previous store untouched.
+and moved into place, so a failed or interrupted import leaves the previous store untouched,
+and one import at a time holds ``.kedb/import.lock`` (:func:`import_lock`).
 
 Tables (schema version 1):
 
@@ -28,7 +29,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from .sqlexpr import lit
 
 STORE_DIR = ".kedb"
 STORE_NAME = "tickets.duckdb"
+LOCK_NAME = "import.lock"
 SCHEMA_VERSION = "1"
 MEMORY_LIMIT = os.environ.get("KEDB_DUCKDB_MEMORY", "1GB")
 
@@ -57,6 +59,45 @@ def connect(path: Path, *, read_only: bool = False) -> Any:
     con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {lit(tmp.as_posix())}")
     return con
+
+
+@contextmanager
+def import_lock(root: Path) -> Iterator[None]:
+    """Hold ``.kedb/import.lock`` while an import runs; a second import meanwhile fails at once.
+
+    Two imports at once both build the same temporary store and the last to finish wins, so
+    the first would report what the store no longer holds. ``flock`` is released by the system
+    when its process ends, however it ends, so a killed import leaves no stale lock. The file
+    says who holds it (pid and start time) and is left in place: deleting it would let a third
+    import lock a new file while the second still holds the old one."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock (Windows): imports are not serialised there
+        yield
+        return
+    path = Path(root) / STORE_DIR / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnvironmentProblem(f"another import is running ({_holder(fd)}); wait for it, or remove {path} if it died") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {datetime.now().isoformat(timespec='seconds')}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _holder(fd: int) -> str:
+    """`pid N since HH:MM` from a lock file (its holder may not have written it yet)."""
+    try:
+        pid, started = os.pread(fd, 200, 0).decode().split()
+        since = datetime.fromisoformat(started)
+    except (OSError, ValueError):
+        return "its process has not said which yet"
+    when = since.strftime("%H:%M" if since.date() == date.today() else "%Y-%m-%d %H:%M")
+    return f"pid {pid} since {when}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ front-matter, the line of every key, the issues of the file, YAML and text scans
 Validation always runs again (the models are not cached), so a warm run skips reading YAML and
 scanning text, nothing else. A cache file that does not verify, does not load, or was written for
 another context is ignored and rewritten; one that cannot be written is skipped. Writes go to a
-temporary file that replaces the old one, so a reader never sees half a file.
+temporary file that replaces the old one, so a reader never sees half a file. Something that is not a
+regular file in a cache file's place (a FIFO would block ``kedb check`` forever) is never read: it
+is ignored with a note (logged; the CLI prints it) and replaced when the cache is written.
 
 The file is authenticated with a key kept outside the repository (``$XDG_CACHE_HOME/kedb`` or
 ``~/.cache/kedb``): a cache file committed to a repository, or copied from another machine, does not
@@ -24,8 +26,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import logging
 import marshal
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +48,9 @@ _KEY_FILE = "cache.key"
 _MAC_SIZE = 32
 
 Entry = tuple[str, bytes]  # (sha256 of the file's bytes, what reading it produced, marshalled)
+
+_log = logging.getLogger(__name__)
+_noted: set[str] = set()  # the non-regular files already noted: one note per file and process
 
 
 def enabled() -> bool:
@@ -94,6 +101,25 @@ def context(settings: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _read_regular(path: Path, shown: str) -> bytes:
+    """The bytes of ``path`` if it is a regular file; OSError if it is missing or unreadable.
+    ``shown`` names it in the note.
+
+    Opened without blocking and checked on the open file, so a FIFO (or a device) put there is
+    never waited on or read, and nothing can swap it in between the check and the read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            if str(path) not in _noted:
+                _noted.add(str(path))
+                _log.warning("ignored %s: not a regular file", shown)
+            raise OSError(f"{path} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
 def _key_path() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "kedb" / _KEY_FILE
@@ -103,7 +129,7 @@ def _key() -> bytes:
     """This user's secret for authenticating cache files (made on first use)."""
     path = _key_path()
     try:
-        key = path.read_bytes()
+        key = _read_regular(path, str(path))
         if len(key) == 32:
             return key
     except OSError:
@@ -133,6 +159,35 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+_SEALED = b"kedb-sealed 1\n"
+
+
+def write_sealed(path: Path, payload: bytes) -> None:
+    """Write ``payload`` under ``.kedb/cache/`` sealed with this user's key (see :func:`read_sealed`).
+    OSError when it cannot be written; the caller treats a cache as optional."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        _write_atomic(ignore, b"# written by kedb: the cache is local to this machine\n*\n")
+    _write_atomic(path, _SEALED + _mac(_key(), payload) + payload)
+
+
+def read_sealed(path: Path, shown: str) -> bytes | None:
+    """The payload of a file :func:`write_sealed` wrote as this user, or None (missing, not a
+    regular file, damaged, or written by anyone else: a cache file can change what kedb decides,
+    so one it did not write itself is never believed)."""
+    try:
+        blob = _read_regular(path, shown)
+        key = _key()
+    except OSError:
+        return None
+    head = len(_SEALED) + _MAC_SIZE
+    if len(blob) < head or not blob.startswith(_SEALED):
+        return None
+    payload = blob[head:]
+    return payload if hmac.compare_digest(blob[len(_SEALED) : head], _mac(key, payload)) else None
+
+
 class Store:
     """The cache of one KB for one context. ``entries``: path -> (sha256, result) from the last run."""
 
@@ -159,7 +214,7 @@ class Store:
     def _read(self) -> dict[str, Entry]:
         assert self._key is not None
         try:
-            blob = self.path.read_bytes()
+            blob = _read_regular(self.path, f"{CACHE_DIR}/{FILE_NAME}")
         except OSError:
             return {}
         head = len(_MAGIC) + _MAC_SIZE
