@@ -633,13 +633,47 @@ def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert store.path.stat().st_mtime_ns == untouched, "nothing new: the file is not rewritten"
     import marshal
 
-    store.path.write_bytes(marshal.dumps({"fields": ["status"], "blobs": {"d" * 40: ("x",)}}))
+    from kedb.core.load.cache import write_sealed
+
+    write_sealed(store.path, marshal.dumps({"fields": ["status"], "blobs": {"d" * 40: ("x",)}}))
     assert _FieldStore(tmp_path).known == {}, "another list of fields: the cache is not used"
-    store.path.write_bytes(marshal.dumps(["not", "a", "dict"]))
+    write_sealed(store.path, marshal.dumps(["not", "a", "dict"]))
+    assert _FieldStore(tmp_path).known == {}
+    write_sealed(store.path, b"\x00garbage")
     assert _FieldStore(tmp_path).known == {}
     monkeypatch.setenv("KEDB_NO_CACHE", "1")
     off = _FieldStore(tmp_path / "elsewhere")
     off.add("a" * 40, good)
     off.save()
     assert not off.on and not off.path.exists()
-    assert [p.name for p in store.path.parent.iterdir()] == [_FieldStore.NAME], "no temporary file left behind"
+    assert sorted(p.name for p in store.path.parent.iterdir()) == [".gitignore", _FieldStore.NAME], "no temporary file left behind"
+
+
+def test_a_field_cache_kedb_did_not_write_is_never_believed(tmp_path: Path) -> None:
+    """A forged cache (committed with git add -f, or restored from a shared CI cache) marking the
+    old versions of a live P1 record as drafts would hide two KE810: it is ignored."""
+    import marshal
+
+    import kedb.git.approvals as approvals
+    from kedb.core.load.loader import load
+    from kedb.git import history
+
+    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    rel = "known_errors/KE-0001-outlook-prompts.md"
+    text = (root / rel).read_text(encoding="utf-8").replace("priority: P2", "priority: P1")
+    (root / rel).write_text(text, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "KB")
+    for n in (1, 2):
+        (root / rel).write_text(text.replace("again and again", f"again and again ({n})"), encoding="utf-8")
+        git(root, "commit", "-q", "-am", f"change {n}")
+    kb, h = load(root, use_cache=False)[0], history.read(root)
+    draft = ("draft", "m365-mail", "medium", "P1", [], None)
+    forged = {"fields": list(approvals._GATE_FIELDS), "blobs": {v.blob: draft for v in h.of("KE-0001").versions}}
+    path = root / ".kedb" / "cache" / approvals._FieldStore.NAME
+    path.parent.mkdir(parents=True)
+    for content in (marshal.dumps(forged), b"kedb-sealed 1\n" + b"\x00" * 32 + marshal.dumps(forged)):
+        path.write_bytes(content)
+        verdicts = [a.status for a in approvals.verify(kb, h).items if a.record == "KE-0001"]
+        assert verdicts == ["before-gate", "missing", "missing"]

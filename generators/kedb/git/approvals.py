@@ -27,9 +27,9 @@ not turn their past approvals into violations.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import marshal
-import os
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,7 +43,7 @@ from pydantic import ValidationError
 from ..core import gate
 from ..core.kb import KB, Program
 from ..core.load import frontmatter
-from ..core.load.cache import CACHE_DIR
+from ..core.load.cache import CACHE_DIR, read_sealed, write_sealed
 from ..core.load.cache import enabled as cache_enabled
 from ..core.load.yamlstrict import parse_simple
 from ..core.program import RolesFile, SettingsFile
@@ -158,25 +158,28 @@ class _FieldStore:
     """The gate's fields of old versions, kept in ``.kedb/cache/`` by blob id.
 
     A blob id names its bytes, so what was read from it never goes stale; the file is keyed by
-    the fields the gate reads, and rewritten only when a run read new versions. Off with
-    ``KEDB_NO_CACHE=1``, like the loader's cache."""
+    the fields the gate reads, and rewritten only when a run read new versions. It is sealed with
+    this user's key like the loader's cache: a file put there by anyone else (committed with
+    ``git add -f``, restored from a shared CI cache) could mark old versions as drafts, so it is
+    never believed. Off with ``KEDB_NO_CACHE=1``."""
 
-    NAME = "gate-fields-1.marshal"
+    NAME = "gate-fields-2.bin"
 
     def __init__(self, root: Path) -> None:
         self.path = Path(root) / CACHE_DIR / self.NAME
         self.known: dict[str, Fields] = {}
         self.new: dict[str, Any] = {}
         self.on = cache_enabled()
-        if self.on and self.path.is_file():
+        payload = read_sealed(self.path, f"{CACHE_DIR}/{self.NAME}") if self.on else None
+        if payload is not None:
             try:
-                stored = marshal.loads(self.path.read_bytes())
+                stored = marshal.loads(payload)
                 if isinstance(stored, dict) and stored.get("fields") == list(_GATE_FIELDS):
                     self.known = {
                         k: (Unreadable(v) if isinstance(v, str) else dict(zip(_GATE_FIELDS, v, strict=True)))
                         for k, v in stored["blobs"].items()
                     }
-            except (ValueError, EOFError, TypeError, OSError):
+            except (ValueError, EOFError, TypeError):
                 self.known = {}  # a damaged cache is read again from git
 
     def add(self, blob: str, found: Fields) -> Fields:
@@ -188,13 +191,8 @@ class _FieldStore:
             return
         blobs = {k: (str(v) if isinstance(v, Unreadable) else tuple(v[f] for f in _GATE_FIELDS)) for k, v in self.known.items()}
         blobs.update(self.new)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.NAME}.{os.getpid()}")
-            tmp.write_bytes(marshal.dumps({"fields": list(_GATE_FIELDS), "blobs": blobs}))
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):
-            pass  # a cache that cannot be written only costs time
+        with contextlib.suppress(OSError, ValueError):  # a cache that cannot be written only costs time
+            write_sealed(self.path, marshal.dumps({"fields": list(_GATE_FIELDS), "blobs": blobs}))
 
 
 @dataclass(frozen=True)
