@@ -677,3 +677,69 @@ def test_a_field_cache_kedb_did_not_write_is_never_believed(tmp_path: Path) -> N
         path.write_bytes(content)
         verdicts = [a.status for a in approvals.verify(kb, h).items if a.record == "KE-0001"]
         assert verdicts == ["before-gate", "missing", "missing"]
+
+
+# ---------------------------------------------------------------- reading old versions, in detail
+def _repo_with_objects(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    root = tmp_path / "objects"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "a.md").write_bytes(b"---\nstatus: published\n---\n\nline one\r\nline\x00two\n")
+    (root / "b.md").write_bytes(b"")
+    (root / "sub").mkdir()
+    (root / "sub" / "c.md").write_bytes(b"c\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "objects")
+    ids = {name: git(root, "rev-parse", f"HEAD:{name}").strip() for name in ("a.md", "b.md", "sub")}
+    ids["commit"] = git(root, "rev-parse", "HEAD").strip()
+    return root, ids
+
+
+def test_blobs_are_read_exactly_and_other_objects_skipped(tmp_path: Path) -> None:
+    from kedb.git.approvals import _read_blobs
+
+    root, ids = _repo_with_objects(tmp_path)
+    got = _read_blobs(
+        root, [ids["sub"], ids["a.md"], ids["commit"], ids["b.md"], ids["a.md"], "0" * 40, ids["a.md"].upper(), ids["a.md"][:39]]
+    )
+    assert got[ids["a.md"]] == b"---\nstatus: published\n---\n\nline one\r\nline\x00two\n"
+    assert got[ids["b.md"]] == b""
+    assert got[ids["sub"]] is None and got[ids["commit"]] is None, "a tree or a commit is not a record's version"
+    assert got["0" * 40] is None and got[ids["a.md"].upper()] is None and got[ids["a.md"][:39]] is None
+    assert list(got) == [ids["sub"], ids["a.md"], ids["commit"], ids["b.md"], "0" * 40, ids["a.md"].upper(), ids["a.md"][:39]]
+
+
+def test_no_blob_to_read_runs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from kedb.git.approvals import _read_blobs
+
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("git was run"))
+    assert _read_blobs(tmp_path, []) == {}
+    assert _read_blobs(tmp_path, ["not-an-id", "Z" * 40]) == {"not-an-id": None, "Z" * 40: None}
+
+
+@pytest.mark.parametrize(
+    ("front", "fields"),
+    [
+        ("status: published\nservice: m\n", {"status": "published", "service": "m"}),  # the fast path
+        ("status: published\nservice: m", {"status": "published", "service": "m"}),  # no final newline
+        ("status: &s published\nservice: *s\n", {"status": "published", "service": "published"}),  # libyaml only
+        ("status: published\nreview_by: 2027-01-01\npriority: 1\nrisk_tags: [a, 2026-01-02, true]\n",
+         {"status": "published", "priority": "1", "risk_tags": ["a", "2026-01-02", True]}),  # as the strict reader reads it
+        ("impact: 1.5\napplies_to: [[KE-0001]]\n", {"impact": 1.5, "applies_to": [["KE-0001"]]}),
+    ],
+)  # fmt: skip
+def test_the_fields_the_gate_reads(front: str, fields: dict[str, object]) -> None:
+    from kedb.git.approvals import _GATE_FIELDS, _fields
+
+    got = _fields(f"---\n{front}\n---\nbody\n" if not front.endswith("\n") else f"---\n{front}---\nbody\n")
+    assert got == {k: fields.get(k) for k in _GATE_FIELDS}
+
+
+def test_a_yaml_error_names_libyamls_first_line() -> None:
+    from kedb.git.approvals import Unreadable, _fields
+
+    got = _fields("---\nstatus: [published\nservice: x\n---\n")
+    assert isinstance(got, Unreadable)
+    assert got == "its front-matter is not valid YAML (while parsing a flow sequence)"
