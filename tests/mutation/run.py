@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.keep or args.survivors):  # only this selection's folder: another run may be using the others
             shutil.rmtree(work, ignore_errors=True)
         _copy_tree(work)
+        if args.survivors:  # mutmut maps tests to functions once: without this, tests added since are never run
+            (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
         _settings(work, tuple(members), tests)
         patterns = [p for g in members for p in g.patterns()]
         if args.survivors:
