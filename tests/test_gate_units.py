@@ -743,3 +743,21 @@ def test_a_yaml_error_names_libyamls_first_line() -> None:
     got = _fields("---\nstatus: [published\nservice: x\n---\n")
     assert isinstance(got, Unreadable)
     assert got == "its front-matter is not valid YAML (while parsing a flow sequence)"
+
+
+def test_verdicts_that_name_several_people(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import decide
+
+    both = decide(program, MAIL, (BOB, CAROL), (BOB, CAROL, "Dev <root@localhost>"))
+    assert (both.status, both.approvers, both.notes) == ("self-approved", ("Bob Approver", "Carol Approver"), ())
+    assert both.message == f"approved only by an author of the change (Bob Approver, Carol Approver); {NEEDS}"
+    groups = {"approvers of m365-mail": ["bob.approver", "carol.approver"], "approvers of printing": ["ann.owner"]}
+    half = decide(program, groups, (BOB, CAROL), (MALLORY,))
+    assert (half.status, half.approvers) == ("unauthorised", ("Bob Approver", "Carol Approver"))
+    assert half.message == "approved by Bob Approver, Carol Approver, but still needs approvers of printing: one of Ann Owner"
+    unsigned = decide(program, MAIL, (BOB, CAROL), (ANN,), signature=None, signed=True)
+    assert (unsigned.status, unsigned.approvers) == ("unsigned", ("Bob Approver", "Carol Approver"))
+    assert unsigned.message.startswith("Approved-by: Bob Approver, Carol Approver, but the commit is not signed;")
+    nobody = decide(program, MAIL, (ANN, MALLORY), (BOB, "Dev <root@localhost>"))
+    assert (nobody.status, nobody.approvers, nobody.notes) == ("unauthorised", (ANN, MALLORY), ()), "notes come with an approval only"
+    assert decide(program, MAIL, (), ("Dev <root@localhost>",)).notes == ()

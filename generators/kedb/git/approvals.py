@@ -301,7 +301,8 @@ def decide(
 
     Valid: named in an ``Approved-by:`` trailer, in the group, not an author of the change; in
     signed mode, also backed by ``signature`` (a good signature by a platform key, or by the
-    approver's own key)."""
+    approver's own key). Notes (authors kedb cannot identify) come with an approval only: a
+    violation is already an error."""
     author_list = [str(a) for a in authors]
     author_handles = {p.handle for a in author_list if (p := program.person_by_identity(a))}
     unknown_authors = [a for a in author_list if program.person_by_identity(a) is None]
@@ -310,7 +311,7 @@ def decide(
     everyone = {h for hs in groups.values() for h in hs}
     wanted = "; ".join(f"{what}: one of {_names(program, hs)}" for what, hs in groups.items())
     if not trailers:
-        return Verdict("missing", (), f"no Approved-by: trailer; needs {wanted}", notes)
+        return Verdict("missing", (), f"no Approved-by: trailer; needs {wanted}")
     platform = set(platform_signers)
     valid: dict[str, str] = {}  # handle -> display name
     self_approved: list[str] = []
@@ -338,18 +339,16 @@ def decide(
             tuple(unsigned),
             f"Approved-by: {', '.join(unsigned)}, but the commit is {how}; in signed mode an approval counts only on a "
             f"commit signed by the platform's merge key or by the approver (needs {lacking})",
-            notes,
         )
     if self_approved:
         return Verdict(
             "self-approved",
             tuple(self_approved),
             f"approved only by an author of the change ({', '.join(self_approved)}); needs {lacking}",
-            notes,
         )
     if valid:  # some groups approved, others not
-        return Verdict("unauthorised", tuple(valid.values()), f"approved by {', '.join(valid.values())}, but still needs {lacking}", notes)
-    return Verdict("unauthorised", tuple(unknown), f"{', '.join(unknown)} may not approve this change; needs {lacking}", notes)
+        return Verdict("unauthorised", tuple(valid.values()), f"approved by {', '.join(valid.values())}, but still needs {lacking}")
+    return Verdict("unauthorised", tuple(unknown), f"{', '.join(unknown)} may not approve this change; needs {lacking}")
 
 
 def _signed_for(program: Program, handle: str, signature: Any, platform: set[str]) -> bool:
