@@ -124,6 +124,8 @@ def _read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes | None]:
             break
         head = raw[pos:end].split()
         pos = end + 1
+        if not head or head[0] != sha.encode():  # out of step with what was asked: trust nothing after it
+            break
         if len(head) == 3 and head[1] == b"blob":
             size = int(head[2])
             out[sha] = raw[pos : pos + size]
