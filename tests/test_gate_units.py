@@ -350,13 +350,19 @@ def test_fields_are_only_those_the_gate_reads() -> None:
 def test_blobs_git_cannot_return_are_none(tmp_path: Path) -> None:
     from kedb.git.approvals import _read_blobs
 
+    root = _committed_kb(tmp_path)
+    good = git(root, "rev-parse", "HEAD:known_errors/KE-0001-outlook-prompts.md").strip()
+    got = _read_blobs(root, ["0" * 40, good, "not-hex"])
+    assert got["0" * 40] is None and got["not-hex"] is None and got[good].startswith(b"---\nid: KE-0001")
+
+
+def _committed_kb(tmp_path: Path) -> Path:
+    """The base KB as a repository of one commit."""
     root = copy_kb(FIXTURES / "base", tmp_path / "kb")
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "KB")
-    good = git(root, "rev-parse", "HEAD:known_errors/KE-0001-outlook-prompts.md").strip()
-    got = _read_blobs(root, ["0" * 40, good, "not-hex"])
-    assert got["0" * 40] is None and got["not-hex"] is None and got[good].startswith(b"---\nid: KE-0001")
+    return root
 
 
 # ---------------------------------------------------------------- the gate date
@@ -418,10 +424,7 @@ def test_old_versions_are_read_once_and_kept_by_blob_id(tmp_path: Path, monkeypa
     from kedb.core.load.loader import load
     from kedb.git import history
 
-    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "KB")
+    root = _committed_kb(tmp_path)
     rel = "known_errors/KE-0001-outlook-prompts.md"
     text = (root / rel).read_text(encoding="utf-8")
     (root / rel).write_text(text.replace("priority: P2", "priority: P1"), encoding="utf-8")
@@ -580,10 +583,7 @@ def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path
     from kedb.core.load.loader import load
     from kedb.git import history
 
-    root = copy_kb(FIXTURES / "base", tmp_path / "kb")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "KB")
+    root = _committed_kb(tmp_path)
     rel = "known_errors/KE-0001-outlook-prompts.md"
     text = (root / rel).read_text(encoding="utf-8")
     (root / rel).write_text(text.replace("priority: P2", "priority: P1"), encoding="utf-8")

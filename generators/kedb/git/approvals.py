@@ -58,6 +58,7 @@ from ..core.trail import (
     Version,
     VersionState,
 )
+from . import signatures as signing
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: same data, faster
 _GATE_FIELDS = ("status", "service", "impact", "priority", "risk_tags", "applies_to")
@@ -421,6 +422,32 @@ def _before(gate_since: date | None) -> str:
     return f"landed before the approval gate started ({gate_since})"
 
 
+UNREADABLE_POLICY = "the approval policy in force before this change cannot be read: {}"
+NO_POLICY = "no approval policy was in force yet (content/roles.yml and content/kedb.yml)"
+
+
+def _decide_under(
+    policy: Policy,
+    groups: Mapping[str, Iterable[str]],
+    approved_by: Iterable[str],
+    authors: Iterable[object],
+    commit: str,
+    signatures: Signatures,
+) -> Verdict:
+    """:func:`decide` with what the policy in force says about evidence."""
+    assert policy.program is not None
+    settings = policy.settings
+    return decide(
+        policy.program,
+        groups,
+        approved_by,
+        authors,
+        signature=signatures.get(commit),
+        signed=policy.signed,
+        platform_signers=settings.platform_signers if settings else (),
+    )
+
+
 def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signatures) -> Approval:
     """Decide one version of one record with the policy in force before it."""
     v, policy = j.version, j.policy
@@ -430,7 +457,7 @@ def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signat
         return Approval(j.record, v, state, approvers, status, message, notes)
 
     if policy.problem:
-        return verdict("unreadable", f"the approval policy in force before this change cannot be read: {policy.problem}")
+        return verdict("unreadable", UNREADABLE_POLICY.format(policy.problem))
     gate_since = policy.gate_since
     before_gate = gate_since is None or v.date.date() < gate_since
     unreadable = [s for s in (j.before, j.after) if isinstance(s, Unreadable)]
@@ -444,22 +471,13 @@ def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signat
     if not unreadable and not gate.needs_approval(before, after, ke_high):
         return verdict("not-required", "not a change to a live high-impact record")
     if policy.program is None:  # the KB's first policy is being set up (high-impact by kedb's defaults)
-        return verdict("before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)")
+        return verdict("before-gate", NO_POLICY)
     if before_gate:
         return verdict("before-gate", _before(gate_since), tuple(v.approved_by))
     program = policy.program
     services = gate.approving_services(before, after)
     groups = {f"approvers of {s}": program.approvers(s) for s in services} or {"approvers": []}
-    settings = policy.settings
-    d = decide(
-        program,
-        groups,
-        v.approved_by,
-        v.authors,
-        signature=signatures.get(v.commit),
-        signed=policy.signed,
-        platform_signers=settings.platform_signers if settings else (),
-    )
+    d = _decide_under(policy, groups, v.approved_by, v.authors, v.commit, signatures)
     return verdict(d.status, d.message, d.approvers, d.notes)
 
 
@@ -470,24 +488,12 @@ def judge_landing(landing: Landing, policy: Policy, signatures: Signatures) -> C
         return ChangeApproval(landing, approvers, status, message, notes)
 
     if policy.program is None:
-        if policy.problem:
-            return verdict("unreadable", f"the approval policy in force before this change cannot be read: {policy.problem}")
-        return verdict("before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)")
+        return verdict("unreadable", UNREADABLE_POLICY.format(policy.problem)) if policy.problem else verdict("before-gate", NO_POLICY)
     gate_since = policy.gate_since
     if gate_since is None or landing.date.date() < gate_since:
         return verdict("before-gate", _before(gate_since))
-    program = policy.program
-    maintainers = list(program.roles.maintainers) if program.roles else []
-    settings = policy.settings
-    d = decide(
-        program,
-        {"maintainers": maintainers},
-        landing.approved_by,
-        landing.authors,
-        signature=signatures.get(landing.commit),
-        signed=policy.signed,
-        platform_signers=settings.platform_signers if settings else (),
-    )
+    maintainers = list(policy.program.roles.maintainers) if policy.program.roles else []
+    d = _decide_under(policy, {"maintainers": maintainers}, landing.approved_by, landing.authors, landing.commit, signatures)
     return verdict(d.status, d.message, d.approvers, d.notes)
 
 
@@ -527,8 +533,6 @@ def _may_count(policy: Policy, approved_by: tuple[str, ...], when: datetime) -> 
 def _signatures(root: Path, policies: Iterable[tuple[Policy, str]]) -> dict[str, Any]:
     """Verify the signatures of the commits whose approval counts only when signed, grouped by
     the allowed keys in force for each."""
-    from .signatures import verify as verify_signatures
-
     by_keys: dict[tuple[str, str], set[str]] = {}
     for policy, commit in policies:
         if policy.signed:
@@ -536,7 +540,7 @@ def _signatures(root: Path, policies: Iterable[tuple[Policy, str]]) -> dict[str,
     out: dict[str, Any] = {}
     for (ssh, gpg), commits in by_keys.items():
         # The same commit can fall under two policies only in theory (it has one parent); keep the first.
-        for sha, sig in verify_signatures(root, sorted(commits), ssh or None, gpg or None).items():
+        for sha, sig in signing.verify(root, sorted(commits), ssh or None, gpg or None).items():
             out.setdefault(sha, sig)
     return out
 
