@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -280,3 +281,40 @@ def test_a_fifo_in_place_of_the_gate_field_cache_is_ignored(repo_kb: Path) -> No
     make_fifo(repo_kb / ".kedb" / "cache" / "gate-fields-1.marshal")
     res = run(repo_kb, "check", "--approvals", "--format", "json", timeout=60)
     assert (res.returncode, res.stdout) == (0, cold.stdout)
+
+
+# ---------------------------------------------------------------- pipes and devices inside the KB
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "known_errors/KE-0999-a-pipe.md",  # named like a record: listed by the walk, read by the loader
+        "known_errors/.hidden/KE-0998-a-pipe.md",
+        "content/kedb.yml",  # a program file the loader reads
+        "content/playbooks/zz-pipe.md",
+        "content/kpi/2026-01.yml",  # a stored aggregate
+        "content/assets/pipe.png",  # an asset whose first bytes are checked
+        "content/notes.txt",  # a stray file scanned for secrets
+        "templates/site/pipe.html",
+    ],
+)
+def test_a_named_pipe_in_the_kb_is_reported_and_never_opened(base_kb: Path, rel: str) -> None:
+    make_fifo(base_kb / rel)
+    res = run(base_kb, "check", "--format", "json", timeout=60)  # each of these used to wait on the pipe for ever
+    assert res.returncode == 1, res
+    assert "Traceback" not in res.stderr
+    found = [f for f in json.loads(res.stdout)["findings"] if f["path"] == rel]
+    assert [f["code"] for f in found] == ["KE016"], found
+    assert "named pipe, device or socket" in found[0]["message"]
+
+
+def test_a_record_swapped_for_a_pipe_after_the_walk_is_refused_when_read(base_kb: Path) -> None:
+    """The walk lists the record; by the time it is opened it is a pipe: the read refuses it, never waits."""
+    from kedb.core.load import loader, scan
+
+    rel = next(p.relative_to(base_kb).as_posix() for p in sorted((base_kb / "known_errors").glob("KE-*.md")))
+    make_fifo(base_kb / rel)
+    sha, res = loader._scan_record((str(base_kb), rel, scan.Allow(), 10**6, 10**4))
+    assert sha is None
+    assert [(c, m.split(";")[0]) for c, _, m in res.issues] == [("KE016", f"'{rel}' is not a regular file (a named pipe, device or socket)")]

@@ -25,7 +25,7 @@ import pytest
 from kbtest import REPO, kedb
 from kedb.build.context import make
 from kedb.core.kb import Record
-from kedb.core.load import loader, scan
+from kedb.core.load import files, loader, scan
 from kedb.core.program import Playbook
 from kedb.site.render import render
 
@@ -159,8 +159,8 @@ def test_symlinks_anywhere_in_the_kb_are_refused(make_kb, tmp_path: Path) -> Non
     assert code == 1
     assert {(p, c) for p, _, c in found if c == "KE014"} == {(rel, "KE014") for rel in links}
     assert TOKEN not in output
-    assert "content/assets/diagram.png" not in loader.content_files(root).assets
-    assert loader.content_files(root).assets == ("content/assets/real.png",)
+    assert "content/assets/diagram.png" not in files.content_files(root).assets
+    assert files.content_files(root).assets == ("content/assets/real.png",)
 
 
 def test_a_symlinked_content_folder_is_not_read(make_kb, tmp_path: Path) -> None:
@@ -301,7 +301,7 @@ def test_kedb_check_warns_about_every_file_it_would_not_publish(make_kb) -> None
     expected = ["content/about.md", "content/assets/evil.svg", "content/assets/fake.png", "content/assets/page.html", "content/notes.txt"]
     assert stray == sorted([*expected, "content/secrets.yml"])
     assert findings(root, "--strict")[0] == 1
-    assert loader.content_files(root).assets == ("content/assets/diagram.png", "content/assets/unused.png")
+    assert files.content_files(root).assets == ("content/assets/diagram.png", "content/assets/unused.png")
 
 
 def test_a_stray_file_is_still_scanned_for_secrets(make_kb) -> None:

@@ -212,6 +212,8 @@ def test_a_program_file_with_an_escaped_control_character(make_kb: MakeKB) -> No
     assert found(report, "KE108") == [
         ("content/risks.yml", 3, "control character U+001B in field 'risks[0].title' (written as an escape); remove it")
     ], listing(report)
+    # reported and removed, as in a record (program files and stored aggregates are read by one function)
+    assert report.kb.program.risks.risks[0].title == "A secret is pasted[8m"
 
 
 def test_a_control_character_in_a_key_is_reported_and_printed_escaped(make_kb: MakeKB) -> None:

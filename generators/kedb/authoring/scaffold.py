@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core.errors import UsageError
 from ..core.kb import KB
-from ..core.load.loader import RECORD_DIR, RECORD_NAME
+from ..core.load.files import RECORD_DIR, RECORD_NAME
 from ..core.resources import template_dirs
 
 KINDS = {"known-error": "KE", "workaround": "WA", "problem": "PRB"}

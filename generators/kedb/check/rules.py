@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 from ..core.errors import EnvironmentProblem
 from ..core.findings import Finding
 from ..core.kb import KB, Record, Source
+from ..core.load.files import IMAGE_TYPES, content_files, local_target
 from ..core.load.frontmatter import decode, split
-from ..core.load.loader import IMAGE_TYPES, content_files, local_target
 from ..core.records import DONE_STATUSES, PROBLEM_ORDER, KnownError, Problem, Workaround, review_overdue
 from ..core.resources import find_template
 from .helpers import at

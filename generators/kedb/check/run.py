@@ -12,7 +12,8 @@ from pathlib import Path
 from ..core.errors import EnvironmentProblem
 from ..core.findings import Finding, Severity
 from ..core.kb import KB
-from ..core.load.loader import CONTENT_DIR, RECORD_DIR, load
+from ..core.load.files import CONTENT_DIR, RECORD_DIR
+from ..core.load.loader import load
 from ..core.trail import ApprovalReport
 from .rules import check_kb
 

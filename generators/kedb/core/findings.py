@@ -109,6 +109,13 @@ _RULES: list[Rule] = [
         "A file under content/ that kedb neither reads nor publishes (only playbooks and the images and PDFs of "
         "content/assets/ are published), or an asset of a refused type (SVG, HTML) or whose bytes are not what its name says.",
     ),
+    Rule(
+        "KE016",
+        "special-file",
+        E,
+        "A file under known_errors/, content/ or templates/ is a named pipe, device or socket; kedb never opens it "
+        "(reading it could wait for ever).",
+    ),
     # KE1xx — schema
     Rule("KE101", "missing-field", E, "A required field is missing."),
     Rule("KE102", "unknown-field", E, "A field is not part of the schema (typo?)."),

@@ -30,7 +30,8 @@ from typing import Any, Literal
 from ..core.errors import EnvironmentProblem
 from ..core.findings import Finding
 from ..core.kb import KB, Record
-from ..core.load.loader import CONTENT_DIR, RECORD_DIR, load
+from ..core.load.files import CONTENT_DIR, RECORD_DIR
+from ..core.load.loader import load
 from ..core.records import PROBLEM_ORDER, Problem
 
 ChangeKind = Literal["added", "changed", "renamed", "retired", "deleted"]

@@ -35,7 +35,7 @@ from markupsafe import Markup
 from ..build.context import BuildContext
 from ..core import forkpool, present
 from ..core.kb import Record
-from ..core.load.loader import CONTENT_DIR, IMAGE_TYPES, content_files, local_target
+from ..core.load.files import CONTENT_DIR, IMAGE_TYPES, content_files, local_target
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
 from ..core.trail import APPROVAL_LABEL
@@ -506,7 +506,7 @@ def asset_src(path: str) -> str:
 
 
 def publishable_assets(root: Path) -> dict[str, Path]:
-    """The files of ``content/assets/`` a page may show or link (:func:`kedb.core.load.loader.content_files`: allowed
+    """The files of ``content/assets/`` a page may show or link (:func:`kedb.core.load.files.content_files`: allowed
     types only, never a link), each checked again to be the real file at its own path."""
     real = os.path.realpath(root)
     out: dict[str, Path] = {}

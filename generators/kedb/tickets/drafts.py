@@ -19,7 +19,8 @@ from pathlib import Path
 from ..authoring.scaffold import next_id, slugify
 from ..core.errors import UsageError
 from ..core.kb import KB
-from ..core.load.loader import RECORD_DIR, read_markdown
+from ..core.load.files import RECORD_DIR
+from ..core.load.loader import read_markdown
 from ..core.load.scan import Allow
 from ..core.records import Problem
 from .candidates import Candidate

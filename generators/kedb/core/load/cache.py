@@ -29,7 +29,6 @@ import hmac
 import logging
 import marshal
 import os
-import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +38,7 @@ import yaml
 
 from ... import __version__
 from ..resources import PACKAGE_DIR
+from .files import NotRegularFile, read_regular
 
 CACHE_DIR = ".kedb/cache"
 FILE_NAME = "records.bin"
@@ -102,22 +102,15 @@ def context(settings: Any) -> str:
 
 
 def _read_regular(path: Path, shown: str) -> bytes:
-    """The bytes of ``path`` if it is a regular file; OSError if it is missing or unreadable.
-    ``shown`` names it in the note.
-
-    Opened without blocking and checked on the open file, so a FIFO (or a device) put there is
-    never waited on or read, and nothing can swap it in between the check and the read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    """The bytes of ``path`` if it is a regular file (:func:`.files.read_regular`); OSError if it is
+    missing, unreadable or not a regular file, which is noted once, naming it ``shown``."""
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            if str(path) not in _noted:
-                _noted.add(str(path))
-                _log.warning("ignored %s: not a regular file", shown)
-            raise OSError(f"{path} is not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
-    finally:
-        os.close(fd)
+        return read_regular(path)
+    except NotRegularFile:
+        if str(path) not in _noted:
+            _noted.add(str(path))
+            _log.warning("ignored %s: not a regular file", shown)
+        raise
 
 
 def _key_path() -> Path:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from ..findings import Finding
 from ..kb import Source
 from . import frontmatter, scan, schemaerr
+from .files import NotRegularFile, read_regular, special_finding
 from .yamlstrict import Parsed, parse
 
 FATAL_YAML = frozenset(("KE001", "KE002", "KE003", "KE004", "KE006", "KE007", "KE008", "KE009", "KE011"))
@@ -38,8 +39,7 @@ class FileResult(NamedTuple):
 
 
 def read_text(path: str | Path) -> tuple[str, bytes, list[Issue]]:
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    raw = read_regular(path)
     text, issues = decode_text(raw)
     return text, raw, issues
 
@@ -79,9 +79,16 @@ def read_data_file(path: Path, rel: str, model: type[BaseModel]) -> FileResult:
             return FileResult(rel, None, None, None, tuple(issues))
         parsed = parse(text)
         issues.extend(parsed.issues)
+        if "\\" in text:  # an escape in a quoted value can decode to a control character: reported and removed
+            issues.extend(scan.value_controls(parsed.data, parsed.lines, parsed.first_line))
         data = validate(model, parsed, issues)
         src = Source(rel, hashlib.sha256(raw).hexdigest(), text, parsed.lines, len(text), 1)
         return FileResult(rel, src, data, None, tuple(issues))
+    except NotRegularFile:
+        f = special_finding(rel)
+        return FileResult(rel, None, None, None, ((f.code, f.line, f.message),))
+    except OSError as exc:
+        return FileResult(rel, None, None, None, (("KE000", 1, f"kedb could not read this file: {exc.strerror or exc}"),))
     except Exception as exc:
         return FileResult(
             rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)

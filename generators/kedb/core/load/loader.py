@@ -11,34 +11,35 @@ import gc
 import hashlib
 import marshal
 import os
-import posixpath
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import unquote
 
 from pydantic import BaseModel
 
 from .. import forkpool
 from ..audits import AUDIT_DIR, Audit
 from ..findings import Finding
-from ..gate import GPG_SIGNERS_FILE, SSH_SIGNERS_FILE
 from ..kb import KB, Program, Record, Source
 from ..program import PROGRAM_FILES, REQUIRED_PROGRAM_FILES, Playbook, SettingsFile
 from ..records import RECORD_MODELS
 from ..snapshots import KPI_DIR, KpiSnapshot
 from . import cache, frontmatter, scan
 from .datafile import FileResult, Issue, decode_text, read_data_file, validate
+from .files import (
+    CONTENT_DIR,
+    PLAYBOOK_DIR,
+    NotRegularFile,
+    content_files,
+    read_regular,
+    record_files,
+    special_finding,
+    template_links,
+)
 from .stored import read_stored
 from .yamlstrict import Parsed, Path_, parse
 
-RECORD_DIR = "known_errors"
-CONTENT_DIR = "content"
-PLAYBOOK_DIR = "content/playbooks"
-ASSET_DIR = "content/assets"
-TEMPLATE_DIR = "templates"
-RECORD_NAME = re.compile(r"^(KE|WA|PRB)-(\d{4,})(?:-[a-z0-9][a-z0-9-]*)?\.md$")
 PARALLEL_THRESHOLD = 1500
 # roles.yml is the staff directory and kedb.yml holds the allowlist itself: contact details belong there.
 CONTACT_FILES = ("roles.yml", "kedb.yml")
@@ -59,6 +60,12 @@ class _Scanned(NamedTuple):
 
 
 def _internal_error(rel: str, exc: Exception) -> FileResult:
+    if isinstance(exc, NotRegularFile):  # swapped for a pipe or device after the walk listed it
+        f = special_finding(rel)
+        return FileResult(rel, None, None, None, ((f.code, f.line, f.message),))
+    if isinstance(exc, OSError):
+        why = exc.strerror or str(exc)
+        return FileResult(rel, None, None, None, (("KE000", 1, f"kedb could not read this file: {why}"),))
     return FileResult(
         rel, None, None, None, (("KE000", 1, f"kedb could not read this file ({type(exc).__name__}: {exc}); please report this"),)
     )
@@ -73,8 +80,7 @@ def _scan_markdown(
     required_sections: tuple[str, ...],
 ) -> _Scanned | FileResult:
     """Everything per file except validation: split, parse strictly, scan."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    raw = read_regular(path)
     return _scan_bytes(raw, hashlib.sha256(raw).hexdigest(), rel, allow, max_bytes, max_line, required_sections)
 
 
@@ -178,8 +184,7 @@ def _scan_record(item: Item) -> tuple[str | None, _Scanned | FileResult]:
     name = rel.rsplit("/", 1)[-1]
     model = _record_model(rel)
     try:
-        with open(os.path.join(root, rel), "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(os.path.join(root, rel))
         sha = hashlib.sha256(raw).hexdigest()
         sc = _scan_bytes(raw, sha, rel, allow, max_bytes, max_line, getattr(model, "sections", ()))
     except Exception as exc:
@@ -232,8 +237,7 @@ def _read_records(
             if entry is None:
                 continue
             try:
-                with open(os.path.join(root, rel), "rb") as fh:
-                    raw = fh.read()
+                raw = read_regular(os.path.join(root, rel))
             except OSError:
                 continue
             if hashlib.sha256(raw).hexdigest() == entry[0]:
@@ -268,182 +272,11 @@ def _read_records(
     return results
 
 
-def _symlink(rel: str) -> Finding:
-    return Finding(
-        rel,
-        1,
-        "KE014",
-        f"'{rel}' is a symbolic link; kedb reads only real files (a link can point outside the KB, and reviewers and the "
-        "approval gate see the link, not what it points to): replace it with the file itself",
-    )
-
-
-def record_files(root: Path) -> tuple[list[str], list[Finding]]:
-    """Record paths (relative, posix, sorted) and findings for stray files and for every symbolic link."""
-    base = root / RECORD_DIR
-    rels: list[str] = []
-    stray: list[Finding] = []
-    if base.is_symlink():
-        return rels, [_symlink(RECORD_DIR)]
-    if not base.is_dir():
-        return rels, stray
-    for dirpath, dirnames, filenames in os.walk(base):  # does not follow links to folders: they are reported
-        reldir = Path(dirpath).relative_to(root).as_posix()  # once a folder: pathlib costs 10 us a call
-        linked = sorted(d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))
-        stray.extend(_symlink(f"{reldir}/{d}") for d in linked)
-        dirnames[:] = sorted(d for d in dirnames if d not in linked)
-        hidden = "/." in reldir  # a hidden folder is not read; only its links are reported
-        for fn in filenames:
-            lower = fn.lower()
-            if hidden or not lower.endswith((".md", ".markdown")) or lower in ("readme.md", "index.md"):
-                if os.path.islink(os.path.join(dirpath, fn)):  # any link, not only a record's
-                    stray.append(_symlink(f"{reldir}/{fn}"))
-                continue
-            rel = f"{reldir}/{fn}"
-            if os.path.islink(os.path.join(dirpath, fn)):
-                stray.append(_symlink(rel))
-            elif RECORD_NAME.match(fn):
-                rels.append(rel)
-            else:
-                stray.append(Finding(rel, 1, "KE012", f"'{fn}' is not named like a record (KE-NNNN-slug.md, WA-…, PRB-…); it is ignored"))
-    rels.sort()
-    return rels, stray
-
-
-# What content/assets/ may publish: each type is recognised by its first bytes as well as its name,
-# so an HTML page named x.png is not published. SVG is not among them: it can carry script.
-ASSET_TYPES: dict[str, Callable[[bytes], bool]] = {
-    ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
-    ".jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
-    ".jpeg": lambda head: head.startswith(b"\xff\xd8\xff"),
-    ".gif": lambda head: head[:6] in (b"GIF87a", b"GIF89a"),
-    ".webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
-    ".pdf": lambda head: head.startswith(b"%PDF-"),
-}
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # the assets a page shows; a PDF is linked
-_ASSET_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # a URL that needs no escaping
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-class ContentFiles(NamedTuple):
-    """The files under ``content/`` that the loader does not read itself."""
-
-    assets: tuple[str, ...]  # content/assets/ files kedb may publish (posix, relative to the KB root)
-    stray: tuple[str, ...]  # files kedb neither reads nor publishes
-    linked: tuple[str, ...]  # symbolic links (files or folders): never followed
-    findings: tuple[Finding, ...]  # KE014 for each link, KE015 for each stray file
-
-
-def _read_by_loader(rel: str) -> bool:
-    folder, _, name = rel.rpartition("/")
-    if folder == CONTENT_DIR:
-        return name in PROGRAM_FILES or rel in (SSH_SIGNERS_FILE, GPG_SIGNERS_FILE)
-    if folder == PLAYBOOK_DIR:
-        return name.endswith(".md")
-    return folder in (KPI_DIR, AUDIT_DIR) and name.endswith(".yml")
-
-
-def _refused_asset(path: str, rel: str) -> str | None:
-    """Why the file ``rel`` of content/assets/ is not published, or None when it is."""
-    name = rel.rsplit("/", 1)[-1]
-    ext = os.path.splitext(name)[1].lower()
-    kinds = ", ".join(ASSET_TYPES)
-    if ext not in ASSET_TYPES:
-        return (
-            f"content/assets/ publishes only {kinds} files; an SVG or HTML file could run script in the reader's browser "
-            "(save it as PNG or PDF)"
-        )
-    if not all(_ASSET_NAME.match(part) for part in rel[len(ASSET_DIR) + 1 :].split("/")):
-        return "its path has characters other than letters, digits, '-', '_' and '.'; rename it"
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        return f"it cannot be read ({exc.strerror})"
-    if not ASSET_TYPES[ext](head):
-        return f"its bytes are not a {ext[1:].upper()} file, whatever its name says"
-    return None
-
-
-def _stray_message(rel: str) -> str:
-    published = "the site shows only what kedb renders: the playbooks and the content/assets/ files a page shows or links"
-    if rel.lower().endswith(".md"):
-        return (
-            f"'{rel}' is not published ({published}); a hand-written page is a playbook: put it in content/playbooks/ "
-            "with front-matter (title, summary, order, owner, review_by)"
-        )
-    return f"'{rel}' is not published and kedb does not read it ({published}); move it to content/assets/ or out of content/"
-
-
-def content_files(root: Path) -> ContentFiles:
-    """Walk ``content/`` without following links: the publishable assets, the stray files and the links."""
-    base = root / CONTENT_DIR
-    if base.is_symlink():
-        return ContentFiles((), (), (CONTENT_DIR,), (_symlink(CONTENT_DIR),))
-    assets: list[str] = []
-    stray: list[str] = []
-    linked: list[str] = []
-    notes: list[Finding] = []
-    for dirpath, dirnames, filenames in os.walk(base):  # nothing when there is no content/
-        reldir = Path(dirpath).relative_to(root).as_posix()
-        links = {n for n in (*dirnames, *filenames) if os.path.islink(os.path.join(dirpath, n))}
-        linked.extend(f"{reldir}/{n}" for n in sorted(links))
-        dirnames[:] = sorted(d for d in dirnames if d not in links)
-        hidden = "/." in reldir  # hidden files are neither read nor published; only their links matter
-        for fn in sorted(filenames):
-            rel = f"{reldir}/{fn}"
-            if fn in links or hidden or fn.startswith(".") or fn.lower() == "readme.md" or _read_by_loader(rel):
-                continue
-            if rel.startswith(ASSET_DIR + "/"):
-                why = _refused_asset(os.path.join(dirpath, fn), rel)
-                if why is None:
-                    assets.append(rel)
-                    continue
-                message = f"'{rel}' is not published: {why}"
-            else:
-                message = _stray_message(rel)
-            stray.append(rel)
-            notes.append(Finding(rel, 1, "KE015", message))
-    findings = (*(_symlink(rel) for rel in linked), *notes)
-    return ContentFiles(tuple(assets), tuple(stray), tuple(linked), findings)
-
-
-def template_links(root: Path) -> list[Finding]:
-    """KE014 for every symbolic link under ``templates/`` (the site and the checks read these files)."""
-    base = root / TEMPLATE_DIR
-    if base.is_symlink():
-        return [_symlink(TEMPLATE_DIR)]
-    out: list[Finding] = []
-    for dirpath, dirnames, filenames in os.walk(base):
-        reldir = Path(dirpath).relative_to(root).as_posix()
-        links = sorted(n for n in (*dirnames, *filenames) if os.path.islink(os.path.join(dirpath, n)))
-        out.extend(_symlink(f"{reldir}/{n}") for n in links)
-        dirnames[:] = sorted(d for d in dirnames if d not in links)
-    return out
-
-
-def local_target(source: str, url: str) -> tuple[str, str] | None:
-    """(path in the KB, fragment) that the relative link ``url``, written in the file ``source``, points at;
-    None for a link with a scheme or host, a site-absolute or in-page link, or one that leaves the KB."""
-    url = url.strip()
-    if not url or url.startswith(("#", "/", "\\")) or _SCHEME.match(url):
-        return None
-    path, _, fragment = url.partition("#")
-    path = unquote(path.split("?", 1)[0])
-    if not path:
-        return None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
-    if target == ".." or target.startswith("../"):
-        return None
-    return target, fragment
-
-
 def _stray_secrets(root: Path, stray: tuple[str, ...], max_bytes: int) -> Iterator[Finding]:
     """KE401 in a stray text file under content/: it is not published, but it is in the repository."""
     for rel in stray:
         try:
-            with open(root / rel, "rb") as fh:
-                raw = fh.read(max_bytes + 1)
+            raw = read_regular(root / rel, max_bytes + 1)
         except OSError:
             continue
         if len(raw) > max_bytes:
@@ -471,23 +304,16 @@ def load(root: Path, *, workers: int | None = None, use_cache: bool = True) -> t
 
 
 def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Finding]]:
-    # Links are reported (KE014) and never followed: not into content/, a folder of it, or a template.
+    # Links (KE014) and special files (KE016) are reported by the walk and never followed or opened.
     content = content_files(root)
     findings: list[Finding] = [*content.findings, *template_links(root)]
 
-    def readable(folder: str, *, files_too: bool = False) -> bool:
-        """No link on the way to ``folder`` (nor, with ``files_too``, inside it: read_stored would follow one)."""
-        return not any(
-            folder == link or folder.startswith(link + "/") or (files_too and link.startswith(folder + "/")) for link in content.linked
-        )
-
     program_models: dict[str, Any] = {}
     program_sources: dict[str, Source] = {}
-    for name, model in PROGRAM_FILES.items() if readable(CONTENT_DIR) else ():
+    for name, model in PROGRAM_FILES.items() if content.readable(CONTENT_DIR) else ():
         rel = f"{CONTENT_DIR}/{name}"
         path = root / rel
-        if path.is_symlink():
-            findings.append(_symlink(rel))
+        if rel in content.refused:
             continue
         if not path.is_file():
             if name not in REQUIRED_PROGRAM_FILES:
@@ -517,18 +343,14 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
     for name, src in program_sources.items():
         file_allow = scan.Allow(allow.emails, allow.phones, any_contact=name in CONTACT_FILES)
         findings.extend(Finding(src.path, line, code, msg) for code, line, msg in scan.secrets(src.text, file_allow))
-        if "\\" in src.text:  # an escape in a quoted value can decode to a control character
-            parsed = parse(src.text)
-            findings.extend(Finding(src.path, ln, code, msg) for code, ln, msg in scan.value_controls(parsed.data, parsed.lines, 1))
     findings.extend(_stray_secrets(root, content.stray, max_bytes))
 
     playbooks: list[Record] = []
     pb_dir = root / PLAYBOOK_DIR
-    if pb_dir.is_dir() and readable(PLAYBOOK_DIR):
+    if pb_dir.is_dir() and content.readable(PLAYBOOK_DIR):
         for p in sorted(pb_dir.glob("*.md")):
             rel = p.relative_to(root).as_posix()
-            if p.is_symlink():
-                findings.append(_symlink(rel))
+            if rel in content.refused:
                 continue
             res = read_markdown(p, rel, Playbook, allow, max_bytes, max_line)
             findings.extend(res.findings())
@@ -551,8 +373,10 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
             rid = res.model.id  # type: ignore[attr-defined]
             if rid not in records:
                 records[rid] = Record(res.model, res.source)  # type: ignore[arg-type]
-    snapshots = read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings) if readable(KPI_DIR, files_too=True) else ()
-    audits = read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings) if readable(AUDIT_DIR, files_too=True) else ()
+    snapshots = (
+        read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings) if content.readable(KPI_DIR, files_too=True) else ()
+    )
+    audits = read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings) if content.readable(AUDIT_DIR, files_too=True) else ()
     program = Program.from_models(program_models, program_sources)
     kb = KB(
         root=root,

@@ -43,8 +43,10 @@ def read_stored(root: Path, folder: str, model: type[M], key: str, what: str, fi
     after the value of its ``key`` field (KE705 otherwise), returned in that order."""
     out: list[M] = []
     base = root / folder
-    for p in sorted(base.glob("*.yml")) if base.is_dir() else []:
+    for p in sorted(base.glob("*.yml")) if base.is_dir() and not base.is_symlink() else []:
         rel = p.relative_to(root).as_posix()
+        if p.is_symlink():  # reported by the walk of content/ (KE014); never followed
+            continue
         res = read_data_file(p, rel, model)
         findings.extend(res.findings())
         if not isinstance(res.model, model):
