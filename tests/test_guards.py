@@ -49,7 +49,8 @@ for _status in STATUSES:
     SHOWN_IN[("public", _status, False)] = {"internal", "internal/ACME", "internal/GLOBEX"} | (
         {"public", "public/ACME", "public/GLOBEX"} if live else set()
     )
-    SHOWN_IN[("public", _status, True)] = {"internal", "internal/ACME"} | ({"public", "public/ACME"} if live else set())
+    # scoped to ACME: in ACME's public edition, not in the public edition for everyone
+    SHOWN_IN[("public", _status, True)] = {"internal", "internal/ACME"} | ({"public/ACME"} if live else set())
 
 KE = """---
 id: {id}

@@ -5,9 +5,11 @@ files or git themselves.
 Audiences (``--audience``):
 - ``internal`` (default): every record that is not ``confidential``, in every status; drafts
   and records in review are marked as such by the renderers.
-- ``public``: records marked ``public`` that are ``published`` or ``retired`` only.
+- ``public``: records marked ``public`` that are ``published`` or ``retired`` only, and without
+  ``--tenant`` only records for all customers (which customers an MSP serves is not public).
 Confidential records stay in git and are never rendered. ``--tenant T`` keeps records that
-apply to all tenants or name T.
+apply to all tenants or name T. A shown record's words keep no id of a record the edition does
+not show (:func:`withhold_in_record`).
 
 Everything an edition shows is computed from its own records (:func:`edition_trail`): the history
 and the approval report hold only the versions and judgements of visible records, and a version
@@ -40,6 +42,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from .. import __version__
 from ..check.run import Report, run
@@ -135,14 +139,20 @@ def visible(rec: Record, audience: str, tenant: str | None) -> bool:
         return False
     if audience == "public" and (m.data_sensitivity != "public" or m.status not in ("published", "retired")):
         return False
+    if audience == "public" and m.tenants and tenant is None:
+        return False
     return not (tenant and m.tenants and tenant not in m.tenants)
 
 
 def select(kb: KB, audience: str, tenant: str | None) -> KB:
-    """The KB as one audience (and tenant) sees it."""
+    """The KB as one audience (and tenant) sees it: its records and playbooks, with the id of every
+    record it does not show withheld from their words (:func:`withhold_in_record`)."""
     keep = {rid: r for rid, r in kb.records.items() if visible(r, audience, tenant)}
     playbooks = tuple(p for p in kb.playbooks if audience == "internal" or p.meta.data_sensitivity == "public")
     hidden = set(kb.records) - set(keep)
+    if hidden:
+        keep = {rid: withhold_in_record(r, hidden) for rid, r in keep.items()}
+        playbooks = tuple(withhold_in_record(p, hidden) for p in playbooks)
     snapshots = tuple(
         s.model_copy(update={"values": [v.model_copy(update={"basis": withhold_ids(v.basis, hidden)}) for v in s.values]})
         for s in kb.kpi_snapshots
@@ -162,6 +172,39 @@ def withhold_ids(text: str, hidden: set[str]) -> str:
     if not hidden:
         return text
     return _RECORD_ID.sub(lambda m: WITHHELD if m.group(0) in hidden else m.group(0), text)
+
+
+def _withhold_value(value: object, hidden: set[str]) -> object:
+    """A front-matter value with hidden ids withheld from its words. A value that *is* a record id
+    (``problem: PRB-0002``, ``workarounds: [WA-0002]``) is a link, kept for the renderers, which
+    link only records the edition shows."""
+    if isinstance(value, str):
+        return value if _RECORD_ID.fullmatch(value) else withhold_ids(value, hidden)
+    if isinstance(value, list):
+        items = [_withhold_value(v, hidden) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, BaseModel):
+        update = {}
+        for name in type(value).model_fields:
+            old = getattr(value, name)
+            new = _withhold_value(old, hidden)
+            if new is not old:
+                update[name] = new
+        return value.model_copy(update=update) if update else value
+    return value
+
+
+def withhold_in_record(r: Record, hidden: set[str]) -> Record:
+    """``r`` with the id of every record in ``hidden`` replaced by :data:`WITHHELD` in its body and
+    in the words of its front-matter ("see KE-0042" in a public record whose KE-0042 is internal)."""
+    if not _RECORD_ID.search(r.source.text):
+        return r
+    front = withhold_ids(r.source.text[: r.source.body_start], hidden)  # nothing shows it; nothing may leak it
+    text = front + withhold_ids(r.source.body, hidden)
+    meta = _withhold_value(r.meta, hidden)
+    if text == r.source.text and meta is r.meta:
+        return r
+    return Record(meta, r.source._replace(text=text, body_start=len(front)))
 
 
 def edition_trail(hist: History, approvals: ApprovalReport | None, shown: set[str]) -> tuple[History, ApprovalReport | None]:
