@@ -43,11 +43,13 @@ def chunked_map(
     size = max(1, len(items) // (workers * 8))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context(start) if start else None
+    pool: ProcessPoolExecutor | None = None
     gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
+    try:  # Ctrl-C while the workers are being forked still shuts down those already started
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         for chunk in pool.map(fn, chunks):
             yield from chunk
     finally:
-        pool.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         gc.unfreeze()

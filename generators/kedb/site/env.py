@@ -10,8 +10,8 @@ Two kinds of page template, and the file name says which:
 - ``*.html.j2`` write the page's HTML (records, indexes, changelog...). kedb renders them
   and hands MkDocs the finished content, so ten thousand record pages are not run through
   Markdown. Every ``{{ value }}`` is HTML-escaped (Jinja autoescape).
-- ``*.md.j2`` write Markdown that MkDocs renders (playbooks, whose bodies are hand-written
-  Markdown, and the tags page). MkDocs' Jinja does not autoescape and HTML escaping is not
+- ``*.md.j2`` write Markdown that MkDocs renders (only the tags page; playbooks are rendered
+  like record bodies, by :class:`~kedb.site.text.BodyRenderer` into ``playbook.html.j2``). MkDocs' Jinja does not autoescape and HTML escaping is not
   enough in Markdown (``[x](javascript:...)`` has no ``<``), so every ``{{ value }}`` is escaped
   as inert Markdown by ``finalize``.
 
