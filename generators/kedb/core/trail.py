@@ -112,6 +112,59 @@ class History:
         allv.sort(key=lambda x: (x[1].date, x[1].commit, x[0]), reverse=True)
         return allv[:limit]
 
+    def by_commit(self, limit: int | None = None) -> list[CommitChange]:
+        """The commits that changed records, newest first, each once with every version it made
+        (records by id): what a changelog, a feed or an artefact lists, so one commit that touched
+        45 records is one entry with its note, not 45 copies of it."""
+        grouped: dict[str, list[tuple[str, Version]]] = {}
+        for rid, h in self.records.items():
+            for v in h.versions:
+                grouped.setdefault(v.commit, []).append((rid, v))
+        out = []
+        for commit, items in grouped.items():
+            items.sort(key=lambda x: x[0])
+            first = items[0][1]
+            out.append(
+                CommitChange(
+                    commit=commit,
+                    date=first.date,
+                    author=first.author,
+                    authors=first.authors,
+                    subject=first.subject,
+                    note=first.note,
+                    merge_request=first.merge_request,
+                    seq=first.seq,
+                    versions=tuple(items),
+                )
+            )
+        out.sort(key=lambda c: (c.date, c.seq, c.commit), reverse=True)
+        return out if limit is None else out[:limit]
+
+
+@dataclass(frozen=True)
+class CommitChange:
+    """One commit that changed records, with every version it made (see :meth:`History.by_commit`).
+    Its words are those of its versions: in an edition that withholds them (``edition_trail``)
+    the subject is the neutral one and the note empty."""
+
+    commit: str
+    date: datetime
+    author: Person
+    authors: tuple[Person, ...]
+    subject: str
+    note: str
+    merge_request: str | None
+    seq: int
+    versions: tuple[tuple[str, Version], ...]  # (record id, version), by record id
+
+    @property
+    def short(self) -> str:
+        return self.commit[:10]
+
+    @property
+    def record_ids(self) -> tuple[str, ...]:
+        return tuple(rid for rid, _ in self.versions)
+
 
 Status = Literal[
     "approved", "missing", "unauthorised", "self-approved", "unsigned", "unreadable", "gate-moved", "not-required", "before-gate"
