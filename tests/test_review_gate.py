@@ -433,3 +433,36 @@ def test_the_matcher_follows_gitlab_sections() -> None:
     sectioned = "* @aowner\n[Known errors]\n/known_errors/ @bapprover\n"
     assert owners(sectioned, KE1) == {"@aowner", "@bapprover"}
     assert owners("* @aowner\n/known_errors/ @bapprover\n", KE1) == {"@bapprover"}
+
+
+# ---------------------------------------------------------------- the review in a terminal
+def test_the_text_review_says_the_same_without_markdown(repo: Path) -> None:
+    high(repo)
+    commit(repo, "KE-0001 is P1")
+    branch(repo)
+    edit(repo, KE1, "A stale cached credential.", "Nothing to worry about.")
+    edit(repo, KE1, "priority: P1", "priority: P2")
+    edit(repo, KE1, "impact: high", "impact: medium")
+    (repo / "Makefile").write_text("all:\n\ttrue\n", encoding="utf-8")
+    commit(repo, "Lower KE-0001 and rewrite its cause")
+    res = kedb("--root", str(repo), "review", "--base", "main", "--format", "text")
+    assert res.exit_code == 0, res.output
+    text = res.stdout
+    for mark in ("**", "<details>", "|---|", "```", "### "):
+        assert mark not in text, (mark, text)
+    assert text.startswith("kedb review: compared with main (merge base ")
+    assert f"  KE-0001 (m365-mail): one of {BOB}, who must not be an author of this change" in text
+    assert "Risks\n  KE-0001: priority lowered from P1 to P2: the record leaves the approval gate — the approvers" in text
+    assert "  Changed fields\n" in text and "    priority  P1 → P2" in text
+    assert "  Cause (changed)\n    @@" in text and "    -A stale cached credential." in text and "    +Nothing to worry about." in text
+    assert "Maintainer changes (files outside the records)\n  A  Makefile" in text
+
+
+def test_the_review_defaults_to_markdown_in_a_file_and_a_pipe(repo: Path, tmp_path: Path) -> None:
+    branch(repo)
+    edit(repo, KE1, "A stale cached credential.", "Nothing to worry about.")
+    commit(repo, "Rewrite the cause")
+    out = tmp_path / "review.md"
+    assert kedb("--root", str(repo), "review", "--base", "main", "-o", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("## kedb review")
+    assert kedb("--root", str(repo), "review", "--base", "main").stdout.startswith("## kedb review")  # not a terminal

@@ -14,6 +14,7 @@ import click
 
 from .. import __version__
 from .errors import handle_errors as _handle_errors
+from .helptext import document
 
 
 def _as_of(value: str | None) -> date | None:
@@ -94,7 +95,19 @@ def check(
     sys.exit(1 if report.failed(strict) else 0)
 
 
-@main.command()
+class _NewCommand(click.Command):
+    """``kedb new --help`` also lists the services of the KB it runs in (what ``--service`` takes)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import services_help
+
+        root = ctx.find_root().params.get("root") or Path(".")
+        with formatter.section("Services (--service)"):
+            formatter.write(services_help(Path(root)) + "\n")
+        super().format_epilog(ctx, formatter)
+
+
+@main.command(cls=_NewCommand)
 @click.argument("kind", type=click.Choice(["known-error", "workaround", "problem"]))
 @click.option("--title", required=True, help="One-line title.")
 @click.option("--service", required=True, help="Service id from content/services.yml.")
@@ -174,7 +187,7 @@ def _progress() -> tuple[Callable[[str, float | None], None], Callable[[], None]
 @click.pass_obj
 @_handle_errors
 def history(root: Path, record_id: str, ref: str, all_commits: bool, allow_shallow: bool, fmt: str) -> None:
-    """Print a record's versions and change notes, oldest first."""
+    """Print a record's versions, change notes and approvals: newest first (JSON: oldest first)."""
     from .historyfmt import FORMATS, show
 
     click.echo(FORMATS[fmt](show(root, record_id.upper(), ref, first_parent=not all_commits, allow_shallow=allow_shallow)))
@@ -182,12 +195,22 @@ def history(root: Path, record_id: str, ref: str, all_commits: bool, allow_shall
 
 @main.command()
 @click.option("--base", required=True, metavar="REF", help="The target branch, e.g. origin/main.")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    help="text for a terminal, markdown for a merge-request note, json for tools. "
+    "[default: text on a terminal, markdown into a file or pipe]",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the review to a file.")
 @click.pass_obj
 @_handle_errors
-def review(root: Path, base: str, fmt: str, output: Path | None) -> None:
-    """What an approver reads on a merge request: record diffs, approvals needed, risks."""
+def review(root: Path, base: str, fmt: str | None, output: Path | None) -> None:
+    """What an approver reads on a merge request: record diffs, approvals needed, risks.
+
+    Compares the working tree with the merge base of BASE: every changed record with its fields
+    and sections, who must approve it, and the risks of the change (downgrades, a customer reply
+    changed on a P1, a service moved). Files outside the records need a maintainer."""
     from ..check.rules import check_kb
     from ..check.run import ensure_kb, today
     from ..core.load.loader import load
@@ -195,6 +218,8 @@ def review(root: Path, base: str, fmt: str, output: Path | None) -> None:
     from ..git.review import FORMATS, make
 
     kb, findings = load(ensure_kb(root))
+    if fmt is None:
+        fmt = "text" if output is None and sys.stdout.isatty() else "markdown"
     text = FORMATS[fmt](make(compare(kb, base), kb, [*findings, *check_kb(kb, today())]))
     if output:
         output.write_text(text, encoding="utf-8")
@@ -261,6 +286,8 @@ main.add_command(tickets)
 main.add_command(candidates)
 main.add_command(kpi)
 
+
+document(main)  # last: every command above, and those registered from other modules, get their summary, examples and exit codes
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -467,4 +467,76 @@ def to_json(rv: Review) -> str:
     )
 
 
-FORMATS = {"markdown": to_markdown, "json": to_json}
+def _plain(text: str) -> str:
+    """Markdown emphasis and code marks out, for the terminal."""
+    return text.replace("**", "").replace("`", "")
+
+
+def _text_approvals(rv: Review) -> list[str]:
+    # The Markdown list, read without its marks: one home for what each line says.
+    lines = [ln for ln in _approvals(rv)[2:] if ln]
+    return ["Approvals this change needs", *(f"  {_plain(ln[2:])}" if ln.startswith("- ") else f"  {_plain(ln)}" for ln in lines)]
+
+
+def _indent(lines: list[str], by: str = "    ") -> list[str]:
+    return [by + ln if ln else "" for ln in lines]
+
+
+def _text_record(r: RecordReview) -> list[str]:
+    d = r.diff
+    rec = d.record
+    title = f"{d.id} — {rec.meta.title}"
+    where = rec.source.path
+    if d.base is not None and d.head is not None and d.base.source.path != d.head.source.path:
+        where = f"{d.base.source.path} → {d.head.source.path}"
+    out = [
+        title,
+        "=" * min(len(title), 100),
+        f"{d.change} {d.kind} · service {rec.meta.service} · status {_plain(_status_line(d))}",
+        where,
+        "",
+    ]
+    if d.change == "added" and d.head is not None:
+        fields = _fields_of(d.head)
+        width = max(map(len, fields), default=0)
+        out += ["  Fields", *(f"    {k:<{width}}  {_val(v)}" for k, v in fields.items()), ""]
+        for sec in d.head.source.sections.values():
+            out += [f"  {sec.title}", *_indent(sec.text.strip("\n").splitlines()), ""]
+    if d.fields:
+        width = max(len(k) for k, _, _ in d.fields)
+        out += ["  Changed fields", *(f"    {k:<{width}}  {_val(a)} → {_val(b)}" for k, a, b in d.fields), ""]
+    for sec_title, a, b in d.sections:
+        diff = difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=2)
+        out += [f"  {sec_title} (changed)", *_indent([ln for ln in diff if not ln.startswith(("---", "+++"))]), ""]
+    if r.findings:
+        out += ["  Check findings"]
+        out += [f"    line {f.line}: {f.code} {f.rule.name} ({f.severity.value}): {f.message}" for f in r.findings]
+        out.append("")
+    return out
+
+
+def to_text(rv: Review) -> str:
+    """The review for a problem owner's terminal: the same content as :func:`to_markdown`, without
+    Markdown tables, fences or ``<details>`` blocks."""
+    cmp = rv.cmp
+    n = len(rv.records)
+    gated_n = sum(r.approval.needed for r in rv.records)
+    head = f"kedb review: compared with {cmp.ref} (merge base {cmp.base_commit[:10]})"
+    out = [head, f"{n} record{'s' * (n != 1)} changed"]
+    if n:
+        out[-1] += f", {sum(r.high_impact for r in rv.records)} high-impact, {gated_n} under the approval gate"
+    out[-1] += "."
+    out += ["", *_text_approvals(rv), ""]
+    risky = [(r, risk) for r in rv.records for risk in r.risks]
+    if risky:
+        out += ["Risks", *(f"  {r.diff.id}: {_plain(risk.text)} — {_plain(risk.who)}" for r, risk in risky), ""]
+    for r in rv.records:
+        out += _text_record(r)
+    if rv.maintainer_files:
+        out += ["Maintainer changes (files outside the records)", *(f"  {st}  {p}" for st, p in rv.maintainer_files), ""]
+    if not rv.records and not rv.maintainer_files:
+        out.append("No records or other files changed.")
+    return "\n".join(out).rstrip() + "\n"
+
+
+FORMATS = {"text": to_text, "markdown": to_markdown, "json": to_json}

@@ -1,0 +1,177 @@
+"""What ``kedb … --help`` says beyond each command's own docstring: a one-line summary that fits
+the command list, examples to copy, and the exit codes. One table for every command, so they
+read alike and ``tests/test_cli_help.py`` can hold each new command to it.
+
+:func:`document` applies the table to the command tree once, after every command is registered;
+a command missing from the table is a test failure, not a silent gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+USAGE_EXIT = "2    usage or environment problem (unknown option, not a KB, git missing); nothing is written"
+INTERRUPTED_EXIT = "130  interrupted (Ctrl-C)"
+
+
+@dataclass(frozen=True)
+class Help:
+    summary: str  # the line in the command list: fits at 80 columns
+    examples: tuple[str, ...]
+    ok: str  # what exit 0 means
+    findings: str | None = None  # what exit 1 means (None: the command has no findings exit)
+
+
+HELP: dict[str, Help] = {
+    "check": Help(
+        "Check every record and program file; list all findings.",
+        (
+            "kedb check",
+            "kedb check --strict --format json -o findings.json",
+            "kedb check --base origin/main      # also compare with the target branch",
+            "kedb check --approvals             # on main: verify the approval trail",
+        ),
+        "no error (with --strict: no warning either)",
+        "findings at error level (with --strict: any finding)",
+    ),
+    "new": Help(
+        "Write a new record with the next free id; print its path.",
+        (
+            'kedb new known-error --service m365-mail --title "Outlook asks for the password again and again"',
+            'kedb new workaround --service m365-mail --for KE-0001 --title "Clear the cached credentials"',
+        ),
+        "the record was written",
+    ),
+    "build": Help(
+        "Check, verify approvals, build the site and the four artefacts.",
+        (
+            "kedb build",
+            "kedb build --only site --audience public",
+            "kedb build --audience public --tenant ACME",
+        ),
+        "everything asked for was built",
+        "the check found errors: nothing was built, the previous site/ is untouched",
+    ),
+    "history": Help(
+        "Show a record's versions, change notes and approvals.",
+        ("kedb history KE-0001", "kedb history KE-0001 --format json --all-commits"),
+        "the history was printed (a record with no committed version, or no git history: exit 2)",
+    ),
+    "review": Help(
+        "What an approver reads: record diffs, approvals needed, risks.",
+        (
+            "kedb review --base origin/main                # readable in a terminal",
+            "kedb review --base origin/main --format markdown -o review.md   # for a merge-request note",
+        ),
+        "the review was written (it reports; it does not judge)",
+    ),
+    "codeowners": Help(
+        "Write CODEOWNERS from content/: approvers and maintainers.",
+        ("kedb codeowners --platform gitlab", "kedb codeowners --platform github --check"),
+        "written (with --check: up to date)",
+        "with --check: the file is missing or out of date",
+    ),
+    "schema": Help(
+        "Write the JSON Schema of every file kind, for editors.",
+        ("kedb schema", "kedb schema --out .vscode/kedb-schema"),
+        "the schemas were written",
+    ),
+    "tickets": Help(
+        "Import ticket exports into the local store and audit the flow.",
+        ("kedb tickets import export.csv --source servicenow", "kedb tickets audit --as-of 2026-10-31 --write"),
+        "the subcommand succeeded",
+        "the export or the store has rows kedb cannot read (each named with its row)",
+    ),
+    "tickets import": Help(
+        "Read a ticket export into .kedb/ (never committed).",
+        (
+            "kedb tickets import incidents.csv --source servicenow",
+            "kedb tickets import zendesk.json --source zendesk --append",
+            "kedb tickets import export.csv --source csv --map content/mappings/desk.yml",
+        ),
+        "the export was imported (the store holds it, replacing or adding as asked)",
+        "rows or columns kedb cannot read: nothing was imported, the store is as it was",
+    ),
+    "tickets audit": Help(
+        "Flow audit of the imported tickets: ages, SLA at risk, stalls.",
+        ("kedb tickets audit", "kedb tickets audit --as-of 2026-10-31 --write", "kedb tickets audit --compare 2026-09-30 2026-10-31"),
+        "the audit was printed (and stored with --write)",
+        "the store or a stored audit cannot be read",
+    ),
+    "candidates": Help(
+        "List problem candidates: recurring ticket signatures.",
+        ("kedb candidates", "kedb candidates --since 2026-09-01 --write"),
+        "the candidates were listed (and drafts written with --write)",
+        "the ticket store cannot be read",
+    ),
+    "kpi": Help(
+        "Compute a month's KPIs from the imported tickets and records.",
+        ("kedb kpi --period 2026-10", "kedb kpi --period 2026-10 --write"),
+        "the figures were printed (and stored with --write)",
+        "the ticket store or the KPI definitions cannot be read",
+    ),
+    "mcp": Help(
+        "Serve the KB to AI assistants over MCP (stdin/stdout).",
+        ("kedb mcp", "kedb mcp --audience public", "kedb mcp --site site/"),
+        "the client closed the connection",
+    ),
+    "search": Help(
+        "Find the records that answer a pasted error or symptom.",
+        ('kedb search "0x80070005 access denied"', 'kedb search "outlook keeps prompting for password" --format json --limit 5'),
+        "at least one record matched",
+        "no record matched",
+    ),
+}
+
+
+def epilog(h: Help) -> str:
+    """The examples and exit codes, laid out as written (``\\b`` stops click from re-wrapping them)."""
+    lines = ["\b", "Examples:", *(f"  {e}" for e in h.examples), "", "\b", "Exit codes:", f"  0    {h.ok}"]
+    if h.findings:
+        lines.append(f"  1    {h.findings}")
+    lines += [f"  {USAGE_EXIT}", f"  {INTERRUPTED_EXIT}"]
+    return "\n".join(lines)
+
+
+def _walk(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, cmd in sorted(group.commands.items()):
+        if cmd.hidden:
+            continue
+        path = f"{prefix}{name}"
+        out.append((path, cmd))
+        if isinstance(cmd, click.Group):
+            out += _walk(cmd, path + " ")
+    return out
+
+
+def commands(group: click.Group) -> list[tuple[str, click.Command]]:
+    """Every visible command below ``group``, by its path (``tickets import``)."""
+    return _walk(group)
+
+
+def document(group: click.Group) -> None:
+    """Give every command in :data:`HELP` its summary and epilog."""
+    for path, cmd in commands(group):
+        h = HELP.get(path)
+        if h is not None:
+            cmd.short_help = h.summary
+            cmd.epilog = epilog(h)
+
+
+def services_help(root: Path) -> str:
+    """The services of the KB at ``root`` for ``kedb new --help``: the ids ``--service`` takes."""
+    from ..core.load.datafile import read_data_file
+    from ..core.program import ServicesFile
+
+    path = root / "content" / "services.yml"
+    if not path.is_file():
+        return f"(no content/services.yml under {root}: run in a KB, or pass --root)"
+    res = read_data_file(path, "content/services.yml", ServicesFile)
+    model = res.model
+    if not isinstance(model, ServicesFile) or not model.services:
+        return "(content/services.yml cannot be read: run `kedb check`)"
+    return "\n".join(f"  {s.id:<22} {s.name}" for s in model.services)
