@@ -308,10 +308,15 @@ def make(
     tenant: str | None = None,
     allow_shallow: bool = False,
     as_of: date | None = None,
+    preview: bool = False,
 ) -> BuildContext:
-    """Load, check and read history; raise :class:`FindingsError` when the check has errors."""
+    """Load, check and read history; raise :class:`FindingsError` when the check has errors.
+
+    ``preview`` (``mkdocs serve`` only) goes on despite errors, with the records that loaded: the
+    served pages then carry the findings (:func:`kedb.site.plugin.check_banner`) until they are
+    fixed. Nothing built this way is published: ``kedb build`` and ``mkdocs build`` never preview."""
     report = run(root, as_of)
-    if report.failed():
+    if report.failed() and not preview:
         from ..check.run import format_text
 
         raise FindingsError("nothing was built: fix these errors first\n" + format_text(report))

@@ -1,7 +1,8 @@
 """The ``kedb`` MkDocs plugin: a thin adapter that wires the kedb site into MkDocs events.
 
 - ``on_config`` loads and checks the KB (:func:`kedb.build.context.make`; a check error fails the
-  build with every finding), renders every page from the templates (:mod:`kedb.site`), adds the
+  build with every finding; under ``mkdocs serve`` the preview goes on with the records that
+  loaded and every page carries a banner with the errors until they are fixed), renders every page from the templates (:mod:`kedb.site`), adds the
   theme overrides, CSS/JS, the navigation, the search settings, and watches ``known_errors/``
   and ``templates/`` so ``mkdocs serve`` reloads when a record changes.
 - ``on_files`` drops every file MkDocs found in ``docs_dir`` (``content/``): only what kedb renders
@@ -30,6 +31,7 @@ same site.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import logging
 import os
@@ -82,10 +84,16 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.nav: Navigation | None = None
         self.prebuilt: dict[str, str] = {}  # page src -> finished page (kedb.site.chrome)
         self.finished: set[str] = set()
+        self.serving = False  # under `mkdocs serve` (see on_startup)
+        self.banner = ""  # the check's errors, shown on every served page while the KB fails its check
 
     def _root(self, config: MkDocsConfig) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
         return (base / self.config.root).resolve() if self.config.root else base.resolve()
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining this event also keeps one plugin instance across the rebuilds of `mkdocs serve`.
+        self.serving = command == "serve"
 
     @event_priority(100)  # before the search plugin reads its separator and fields
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -94,7 +102,20 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 self.ctx = self.preset
             else:
                 root = self._root(config)
-                self.ctx = make(root, audience=self.config.audience, tenant=self.config.tenant, allow_shallow=self.config.allow_shallow)
+                self.ctx = make(
+                    root,
+                    audience=self.config.audience,
+                    tenant=self.config.tenant,
+                    allow_shallow=self.config.allow_shallow,
+                    preview=self.serving,
+                )
+            self.banner = check_banner(self.ctx.report) if self.serving else ""
+            if self.banner:
+                # info, not warning: a strict mkdocs.yml would abort the preview that shows these findings
+                log.info("kedb: the KB fails its check; the served pages show the findings until they are fixed:")
+                for f in self.ctx.report.findings:
+                    if f.severity.value == "error":
+                        log.info("  %s", f.format())
             self.root = self.ctx.kb.root
             downloads = self.ctx.downloads_dir if self.preset is not None else matching_downloads(self.root, self.ctx.info)
             opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
@@ -218,8 +239,32 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if page.file.src_uri in self.finished:  # rendered and finished by a worker (kedb.site.chrome)
             self.finished.discard(page.file.src_uri)
-            return output
-        return _finish(output)
+        else:
+            output = _finish(output)
+        if self.banner:
+            output = _BODY.sub(lambda m: m.group(0) + self.banner, output, count=1)
+        return output
+
+
+BANNER_LIMIT = 30  # findings listed in the banner; the terminal has them all
+
+
+def check_banner(report: Any) -> str:
+    """The banner ``mkdocs serve`` puts at the top of every page while the KB fails its check: the
+    errors as ``path:line: CODE name: message``, escaped (a finding quotes what the author wrote)."""
+    errors = [f for f in report.findings if f.severity.value == "error"]
+    if not errors:
+        return ""
+    items = "".join(f"<li><code>{html.escape(f.format())}</code></li>" for f in errors[:BANNER_LIMIT])
+    more = len(errors) - BANNER_LIMIT
+    tail = f"<p>… and {more} more: see the terminal or run <code>kedb check</code>.</p>" if more > 0 else ""
+    n = len(errors)
+    return (
+        '<div class="kedb-check-banner" role="alert" style="position:sticky;top:0;z-index:10;max-height:40vh;overflow:auto;'
+        'margin:0;padding:.8rem 1.2rem;background:#fde7e9;color:#5c0011;border-bottom:3px solid #b3261e;font-size:.8rem">'
+        f"<strong>kedb check: {n} error{'s' * (n != 1)}.</strong> Records with errors are left out of this preview; "
+        f"the page updates when they are fixed.<ul style=\"margin:.4rem 0 0\">{items}</ul>{tail}</div>"
+    )
 
 
 def _theme_has(config: MkDocsConfig, src_uri: str) -> bool:
@@ -266,6 +311,7 @@ class RenderedPage(Page):
 
 
 _ID = re.compile(r'\sid="([^"<>]+)"')
+_BODY = re.compile(r"<body[^>]*>")
 _GENERATOR = re.compile(r'<meta name="generator" content="[^"<>]*">\s*')
 _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 
