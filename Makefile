@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: build test lint bench mutation setup setup-test clean
+.PHONY: build test lint bench mutation dist setup setup-test clean
 
 build: $(STAMP)
 	$(BIN)/kedb build
@@ -25,6 +25,13 @@ bench: $(TESTSTAMP)
 mutation: $(TESTSTAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
 	$(BIN)/python tests/mutation/run.py
+
+# The wheel and sdist a team installs (templates and the example KB inside), into dist/.
+dist: $(TESTSTAMP)
+	rm -rf dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	$(BIN)/python -c "import sys; sys.argv = ['hatchling', 'build', '-t', 'sdist', '-d', 'dist']; from hatchling.cli import hatchling; sys.exit(hatchling())"
+	ls -l dist
 
 lint: $(TESTSTAMP)
 	$(BIN)/ruff check generators tests benchmarks

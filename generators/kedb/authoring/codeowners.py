@@ -145,3 +145,25 @@ def write(kb: KB, platform: str, output: str | None = None, *, check_only: bool 
 
 class StaleCodeowners(UsageError):
     exit_code = 1
+
+
+def refresh(before: KB, after: KB) -> Path | None:
+    """After ``kedb new``: the CODEOWNERS file that was up to date for ``before`` is rewritten for
+    ``after`` (the new record's line added), so the merge request passes ``kedb codeowners
+    --check``. A file that was stale, or none, is left alone; the platform is the one whose
+    rendering the file matched."""
+    for platform, order in LOCATIONS.items():
+        target = next((t for t in order if (before.root / t).is_file()), None)
+        if target is None:
+            continue
+        path = before.root / target
+        if path.read_text(encoding="utf-8") != render(before, platform, target):
+            continue
+        text = render(after, platform, target)
+        if text != render(before, platform, target):
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            return path
+        return None
+    return None

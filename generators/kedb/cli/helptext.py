@@ -37,6 +37,15 @@ HELP: dict[str, Help] = {
         "no error (with --strict: no warning either)",
         "findings at error level (with --strict: any finding)",
     ),
+    "init": Help(
+        "Start a team's own KB: program data, CI, CODEOWNERS, README.",
+        (
+            "kedb init our-kb --platform gitlab",
+            'kedb init . --platform github --maintainer "Ann Owner <ann@example.org>" --service m365-mail',
+            "kedb init demo --example      # the bundled example KB, to explore",
+        ),
+        "the KB was written",
+    ),
     "new": Help(
         "Write a new record with the next free id; print its path.",
         (
@@ -115,14 +124,20 @@ HELP: dict[str, Help] = {
     ),
     "mcp": Help(
         "Serve the KB to AI assistants over MCP (stdin/stdout).",
-        ("kedb mcp", "kedb mcp --audience public", "kedb mcp --site site/"),
+        ("kedb mcp", "kedb mcp --audience public --tenant ACME", "kedb mcp --site site/   # a built site: no check or git at start"),
         "the client closed the connection",
+        "the check found errors: the server did not start",
     ),
     "search": Help(
         "Find the records that answer a pasted error or symptom.",
-        ('kedb search "0x80070005 access denied"', 'kedb search "outlook keeps prompting for password" --format json --limit 5'),
+        (
+            'kedb search "0x80070005 access denied"',
+            'kedb search "outlook keeps prompting for password" --format json --limit 5',
+            "kedb search - < ticket.txt            # a long paste, from standard input",
+            'kedb search --site site/ "aadsts 50076"   # from a built site: fast on a large KB',
+        ),
         "at least one record matched",
-        "no record matched",
+        "no record matched (a KB with check errors is searched too: its broken files are named on stderr)",
     ),
 }
 

@@ -117,6 +117,7 @@ class _NewCommand(click.Command):
 @_handle_errors
 def new(root: Path, kind: str, title: str, service: str, owner: str | None, link_to: str | None) -> None:
     """Write a new record with the next free id and print its path."""
+    from ..authoring.codeowners import refresh as refresh_codeowners
     from ..authoring.scaffold import create
     from ..check.run import ensure_kb, today
     from ..core.load.loader import load
@@ -125,7 +126,56 @@ def new(root: Path, kind: str, title: str, service: str, owner: str | None, link
     path, notes = create(kb, kind, title, service, owner, today(), link_to)
     for note in notes:
         click.echo(note, err=True)
+    updated = refresh_codeowners(kb, load(kb.root)[0])
+    if updated is not None:
+        click.echo(f"kedb: {updated.relative_to(kb.root).as_posix()} updated: the new record's approvers added", err=True)
     click.echo(path.relative_to(kb.root).as_posix())
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option("--platform", type=click.Choice(["gitlab", "github"]), default="gitlab", show_default=True, help="Whose CI file to write.")
+@click.option("--example", is_flag=True, help="Start from the bundled example KB (records, playbooks, figures) instead of an empty one.")
+@click.option("--name", help="The KB's name (default: from the folder name).")
+@click.option("--organisation", help="Who runs it (default: the KB's name).")
+@click.option("--maintainer", metavar="'NAME <EMAIL>'", help="The first maintainer and approver (default: git's user.name and user.email).")
+@click.option("--service", metavar="ID", help="Id of the first service (default: service-desk).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist (they are listed first otherwise, and nothing is written).")
+@click.pass_obj
+@_handle_errors
+def init(
+    root: Path,
+    directory: Path | None,
+    platform: str,
+    example: bool,
+    name: str | None,
+    organisation: str | None,
+    maintainer: str | None,
+    service: str | None,
+    force: bool,
+) -> None:
+    """Start a team's own KB: program data, mkdocs.yml, CI, CODEOWNERS and a README.
+
+    Writes a minimal KB that passes `kedb check --strict` and `kedb build` at once, into DIRECTORY
+    (default: --root). kedb is pinned in requirements.txt, which CI installs (from the target
+    branch's copy, so a merge request never changes the kedb that reviews it)."""
+    from ..authoring import init as init_mod
+    from ..check.run import run, today
+
+    def strict_findings(kb_root: Path) -> list[str]:
+        report = run(kb_root, None, use_cache=False)
+        return [f.format() for f in report.findings] if report.failed(strict=True) else []
+
+    target = (directory or root).resolve()
+    team = init_mod.team_from(target, name, organisation, maintainer, service)
+    plan = init_mod.plan(target, team, platform, example=example, today=today(), verify=strict_findings)
+    for rel in init_mod.write(plan, force=force):
+        click.echo(f"  wrote {rel}")
+    click.echo(f"\n{team.name if not example else 'The example KB'} is ready in {target}. Next:")
+    if not (target / ".git").exists():
+        click.echo("  git init -b main")
+    click.echo("  pip install -r requirements.txt && kedb check --strict && kedb build")
+    click.echo('  git add -A && git commit -m "Start the KB"   # then read README.md: adding, reviewing, publishing')
 
 
 @main.command()
@@ -280,11 +330,13 @@ def reference(readme: Path) -> None:
 
 # ---------------------------------------------------------------- commands defined in other modules
 # Each module below defines click commands and is registered here, one line each.
+from .search import search  # noqa: E402
 from .tickets import candidates, kpi, tickets  # noqa: E402
 
 main.add_command(tickets)
 main.add_command(candidates)
 main.add_command(kpi)
+main.add_command(search)
 
 
 document(main)  # last: every command above, and those registered from other modules, get their summary, examples and exit codes
