@@ -54,3 +54,53 @@ def test_properdocs_builds_the_same_site_as_mkdocs(tmp_path: Path) -> None:
     assert "known-errors/KE-0001/index.html" in mk and "downloads/index.html" in mk
     differ = [name for name in mk if mk[name] != pd[name]]
     assert differ == [], f"pages that differ between MkDocs and ProperDocs: {differ[:10]}"
+
+
+# ---------------------------------------------------------------- KE901: an engine without the plugin
+def _engine(root: Path) -> list[tuple[str, int]]:
+    from kedb.check.engine import engine_findings
+
+    return [(f.path, f.line) for f in engine_findings(root)]
+
+
+def test_the_example_kb_and_this_repository_raise_no_engine_warning() -> None:
+    assert _engine(REPO) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        (".gitlab-ci.yml", "pages:\n  script:\n    - pip install zensical\n    - zensical build --clean\n", 4),
+        (".github/workflows/site.yml", "jobs:\n  site:\n    steps:\n      - run: zensical build\n", 4),
+        ("requirements.txt", "# the site\nmkdocs == 2.0\n", 2),
+        ("pyproject.toml", '[project]\ndependencies = [\n  "zensical>=0.1",\n]\n', 3),
+    ],
+)
+def test_signs_of_an_engine_that_ignores_the_plugin(tmp_path: Path, name: str, text: str, line: int) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    assert _engine(tmp_path) == [(name, line)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mkdocs>=1.6,<2\nmkdocs-material>=9.5\n",  # MkDocs 1.x pinned below 2
+        "# zensical build is not used here\nproperdocs>=1.6\n",  # a comment
+        "zensical-helpers==1.0\n",  # another package
+    ],
+)
+def test_what_is_not_a_sign(tmp_path: Path, text: str) -> None:
+    (tmp_path / "requirements.txt").write_text(text, encoding="utf-8")
+    assert _engine(tmp_path) == []
+
+
+def test_a_mkdocs_yml_with_tags_is_read(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: !ENV [SITE, KB]\nmarkdown_extensions:\n  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
+        "plugins:\n  - search\n  - kedb:\n      audience: public\n",
+        encoding="utf-8",
+    )
+    assert _engine(tmp_path) == []
+    (tmp_path / "mkdocs.yml").write_text("site_name: KB\nplugins:\n  - search\n", encoding="utf-8")
+    assert _engine(tmp_path) == [("mkdocs.yml", 2)]

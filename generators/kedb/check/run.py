@@ -15,6 +15,7 @@ from ..core.kb import KB
 from ..core.load.files import CONTENT_DIR, RECORD_DIR
 from ..core.load.loader import load
 from ..core.trail import ApprovalReport
+from .engine import engine_findings
 from .rules import check_kb
 
 
@@ -61,6 +62,7 @@ def run(
     revision, ``approvals`` verifies the approval trail of the checked-out history."""
     kb, findings = load(ensure_kb(root), use_cache=use_cache)
     findings.extend(check_kb(kb, as_of or today()))
+    findings.extend(engine_findings(kb.root))
     if base:
         from ..git.basediff import base_findings, compare
 

@@ -269,6 +269,14 @@ _RULES: list[Rule] = [
         "In signed mode, the commit carrying Approved-by: is not signed by the platform's merge key or by the approver "
         "(keys in content/allowed_signers).",
     ),
+    # KE9xx — the site engine
+    Rule(
+        "KE901",
+        "site-engine",
+        W,
+        "The KB would be built by an engine that does not run the kedb plugin (mkdocs.yml without it, Zensical, MkDocs 2): "
+        "that build publishes no records.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}
