@@ -72,3 +72,4 @@ if __name__ == "__main__":
     __import__("bench_history").bench_approvals()  # kedb check --approvals on the 10,000-record KB with its history
     __import__("bench_site").bench_site()  # the site at 1,000 and 10,000 records, search in headless Chromium
     __import__("bench_artefacts").bench_artefacts()  # the four artefacts at 1,000 and 10,000 records
+    __import__("bench_findability").bench_findability()  # search quality and speed: the query set, example KB and 10,000 records

@@ -36,9 +36,10 @@ ALLOWED: dict[str, set[str]] = {
     "build.context": {"", "core", "check", "git"},
     "build.facts": {"", "core", "build.context"},  # what the site and the artefacts both show
     "renderers": {"", "core", "build.context", "build.facts"},
-    "site": {"", "core", "build.context", "build.facts", "renderers"},
-    "build": {"", "core", "check", "git", "build.context", "build.facts", "renderers", "site"},
-    "cli": {"", "core", "check", "git", "tickets", "authoring", "build", "build.context", "build.facts", "renderers", "site"},
+    "search": {"", "core", "build.context", "build.facts"},
+    "site": {"", "core", "build.context", "build.facts", "renderers", "search"},
+    "build": {"", "core", "check", "git", "build.context", "build.facts", "renderers", "site", "search"},
+    "cli": {"", "core", "check", "git", "tickets", "authoring", "build", "build.context", "build.facts", "renderers", "site", "search"},
 }
 PRINTING_LAYERS = {"cli"}
 

@@ -44,6 +44,7 @@ ARGS = [
     "--disable-sync",
 ]
 OUTPUT = Path(__file__).resolve().parent / "_output" / "site"
+SITES: dict[str, Path] = {}  # served URL -> the built site folder (for tests that read its files too)
 
 # (query, expected known error, must be the first result)
 QUERIES: list[tuple[str, str, bool]] = [
@@ -120,6 +121,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("browser")
     site = render(make(example_repo(base / "kb")), base / "site")
     with serve(site) as url:
+        SITES[url] = site
         yield url
 
 
@@ -209,30 +211,3 @@ def test_record_page_in_the_browser_shows_the_banner_and_loads_nothing_external(
     assert sorted({urlsplit(u).hostname for u in requests}) == ["127.0.0.1"]
     context.close()
     shutil.copy(OUTPUT / "record-page.png", OUTPUT / "record-page-KE-0009.png")
-
-
-TOKENIZE_JS = """async (samples) => {
-  const src = await (await fetch('assets/kedb/search-worker.js')).text();
-  const meta = await (await fetch('search/kedb/meta.json')).json();
-  const make = new Function('self', 'addEventListener', 'postMessage',
-    src + '; return function (m) { meta = m; split = new RegExp(m.separator); stop = new Set(m.stop); return terms; };');
-  const terms = make({location: {href: new URL('assets/kedb/search-worker.js', location.href).href}}, () => {}, () => {})(meta);
-  return samples.map(s => terms(s));
-}"""
-
-
-def test_the_worker_splits_queries_as_the_index_was_built(served: str, browser: object) -> None:
-    """search-worker.js and kedb.site.searchindex.tokens must agree term for term, or a pasted
-    code misses the record whose index holds it."""
-    from kedb.site.searchindex import tokens
-
-    samples = [
-        "Error 0x80070005: access denied… (Event ID 7031)",
-        "AADSTS50076, «MFA required»; KB5034441 — ERR_SSL_PROTOCOL_ERROR!",
-        "printer… spooler© ‘quoted’ “words” ¿qué? naïve café 2024-01-05 v1.2.3 C:\\Windows\\System32",
-        "the user can't sign in → loop ✓ ★ 100% done; a.b.c e-mail",
-    ]
-    page = browser.new_page()  # type: ignore[attr-defined]
-    page.goto(served)
-    assert page.evaluate(TOKENIZE_JS, samples) == [tokens(s) for s in samples]
-    page.close()

@@ -2,7 +2,7 @@
 
 - :mod:`.pages` renders every page as Markdown from the Jinja templates in ``templates/site/``;
 - :mod:`.text` keeps record text inert (escaping, safe rendering of record bodies);
-- :mod:`.search` designs the search index entry of each record;
+- :mod:`.search` and :mod:`.searchindex` write the record index (:mod:`kedb.search`) and what results show;
 - :mod:`.feed`, :mod:`.charts`, :mod:`.kpis`, :mod:`.downloads`, :mod:`.views` supply the parts.
 
 :mod:`kedb.site.plugin` hands the result to MkDocs; :mod:`kedb.site.render` runs MkDocs

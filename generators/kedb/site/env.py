@@ -51,6 +51,12 @@ def _html_finalize(value: Any) -> Any:
     return value
 
 
+def _html_day(value: Any) -> Markup | str:
+    """An ISO date that never breaks at its hyphens (a table column of dates stays readable on a phone)."""
+    text = present.day(value)
+    return Markup('<span class="kedb-nowrap">') + html_text(text) + Markup("</span>") if text else ""
+
+
 def _code(value: Any) -> Markup:
     return Markup("<code>") + html_text(value) + Markup("</code>")
 
@@ -77,4 +83,6 @@ def md_environment(dirs: list[Path], globals_: dict[str, Any] | None = None) -> 
 
 def html_environment(dirs: list[Path], globals_: dict[str, Any] | None = None) -> jinja2.Environment:
     """For ``*.html.j2``: values HTML-escaped."""
-    return _environment(dirs, globals_, _html_finalize)
+    env = _environment(dirs, globals_, _html_finalize)
+    env.filters["iso"] = _html_day
+    return env

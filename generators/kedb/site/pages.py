@@ -39,13 +39,18 @@ from ..core.load.files import CONTENT_DIR, IMAGE_TYPES, content_files, local_tar
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
 from ..core.trail import APPROVAL_LABEL
-from . import audit, feed, kpis, search, searchindex, toc, urls, views
+from . import audit, catalogue, feed, kpis, search, searchindex, toc, urls, views
 from .downloads import Artefact, artefacts
 from .env import html_environment, md_environment
 from .text import BodyRenderer, html_text, md_inline, plain
 
-CHANGELOG_ENTRIES = 50
-HOME_CHANGES = 10
+CHANGELOG_ENTRIES = 50  # commits (each lists every record it changed)
+CHANGELOG_OPEN = 10  # a commit that changed more records lists them folded
+HOME_CHANGES = 5  # commits under "Recently changed"
+HOME_RECORDS = 8  # records named per commit there; the changelog names the rest
+HOME_NOTE_CHARS = 240
+# The KB's logo, when content/assets/ has one: the site shows it in the header instead of the book icon.
+LOGO_FILES = tuple(f"{CONTENT_DIR}/assets/logo{ext}" for ext in (".png", ".webp", ".jpg", ".jpeg", ".gif"))
 KNOWN_SECTIONS = {
     "known-error": ("symptoms", "cause", "workaround", "permanent fix", "reply to customer"),
     "workaround": ("steps", "rollback"),
@@ -67,11 +72,12 @@ class Page:
 @dataclass
 class Site:
     pages: list[Page] = field(default_factory=list)
-    files: dict[str, bytes] = field(default_factory=dict)  # src -> content (feeds)
+    files: dict[str, bytes] = field(default_factory=dict)  # src -> content (search index, feeds, api/records.json, llms.txt)
     records: dict[str, Record] = field(default_factory=dict)  # page src -> record shown
     nav: list[Any] = field(default_factory=list)
     artefacts: list[Artefact] = field(default_factory=list)
     assets: dict[str, Path] = field(default_factory=dict)  # src -> file of content/assets/ that a page shows or links
+    logo: str | None = None  # src of the KB's logo (content/assets/logo.*), shown in the header
 
     def page(self, src: str) -> Page | None:
         return next((p for p in self.pages if p.src == src), None)
@@ -167,7 +173,8 @@ class Builder:
             if ctx.record(rid) is None:
                 return Markup("")
             text = html_text(label if label is not None else rid)
-            return Markup(f'<a href="{html.escape(self.url.html_link(jc["page_src"], urls.record_src(rid)))}">{text}</a>')
+            nowrap = ' class="kedb-nowrap"' if label is None else ""  # an id never breaks at its hyphen
+            return Markup(f'<a{nowrap} href="{html.escape(self.url.html_link(jc["page_src"], urls.record_src(rid)))}">{text}</a>')
 
         @jinja2.pass_context
         def body(jc: jinja2.runtime.Context, rec: Record, section: str, css: str = "") -> Markup:
@@ -331,7 +338,7 @@ class Builder:
             site.pages.append(p)
             site.records[p.src] = rec
             docs.append(doc)
-        site.files.update(searchindex.build(docs))
+        site.files.update(searchindex.build(docs, ctx.info))
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
         overdue, upcoming = views.due_for_review(ctx)
         site.artefacts = artefacts(self.opts.downloads_dir)
@@ -342,11 +349,13 @@ class Builder:
             (
                 urls.HOME,
                 "home.html.j2",
-                self.opts.site_name,
+                "Home",  # the navigation's name for it; the header already shows the site's name
                 hidden,
                 {
                     "counts": views.counts(ctx),
                     "changes": changes[:HOME_CHANGES],
+                    "HOME_RECORDS": HOME_RECORDS,
+                    "HOME_NOTE_CHARS": HOME_NOTE_CHARS,
                     "overdue": overdue,
                     "upcoming": upcoming,
                 },
@@ -394,7 +403,7 @@ class Builder:
                 if audited
                 else []
             ),
-            (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes}),
+            (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes, "CHANGELOG_OPEN": CHANGELOG_OPEN}),
             (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
         ]
         for src, template, title, extra, values in pages:
@@ -402,8 +411,13 @@ class Builder:
         site.pages.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
         site.pages.extend(self.playbook_page(pb) for pb in kb.playbooks)
         site.assets = {asset_src(a): self.assets[a] for p in site.pages for a in p.assets}
+        logo = next((a for a in LOGO_FILES if a in self.assets), None)
+        if logo is not None:
+            site.logo = asset_src(logo)
+            site.assets[site.logo] = self.assets[logo]
         site.files[urls.ATOM] = feed.atom(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.files[urls.RSS] = feed.rss(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
+        site.files.update(catalogue.files(ctx, self.url, self.opts.site_url, self.opts.site_name))  # api/records.json, llms.txt
         site.nav = self.nav()
         return site
 

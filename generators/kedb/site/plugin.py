@@ -58,12 +58,30 @@ from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
 from . import chrome, pages, search
 from .compact import compact
-from .urls import ASSETS, SEARCH_WORKER
+from .urls import ASSETS, SEARCH_WORKER, WORKER_ONLY
 
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
 # Material's icon settings -> the symbol of assets/kedb/icons.svg that draws them
 THEME_ICONS = {"search": "magnify", "previous": "arrow-left", "close": "close", "menu": "menu", "logo": "library"}
+# The palette when mkdocs.yml sets none: the reader's system scheme first, and a toggle in the header
+# (its icons are symbols of the same sprite). kedb.css styles kedb's own parts for both schemes.
+PALETTE = [
+    {
+        "media": "(prefers-color-scheme: light)",
+        "scheme": "default",
+        "primary": "indigo",
+        "accent": "indigo",
+        "toggle": {"icon": "kedb/brightness-7", "name": "Switch to dark mode"},
+    },
+    {
+        "media": "(prefers-color-scheme: dark)",
+        "scheme": "slate",
+        "primary": "indigo",
+        "accent": "indigo",
+        "toggle": {"icon": "kedb/brightness-4", "name": "Switch to light mode"},
+    },
+]
 
 
 class KedbPluginConfig(Config):
@@ -118,8 +136,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                         log.info("  %s", f.format())
             self.root = self.ctx.kb.root
             downloads = self.ctx.downloads_dir if self.preset is not None else matching_downloads(self.root, self.ctx.info)
-            opts = pages.Options(config.use_directory_urls, config.site_url or None, config.site_name, downloads)
+            # The KB's name is in content/kedb.yml, as the artefacts have it; mkdocs.yml's site_name is
+            # the fallback. kedb's pages and feeds escape it themselves; Material writes it into HTML as it
+            # is, so it gets the name escaped (program data is text, never markup).
+            settings = self.ctx.kb.program.settings
+            name = settings.name if settings is not None else config.site_name
+            opts = pages.Options(config.use_directory_urls, config.site_url or None, name, downloads)
             self.site = pages.build(self.ctx, opts)
+            if settings is not None:
+                config.site_name = pages.page_title(name)
         except KedbError as e:
             raise PluginError(f"kedb: {e}") from e
         self._theme(config)
@@ -128,7 +153,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         for css in (a for a in ASSETS if a.endswith(".css")):
             if css not in config.extra_css:
                 config.extra_css.append(css)
-        for js in (a for a in ASSETS if a.endswith(".js") and a != SEARCH_WORKER):
+        for js in (a for a in ASSETS if a.endswith(".js") and a not in WORKER_ONLY):
             if js not in [str(x) for x in config.extra_javascript]:
                 config.extra_javascript.append(js)  # type: ignore[arg-type]
         for ext in REQUIRED_EXTENSIONS:
@@ -154,9 +179,11 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         for name in THEME_ICONS:
             icons.setdefault(name, f"kedb/{THEME_ICONS[name]}")
         config.theme["icon"] = icons
-        # Without a palette there is nothing for Material's palette script to restore.
+        # Light and dark schemes with Material's toggle, unless mkdocs.yml chooses its own palette.
         if not config.theme.get("palette"):
-            config.theme["palette"] = {}
+            config.theme["palette"] = copy.deepcopy(PALETTE)
+        if self.site is not None and self.site.logo and not config.theme.get("logo"):
+            config.theme["logo"] = self.site.logo
 
     def _search(self, config: MkDocsConfig) -> None:
         """Search settings for agents (see kedb.site.search), unless mkdocs.yml sets its own."""

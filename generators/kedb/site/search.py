@@ -1,17 +1,13 @@
-"""What search knows about a record, designed for agents: one document per record, not one per heading.
+"""What a search result shows for a record, and Material's settings for the other pages.
 
-An agent pastes an error string or describes a symptom. Each record is one search document
-with the fields that answer that: the title, the error codes, the symptoms (the phrasings
-agents use), the service and a short summary. Field boosts make titles, codes and symptoms
-weigh more than body text; known errors weigh more than workarounds and problems, and retired
-records less (their title says ``[Retired]``). Body text stays out: it costs bytes in every
-agent's browser and drowns exact codes in prose. :mod:`.searchindex` turns these documents
-into the static index the search box reads.
+What search *knows* about a record, and how it ranks, is :mod:`kedb.search` (the same engine
+answers ``kedb search``); this module adds what the site's result list shows: the title with
+the status mark (and a retired record's successor), a short summary and the tags.
+:mod:`.searchindex` writes both into ``search/kedb/``.
 
-The separator keeps error strings whole: ``0x80070005``, ``AADSTS50076``, ``KB5034441`` and
-``ERR_SSL_PROTOCOL_ERROR`` are single tokens (no split on ``_`` or ``.`` inside a word), so a
-pasted code matches exactly and a partial code matches by prefix. ``Event ID 7031`` becomes
-``event``, ``id``, ``7031``, all of which the right record has in its boosted ``codes`` field.
+Material's own search (lunr) still indexes the pages that are not records (playbooks, the KPI
+page); the settings below keep error strings whole there too: ``0x80070005``, ``AADSTS50076``
+and ``ERR_SSL_PROTOCOL_ERROR`` are single tokens (no split on ``_`` or ``.`` inside a word).
 """
 
 from __future__ import annotations
@@ -22,10 +18,12 @@ from dataclasses import dataclass
 from ..build.context import BuildContext
 from ..core.kb import Record
 from ..core.records import KnownError, Problem, Workaround
+from ..search import documents
+from ..search.rules import STATUS_MARK
 from . import views
 from .text import plain
 
-# JavaScript regular expression (Material applies it to the index and to queries).
+# JavaScript regular expression (Material applies it to the index of the other pages and to queries).
 SEPARATOR = r"""[\s\-,;:!?=\[\]()"'/\\|{}<>]+|\.(?!\w)|&(?:[lg]t|amp|quot|#39);"""
 FIELDS: dict[str, dict[str, float]] = {
     "title": {"boost": 1000.0},
@@ -35,17 +33,12 @@ FIELDS: dict[str, dict[str, float]] = {
     "text": {"boost": 1.0},
 }
 PIPELINE: list[str] = ["stopWordFilter"]  # no stemmer: Material queries by prefix, unstemmed
-BOOST = {"known-error": 2.0, "workaround": 1.0, "problem": 1.0}
-RETIRED_BOOST = 0.5
-SUMMARY_CHARS = 300
-SYMPTOM_CHARS = 900
-STATUS_MARK = {"retired": "[Retired] ", "draft": "[Draft] ", "in-review": "[In review] "}
+SUMMARY_CHARS = 240
 
 
 def title(rec: Record) -> str:
-    """Title as search results show it: the status mark, the id and the title."""
-    status = str(rec.meta.status)
-    return STATUS_MARK.get(status, "") + f"{rec.id} {rec.meta.title}"
+    """Title of a record page: the status mark, the id and the title."""
+    return STATUS_MARK.get(str(rec.meta.status), "") + f"{rec.id} {rec.meta.title}"
 
 
 def tags(ctx: BuildContext, rec: Record) -> list[str]:
@@ -78,44 +71,22 @@ def _summary(ctx: BuildContext, rec: Record) -> str:
 
 @dataclass
 class Doc:
-    """One search document: what results show (HTML-escaped) and the plain text of each field."""
+    """A record's search entry (what ranks it) and what its result shows (HTML-escaped)."""
 
-    location: str
+    entry: documents.Entry
     title: str
     text: str
     tags: list[str]
-    fields: dict[str, str]
-    boost: float = 1.0
+
+    @property
+    def location(self) -> str:
+        return self.entry.url
 
 
 def document(ctx: BuildContext, rec: Record, location: str) -> Doc:
-    """The search document of a record page."""
-    m = rec.meta
-    codes: list[str] = []
-    symptoms: list[str] = []
-    if isinstance(m, KnownError):
-        codes = list(m.error_codes)
-        symptoms = list(m.symptoms)
-    elif isinstance(m, Workaround):
-        symptoms = [m.title]
-    symptoms += [t.replace("-", " ") for t in m.tags]
-    boost = BOOST.get(rec.kind, 1.0) * (RETIRED_BOOST if m.status == "retired" else 1.0)
-    shown_tags = tags(ctx, rec)
-    summary = _summary(ctx, rec)
-    return Doc(
-        location=location,
-        title=_esc(title(rec)),
-        text=_esc(summary),
-        tags=[_esc(t) for t in shown_tags],
-        fields={
-            "title": title(rec),
-            "codes": " ".join([rec.id, *codes]),
-            "symptoms": plain(" · ".join(symptoms), SYMPTOM_CHARS),
-            "tags": " ".join(shown_tags),
-            "text": summary,
-        },
-        boost=boost,
-    )
+    """The search entry and result display of a record page."""
+    entry = documents.entry(ctx, rec, location)
+    return Doc(entry=entry, title=_esc(entry.display_title), text=_esc(_summary(ctx, rec)), tags=[_esc(t) for t in tags(ctx, rec)])
 
 
 def _esc(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from ..core.kb import Record
 
@@ -30,9 +31,11 @@ ASSETS = {
     "assets/kedb/kedb.css": "assets/kedb.css",
     "assets/kedb/kedb.js": "assets/kedb.js",
     "assets/kedb/search-worker.js": "assets/search-worker.js",
+    "assets/kedb/snowball-english.js": "assets/snowball-english.js",  # the worker's stemmer (kedb.search.rules)
     "assets/kedb/icons.svg": "assets/icons.svg",  # the theme's header and search icons (see kedb.site.plugin)
 }
 SEARCH_WORKER = "assets/kedb/search-worker.js"
+WORKER_ONLY = {SEARCH_WORKER, "assets/kedb/snowball-english.js"}  # loaded by the search worker, not by pages
 
 
 def record_src(record_id: str) -> str:
@@ -44,6 +47,11 @@ def record_src(record_id: str) -> str:
 def playbook_src(rec: Record) -> str:
     """A playbook keeps its place: ``content/playbooks/x.md`` is the page ``playbooks/x.md``."""
     return "playbooks/" + posixpath.basename(rec.source.path)
+
+
+def absolute(site_url: str | None, path: str) -> str:
+    """``path`` (relative to the site root) as an absolute URL when mkdocs.yml sets ``site_url``; as it is otherwise."""
+    return urljoin(site_url if site_url.endswith("/") else site_url + "/", path) if site_url else path
 
 
 def md_link(from_src: str, to_src: str, anchor: str = "") -> str:

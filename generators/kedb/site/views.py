@@ -12,7 +12,7 @@ from ..build.facts import person as person  # one definition for the site and th
 from ..build.facts import service_name as service_name
 from ..core.kb import Record
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem, review_due, review_overdue
-from ..core.trail import Version
+from ..core.trail import CommitChange, Version
 
 DUE_SOON_DAYS = 30
 P1_APPROVER_ROLE = "incident-lead"  # P1 replies go through the incident lead (content/roles.yml)
@@ -44,6 +44,51 @@ class Change:
 
     record: Record
     revision: Revision
+
+
+@dataclass(frozen=True)
+class CommitEntry:
+    """One commit in the changelog, the feeds and the home page: its words once, and every record
+    of this edition it changed (:meth:`kedb.core.trail.History.by_commit`)."""
+
+    commit: CommitChange
+    changes: tuple[Change, ...]  # one per record, by record id
+
+    @property
+    def when(self) -> datetime:
+        return self.commit.date
+
+    @property
+    def day(self) -> date:
+        return self.commit.date.date()
+
+    @property
+    def subject(self) -> str:
+        return self.commit.subject
+
+    @property
+    def note(self) -> str:
+        return self.commit.note
+
+    @property
+    def anchor(self) -> str:
+        """The entry's anchor on the changelog page."""
+        return "c-" + self.commit.short
+
+    @property
+    def authors(self) -> tuple[str, ...]:
+        return self.changes[0].revision.authors
+
+    @property
+    def approved_by(self) -> tuple[str, ...]:
+        return self.changes[0].revision.approved_by  # the trailers of the commit: the same for each record
+
+    @property
+    def approval(self) -> str | None:
+        """The one judgement every judged record of the commit got; None when there is none or they differ
+        (then each record shows its own)."""
+        found = {c.revision.approval for c in self.changes if c.revision.approval}
+        return found.pop() if len(found) == 1 and all(c.revision.approval for c in self.changes) else None
 
 
 def build_date(ctx: BuildContext) -> date:
@@ -142,20 +187,25 @@ def history_notice(ctx: BuildContext, record_id: str) -> str:
     return ""
 
 
-def recent_changes(ctx: BuildContext, limit: int) -> list[Change]:
-    """The latest versions of records of this edition, newest first."""
+def recent_changes(ctx: BuildContext, limit: int) -> list[CommitEntry]:
+    """The latest ``limit`` commits that changed records of this edition, newest first, each once
+    with the versions it made (a record deleted since is not listed)."""
     if ctx.history is None:
         return []
-    out: list[Change] = []
+    out: list[CommitEntry] = []
     trail = {(a.record, a.version.commit): a for a in ctx.approvals.items} if ctx.approvals else {}
-    for rid, v in ctx.history.recent(len(ctx.history.records) * 1000 + 1000):
-        rec = ctx.record(rid)
-        if rec is None or v.change == "deleted":
-            continue
-        a = trail.get((rid, v.commit))
-        out.append(Change(rec, _revision(v, a.status if a else None, a.message if a else "")))
-        if len(out) >= limit:
-            break
+    for cc in ctx.history.by_commit():
+        changes = []
+        for rid, v in cc.versions:
+            rec = ctx.record(rid)
+            if rec is None or v.change == "deleted":
+                continue
+            a = trail.get((rid, v.commit))
+            changes.append(Change(rec, _revision(v, a.status if a else None, a.message if a else "")))
+        if changes:
+            out.append(CommitEntry(cc, tuple(changes)))
+            if len(out) >= limit:
+                break
     return out
 
 

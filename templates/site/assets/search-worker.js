@@ -1,26 +1,42 @@
-/* kedb search worker: answers Material's search box from the static record index that
-   kedb builds (search/kedb/, see kedb.site.searchindex) and from Material's own index of
-   the other pages (sent by Material at SETUP). It speaks Material's worker protocol:
-   SETUP (0) -> READY (1), QUERY (2) -> RESULT (3). Only the index shards a query needs are
-   fetched, so the first result does not wait for the whole knowledge base to load. The
-   titles (n-*.json, a few files) are fetched once at start, so a query lists its results
-   as soon as its term shards are in; a second RESULT adds their text and tags (d-*.json).
-   Everything it returns is HTML-escaped text with <mark> around matched terms. */
+/* kedb search worker: answers Material's search box from the static record index that kedb
+   builds (search/kedb/, see kedb.search.index) and from Material's own index of the other
+   pages (sent by Material at SETUP). It speaks Material's worker protocol:
+   SETUP (0) -> READY (1), QUERY (2) -> RESULT (3).
+
+   The ranking is kedb.search.engine's, step for step: the same analysis (the tables come from
+   meta.json, defined once in kedb.search.rules; the stemmer is Snowball's English, as in
+   Python), the same matches (exact, prefix, typo, joined), the same score and the same rule
+   for retired records and their successors. tests/test_search_browser.py runs a query set
+   through both. Only the index shards a query needs are fetched. The titles (n-*.json, a few
+   files) are fetched once at start, so a query lists its results as soon as its shards are
+   in; a second RESULT adds their text and tags (d-*.json).
+
+   Material shows "N matching documents" from the number of results, which is capped at
+   MAX_RESULTS; the worker tells the page the real count on the BroadcastChannel "kedb-search"
+   and kedb.js writes "20 of N". Everything it returns is HTML-escaped text with <mark>
+   around matched terms. */
 "use strict";
 
 var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;
 var ROOT = new URL("../../search/kedb/", self.location.href);
-var PREFIX_FACTOR = 0.7;   // a term that only starts with the query term counts less than an exact one
+// Fetched at once, while Material still fetches its own index before it sends SETUP.
+var metaFetch = fetchJSON("meta.json");
+metaFetch.catch(function () {});  // a failure is reported when SETUP waits for it
+
+importScripts("snowball-english.js");
 var MAX_RESULTS = 20;
+var PAGE_FIELDS = { title: "title", text: "body", tags: "tags" };  // Material's fields -> kedb's weights
+var PAGE_BOOST = 0.5;      // a page beside the records: weighs like a problem record
 
 var meta = null;           // search/kedb/meta.json
-var split = null;          // the separator as a RegExp
+var R = null;              // meta.rules: kedb.search.rules.tables()
 var stop = new Set();
-var shardKeys = new Set();
-var shards = new Map();    // key -> Promise<{term: [doc, w, ...]}>
+var firsts = [];           // the first term of each shard (meta.shards), in order
+var shards = new Map();    // n -> Promise<{term: [doc, w, doc, w...]}>
+var loaded = new Map();    // n -> {term: [...]} once fetched
 var chunks = new Map();    // n -> Promise<[[location, title, text, tags], ...]>
 var shown = new Map();     // n -> [[location, title, text, tags], ...] once fetched
-var names = new Map();     // n -> Promise<[[location, title], ...]>
+var names = new Map();     // n -> Promise<[[url, id, status, title, successor?], ...]>
 var latest = 0;            // number of the latest query: a late second answer is dropped
 var waiting = [];          // display files not requested yet: {n, resolve, reject}
 var running = 0;           // display files being fetched
@@ -28,6 +44,9 @@ var MAX_DISPLAY = 3;       // at most this many at once: a browser opens 6 conne
                            // and the next query's shards must not queue behind display files
 var pages = null;          // Material's docs (other pages), indexed in memory
 var queue = Promise.resolve();
+var channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("kedb-search") : null;
+var stemmer = snowballFactory.newStemmer("english");
+var stems = new Map();
 
 function fetchJSON(name) {
   return fetch(new URL(name, ROOT)).then(function (r) {
@@ -36,91 +55,158 @@ function fetchJSON(name) {
   });
 }
 
-function hex(text) {
-  var bytes = new TextEncoder().encode(text);
-  var out = "";
-  for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+/* ---------------------------------------------------------------- analysis (kedb.search.rules) */
+var TOKEN = /[\p{L}\p{N}_]+/gu;
+var HEX = /^0x[0-9a-f]+$/, DIGIT = /[0-9]/, DIGITS = /^[0-9]+$/, NUMBERED = /^([a-z]+)([0-9]{4,})$/;
+
+function stem(word) {
+  var s = stems.get(word);
+  if (s === undefined) { s = stemmer.stem(word); stems.set(word, s); }
+  return s;
+}
+
+function tokens(text) {
+  return String(text).toLowerCase().match(TOKEN) || [];
+}
+
+function term(key, surface, code) { return { key: key, surface: surface, code: code }; }
+
+function plain(tok, out) {
+  if (HEX.test(tok)) {
+    if (tok.length - 2 >= R.min_code) out.push(term(tok.slice(2), tok, true));
+    var short = tok.slice(2).replace(/^0+/, "");
+    if (short.length >= R.min_code && short.length < tok.length - 2) out.push(term(short, tok, true));  // 0x00000709 is also 709
+  } else if (DIGIT.test(tok)) {
+    if (DIGITS.test(tok)) {
+      if (tok.length >= R.min_code) out.push(term(tok, tok, true));
+      return;
+    }
+    if (tok.length >= R.min_code) out.push(term(tok, tok, true));
+    var m = NUMBERED.exec(tok);
+    if (m) out.push(term(m[2], tok, true));
+  } else if (tok.length > 1 && !stop.has(tok)) {
+    out.push(term(stem(tok), tok, false));
+  }
+}
+
+function analyse(text) {
+  var out = [];
+  tokens(text).forEach(function (tok) {
+    if (tok.indexOf("_") >= 0) {
+      var parts = tok.split("_").filter(Boolean);
+      if (parts.length > 1) out.push(term(parts.join(""), tok, true));
+      parts.forEach(function (p) { plain(p, out); });
+    } else {
+      plain(tok, out);
+    }
+  });
   return out;
 }
 
-var PUNCT = /^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu;  // punctuation and symbols at either end, as in Python
-
-function terms(text) {
+function joined(text) {
+  var toks = tokens(text).map(function (t) { return t.split("_").join(""); });
   var out = [];
-  var parts = String(text).toLowerCase().split(split);
-  for (var i = 0; i < parts.length; i++) {
-    var t = (parts[i] || "").replace(PUNCT, "");
-    if (t.length > 1 && !stop.has(t)) out.push(t);
+  for (var i = 0; i < toks.length; i++) {
+    for (var n = R.join[0]; n <= R.join[1]; n++) {
+      if (i + n > toks.length) break;
+      var window = toks.slice(i, i + n);
+      if (window.some(function (t) { return !t; })) continue;
+      out.push(term(window.join(""), window.join(" "), true));
+    }
   }
   return out;
 }
 
-var MAX_TERMS = 32;         // query terms that count (one bit each): a pasted paragraph keeps its first 32
-
-function tokenize(text) {
-  return Array.from(new Set(terms(text))).slice(0, MAX_TERMS);
+function fuzzyEdits(surface) {
+  var n = Array.from(surface).length;
+  return n >= R.fuzzy_min[1] ? 2 : n >= R.fuzzy_min[0] ? 1 : 0;
 }
 
-function escapeHTML(s) {
-  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/* Edits from a query word (stem key, as written surface) to an index term: to the stem, or to
+   the word without up to fuzzy_trim last letters; at least 1 (kedb.search.rules.typo_distance). */
+function typoDistance(key, surface, other, limit) {
+  var d = distance(key, other, limit);
+  for (var t = 1; t <= R.fuzzy_trim; t++) {
+    var head = surface.slice(0, surface.length - t);
+    if (head.length >= R.fuzzy_min[0]) d = Math.min(d, distance(head, other, limit));
+  }
+  return Math.max(d, 1);
 }
 
-function unescapeHTML(s) {
-  return String(s).replace(/<[^>]*>/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+/* Edits from a to b (insert, delete, replace, swap two neighbours), or limit + 1 when more. */
+function distance(a, b, limit) {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  var prev2 = [], prev = [], i, j;
+  for (j = 0; j <= b.length; j++) prev.push(j);
+  for (i = 1; i <= a.length; i++) {
+    var cur = [i], low = i;
+    for (j = 1; j <= b.length; j++) {
+      var cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      var v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+      cur.push(v);
+      if (v < low) low = v;
+    }
+    if (low > limit) return limit + 1;
+    prev2 = prev; prev = cur;
+  }
+  return prev[b.length] <= limit ? prev[b.length] : limit + 1;
 }
 
-/* ---------------------------------------------------------------- the other pages (Material's index) */
-function indexPages(config, docs) {
-  var fields = config.fields || {};
-  var postings = new Map();
-  docs.forEach(function (doc, i) {
-    var perTerm = new Map();
-    ["title", "text", "tags"].forEach(function (name) {
-      var value = doc[name];
-      if (value === undefined) return;
-      var text = Array.isArray(value) ? value.join(" ") : unescapeHTML(value);
-      var boost = ((fields[name] || {}).boost || 1) / 10;
-      var counts = new Map();
-      terms(text).forEach(function (t) { counts.set(t, (counts.get(t) || 0) + 1); });
-      counts.forEach(function (tf, t) {
-        var w = boost * tf * (meta.k1 + 1) / (tf + meta.k1);
-        perTerm.set(t, (perTerm.get(t) || 0) + w);
-      });
-    });
-    perTerm.forEach(function (w, t) {
-      if (!postings.has(t)) postings.set(t, []);
-      postings.get(t).push(i, w * (doc.boost || 1));
-    });
-  });
-  var pageOf = new Map();
-  docs.forEach(function (doc) {
-    var path = doc.location.split("#")[0];
-    if (!pageOf.has(path)) pageOf.set(path, doc);
-  });
-  return { docs: docs, postings: postings, terms: Array.from(postings.keys()), pageOf: pageOf };
-}
-
-/* ---------------------------------------------------------------- scoring */
-function idf(df, n) {
-  return Math.log(1 + (n - df + 0.5) / (df + 0.5));
-}
-
+/* ---------------------------------------------------------------- the index */
 /* A shard as {term: [doc, weight, doc, weight...]}: the file stores gaps between record
-   numbers and weights x meta.scale (see kedb.site.searchindex). */
-function shard(key) {
-  if (!shardKeys.has(key)) return Promise.resolve({});
-  if (!shards.has(key)) shards.set(key, fetchJSON("t-" + key + ".json").then(function (terms) {
+   numbers and weights x scale (see kedb.search.index). */
+function shard(n) {
+  if (n < 0 || n >= firsts.length) return Promise.resolve({});
+  if (!shards.has(n)) shards.set(n, fetchJSON("t-" + n + ".json").then(function (terms) {
     Object.keys(terms).forEach(function (t) {
       var post = terms[t], doc = 0;
       for (var i = 0; i < post.length; i += 2) {
         doc += post[i];
         post[i] = doc;
-        post[i + 1] = post[i + 1] / meta.scale;
+        post[i + 1] = post[i + 1] / R.scale;
       }
     });
+    loaded.set(n, terms);
     return terms;
-  }));
-  return shards.get(key);
+  }, function (err) { shards.delete(n); throw err; }));
+  return shards.get(n);
+}
+
+/* The shard that holds t if any: the last whose first term is not after it (-1: none). */
+function shardOf(t) {
+  var lo = 0, hi = firsts.length;
+  while (lo < hi) {
+    var mid = (lo + hi) >> 1;
+    if (firsts[mid] <= t) lo = mid + 1; else hi = mid;
+  }
+  return lo - 1;
+}
+
+/* The shards that may hold terms starting with prefix. */
+function run(prefix) {
+  var out = [];
+  for (var n = Math.max(0, shardOf(prefix)); n <= shardOf(prefix + "\uffff"); n++) out.push(n);
+  return out;
+}
+
+function postings(t) {
+  var s = loaded.get(shardOf(t));
+  return (s && Object.prototype.hasOwnProperty.call(s, t)) ? s[t] : null;
+}
+
+function df(t) {
+  var p = postings(t);
+  return p ? p.length / 2 : 0;
+}
+
+function starting(prefix) {
+  var out = [];
+  run(prefix).forEach(function (k) {
+    var s = loaded.get(k) || {};
+    Object.keys(s).forEach(function (t) { if (t.lastIndexOf(prefix, 0) === 0) out.push(t); });
+  });
+  return out;
 }
 
 /* A display file. They are fetched a few at a time, in the order of the results that need
@@ -151,157 +237,268 @@ function pump() {
 }
 
 function namesOf(n) {
-  if (!names.has(n)) names.set(n, fetchJSON("n-" + n + ".json"));
+  if (!names.has(n)) names.set(n, fetchJSON("n-" + n + ".json").catch(function (err) { names.delete(n); throw err; }));
   return names.get(n);
 }
 
-/* Scores over n documents in typed arrays: a common term lists most of a big KB, and Maps and
-   objects per posting made such queries ten times slower. mask holds the query terms each
-   document matched (bit i: query term i). */
-function Scores(n) {
-  this.score = new Float64Array(n);
-  this.mask = new Uint32Array(n);
-  this.best = new Float64Array(n);
-  this.touched = [];
+/* ---------------------------------------------------------------- the query (kedb.search.engine) */
+function distinctTerms(analysed) {
+  var distinct = new Map();
+  analysed.forEach(function (t) { if (!distinct.has(t.key)) distinct.set(t.key, t); });
+  return distinct;
 }
 
-/* Add the best match of query term number qi (q) in each document (exact beats prefix). */
-function collect(qi, q, terms, postingsOf, n, acc) {
-  var best = acc.best, seen = [];
-  terms.forEach(function (term) {
-    if (term.lastIndexOf(q, 0) !== 0) return;
-    var post = postingsOf(term);
-    var factor = term === q ? 1 : PREFIX_FACTOR;
-    var weight = idf(post.length / 2, n) * factor;
-    for (var i = 0; i < post.length; i += 2) {
-      var doc = post[i], s = weight * post[i + 1];
-      if (best[doc] === 0) seen.push(doc);
-      if (best[doc] < s) best[doc] = s;
+/* Every shard a query's terms, prefixes and joins may need (the typo round comes after). */
+function firstRound(distinct, last, joins) {
+  var need = new Set();
+  distinct.forEach(function (t, key) {
+    need.add(shardOf(key));
+    if ((t.code && key.length >= R.min_prefix_code) || key === last) run(key).forEach(function (k) { need.add(k); });
+  });
+  joins.forEach(function (j) { need.add(shardOf(j.key)); });
+  return Array.from(need);
+}
+
+function queryTerms(text) {
+  var analysed = analyse(text);
+  var distinct = distinctTerms(analysed);
+  var last = analysed.length ? analysed[analysed.length - 1].key : null;
+  var joins = joined(text);
+  return Promise.all(firstRound(distinct, last, joins).map(shard)).then(function () {
+    var order = Array.from(distinct.keys());
+    var words = order.filter(function (k) { return !distinct.get(k).code; });
+    if (words.length > R.max_words) {
+      // The rarest words the index knows (and the one being typed); codes are all kept.
+      var known = words.filter(function (k) { return df(k) > 0; });
+      known.sort(function (a, b) { return df(a) - df(b) || order.indexOf(a) - order.indexOf(b); });
+      var keep = new Set(known.slice(0, R.max_words));
+      keep.add(last);
+      order = order.filter(function (k) { return distinct.get(k).code || keep.has(k); });
+    }
+    var fuzzyOk = words.length <= R.fuzzy_max_words;
+    var typos = order.filter(function (k) {
+      var t = distinct.get(k);
+      return !t.code && fuzzyOk && fuzzyEdits(t.surface) > 0 && !postings(k);
+    });
+    var more = new Set();
+    typos.forEach(function (k) { run(k.slice(0, R.fuzzy_same)).forEach(function (s) { more.add(s); }); });
+    return Promise.all(Array.from(more).map(shard)).then(function () {
+      var out = order.map(function (key) {
+        var t = distinct.get(key), exp = new Map();
+        if (postings(key)) exp.set(key, 1);
+        if ((t.code && key.length >= R.min_prefix_code) || key === last) {
+          starting(key).forEach(function (other) { if (other !== key && !exp.has(other)) exp.set(other, R.prefix); });
+        }
+        var edits = fuzzyEdits(t.surface);
+        if (!t.code && fuzzyOk && edits && !exp.has(key)) {
+          var head = key.slice(0, R.fuzzy_same);
+          run(head).forEach(function (k) {
+            Object.keys(loaded.get(k) || {}).forEach(function (other) {
+              if (other.slice(0, R.fuzzy_same) !== head || DIGIT.test(other)) return;
+              var d = typoDistance(key, t.surface, other, edits);
+              if (d <= edits && other !== key && (exp.get(other) || 0) < R.fuzzy[d - 1]) exp.set(other, R.fuzzy[d - 1]);
+            });
+          });
+        }
+        return { term: t, expansions: exp, join: false, prefix: (t.code && key.length >= R.min_prefix_code) || key === last };
+      });
+      var seen = new Set();
+      joins.forEach(function (j) {
+        if (!distinct.has(j.key) && postings(j.key) && !seen.has(j.key)) {
+          seen.add(j.key);
+          out.push({ term: j, expansions: new Map([[j.key, 1]]), join: true });
+        }
+      });
+      return out;
+    });
+  });
+}
+
+function idf(df, n) {
+  return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+}
+
+/* Scores over n documents in typed arrays: a common term lists most of a big KB, and Maps and
+   objects per posting made such queries ten times slower. */
+function score(terms, n, postingsOf) {
+  var sum = new Float64Array(n), count = new Int32Array(n), best = new Float64Array(n);
+  var touched = [], matched = new Map();
+  var known = terms.filter(function (q) { return !q.join && q.expansions.size; }).length;
+  terms.forEach(function (q, qi) {
+    var seen = [];
+    q.expansions.forEach(function (factor, t) {
+      var post = postingsOf(t);
+      if (!post) return;
+      var weight = idf(post.length / 2, n) * factor;
+      for (var i = 0; i < post.length; i += 2) {
+        var doc = post[i], s = weight * post[i + 1];
+        if (best[doc] === 0) seen.push(doc);
+        if (s > best[doc]) best[doc] = s;
+      }
+    });
+    for (var j = 0; j < seen.length; j++) {
+      var d = seen[j];
+      if (!matched.has(d)) { matched.set(d, []); touched.push(d); }
+      sum[d] += best[d];
+      matched.get(d).push(qi);
+      if (!q.join) count[d]++;
+      best[d] = 0;
     }
   });
-  var bit = 1 << qi;
-  for (var j = 0; j < seen.length; j++) {
-    var d = seen[j];
-    if (acc.mask[d] === 0) acc.touched.push(d);
-    acc.score[d] += best[d];
-    acc.mask[d] |= bit;
-    best[d] = 0;
-  }
+  var final = new Map();
+  touched.forEach(function (d) {
+    var share = known ? count[d] / known : 0, f = 1 + share;
+    final.set(d, sum[d] * f * f);
+  });
+  return { final: final, matched: matched };
 }
 
-function bits(mask) {
-  var c = 0;
-  for (; mask; mask &= mask - 1) c++;
-  return c;
+function better(a, b) {
+  return a.score > b.score || (a.score === b.score && a.doc < b.doc);
 }
 
-/* The best MAX_RESULTS documents: score x (1 + share of query terms matched)^2, then the lower
-   document number; matched is the set of query terms each one matched. */
-function rank(acc, qterms) {
-  var top = [];
-  for (var i = 0; i < acc.touched.length; i++) {
-    var doc = acc.touched[i], coverage = bits(acc.mask[doc]) / qterms.length;
-    var score = acc.score[doc] * (1 + coverage) * (1 + coverage);
-    if (top.length === MAX_RESULTS && !better(score, doc, top[top.length - 1])) continue;
-    var at = top.length;
-    while (at > 0 && better(score, doc, top[at - 1])) at--;
-    top.splice(at, 0, { doc: doc, score: score, mask: acc.mask[doc] });
-    if (top.length > MAX_RESULTS) top.pop();
-  }
-  return top.map(function (h) {
-    h.matched = new Set(qterms.filter(function (q, qi) { return h.mask & (1 << qi); }));
-    return h;
+function top(final, limit) {
+  var out = [];
+  final.forEach(function (s, doc) {
+    var h = { doc: doc, score: s };
+    if (out.length === limit && !better(h, out[out.length - 1])) return;
+    var at = out.length;
+    while (at > 0 && better(h, out[at - 1])) at--;
+    out.splice(at, 0, h);
+    if (out.length > limit) out.pop();
+  });
+  return out;
+}
+
+function search(query) {
+  var seq = ++latest;  // an emptied box too: the previous query's late answer must not come back
+  waiting.forEach(function (job) { chunks.delete(job.n); });
+  waiting = [];
+  return queryTerms(query).then(function (terms) {
+    var rec = score(terms, meta.docs, postings);
+    meta.successors.forEach(function (pair) {
+      var old = pair[0], now = pair[1];
+      if (rec.final.has(old) && (rec.final.get(now) || 0) < rec.final.get(old)) {
+        rec.final.set(now, rec.final.get(old) * (1 + R.successor_margin));
+        var union = new Set((rec.matched.get(now) || []).concat(rec.matched.get(old)));
+        rec.matched.set(now, Array.from(union).sort(function (a, b) { return a - b; }));
+      }
+    });
+    var hits = top(rec.final, MAX_RESULTS).map(function (h) { h.kind = "record"; h.matched = rec.matched.get(h.doc); return h; });
+    var total = rec.final.size;
+    if (pages) {
+      var pterms = terms.map(function (q) { return pageTerm(q); });
+      var pg = score(pterms, pages.docs.length, function (t) { return pages.postings.get(t) || null; });
+      total += pg.final.size;
+      top(pg.final, MAX_RESULTS).forEach(function (h) { h.kind = "page"; h.matched = pg.matched.get(h.doc); hits.push(h); });
+      hits.sort(function (a, b) { return b.score - a.score || (a.kind === b.kind ? a.doc - b.doc : a.kind === "record" ? -1 : 1); });
+      hits = hits.slice(0, MAX_RESULTS);
+    }
+    return { seq: seq, terms: terms, hits: hits, total: total };
   });
 }
 
-function better(score, doc, than) {
-  return score > than.score || (score === than.score && doc < than.doc);
+/* A query term as it matches the other pages (playbooks, KPIs): exactly, by prefix as in the
+   records, and with the typo corrections found in the record index. */
+function pageTerm(q) {
+  var key = q.term.key, exp = new Map();
+  if (pages.postings.has(key)) exp.set(key, 1);
+  if (q.prefix) pages.terms.forEach(function (t) { if (t !== key && t.lastIndexOf(key, 0) === 0) exp.set(t, R.prefix); });
+  q.expansions.forEach(function (f, t) { if (pages.postings.has(t) && !exp.has(t)) exp.set(t, f); });
+  return { term: q.term, expansions: exp, join: q.join };
 }
 
-function highlight(htmlText, qterms) {
-  if (!qterms.length) return htmlText;
-  var pattern = new RegExp("(" + qterms.map(function (t) {
+/* ---------------------------------------------------------------- the other pages (Material's index) */
+function unescapeHTML(s) {
+  return String(s).replace(/<[^>]*>/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+}
+
+function indexPages(docs) {
+  var postings = new Map();
+  docs.forEach(function (doc, i) {
+    var weights = new Map();
+    Object.keys(PAGE_FIELDS).forEach(function (name) {
+      var value = doc[name];
+      if (value === undefined) return;
+      var text = Array.isArray(value) ? value.join(" ") : unescapeHTML(value);
+      var counts = new Map();
+      analyse(text).forEach(function (t) { counts.set(t.key, (counts.get(t.key) || 0) + 1); });
+      var boost = R.fields[PAGE_FIELDS[name]];
+      counts.forEach(function (tf, t) { weights.set(t, (weights.get(t) || 0) + boost * tf * (R.k1 + 1) / (tf + R.k1)); });
+    });
+    weights.forEach(function (w, t) {
+      if (!postings.has(t)) postings.set(t, []);
+      postings.get(t).push(i, w * PAGE_BOOST);
+    });
+  });
+  var pageOf = new Map();
+  docs.forEach(function (doc) {
+    var path = doc.location.split("#")[0];
+    if (!pageOf.has(path)) pageOf.set(path, doc);
+  });
+  return { docs: docs, postings: postings, terms: Array.from(postings.keys()), pageOf: pageOf };
+}
+
+/* ---------------------------------------------------------------- the answer Material shows */
+function escapeHTML(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function displayTitle(row) {
+  var text = (R.status_mark[row[2]] || "") + row[1] + " " + row[3];
+  return escapeHTML(row.length > 4 ? text + R.successor_mark + row[4] : text);
+}
+
+function highlight(htmlText, marks) {
+  if (!marks.length) return htmlText;
+  var pattern = new RegExp("(" + marks.map(function (t) {
     return escapeHTML(t).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }).join("|") + ")", "gi");
+  }).sort(function (a, b) { return b.length - a.length; }).join("|") + ")", "giu");
   return String(htmlText).split(/(<[^>]*>|&[a-z#0-9]+;)/i).map(function (part) {
     return part.charAt(0) === "<" || part.charAt(0) === "&" ? part : part.replace(pattern, "<mark>$1</mark>");
   }).join("");
 }
 
-function termsOf(qterms, matched) {
-  var t = {};
-  qterms.forEach(function (q) { t[q] = matched.has(q); });
-  return t;
-}
-
-/* The shard holding the terms that start with q: the three-letter one where the two-letter
-   prefix was split, else the two-letter one. */
-function shardOf(q) {
-  var three = q.length > 2 ? hex(q.slice(0, 3)) : null;
-  return three && shardKeys.has(three) ? three : hex(q.slice(0, 2));
-}
-
-/* Resolves with the first answer: every result with its title, and with its text and tags
-   where these are loaded already; when some are not, send() later gets the full answer. */
-function search(query, send) {
-  var qterms = tokenize(query);
-  var seq = ++latest;  // an emptied box too: the previous query's late answer must not come back
-  waiting.forEach(function (job) { chunks.delete(job.n); });
-  waiting = [];
-  if (!qterms.length) return Promise.resolve({ items: [] });
-  var keys = Array.from(new Set(qterms.map(shardOf)));
-  return Promise.all(keys.map(shard)).then(function (loaded) {
-    var byKey = new Map();
-    keys.forEach(function (k, i) { byKey.set(k, loaded[i]); });
-    var recordScores = new Scores(meta.docs), pageScores = new Scores(pages ? pages.docs.length : 0);
-    qterms.forEach(function (q, qi) {
-      var terms = byKey.get(shardOf(q)) || {};
-      // A two-letter term matches only itself: "id" must not pull in every "identity".
-      var names = q.length > 2 ? Object.keys(terms) : (terms[q] ? [q] : []);
-      collect(qi, q, names, function (t) { return terms[t]; }, meta.docs, recordScores);
-      if (pages) collect(qi, q, q.length > 2 ? pages.terms : (pages.postings.has(q) ? [q] : []), function (t) { return pages.postings.get(t); }, pages.docs.length, pageScores);
-    });
-    var hits = rank(recordScores, qterms).map(function (h) { h.kind = "record"; return h; })
-      .concat(rank(pageScores, qterms).map(function (h) { h.kind = "page"; return h; }));
-    hits.sort(function (a, b) { return b.score - a.score; });
-    hits = hits.slice(0, MAX_RESULTS);
-    var records = hits.filter(function (h) { return h.kind === "record"; });
-    var needed = Array.from(new Set(records.map(function (h) { return Math.floor(h.doc / meta.chunk); })));
-    var answer = function () { return { items: merge(hits.map(function (h) { return item(h, qterms); })) }; };
-    if (needed.every(function (n) { return shown.has(n); })) return answer();
-    var full = Promise.all(needed.map(chunk));
-    var lists = Array.from(new Set(records.map(function (h) { return Math.floor(h.doc / meta.names); })));
-    return Promise.all(lists.map(namesOf)).then(function (got) {
-      records.forEach(function (h) { h.name = got[lists.indexOf(Math.floor(h.doc / meta.names))][h.doc % meta.names]; });
-      if (needed.every(function (n) { return shown.has(n); })) return answer();
-      full.then(function () {
-        // a macrotask, so this goes out after the first answer, and only if no query came since
-        setTimeout(function () { if (seq === latest) send({ type: RESULT, data: answer() }); }, 0);
-      }, function (err) { console.warn("kedb search failed:", err); });
-      return answer();
-    }, function () { return full.then(answer); });
+/* What to mark in a result: the query's words as written and the index terms they matched. */
+function marksOf(hit, terms) {
+  var out = new Set();
+  (hit.matched || []).forEach(function (qi) {
+    var q = terms[qi];
+    if (q.term.surface.length > 1) out.add(q.term.surface);
+    q.expansions.forEach(function (f, t) { if (t.length > 2 && !DIGIT.test(t)) out.add(t); });
   });
+  return Array.from(out);
 }
 
-/* One result group; a record shows its title only until its display file is in. */
-function item(hit, qterms) {
-  var marks = Array.from(hit.matched);
+/* Material lists a typed query's missing terms under each result (a long paste would list
+   dozens): the terms the index knows that this result lacks. A word matched as part of a joined
+   code ("aadsts" of "aadsts 50076") is not missing. */
+function termsOf(hit, terms) {
+  var out = {}, mine = new Set(hit.matched || []), joinedWords = new Set();
+  var typed = terms.filter(function (q) { return !q.join; }).length <= R.fuzzy_max_words;
+  terms.forEach(function (q, qi) {
+    if (q.join && mine.has(qi)) q.term.surface.split(" ").forEach(function (w) { joinedWords.add(w); });
+  });
+  terms.forEach(function (q, qi) {
+    if (q.join) return;
+    if (mine.has(qi) || joinedWords.has(q.term.surface)) out[q.term.surface] = true;
+    else if (typed && q.expansions.size) out[q.term.surface] = false;
+  });
+  return out;
+}
+
+function item(hit, found) {
+  var marks = marksOf(hit, found.terms), terms = termsOf(hit, found.terms);
   if (hit.kind === "record") {
     var docs = shown.get(Math.floor(hit.doc / meta.chunk));
-    var d = docs ? docs[hit.doc % meta.chunk] : [hit.name[0], hit.name[1], "", []];
-    return [{
-      location: d[0], title: highlight(d[1], marks), text: highlight(d[2], marks),
-      tags: d[3], score: hit.score, terms: termsOf(qterms, hit.matched)
-    }];
+    var d = docs ? docs[hit.doc % meta.chunk] : [hit.row[0], displayTitle(hit.row), "", []];
+    return [{ location: d[0], title: highlight(d[1], marks), text: highlight(d[2], marks), tags: d[3], score: hit.score, terms: terms }];
   }
   var doc = pages.docs[hit.doc];
   var page = pages.pageOf.get(doc.location.split("#")[0]) || doc;
-  var found = {
-    location: doc.location, title: highlight(doc.title, marks), text: highlight(doc.text, marks),
-    score: hit.score, terms: termsOf(qterms, hit.matched)
-  };
-  if (page === doc) return [found];
-  return [{ location: page.location, title: page.title, text: "", score: hit.score, terms: found.terms }, found];
+  var one = { location: doc.location, title: highlight(doc.title, marks), text: highlight(doc.text, marks), score: hit.score, terms: terms };
+  if (page === doc) return [one];
+  return [{ location: page.location, title: page.title, text: "", score: hit.score, terms: terms }, one];
 }
 
 /* Sections of one page are one result group, as in Material. */
@@ -318,23 +515,53 @@ function merge(groups) {
   return order.map(function (p) { return byPage.get(p); });
 }
 
+/* Resolves with the first answer: every result with its title, and with its text and tags
+   where these are loaded already; when some are not, send() later gets the full answer. */
+function answer(query, send) {
+  if (!analyse(query).length && !joined(query).length) {
+    ++latest;
+    tell(query, 0, 0);
+    return Promise.resolve({ items: [] });
+  }
+  return search(query).then(function (found) {
+    var records = found.hits.filter(function (h) { return h.kind === "record"; });
+    var data = function () { return { items: merge(found.hits.map(function (h) { return item(h, found); })) }; };
+    var lists = Array.from(new Set(records.map(function (h) { return Math.floor(h.doc / meta.names); })));
+    return Promise.all(lists.map(namesOf)).then(function (got) {
+      records.forEach(function (h) { h.row = got[lists.indexOf(Math.floor(h.doc / meta.names))][h.doc % meta.names]; });
+      var first = data();
+      tell(query, found.total, first.items.length);
+      var needed = Array.from(new Set(records.map(function (h) { return Math.floor(h.doc / meta.chunk); })));
+      if (needed.every(function (n) { return shown.has(n); })) return first;
+      Promise.all(needed.map(chunk)).then(function () {
+        // a macrotask, so this goes out after the first answer, and only if no query came since
+        setTimeout(function () { if (found.seq === latest) send({ type: RESULT, data: data() }); }, 0);
+      }, function (err) { console.warn("kedb search failed:", err); });
+      return first;
+    });
+  });
+}
+
+/* The page's kedb.js writes "20 of N" from this (Material counts the results it was given). */
+function tell(query, total, listed) {
+  if (channel) channel.postMessage({ query: query, total: total, listed: listed });
+}
+
 /* ---------------------------------------------------------------- protocol */
 function handle(message) {
   if (message.type === SETUP) {
-    return fetchJSON("meta.json").then(function (m) {
+    return metaFetch.then(function (m) {
       meta = m;
-      split = new RegExp(meta.separator);
-      stop = new Set(meta.stop);
-      shardKeys = new Set(meta.shards);
-      pages = indexPages(message.data.config || {}, message.data.docs || []);
-      setTimeout(function () {  // every query needs titles: fetch them once, after READY
-        for (var n = 0; n * meta.names < meta.docs; n++) namesOf(n);
-      }, 0);
+      R = m.rules;
+      stop = new Set(R.stop);
+      firsts = m.shards;
+      pages = indexPages(message.data.docs || []);
+      for (var n = 0; n * meta.names < meta.docs; n++) namesOf(n);  // every query needs titles: fetched once
       return { type: READY };
     });
   }
   if (message.type === QUERY) {
-    return search(message.data, postMessage).then(function (data) {
+    return answer(message.data, postMessage).then(function (data) {
       return { type: RESULT, data: data };
     }, function (err) {
       console.warn("kedb search failed:", err);
