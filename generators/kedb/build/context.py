@@ -49,11 +49,11 @@ from .. import __version__
 from ..check.run import Report, run
 from ..core.errors import FindingsError, UsageError
 from ..core.kb import KB, Record
+from ..core.records import AUDIENCES
 from ..core.trail import ApprovalReport, History, Landing, RecordHistory, Version
 from ..git import history
 from ..git.approvals import verify
 
-AUDIENCES = ("internal", "public")
 DOWNLOADS_DIR = ".kedb/downloads"  # one folder per edition below it (see the module docstring)
 MANIFEST = "manifest.json"
 NEUTRAL_SUBJECT = "Updated"  # a version whose commit also touched a record this edition does not show

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..core.records import AUDIENCES
 from .errors import handle_errors as _handle_errors
 from .helptext import document
 
@@ -180,7 +181,7 @@ def init(
 
 @main.command()
 @click.option("--only", help="Comma-separated outputs: site,docx,xlsx,pptx,pdf (default: all).")
-@click.option("--audience", type=click.Choice(["public", "internal"]), default="internal", show_default=True)
+@click.option("--audience", type=click.Choice(AUDIENCES), default="internal", show_default=True)
 @click.option("--tenant", help="Keep only records for this tenant (or for all tenants).")
 @click.option("--allow-shallow", is_flag=True, help="Build from a shallow clone, saying that history is partial.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Judge staleness on this date (default: today).")
