@@ -171,6 +171,7 @@ def _program(example: Path, team: Team, today: date) -> dict[str, str]:
         "limits": ex_settings.get("limits", {}),
         "approvals_since": today,
         "high_impact": ex_settings.get("high_impact", {}),
+        "kedb_version": __version__,
     }
     out["content/kedb.yml"] = _dump(
         "Settings of the knowledge base. approvals_since is the day the approval gate started:\n"

@@ -54,6 +54,12 @@ HELP: dict[str, Help] = {
         ),
         "the record was written",
     ),
+    "upgrade": Help(
+        "Rewrite a KB written for an earlier kedb so this one reads it.",
+        ("kedb upgrade            # a dry run: what changed, what this KB lacks", "kedb upgrade --write"),
+        "the KB is up to date (with --write: upgraded, and it passes kedb check)",
+        "a dry run found changes to make, or the upgraded KB fails kedb check",
+    ),
     "build": Help(
         "Check, verify approvals, build the site and the four artefacts.",
         (

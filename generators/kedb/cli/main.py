@@ -87,6 +87,12 @@ def check(
 
         settings = report.kb.program.settings
         click.echo(f"kedb: note: {EVIDENCE_NOTE[settings.approval_evidence if settings else 'trailers']}", err=True)
+    if report.failed() and fmt == "text":
+        from ..authoring.upgrade import stale_note
+
+        note = stale_note(report)
+        if note:
+            click.echo(f"kedb: note: {note}", err=True)
     text = check_mod.FORMATS[fmt](report)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -177,6 +183,39 @@ def init(
         click.echo("  git init -b main")
     click.echo("  pip install -r requirements.txt && kedb check --strict && kedb build")
     click.echo('  git add -A && git commit -m "Start the KB"   # then read README.md: adding, reviewing, publishing')
+
+
+@main.command()
+@click.option("--write", is_flag=True, help="Apply the changes (default: a dry run that only lists them).")
+@click.pass_obj
+@_handle_errors
+def upgrade(root: Path, write: bool) -> None:
+    """Rewrite a KB written for an earlier kedb so this one reads it.
+
+    Lists what changed since the kedb version content/kedb.yml names (kedb_version) and what this
+    KB still lacks; --write applies it, records this version and checks the KB again."""
+    from .. import __version__
+    from ..authoring import upgrade as up
+    from ..check.run import ensure_kb, run, summary
+
+    p = up.plan(ensure_kb(root))
+    since = f"kedb {p.since}" if p.since else "an unrecorded kedb version"
+    if p.up_to_date:
+        click.echo(f"The KB is written for kedb {__version__}, this version: nothing to upgrade.")
+        return
+    click.echo(f"The KB was written for {since}; this is kedb {__version__}.")
+    for m in p.steps:
+        click.echo(f"  {m.version}: {m.title}")
+    if not p.steps:
+        click.echo("  no file needs rewriting; only the recorded version changes")
+    if not write:
+        click.echo("Dry run: nothing was written. `kedb upgrade --write` applies it.")
+        sys.exit(1)
+    for rel in up.apply(p):
+        click.echo(f"  wrote {rel}")
+    report = run(root)
+    click.echo(summary(report))
+    sys.exit(1 if report.failed() else 0)
 
 
 @main.command()

@@ -298,6 +298,12 @@ class SettingsFile(Strict_):
         "merge key: a merge it signed counts for the approvers its `Approved-by:` trailers name. Any other allowed key "
         "counts only for its own holder.",
     )
+    kedb_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] | None = Field(
+        default=None,
+        description="The kedb version the KB's files were last written or upgraded for (`kedb init` and `kedb upgrade --write` "
+        "set it). When a later kedb meets a file it no longer reads, `kedb check` names this version and `kedb upgrade` "
+        "rewrites what changed since.",
+    )
 
 
 # ---------------------------------------------------------------- playbooks/*.md front-matter
