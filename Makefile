@@ -7,15 +7,18 @@ TESTSTAMP := $(VENV)/.installed-test
 
 .PHONY: build test lint bench mutation dist setup setup-test clean
 
+# After this repository, the bundled example with a demonstration approval trail (examples/example_history.py).
 build: $(STAMP)
 	$(BIN)/kedb build
+	$(BIN)/python examples/example_history.py .kedb/example
+	$(BIN)/kedb --root .kedb/example build
 
 # `make test` installs Chromium, LibreOffice and poppler, so the tests that need them, or the real
 # ServiceNow export (../shared/data next to the clone, or the folder KEDB_SHARED_DATA names; it is
 # not installed), fail here instead of skipping (KEDB_REQUIRE_ALL=1, as CI=true does; see
 # tests/kbtest.py). `make test KEDB_REQUIRE_ALL=0` lets them skip, each skip naming what went unchecked.
 test: $(TESTSTAMP)
-	$(BIN)/ruff check generators tests benchmarks
+	$(BIN)/ruff check generators tests benchmarks examples
 	KEDB_REQUIRE_ALL=$${KEDB_REQUIRE_ALL:-1} $(BIN)/python -m pytest -q
 
 bench: $(TESTSTAMP)
@@ -34,7 +37,7 @@ dist: $(TESTSTAMP)
 	ls -l dist
 
 lint: $(TESTSTAMP)
-	$(BIN)/ruff check generators tests benchmarks
+	$(BIN)/ruff check generators tests benchmarks examples
 
 setup: $(STAMP)
 setup-test: $(TESTSTAMP)

@@ -103,6 +103,16 @@ def dump_pdf(path: Path) -> str:
     return "\n".join(f"--- page {i}\n" + "\n".join(ln.strip() for ln in p.extract_text().splitlines()) for i, p in enumerate(pages, 1))
 
 
+def _spaces(dump):  # type: ignore[no-untyped-def]
+    """A dump with each no-break space (between a number and its unit, see renderers/_fit.glue) as a space."""
+
+    def run(path: Path) -> str:
+        return dump(path).replace("\u00a0", " ")
+
+    return run
+
+
+dump_docx, dump_xlsx, dump_pptx, dump_pdf = (_spaces(d) for d in (dump_docx, dump_xlsx, dump_pptx, dump_pdf))
 DUMPS = {"docx": dump_docx, "xlsx": dump_xlsx, "pptx": dump_pptx, "pdf": dump_pdf}
 
 

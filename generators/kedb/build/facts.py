@@ -7,6 +7,9 @@ note says what is missing and how to produce it; renderers print the note, never
 
 from __future__ import annotations
 
+import re
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,7 +22,7 @@ from ..core.trail import APPROVAL_LABEL
 if TYPE_CHECKING:
     from ..build.context import BuildContext
     from ..core.kb import Record
-    from ..core.trail import Approval, Version
+    from ..core.trail import Approval, CommitChange, Version
 
 
 def build_day(ctx: BuildContext) -> date:
@@ -131,8 +134,29 @@ class KpiRow:
 
     @property
     def status(self) -> str:
+        """Against the target only: ``on target``, ``off target`` or ``not measured``."""
         ok = self.on_target
-        return "not measured" if ok is None else "on target" if ok else "breach"
+        return "not measured" if ok is None else "on target" if ok else "off target"
+
+    @property
+    def verdict(self) -> str:
+        """The latest value against the baseline, judged by the KPI's direction (``better``, ``worse``, ...)."""
+        return present.verdict(self.baseline, self.latest, self.kpi.lower_is_better)
+
+    @property
+    def movement_text(self) -> str:
+        """``better by 7.5 pp`` (latest against baseline); an em dash when not measured."""
+        return present.movement(self.baseline, self.latest, self.kpi.unit, self.kpi.lower_is_better)
+
+    @property
+    def progress(self) -> float | None:
+        """The share of the way from the baseline to the target covered by the latest value (1 = there)."""
+        return gap_closed(self.kpi, self.baseline, self.latest)
+
+    @property
+    def standing(self) -> str:
+        """``on target``, ``on track``, ``at risk`` or ``not measured`` (see :func:`standing`)."""
+        return standing(self.kpi, self.baseline, self.latest)
 
     @property
     def target_text(self) -> str:
@@ -147,6 +171,38 @@ def _index(value: float | None, baseline: float | None) -> float | None:
     if value is None or not baseline:
         return None
     return round(value / baseline * 100, 1)
+
+
+ON_TRACK_SHARE = 0.5  # a KPI off target is on track once it has covered half the way from its baseline
+
+
+def gap_closed(kpi: Kpi, baseline: float | None, latest: float | None) -> float | None:
+    """How much of the way from ``baseline`` to the nearest target bound ``latest`` has covered
+    (0 = still at the baseline, 1 = at the bound, below 0 = moved away); None without both values,
+    a target bound on the side to improve, or a baseline already inside the target."""
+    if baseline is None or latest is None:
+        return None
+    bound = kpi.target.max if kpi.lower_is_better else kpi.target.min
+    if bound is None:
+        return None
+    gap = baseline - bound if kpi.lower_is_better else bound - baseline
+    if gap <= 0:
+        return None
+    moved = baseline - latest if kpi.lower_is_better else latest - baseline
+    return moved / gap
+
+
+def standing(kpi: Kpi, baseline: float | None, latest: float | None) -> str:
+    """Where a KPI stands, one rule for every output: ``on target`` (inside its target), ``on
+    track`` (not yet, but at least :data:`ON_TRACK_SHARE` of the way from its baseline to the
+    target), ``at risk`` (less than that, moving away, or no baseline to judge against) or
+    ``not measured``."""
+    if latest is None:
+        return "not measured"
+    if within(latest, kpi):
+        return "on target"
+    closed = gap_closed(kpi, baseline, latest)
+    return "on track" if closed is not None and closed >= ON_TRACK_SHARE else "at risk"
 
 
 def within(value: float, kpi: Kpi) -> bool:
@@ -171,12 +227,12 @@ def _measured(ctx: BuildContext, kpi: Kpi, period: str, label: str, due: date | 
     if snap is None:
         if due is not None and due > build_day(ctx):
             return None, f"{label}: not due yet (checkpoint {due.isoformat()})"
-        return None, f"{label}: not measured yet: run `kedb kpi --period {period} --write`"
+        return None, f"{label}: not measured yet: run kedb kpi --period {period} --write"
     v = snap.value(kpi.id)
     if v is None:
         return None, f"{label}: the {period} snapshot has no figure for {kpi.id}"
     if v.value is None:
-        return None, f"{label}: could not be computed for {period} ({v.basis})"
+        return None, f"{label}: could not be computed for {period} ({v.basis.split('; ')[0]})"
     return v.value, ""
 
 
@@ -197,6 +253,20 @@ def kpi_rows(ctx: BuildContext) -> list[KpiRow]:
         w8, n8 = _measured(ctx, kpi, p8, "week 8", k.checkpoints.week8)
         rows.append(KpiRow(kpi, base, base_note, w4, n4, w8, n8))
     return rows
+
+
+def kpi_gaps(rows: list[KpiRow]) -> list[str]:
+    """One sentence per KPI with a checkpoint value missing: which checkpoints, and why (the
+    latest reason), e.g. "Problem fix success rate: no figure at baseline, week 4, week 8; could not be ..."."""
+    out = []
+    for r in rows:
+        notes = [n for n in (r.baseline_note, r.week4_note, r.week8_note) if n]
+        if not notes:
+            continue
+        labels = ", ".join(n.split(": ", 1)[0] for n in notes)
+        why = notes[-1].split(": ", 1)[1]
+        out.append(f"{r.kpi.name}: no figure at {labels}; {why}.")
+    return out
 
 
 def missing_measurements(rows: list[KpiRow]) -> list[str]:
@@ -305,3 +375,302 @@ def due_within(ctx: BuildContext, days: int = 30) -> list[tuple[date, str, str]]
                     when = "overdue: " if a.due < start else ""
                     out.append((a.due, f"{when}{r.id}: {a.action}", person(ctx, a.owner)))
     return sorted(out, key=lambda x: (x[0], x[1]))
+
+
+def kpi_trend(ctx: BuildContext, kpi: Kpi) -> list[tuple[str, float | None]]:
+    """(period, value) of ``kpi`` in every stored snapshot, oldest first; the baseline month from
+    ``content/kpis.yml`` when no snapshot holds it. A month the figure could not be computed in is None."""
+    points = {s.period: (v.value if (v := s.value(kpi.id)) else None) for s in ctx.kb.kpi_snapshots}
+    periods = checkpoint_periods(ctx)
+    if periods and kpi.baseline is not None and points.get(periods[0]) is None:
+        points[periods[0]] = kpi.baseline
+    return sorted(points.items())
+
+
+# ---------------------------------------------------------------- the cost of repeat work
+@dataclass(frozen=True)
+class RepeatWork:
+    """Repeat tickets per snapshot and, with ``repeat_cost`` in content/kpis.yml, what they cost.
+
+    The saving at target is the baseline month's cost less what the latest month's volume would
+    cost at the target repeat rate: the monthly saving the program is expected to bring."""
+
+    months: tuple[tuple[str, float, float], ...]  # (period, repeat tickets, incidents), oldest first
+    target_rate: float | None  # percent, the upper bound of the repeat ticket rate's target
+    per_ticket: float | None
+    currency: str
+    basis: str
+
+    @property
+    def baseline(self) -> tuple[str, float, float]:
+        return self.months[0]
+
+    @property
+    def latest(self) -> tuple[str, float, float]:
+        return self.months[-1]
+
+    @property
+    def target_repeats(self) -> float | None:
+        """Repeat tickets the latest month's incidents would hold at the target rate."""
+        return None if self.target_rate is None else self.latest[2] * self.target_rate / 100
+
+    def cost(self, repeats: float | None) -> float | None:
+        return None if repeats is None or self.per_ticket is None else repeats * self.per_ticket
+
+    @property
+    def saving_at_target(self) -> float | None:
+        """Per month, against the baseline month."""
+        base, target = self.cost(self.baseline[1]), self.cost(self.target_repeats)
+        return None if base is None or target is None else max(0.0, base - target)
+
+    @property
+    def saved_so_far(self) -> float | None:
+        """Per month: the baseline month's cost less the latest month's."""
+        base, now = self.cost(self.baseline[1]), self.cost(self.latest[1])
+        return None if base is None or now is None else base - now
+
+    def money(self, amount: float | None) -> str:
+        return present.money(amount, self.currency)
+
+
+def repeat_work(ctx: BuildContext) -> RepeatWork | None:
+    """The repeat tickets of every snapshot that counted them (numerator and denominator of the
+    repeat ticket rate); None without such a snapshot."""
+    months = []
+    for s in sorted(ctx.kb.kpi_snapshots, key=lambda x: x.period):
+        v = s.value("repeat_ticket_rate")
+        if v is not None and v.numerator is not None and v.denominator:
+            months.append((s.period, float(v.numerator), float(v.denominator)))
+    if not months:
+        return None
+    k = ctx.kb.program.kpis
+    rate = next((x for x in k.kpis if x.id == "repeat_ticket_rate"), None) if k else None
+    cost = k.repeat_cost if k else None
+    return RepeatWork(
+        tuple(months),
+        rate.target.max if rate else None,
+        cost.per_ticket if cost else None,
+        cost.currency if cost else "",
+        cost.basis if cost else "",
+    )
+
+
+# ---------------------------------------------------------------- the calendar: rhythm, cadence, what is due
+CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "half-yearly": 6, "yearly": 12}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def program_start(ctx: BuildContext) -> date | None:
+    """Day 1 of the 30-day rhythm: four weeks before the week-4 checkpoint."""
+    k = ctx.kb.program.kpis
+    return k.checkpoints.week4 - timedelta(days=28) if k else None
+
+
+def role_holders(ctx: BuildContext, role: str) -> str:
+    """The names of the people holding ``role`` (the role's name when nobody does)."""
+    roles = ctx.kb.program.roles
+    if roles is None:
+        return role
+    names = [p.name for p in roles.people if role in p.roles]
+    title = next((r.name for r in roles.roles if r.id == role), role)
+    return ", ".join(names) if names else title
+
+
+def maintainers(ctx: BuildContext) -> str:
+    roles = ctx.kb.program.roles
+    return ", ".join(person(ctx, h) for h in roles.maintainers) if roles else ""
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    day: date  # when it is due (a phase: its first day)
+    what: str
+    who: str
+    kind: str  # phase, checkpoint, snapshot, audit, review, action, risk review, risk action, remediation, approval
+    end: date | None = None  # a phase's last day
+
+    def overdue(self, today: date) -> bool:
+        return (self.end or self.day) < today
+
+
+def rhythm_dates(ctx: BuildContext) -> list[tuple[date, date, Any]]:
+    """(first day, last day, phase) of every phase of the rhythm, dated from :func:`program_start`."""
+    start, rhythm = program_start(ctx), ctx.kb.program.rhythm
+    if start is None or rhythm is None:
+        return []
+    return [(start + timedelta(days=ph.start_day - 1), start + timedelta(days=ph.end_day - 1), ph) for ph in rhythm.phases]
+
+
+def calendar(ctx: BuildContext, days: int = 30) -> list[PlanItem]:
+    """What falls due from the build date to ``days`` later, on the real calendar, and what is
+    already overdue: the phases of the rhythm that run in the window, the checkpoints, the
+    monthly KPI snapshot and four-weekly flow audit the cadence asks for, record reviews,
+    prevention actions, risk reviews and risk actions, control remediations, and the records
+    waiting for an approval. Oldest first."""
+    start = build_day(ctx)
+    end = start + timedelta(days=days)
+    out: list[PlanItem] = []
+    for first, last, ph in rhythm_dates(ctx):
+        if first <= end and last >= start:
+            out.append(PlanItem(first, f"Days {ph.start_day}–{ph.end_day}: {ph.name}", role_holders(ctx, ph.owner), "phase", last))
+    k = ctx.kb.program.kpis
+    if k is not None:
+        for label, day in (("Week-4 checkpoint", k.checkpoints.week4), ("Week-8 checkpoint", k.checkpoints.week8)):
+            if start <= day <= end:
+                out.append(PlanItem(day, label, role_holders(ctx, "incident-lead"), "checkpoint"))
+        have = {s.period for s in ctx.kb.kpi_snapshots}
+        month = date.fromisoformat(k.checkpoints.baseline + "-01")
+        while (due := add_months(month, 1)) <= end:
+            period = month.strftime("%Y-%m")
+            if period not in have:
+                out.append(PlanItem(due, f"KPI snapshot for {period}: kedb kpi --period {period} --write", maintainers(ctx), "snapshot"))
+            month = due
+    if ctx.kb.audits:
+        due = ctx.kb.audits[-1].as_of + timedelta(days=28)
+        if due <= end:
+            out.append(PlanItem(due, f"Flow audit as of {due.isoformat()}: kedb tickets audit --as-of {due.isoformat()} --write",
+                                maintainers(ctx), "audit"))  # fmt: skip
+    for d, what, who in due_within(ctx, days):
+        out.append(PlanItem(d, what.removeprefix("overdue: "), who, "review" if what.startswith("review ") else "action"))
+    risks = ctx.kb.program.risks
+    for r in risks.risks if risks else ():
+        nxt = next_review(r)
+        if r.status != "closed" and nxt is not None and nxt <= end:
+            out.append(PlanItem(nxt, f"Review risk {r.id}: {r.title}", person(ctx, r.owner), "risk review"))
+        for a in r.actions:
+            if a.status == "open" and a.due <= end:
+                out.append(PlanItem(a.due, f"{r.id}: {a.action}", person(ctx, a.owner), "risk action"))
+        for c in r.controls:
+            if c.remediation is not None and c.status != "operating" and c.remediation.due <= end:
+                out.append(PlanItem(c.remediation.due, f"{c.id}: {c.remediation.action}", person(ctx, c.remediation.owner), "remediation"))
+    for p in awaiting_approval(ctx):
+        out.append(PlanItem(start, f"Approve {p.record} {p.title}", p.reason, "approval"))
+    return sorted(out, key=lambda x: (x.day, x.kind, x.what))
+
+
+def next_review(risk: Any) -> date | None:
+    """The day a risk's next review is due: one cadence after its last review."""
+    return add_months(risk.reviewed, CADENCE_MONTHS[risk.review_cadence]) if risk.reviewed else None
+
+
+LEVEL = {"low": 1, "medium": 2, "high": 3}
+
+
+def risk_score(risk: Any) -> int:
+    """Likelihood × impact, each low 1, medium 2, high 3: 1 to 9."""
+    return LEVEL[risk.likelihood] * LEVEL[risk.impact]
+
+
+def top_risks(ctx: BuildContext, n: int = 5) -> list[Any]:
+    """Open risks by score, highest first (then by id)."""
+    risks = ctx.kb.program.risks
+    live = [r for r in (risks.risks if risks else []) if r.status != "closed"]
+    return sorted(live, key=lambda r: (-risk_score(r), r.id))[:n]
+
+
+def awaiting_approval(ctx: BuildContext) -> list[Pending]:
+    """Records in review, which wait for an approval before they can be published: the open
+    requests, named by who must approve (the service's approvers for a high-impact record)."""
+    program = ctx.kb.program
+    out = []
+    for r in ctx.kb.records.values():
+        if r.meta.status != "in-review":
+            continue
+        if program.is_high_impact(r.meta):
+            who = ", ".join(person(ctx, h) for h in program.approvers(r.meta.service)) or "no approver named"
+        else:
+            who = "any reviewer"
+        out.append(Pending(r.id, r.meta.title, r.meta.service, who))
+    return sorted(out, key=lambda p: p.record)
+
+
+# ---------------------------------------------------------------- the trail, one entry per commit
+_MERGE_SUBJECT = re.compile(r"^Merge (branch|pull request|remote-tracking branch) ")
+_MR_LINE = re.compile(r"^\s*See merge request \S+\s*$")
+
+
+@dataclass(frozen=True)
+class CommitTrail:
+    change: CommitChange
+    versions: tuple[tuple[str, Version, Approval | None], ...]  # (record id, version, judgement), by record id
+
+    @property
+    def title(self) -> str:
+        """What the change was: a merge commit's subject ("Merge branch 'x' into 'main'") says nothing,
+        so the merge request's title (the first line of its body) stands for it."""
+        c = self.change
+        if _MERGE_SUBJECT.match(c.subject) and c.note.strip():
+            return c.note.strip().split("\n", 1)[0].strip()
+        return c.subject
+
+    @property
+    def note(self) -> str:
+        """The change note without the title and without the merge-request line (shown apart)."""
+        c = self.change
+        lines = c.note.strip().split("\n") if c.note.strip() else []
+        if lines and _MERGE_SUBJECT.match(c.subject):
+            lines = lines[1:]
+        return "\n".join(ln for ln in lines if not _MR_LINE.match(ln)).strip()
+
+    @property
+    def approvers(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for _, v, a in self.versions:
+            for name in a.approvers if a is not None and a.status == "approved" else v.approved_by:
+                seen.setdefault(name, None)
+        return list(seen)
+
+    @property
+    def judgements(self) -> dict[str, list[str]]:
+        """Approval label -> the record ids judged so in this commit."""
+        out: dict[str, list[str]] = {}
+        for rid, v, a in self.versions:
+            label = APPROVAL_LABEL[a.status] if a is not None else ("recorded" if v.approved_by else present.NONE)
+            out.setdefault(label, []).append(rid)
+        return out
+
+
+def commit_trail(ctx: BuildContext, records: Iterable[str] | None = None, limit: int | None = None) -> list[CommitTrail]:
+    """The commits that changed records (only ``records`` when given), newest first, each once with
+    every version it made and the approval judgement of each (:meth:`History.by_commit`)."""
+    if ctx.history is None:
+        return []
+    keep = None if records is None else set(records)
+    changes, judged = _grouped(ctx)
+    out = []
+    for c in changes:
+        versions = tuple((rid, v, judged.get((rid, v.commit))) for rid, v in c.versions if keep is None or rid in keep)
+        if versions:
+            out.append(CommitTrail(c, versions))
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+# The commits grouped once per build context (the runbook, the register and the brief each ask):
+# by identity, with a weak reference so a context that is gone is never taken for a new one.
+_GROUPED: dict[int, tuple[weakref.ref[BuildContext], list[CommitChange], dict[tuple[str, str], Approval]]] = {}
+
+
+def _grouped(ctx: BuildContext) -> tuple[list[CommitChange], dict[tuple[str, str], Approval]]:
+    entry = _GROUPED.get(id(ctx))
+    if entry is not None and entry[0]() is ctx:
+        return entry[1], entry[2]
+    for key in [k for k, e in _GROUPED.items() if e[0]() is None]:
+        del _GROUPED[key]
+    assert ctx.history is not None
+    judged = {(a.record, a.version.commit): a for a in (ctx.approvals.items if ctx.approvals else ())}
+    changes = ctx.history.by_commit()
+    _GROUPED[id(ctx)] = (weakref.ref(ctx), changes, judged)
+    return changes, judged

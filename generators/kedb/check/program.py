@@ -107,6 +107,10 @@ def _risks(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:
         yield from refs.person(src, ("risks", i, "owner"), r.owner, "risk owner")
         for j, c in enumerate(r.controls):
             yield from refs.person(src, ("risks", i, "controls", j, "owner"), c.owner, "control owner")
+            if c.remediation is not None:
+                yield from refs.person(src, ("risks", i, "controls", j, "remediation", "owner"), c.remediation.owner, "remediation owner")
+        for j, a in enumerate(r.actions):
+            yield from refs.person(src, ("risks", i, "actions", j, "owner"), a.owner, "action owner")
 
 
 def _triage(p: Program, src: Source, refs: _Refs) -> Iterator[Finding]:

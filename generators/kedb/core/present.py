@@ -10,7 +10,10 @@ and the proof brief). Decisions, written once:
 - units: ``%``, ``h``, ``min`` after a space; days in words (``1 day``, ``3 days``); counts bare;
 - a missing value is an em dash (``—``) in documents and pages; terminal reports pass ``n/a``;
 - a change carries its sign, and a change of a percentage is in percentage points (``+2.5 pp``);
-- dates are ISO 8601 (``2026-03-09``).
+- dates are ISO 8601 (``2026-03-09``);
+- a movement is judged in words, never by its sign alone: ``better by 7.5 pp``, ``worse by 2 days``,
+  and every output that colours it takes the colour of the word from :data:`TONE`;
+- money carries its currency symbol or code and no decimals: ``£10,220``, ``CHF 4,100``.
 """
 
 from __future__ import annotations
@@ -81,3 +84,81 @@ def better(lower_is_better: bool) -> str:
 def better_word(lower_is_better: bool) -> str:
     """The short form for a table column: ``lower`` / ``higher``."""
     return "lower" if lower_is_better else "higher"
+
+
+# ---------------------------------------------------------------- movement, standing and money
+# The colour (RGB hex, no '#') of each judgement word, for every output that colours one: green
+# for better and on target, blue for on track, red for worse and at risk, grey for the rest.
+# The word is always printed too, so the judgement survives black-and-white printing.
+TONE: dict[str, str] = {
+    "better": "1E7B34",
+    "on target": "1E7B34",
+    "done": "1E7B34",
+    "pass": "1E7B34",
+    "on track": "1F5F99",
+    "worse": "B42318",
+    "at risk": "B42318",
+    "overdue": "B42318",
+    "fail": "B42318",
+    "no change": "595959",
+    "not measured": "7F7F7F",
+    "not run": "7F7F7F",
+}
+
+
+def verdict(before: float | None, after: float | None, lower_is_better: bool) -> str:
+    """``better``, ``worse``, ``no change`` or ``not measured``: which way a value moved, judged by its direction."""
+    if before is None or after is None:
+        return "not measured"
+    if round(after - before, 9) == 0:
+        return "no change"
+    return "better" if (after < before) == lower_is_better else "worse"
+
+
+def movement(before: float | None, after: float | None, unit: str, lower_is_better: bool, *, none: str = NONE) -> str:
+    """A movement in words: ``better by 7.5 pp``, ``worse by 2 days``, ``no change``; ``none`` when not measured."""
+    word = verdict(before, after, lower_is_better)
+    if word == "not measured":
+        return none
+    if word == "no change":
+        return word
+    assert before is not None and after is not None
+    return f"{word} by {change(abs(after - before), unit).lstrip('+')}"
+
+
+def relative(before: float | None, after: float | None, *, none: str = NONE) -> str:
+    """The change as a share of where it started: ``-37 %``, ``+12 %``; ``none`` without both or from zero."""
+    if before is None or after is None or before == 0:
+        return none
+    pct = round((after - before) / abs(before) * 100)
+    return f"{'+' if pct > 0 else ''}{pct} %"
+
+
+CURRENCY_SYMBOL = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def money(amount: float | None, currency: str, *, none: str = NONE) -> str:
+    """Whole units with the currency's symbol (``£10,220``) or its code (``CHF 4,100``)."""
+    if amount is None:
+        return none
+    text = f"{round(amount):,}"
+    symbol = CURRENCY_SYMBOL.get(currency)
+    if symbol:
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else symbol + text
+    return f"{currency} {text}"
+
+
+def duration(value: float | None, unit: str, *, decimals: int = 1, none: str = NONE) -> str:
+    """A duration in the unit a reader takes in at a glance: ``45 min`` under two hours, ``43.3 h`` under
+    two days, else ``1.8 days``; ``value`` is in ``unit`` (minutes, hours or days; other units as :func:`quantity`)."""
+    if value is None:
+        return none
+    per = {"minutes": 1.0, "hours": 60.0, "days": 1440.0}.get(unit)
+    if per is None:
+        return quantity(value, unit, decimals=decimals)
+    minutes = value * per
+    if abs(minutes) < 120:
+        return quantity(minutes, "minutes", decimals=decimals)
+    if abs(minutes) < 2 * 1440:
+        return quantity(minutes / 60, "hours", decimals=decimals)
+    return quantity(minutes / 1440, "days", decimals=decimals)

@@ -140,17 +140,48 @@ class Checkpoints(Strict_):
     week8: Date = Field(description="Date of the week-8 checkpoint.")
 
 
+class RepeatCost(Strict_):
+    per_ticket: Annotated[float, Field(gt=0)] = Field(
+        description="What handling one incident ticket costs the desk, in `currency` (loaded cost: time worked times the hourly rate)."
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(description="ISO 4217 currency code, e.g. `GBP`.")
+    basis: ShortText = Field(description="Where the figure comes from (finance model, time tracking), so a reader can check it.")
+
+
 class KpisFile(Strict_):
     """`content/kpis.yml`: KPI definitions, baselines and targets."""
 
     checkpoints: Checkpoints = Field(description="Baseline, week-4 and week-8 checkpoints.")
     kpis: Annotated[list[Kpi], Field(min_length=1)] = Field(description="Every KPI the program is judged by.")
+    repeat_cost: RepeatCost | None = Field(
+        default=None,
+        description="Cost of one repeat ticket: with the repeat counts of the KPI snapshots it gives the cost of repeat work "
+        "and the saving at target that the executive brief shows. Without it the brief counts tickets, not money.",
+    )
 
 
 # ---------------------------------------------------------------- risks.yml
 class Mapping_(Strict_):
     framework: ShortText = Field(description="Framework name (e.g. `ISO/IEC 20000-1:2018`, `ITIL 4`, `ISO/IEC 27001:2022`).")
     ref: ShortText = Field(description="Clause or control reference in that framework.")
+
+
+EvidenceKind = Literal[
+    "approvals", "review-dates", "verification", "content-scan", "record-rules", "kpi-snapshots", "flow-audits", "prevention-actions"
+]
+
+
+class Action(Strict_):
+    action: ShortText = Field(description="What will be done, as an instruction.")
+    owner: Handle = Field(description="Who does it.")
+    due: Date = Field(description="By when.")
+    status: Literal["open", "done"] = Field(default="open", description="`open` or `done`.")
+
+
+class Remediation(Strict_):
+    action: ShortText = Field(description="What will make the control operate.")
+    owner: Handle = Field(description="Who does it.")
+    due: Date = Field(description="By when.")
 
 
 class Control(Strict_):
@@ -162,6 +193,20 @@ class Control(Strict_):
     evidence: ShortText = Field(description="What proves it ran.")
     status: Literal["planned", "operating", "needs-improvement"] = Field(description="Control status.")
     mappings: list[Mapping_] = Field(default_factory=list, description="Framework mappings.")
+    kedb_evidence: EvidenceKind | None = Field(
+        default=None,
+        description="The test kedb runs at every build as this control's evidence (its last run and result are in the proof "
+        "brief): `approvals` (the approval gate on main), `review-dates` (records past review_by), `verification` (published "
+        "workarounds verified), `content-scan` (secrets, contact details, unsafe Markdown, stray files), `record-rules` (every "
+        "error rule of kedb check), `kpi-snapshots` (a snapshot for every month since the baseline), `flow-audits` (an audit in "
+        "the last 35 days), `prevention-actions` (no prevention action overdue). Leave it out when the evidence is kept "
+        "outside the repository.",
+    )
+    remediation: Remediation | None = Field(
+        default=None,
+        description="For a `planned` or `needs-improvement` control: what will make it operate, who does it and by when "
+        "(the proof brief lists it under exceptions).",
+    )
 
 
 class Risk(Strict_):
@@ -172,8 +217,10 @@ class Risk(Strict_):
     impact: Level = Field(description="`low`, `medium`, `high`.")
     owner: Handle = Field(description="Risk owner.")
     review_cadence: Literal["monthly", "quarterly", "half-yearly", "yearly"] = Field(description="How often it is reviewed.")
+    reviewed: Date | None = Field(default=None, description="Day of the last review; the next is due one `review_cadence` later.")
     status: Literal["open", "mitigating", "accepted", "closed"] = Field(description="Risk status.")
     controls: list[Control] = Field(default_factory=list, description="Controls that treat it.")
+    actions: list[Action] = Field(default_factory=list, description="What is being done about it, by whom and by when.")
 
 
 class RisksFile(Strict_):

@@ -8,8 +8,11 @@ path. Renderers never read files or git themselves. Modules are imported only wh
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-from collections.abc import Callable
+import tempfile
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,7 +72,46 @@ ARTEFACTS: tuple[str, ...] = tuple(RENDERERS)
 
 
 def get(name: str) -> Renderer:
-    return importlib.import_module(RENDERERS[name].module).render  # type: ignore[no-any-return]
+    """The renderer of ``name``; each file it writes is remembered for :func:`built_hashes`."""
+    render: Renderer = importlib.import_module(RENDERERS[name].module).render
+
+    def run(ctx: BuildContext, out_dir: Path) -> Path:
+        path = render(ctx, out_dir)
+        _remember(ctx, name, path)
+        return path
+
+    return run
+
+
+# The SHA-256 of each artefact rendered in this process, per build context (by identity, with a
+# weak reference so a context that is gone is never mistaken for a new one at the same address).
+_BUILT: dict[int, tuple[weakref.ref[BuildContext], dict[str, str]]] = {}
+
+
+def _remember(ctx: BuildContext, name: str, path: Path) -> None:
+    for key in [k for k, (ref, _) in _BUILT.items() if ref() is None]:
+        del _BUILT[key]
+    entry = _BUILT.get(id(ctx))
+    if entry is None or entry[0]() is not ctx:
+        entry = (weakref.ref(ctx), {})
+        _BUILT[id(ctx)] = entry
+    entry[1][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def built_hashes(ctx: BuildContext, names: Sequence[str]) -> dict[str, str]:
+    """The SHA-256 of the artefacts ``names`` of this build (the proof brief lists them). One not
+    rendered from ``ctx`` in this process yet is rendered into a scratch folder: the same commit
+    gives the same bytes, so its hash is the hash of the file ``kedb build`` writes."""
+    entry = _BUILT.get(id(ctx))
+    known = entry[1] if entry is not None and entry[0]() is ctx else {}
+    missing = [n for n in names if n not in known]
+    if missing:
+        with tempfile.TemporaryDirectory(prefix="kedb-hash-") as scratch:
+            for n in missing:
+                get(n)(ctx, Path(scratch))
+        entry = _BUILT[id(ctx)]
+        known = entry[1]
+    return {n: known[n] for n in names}
 
 
 def file_name(name: str) -> str:

@@ -17,14 +17,22 @@ from typing import Any
 from docx.oxml.ns import qn
 from lxml import etree
 
-from ._md import Block, Span, clean, spans
+from ..core.present import TONE
+from . import _fit
+from ._md import Block, Span, clean, plain, spans
 
 W_P, W_R, W_T, W_PPR, W_RPR = qn("w:p"), qn("w:r"), qn("w:t"), qn("w:pPr"), qn("w:rPr")
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 TEXT_WIDTH_TWIPS = 9638  # A4 with 2 cm margins: 17 cm
 MONO = "Consolas"
+TABLE_SIZE = 9.0  # points: the size of the KEDB Table style
+CELL_MARGIN = 80  # twips, left and right of every cell (4 pt)
+CELL_SLACK = 9.0  # points a cell loses besides its margins: the style's borders, and LibreOffice rounding
+KEEP_ROWS = 12  # a table this short (and no taller than KEEP_HEIGHT points) is kept on one page
+KEEP_HEIGHT = 260.0
 
-Cell = str | Sequence[Span]
+TOC_LEVELS = 2
+Cell = str | Sequence[Span] | tuple[str, str]  # text, runs, or (text, judgement word: bold in its colour, see present.TONE)
 
 
 @cache
@@ -50,7 +58,7 @@ class BodyWriter:
             body.remove(child)
         self.body = body
         self.styles = self._style_ids(doc)
-        self.headings: list[tuple[int, str]] = []
+        self.headings: list[tuple[int, str, str]] = []  # (level, text, bookmark) of every heading the contents list
         self._numbering = doc.part.numbering_part.element
         ids = [int(n.get(qn("w:numId"))) for n in self._numbering.findall(qn("w:num"))]
         self._next_num = max(ids, default=0) + 1
@@ -101,31 +109,40 @@ class BodyWriter:
         return num_id
 
     # ------------------------------------------------------------ paragraphs
-    def p(self, content: Cell = "", style: str | None = None, *, parent: Any = None, num_id: str | None = None, bold: bool = False) -> Any:
+    def p(self, content: Cell = "", style: str | None = None, *, parent: Any = None, num_id: str | None = None, bold: bool = False,
+          keep: bool = False) -> Any:  # fmt: skip
+        """A paragraph; ``keep`` keeps it on the page of the next one (a heading's intro with its table)."""
         p = etree.SubElement(self.body if parent is None else parent, W_P)
         sid = self.styles.get(style) if style else None
-        if sid or num_id:
+        if sid or num_id or keep:
             ppr = etree.SubElement(p, W_PPR)
             if sid:
                 _sub(ppr, "w:pStyle", val=sid)
+            if keep:
+                _sub(ppr, "w:keepNext")
             if num_id:
                 numpr = _sub(ppr, "w:numPr")
                 _sub(numpr, "w:ilvl", val="0")
                 _sub(numpr, "w:numId", val=num_id)
+        if isinstance(content, tuple) and len(content) == 2 and all(isinstance(x, str) for x in content) and content[1] in TONE:
+            self.run(p, plain(clean(content[0])), bold=True, color=TONE[content[1]])  # type: ignore[arg-type]
+            return p
         runs = [(clean(content), "")] if isinstance(content, str) else content
-        for text, kind in runs:
+        for text, kind in runs:  # type: ignore[misc]
             self.run(p, text, bold=bold or kind == "bold", mono=kind == "code")
         return p
 
     @staticmethod
-    def run(p: Any, text: str, *, bold: bool = False, mono: bool = False) -> Any:
+    def run(p: Any, text: str, *, bold: bool = False, mono: bool = False, color: str | None = None) -> Any:
         r = etree.SubElement(p, W_R)
-        if bold or mono:
+        if bold or mono or color:
             rpr = etree.SubElement(r, W_RPR)
             if mono:
                 _sub(rpr, "w:rFonts", ascii=MONO, hAnsi=MONO, cs=MONO)
             if bold:
                 _sub(rpr, "w:b")
+            if color:
+                _sub(rpr, "w:color", val=color)
         for i, line in enumerate(text.split("\n")):
             if i:
                 etree.SubElement(r, qn("w:br"))
@@ -135,9 +152,18 @@ class BodyWriter:
         return r
 
     def heading(self, text: str, level: int) -> Any:
-        text = clean(text)
-        self.headings.append((level, text))
-        return self.p(text, f"Heading {level}")
+        """A heading; those the contents list are bookmarked, so each entry links to it and shows its page."""
+        text = plain(clean(text))
+        p = self.p("", f"Heading {level}")
+        if level <= TOC_LEVELS:
+            mark = f"_Toc{len(self.headings):06d}"
+            self.headings.append((level, text, mark))
+            _sub(p, "w:bookmarkStart", id=str(len(self.headings)), name=mark)
+            self.run(p, text)
+            _sub(p, "w:bookmarkEnd", id=str(len(self.headings)))
+        else:
+            self.run(p, text)
+        return p
 
     def md(self, text: str) -> Any:
         """A paragraph of Markdown inline text (code spans and bold kept)."""
@@ -175,28 +201,49 @@ class BodyWriter:
                             self.p(spans(child.text), "List Bullet" if not num else None)
 
     # ------------------------------------------------------------ tables
-    def table(self, header: Sequence[str], rows: Iterable[Sequence[Cell]], weights: Sequence[float] | None = None) -> Any:
-        """A table whose first row is a header row repeated on every page."""
+    def table(self, header: Sequence[str], rows: Iterable[Sequence[Cell]], weights: Sequence[float] | None = None, *,
+              keep: bool | None = None) -> Any:  # fmt: skip
+        """A table whose first row is a header row repeated on every page. Its columns are at least as
+        wide as their longest word (:mod:`._fit`), so Word and LibreOffice break no word; a short
+        table is kept on one page (``keep``, by default for up to :data:`KEEP_ROWS` rows in a third
+        of a page). The header row is always kept with the first row, and so with the heading or
+        the paragraph before the table when that one asks to be kept with what follows."""
+        rows = list(rows)
         n = len(header)
         weights = weights or [1.0] * n
-        total = sum(weights)
-        widths = [str(int(TEXT_WIDTH_TWIPS * w / total)) for w in weights]
+        texts = [list(header), *([_cell_text(_glued(c)) for c in row] for row in rows)]
+        faces = ["bold" if any(isinstance(r[c], tuple) for r in rows) else "sans" for c in range(n)]
+        lay = _fit.layout(texts, TEXT_WIDTH_TWIPS / 20, weights=weights, sizes=(TABLE_SIZE, 8.5, 8, 7.5, 7), pad=2 * CELL_MARGIN / 20 + CELL_SLACK,
+                          faces=faces, heights=False)  # fmt: skip
+        widths = [str(int(w * 20)) for w in lay.widths]
         tbl = _sub(self.body, "w:tbl")
         pr = _sub(tbl, "w:tblPr")
         if self.styles["Table"]:
             _sub(pr, "w:tblStyle", val=self.styles["Table"])
-        _sub(pr, "w:tblW", w="5000", type="pct")
+        _sub(pr, "w:tblW", w=str(sum(int(w) for w in widths)), type="dxa")
+        _sub(pr, "w:tblLayout", type="fixed")
+        mar = _sub(pr, "w:tblCellMar")
+        _sub(mar, "w:left", w=str(CELL_MARGIN), type="dxa")
+        _sub(mar, "w:right", w=str(CELL_MARGIN), type="dxa")
         _sub(pr, "w:tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="0", lastColumn="0", noHBand="0", noVBand="1")
         grid = _sub(tbl, "w:tblGrid")
         for w in widths:
             _sub(grid, "w:gridCol", w=w)
-        self._row(tbl, header, widths, header=True)
-        for row in rows:
-            self._row(tbl, row, widths)
+        if keep is None:
+            keep = (
+                len(rows) <= KEEP_ROWS
+                and sum(_fit.row_heights(texts, lay.widths, lay.size, 2 * CELL_MARGIN / 20, 4, 1.2, faces)) <= KEEP_HEIGHT
+            )
+        # The size goes on every run: the Normal paragraph style would otherwise win over the table style's.
+        size = str(round(lay.size * 2))
+        self._row(tbl, header, widths, header=True, keep=True, size=size)
+        for i, row in enumerate(rows):
+            self._row(tbl, row, widths, keep=keep and i < len(rows) - 1, size=size)
         self.p("")  # Word needs a paragraph between two tables, and it reads better
         return tbl
 
-    def _row(self, tbl: Any, cells: Sequence[Cell], widths: list[str], *, header: bool = False) -> None:
+    def _row(self, tbl: Any, cells: Sequence[Cell], widths: list[str], *, header: bool = False, keep: bool = False,
+             size: str | None = None) -> None:  # fmt: skip
         tr = _sub(tbl, "w:tr")
         trpr = _sub(tr, "w:trPr")
         _sub(trpr, "w:cantSplit")
@@ -205,7 +252,14 @@ class BodyWriter:
         for cell, w in zip(cells, widths, strict=True):
             tc = _sub(tr, "w:tc")
             _sub(_sub(tc, "w:tcPr"), "w:tcW", w=w, type="dxa")
-            self.p(cell, parent=tc, bold=header)
+            p = self.p(_glued(cell), parent=tc, bold=header, keep=keep)
+            if size:
+                for r in p.iter(W_R):
+                    rpr = r.find(W_RPR)
+                    if rpr is None:
+                        rpr = etree.Element(W_RPR)
+                        r.insert(0, rpr)
+                    _sub(rpr, "w:sz", val=size)
 
     # ------------------------------------------------------------ fields
     def field_runs(self, p: Any, instruction: str, shown: str) -> None:
@@ -218,39 +272,40 @@ class BodyWriter:
         self.run(p, shown)
         _sub(etree.SubElement(p, W_R), "w:fldChar", fldCharType="end")
 
-    def toc(self, anchor: Any, levels: int = 2) -> None:
-        """Put a TOC field after ``anchor``; its shown result lists the headings written so far.
+    def toc(self, anchor: Any) -> None:
+        """The contents after ``anchor``: one entry per heading of the first two levels, each a link
+        to the heading with its page number as a PAGEREF field (with a dotted leader).
 
-        Word refreshes the field (with page numbers) when the document is opened, since the
-        settings ask it to update fields; LibreOffice and viewers show the listed headings."""
-        entries = [(lvl, text) for lvl, text in self.headings if lvl <= levels] or [(1, "(no headings)")]
+        There is no TOC field around the entries and no "update fields" setting, so Word opens the
+        file without asking to update anything. LibreOffice works the page numbers out when it lays
+        the document out; Word shows them once the entries are selected and updated (F9), as the
+        note below the contents says."""
+        entries = self.headings or [(1, "(no headings)", "")]
         paras = []
-        for lvl, text in entries:
+        for lvl, text, mark in entries:
             p = etree.Element(W_P)
             ppr = etree.SubElement(p, W_PPR)
             sid = self.styles.get(f"TOC {lvl}")
             if sid:
                 _sub(ppr, "w:pStyle", val=sid)
-            paras.append((p, text))
-        first = paras[0][0]
-        r = etree.SubElement(first, W_R)
-        _sub(r, "w:fldChar", fldCharType="begin")
-        instr = etree.SubElement(r, qn("w:instrText"))
-        instr.text = f' TOC \\o "1-{levels}" \\h \\z \\u '
-        instr.set(XML_SPACE, "preserve")
-        _sub(r, "w:fldChar", fldCharType="separate")
-        for p, text in paras:
-            self.run(p, text)
-        _sub(etree.SubElement(paras[-1][0], W_R), "w:fldChar", fldCharType="end")
-        for p, _ in reversed(paras):
+            _sub(_sub(ppr, "w:tabs"), "w:tab", val="right", leader="dot", pos=str(TEXT_WIDTH_TWIPS))
+            link = _sub(p, "w:hyperlink", anchor=mark, history="1") if mark else p
+            self.run(link, text)
+            if mark:
+                etree.SubElement(etree.SubElement(link, W_R), qn("w:tab"))
+                r = etree.SubElement(link, W_R)
+                _sub(r, "w:fldChar", fldCharType="begin")
+                instr = etree.SubElement(r, qn("w:instrText"))
+                instr.text = f" PAGEREF {mark} \\h "
+                instr.set(XML_SPACE, "preserve")
+                _sub(r, "w:fldChar", fldCharType="separate")
+                _sub(etree.SubElement(link, W_R), "w:fldChar", fldCharType="end")
+            paras.append(p)
+        for p in reversed(paras):
             anchor.addnext(p)
         settings = self.doc.settings.element
-        if settings.find(qn("w:updateFields")) is None:
-            upd = _sub(settings, "w:updateFields", val="true")
-            # schema order: updateFields sits near the start of w:settings, after the zoom / view options
-            settings.remove(upd)
-            zoom = settings.find(qn("w:zoom"))
-            (zoom.addnext(upd) if zoom is not None else settings.insert(0, upd))
+        for old in settings.findall(qn("w:updateFields")):
+            settings.remove(old)
 
     def page_numbers(self) -> None:
         """Make sure the footer shows page numbers (the reference document normally has them)."""
@@ -264,3 +319,20 @@ class BodyWriter:
     def finish(self) -> None:
         if self.sect_pr is not None:
             self.body.append(self.sect_pr)
+
+
+def _cell_text(cell: Cell) -> str:
+    if isinstance(cell, tuple) and len(cell) == 2 and isinstance(cell[0], str) and isinstance(cell[1], str) and cell[1] in TONE:
+        return plain(clean(cell[0]))
+    if isinstance(cell, str):
+        return clean(cell)
+    return "".join(t for t, _ in cell)  # type: ignore[misc]
+
+
+def _glued(cell: Cell) -> Cell:
+    """A cell with a no-break space between each number and its unit (:func:`._fit.glue`)."""
+    if isinstance(cell, tuple) and len(cell) == 2 and isinstance(cell[1], str) and cell[1] in TONE:
+        return (_fit.glue(str(cell[0])), cell[1])
+    if isinstance(cell, str):
+        return _fit.glue(cell)
+    return cell

@@ -8,48 +8,61 @@ from typing import Any
 from ._pdftext import SANS
 
 PALETTE = ("#1F4E79", "#C0504D", "#9BBB59", "#F79646", "#8064A2", "#4BACC6")
+SERIES = ("#9DC3E6", "#1F4E79", "#7F7F7F")  # checkpoints in time order, light to dark: no colour that reads as good or bad
 
 
-def bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], width: float, height: float = 190,
-         value_label: str = "") -> Any:  # fmt: skip
-    """A clustered column chart with a legend; ``None`` values are left out (not drawn as zero)."""
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
+def index_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], width: float, title: str) -> Any:
+    """Grouped horizontal bars of index values (baseline = 100) with a line at 100; the labels are
+    written in full (the label column is as wide as the longest), ``None`` values are left out."""
+    from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
-    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.shapes import Drawing, Line, String
     from reportlab.lib import colors
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    label_w = max((stringWidth(x, SANS, 8) for x in labels), default=40) + 10
+    per = 12 * len(series) + 8
+    height = 58 + per * max(1, len(labels))
     d = Drawing(width, height)
-    chart = VerticalBarChart()
-    chart.x, chart.y = 40, 50
-    chart.width, chart.height = width - 60, height - 80
-    chart.data = [list(values) for _, values in series]
-    top = max([v for _, values in series for v in values if v is not None] or [1])
+    chart = HorizontalBarChart()
+    chart.x, chart.y = label_w, 30
+    chart.width, chart.height = width - label_w - 40, height - 58
+    # reportlab draws the first category at the bottom: reverse so the list reads top down.
+    chart.data = [[(v if v is not None else 0) for v in reversed(values)] for _, values in series]
+    top = max([v for _, values in series for v in values if v is not None] or [100])
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = top * 1.15
+    chart.valueAxis.valueMax = max(120, top * 1.15)
     chart.valueAxis.labels.fontName = SANS
     chart.valueAxis.labels.fontSize = 7
-    chart.categoryAxis.categoryNames = [c if len(c) <= 18 else c[:17] + "…" for c in categories]
+    chart.categoryAxis.categoryNames = list(reversed(labels))
     chart.categoryAxis.labels.fontName = SANS
-    chart.categoryAxis.labels.fontSize = 6.5
-    chart.categoryAxis.labels.angle = 20
-    chart.categoryAxis.labels.boxAnchor = "ne"
-    chart.groupSpacing = 8
+    chart.categoryAxis.labels.fontSize = 8
+    chart.barLabelFormat = lambda v: "" if not v else f"{v:g}"
+    chart.barLabels.fontName = SANS
+    chart.barLabels.fontSize = 6.5
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 2
+    chart.groupSpacing = 6
     chart.barSpacing = 1
     for i in range(len(series)):
-        chart.bars[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
+        chart.bars[i].fillColor = colors.HexColor(SERIES[i % len(SERIES)])
         chart.bars[i].strokeColor = None
     d.add(chart)
+    x100 = chart.x + chart.width * 100 / chart.valueAxis.valueMax
+    d.add(
+        Line(x100, chart.y, x100, chart.y + chart.height, strokeColor=colors.HexColor("#404040"), strokeDashArray=[3, 2], strokeWidth=0.8)
+    )
+    d.add(String(x100 + 2, chart.y + chart.height + 2, "baseline = 100", fontName=SANS, fontSize=6.5))
     legend = Legend()
-    legend.x, legend.y = 40, height - 8
+    legend.x, legend.y = label_w, 12
     legend.fontName, legend.fontSize = SANS, 7
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.dxTextSpace = 4
-    legend.deltax = 110
-    legend.colorNamePairs = [(colors.HexColor(PALETTE[i % len(PALETTE)]), name) for i, (name, _) in enumerate(series)]
+    legend.deltax = 80
+    legend.colorNamePairs = [(colors.HexColor(SERIES[i % len(SERIES)]), name) for i, (name, _) in enumerate(series)]
     d.add(legend)
-    if value_label:
-        d.add(String(4, 50 + (height - 80) / 2, value_label, fontName=SANS, fontSize=7))
+    d.add(String(0, height - 12, title, fontName=SANS, fontSize=9))
     return d
 
 

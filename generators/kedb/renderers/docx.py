@@ -1,10 +1,16 @@
 """``implementation-runbook.docx``: the operator runbook.
 
-Roles and owners; the triggers (recurrence thresholds, triage classes with SLA timers, risk
-tags); the playbook steps in order with their gates; every published known error with its
-symptoms, workaround steps and rollback steps; escalation paths; the 30-day rhythm; and the
-change notes of the records it contains. Styles, page set-up and footer come from
+Document control and contents; scope; roles and owners with a RACI per service and per playbook;
+contacts; the triggers (recurrence thresholds, triage classes with SLA timers, risk tags); the
+playbook steps in order with their gates; the go-live checklist from the 30-day rhythm; the next
+30 days on the real calendar; every published known error with its symptoms, workaround steps and
+rollback steps; escalation paths; the change notes of the records it contains, one entry per
+commit; a glossary. People are shown by name. Styles, page set-up and footer come from
 ``templates/reference.docx`` (see ``templates/make_reference.py``).
+
+The contents list links each heading and shows its page through a PAGEREF field: LibreOffice
+fills the numbers in as it lays the document out, Word when the list is updated (F9). There is no
+TOC field and no "update fields" setting, so Word opens the file without a prompt.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import TYPE_CHECKING
 from ..build import facts as D
 from ..core import present as P
 from ..core.resources import find_template
+from ..core.trail import VIOLATIONS
+from . import _runbook as R
 from . import file_name
 from ._docx import BodyWriter
 from ._md import blocks
@@ -44,17 +52,23 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     )
     if ctx.info.history_note:
         w.p(ctx.info.history_note, "Note")
+    R.document_control(ctx, w)
     toc_anchor = w.p("Contents", "TOC Heading")
+    w.p("Page numbers: LibreOffice shows them on opening; in Word, select the contents and press F9.", "Note")
 
+    R.scope(ctx, w)
     _roles(ctx, w)
+    R.contacts(ctx, w)
     _triggers(ctx, w)
     _playbooks(ctx, w)
+    R.checklist(ctx, w)
+    R.next_30_days(ctx, w)
     _known_errors(ctx, w, kes)
     _escalation(ctx, w)
-    _rhythm(ctx, w)
     _change_notes(ctx, w, kes)
+    R.glossary(ctx, w)
 
-    w.toc(toc_anchor)
+    w.toc(toc_anchor)  # the entries go between the heading and the note
     w.finish()
     w.page_numbers()
     D.set_core_properties(doc.core_properties, ctx, "implementation runbook")
@@ -90,6 +104,7 @@ def _roles(ctx: BuildContext, w: BodyWriter) -> None:
         ],
         [1.6, 1.2, 1.6, 1.2],
     )
+    R.raci(ctx, w)
 
 
 def _triggers(ctx: BuildContext, w: BodyWriter) -> None:
@@ -99,7 +114,8 @@ def _triggers(ctx: BuildContext, w: BodyWriter) -> None:
         w.heading("Recurrence thresholds", 2)
         w.p(
             f"A ticket is a repeat when its signature ({', '.join(p.recurrence.signature_fields)}) was seen in the previous "
-            f"{p.recurrence.repeat_window_days} days. Any rule below that is met raises a problem candidate."
+            f"{p.recurrence.repeat_window_days} days. Any rule below that is met raises a problem candidate.",
+            keep=True,
         )
         w.table(
             ["Rule", "Tickets", "Window", "Distinct", "Why"],
@@ -137,7 +153,7 @@ def _triggers(ctx: BuildContext, w: BodyWriter) -> None:
         w.heading("Risk tags", 2)
         w.table(
             ["Tag", "When", "Handling", "Approves replies"],
-            [[t.id, t.description, t.handling, t.approver_role] for t in p.triage.risk_tags],
+            [[t.id, t.description, t.handling, R.role_name(ctx, t.approver_role)] for t in p.triage.risk_tags],
             [0.7, 2.2, 2.6, 1],
         )
 
@@ -149,15 +165,18 @@ def _playbooks(ctx: BuildContext, w: BodyWriter) -> None:
     for pb in ctx.kb.playbooks:
         m = pb.meta
         w.heading(m.title, 2)
-        w.p(m.summary)
+        w.p(m.summary, keep=True)
         w.p(
-            f"Owner: {m.owner} · review by {m.review_by.isoformat()} · steps: {len(m.steps)}, gates: {sum(1 for s in m.steps if s.gate)}",
+            f"Owner: {R.role_name(ctx, m.owner)} · review by {m.review_by.isoformat()} · steps: {len(m.steps)}, "
+            f"gates: {sum(1 for s in m.steps if s.gate)}",
             "Note",
+            keep=True,
         )
+        names = {r.id: r.name for r in ctx.kb.program.roles.roles} if ctx.kb.program.roles else {}
         items = []
         for s in m.steps:
             gate = f"[{s.gate} gate] " if s.gate else ""
-            runs = [(gate, "bold"), (s.title, ""), (f" — {s.role}.", "")]
+            runs = [(gate, "bold"), (s.title, ""), (f" — {names.get(s.role, s.role)}.", "")]
             if s.detail:
                 runs.append((" " + s.detail, ""))
             items.append([(t, k) for t, k in runs if t])
@@ -167,7 +186,7 @@ def _playbooks(ctx: BuildContext, w: BodyWriter) -> None:
 def _known_errors(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
     w.heading("Published known errors", 1)
     w.p(
-        f"{len(kes)} published known errors in this edition, by id. Each lists the symptoms agents see, then the steps "
+        f"{P.count(len(kes), 'published known error')} in this edition, by id. Each lists the symptoms agents see, then the steps "
         "of each workaround and how to roll it back."
     )
     for ke in kes:
@@ -182,10 +201,10 @@ def _known_errors(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
                     D.service_name(ctx, m.service),
                     m.priority,
                     f"{m.impact} / {m.urgency}",
-                    ", ".join(m.risk_tags) or "—",
+                    ", ".join(m.risk_tags) or P.NONE,
                     D.person(ctx, m.owner),
                     m.review_by.isoformat(),
-                    prb.id if prb else "—",  # a problem this edition does not show is not named
+                    prb.id if prb else P.NONE,  # a problem this edition does not show is not named
                     fix,
                 ]
             ],
@@ -246,7 +265,10 @@ def _escalation(ctx: BuildContext, w: BodyWriter) -> None:
     w.heading("Tiers", 2)
     w.table(
         ["Tier", "Owns", "Staffed by", "Picks up within"],
-        [[t.name, t.owns, t.role or "outside our team", P.quantity(t.target_minutes or None, "minutes")] for t in e.tiers],
+        [
+            [t.name, t.owns, R.role_name(ctx, t.role) if t.role else "outside our team", P.quantity(t.target_minutes or None, "minutes")]
+            for t in e.tiers
+        ],
         [1.3, 3.4, 1.1, 0.9],
     )
     w.heading("Paths", 2)
@@ -254,22 +276,6 @@ def _escalation(ctx: BuildContext, w: BodyWriter) -> None:
         ["From", "To", "When", "Hand-off must contain"],
         [[names.get(x.source, x.source), names.get(x.to, x.to), "\n".join(x.when), "\n".join(x.handoff)] for x in e.paths],
         [1, 1, 2.3, 2.3],
-    )
-
-
-def _rhythm(ctx: BuildContext, w: BodyWriter) -> None:
-    r = ctx.kb.program.rhythm
-    w.heading("The 30-day rhythm", 1)
-    if r is None:
-        w.p("content/rhythm.yml could not be read.", "Note")
-        return
-    w.table(
-        ["Days", "Phase", "Lead", "Activities", "Outputs", "Gate"],
-        [
-            [f"{p.start_day}–{p.end_day}", p.name, p.owner, "\n".join(p.activities), "\n".join(p.outputs) or "—", p.gate or "—"]
-            for p in r.phases
-        ],
-        [0.6, 1.2, 1, 2.6, 1.6, 1.4],
     )
 
 
@@ -281,17 +287,25 @@ def _change_notes(ctx: BuildContext, w: BodyWriter, kes: list[Record]) -> None:
     if ctx.info.history_note:
         w.p(ctx.info.history_note, "Note")
     ids = list(dict.fromkeys([k.id for k in kes] + [wa.id for k in kes for wa in D.workarounds_of(ctx, k)]))
+    trail = D.commit_trail(ctx, ids)
+    if not trail:
+        w.p("No committed versions yet.", "Note")
+        return
     w.p(
-        "Every committed version of the records in this runbook, newest first: the commit subject and body are the change note; "
-        "approvals are those recorded in the merge commit."
+        "Every commit that changed a record in this runbook, newest first, once with all the records it changed: the commit "
+        "subject and body are the change note; approvals are those recorded in the merge commit and judged by the approval gate.",
+        keep=True,
     )
     rows = []
-    trails = D.trails(ctx)
-    for rid in sorted(ids):
-        for v, a in reversed(trails.get(rid, [])):
-            note = v.subject + (f"\n{v.note}" if v.note else "")
-            rows.append([rid, f"v{v.number} {v.date.date().isoformat()}", [(v.short, "code")], v.author.name, note, D.approval_text(a, v)])
-    if rows:
-        w.table(["Record", "Version", "Commit", "Author", "Change note", "Approval"], rows, [0.9, 1, 1, 1.1, 3, 1.3])
-    else:
-        w.p("No committed versions yet.", "Note")
+    for ct in trail:
+        c = ct.change
+        note = ct.title + (f"\n{ct.note}" if ct.note else "") + (f"\nMerge request {c.merge_request}" if c.merge_request else "")
+        records = "\n".join(f"{rid}\u00a0v{v.number}" for rid, v, _ in ct.versions)  # one per line: an id never breaks at its hyphen
+        judged = [a for _, _, a in ct.versions if a is not None]
+        word = "fail" if any(a.status in VIOLATIONS for a in judged) else "pass" if any(a.status == "approved" for a in judged) else ""
+        verdicts = "; ".join(label if len(ct.versions) == 1 else f"{label} ({len(rids)})" for label, rids in ct.judgements.items())
+        approval = (f"by {', '.join(ct.approvers)}: " if ct.approvers else "") + verdicts
+        rows.append(
+            [f"{P.day(c.date)}\n{c.short}", ", ".join(p.name for p in c.authors), note, records, (approval, word) if word else approval]
+        )
+    w.table(["Landed, commit", "Authors", "Change note", "Records", "Approval"], rows, [1, 1, 2.4, 2.2, 1.5], keep=False)

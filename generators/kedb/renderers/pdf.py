@@ -1,11 +1,13 @@
-"""``proof-brief.pdf``: the portable evidence summary for governance and commercial review.
+"""``proof-brief.pdf``: the evidence pack for governance and commercial review.
 
-The commit and date the build came from; KPI baseline and movement (table and chart); the
-aged-ticket audit when one is stored (first against latest, how each figure was computed); the
-controls in place; the approval trail of each published record (versions, commits, authors,
-approvers, dates); and the SHA-256 of each source record and program file, so a reviewer can
-check a record against the repository. Fonts are embedded (see ``_pdftext``); the file's
-dates are the build date, so the same commit gives the same bytes.
+Scope and period, who produced the pack and a block for those who attest it; the results at a
+glance; KPI baseline and movement (better or worse, in words and colour; one chart per
+direction); the aged-ticket audit when one is stored; each control with its evidence source, last
+run, run reference and result; the exceptions with their remediation owner and date; the approval
+trail of the published records, one entry per commit; and the SHA-256 of the other three
+artefacts and of every source file, so a reviewer can check each against the repository. Fonts
+are embedded (see ``_pdftext``); the file's dates are the build date, so the same commit gives the
+same bytes. Pages read "Page N of M".
 """
 
 from __future__ import annotations
@@ -16,23 +18,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
-
 from ..build import facts as D
 from ..core import present as P
 from ..core.gate import EVIDENCE_NOTE, RULE_SUMMARY
-from ..core.trail import APPROVAL_LABEL
+from ..core.trail import APPROVAL_LABEL, VIOLATIONS
 from . import _audit as A
-from . import file_name
-from ._md import clean
-from ._pdfcharts import bars, hbars
-from ._pdftext import BOLD, MONO, SANS, has_cjk, has_rtl, para, register
+from . import _evidence as E
+from . import _fit, built_hashes, file_name
+from ._md import clean, plain
+from ._pdfcharts import hbars, index_bars
+from ._pdftext import BOLD, MONO, SANS, escape, has_cjk, has_rtl, para
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
 
 FILE_NAME = file_name("pdf")
 CHUNK = 60  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces
+OTHERS = ("docx", "xlsx", "pptx")
+KEEP_ROWS = 20  # a table this short is not split over two pages
+Cell = Any  # str, (str, judgement word), or a flowable
 
 
 def render(ctx: BuildContext, out_dir: Path) -> Path:
@@ -40,8 +44,11 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     from reportlab.lib.units import cm
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
+    from ._pdftext import register
+
     register()
     out_dir.mkdir(parents=True, exist_ok=True)
+    hashes = built_hashes(ctx, OTHERS)
     path = out_dir / FILE_NAME
     title = f"{D.title_of(ctx)}: proof brief"
     doc = BaseDocTemplate(
@@ -55,20 +62,25 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     w = doc.width
     story: list[Any] = []
     _cover(ctx, story, s, w)
-    _kpis(ctx, story, s, w)
+    rows = D.kpi_rows(ctx)
+    control_runs = E.runs(ctx)
+    _glance(ctx, story, s, w, rows, control_runs)
+    _kpis(ctx, story, s, w, rows)
     audits = A.view(ctx)
     if audits is not None:
         _audit(audits, story, s, w)
-    _controls(ctx, story, s, w)
+    _controls(ctx, story, s, w, control_runs)
+    _exceptions(ctx, story, s, w, control_runs)
     _approvals(ctx, story, s, w)
-    _sources(ctx, story, s, w)
-    doc.build(story, canvasmaker=_canvas_at(ctx.info.date))
+    _hashes(ctx, story, s, w, hashes)
+    doc.build(_kept_with_intro(story), canvasmaker=_canvas_at(ctx.info.date, doc.leftMargin + doc.width, 0.9 * cm))
     return path
 
 
 # ---------------------------------------------------------------- set-up
-def _canvas_at(when: datetime) -> Any:
-    """A canvas class whose document dates are ``when`` (reportlab would use the clock or 2000-01-01)."""
+def _canvas_at(when: datetime, right: float, foot: float) -> Any:
+    """A canvas whose document dates are ``when`` (reportlab would use the clock or 2000-01-01) and
+    that writes "Page N of M" once it knows M (pages are kept until the document is saved)."""
     from reportlab.pdfgen.canvas import Canvas
 
     lt = when.astimezone(UTC).timetuple()
@@ -79,8 +91,39 @@ def _canvas_at(when: datetime) -> Any:
             super().__init__(*args, **kwargs)
             ts = self._doc._timeStamp
             ts.t, ts.lt, ts.YMDhms, ts.dhh, ts.dmm, ts.tzname = when.timestamp(), tuple(lt), tuple(lt)[:6], 0, 0, "UTC"
+            self._kept: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._kept.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._kept)
+            for state in self._kept:
+                self.__dict__.update(state)
+                self.setFont(SANS, 7.5)
+                self.setFillColorRGB(0.35, 0.35, 0.35)
+                self.drawRightString(right, foot, f"Page {self._pageNumber} of {total}")
+                Canvas.showPage(self)
+            Canvas.save(self)
 
     return _Canvas
+
+
+def _kept_with_intro(story: list[Any]) -> list[Any]:
+    """A short table kept on one page (a KeepTogether) that follows a heading or an intro kept with
+    what follows is unwrapped: reportlab groups paragraphs kept with the next flowable, but not with
+    a KeepTogether, so the heading would stay alone at a page foot while the table moved on."""
+    from reportlab.platypus import KeepTogether
+
+    out: list[Any] = []
+    for f in story:
+        inner = getattr(f, "_content", None)
+        if isinstance(f, KeepTogether) and out and out[-1].getKeepWithNext() and inner and len(inner) == 1:
+            out.append(inner[0])
+        else:
+            out.append(f)
+    return out
 
 
 def _page_decor(ctx: BuildContext, title: str) -> Any:
@@ -90,8 +133,7 @@ def _page_decor(ctx: BuildContext, title: str) -> Any:
         canvas.setFillColorRGB(0.35, 0.35, 0.35)
         top = doc.pagesize[1] - 1.2 * 28.35
         canvas.drawString(doc.leftMargin, top, title[:110])
-        canvas.drawRightString(doc.leftMargin + doc.width, top, f"commit {ctx.info.short} · {ctx.info.date.date().isoformat()}")
-        canvas.drawRightString(doc.leftMargin + doc.width, 0.9 * 28.35, f"Page {doc.page}")
+        canvas.drawRightString(doc.leftMargin + doc.width, top, f"commit {ctx.info.short} · {P.day(ctx.info.date)}")
         canvas.drawString(doc.leftMargin, 0.9 * 28.35, D.edition(ctx)[:120])
         canvas.restoreState()
 
@@ -105,45 +147,74 @@ def _styles() -> dict[str, Any]:
     heads = {"keepWithNext": 1}
     return {
         "body": base,
-        "title": ParagraphStyle("kedb-title", parent=base, fontName=BOLD, fontSize=20, leading=24, spaceAfter=8, textColor="#1F4E79"),
+        "intro": ParagraphStyle("kedb-intro", parent=base, keepWithNext=1),  # a paragraph that leads into a table or chart
+        "title": ParagraphStyle("kedb-title", parent=base, fontName=BOLD, fontSize=20, leading=24, spaceAfter=4, textColor="#1F4E79"),
         "h1": ParagraphStyle(
             "kedb-h1", parent=base, **heads, fontName=BOLD, fontSize=14, leading=18, spaceBefore=10, spaceAfter=6, textColor="#1F4E79"
         ),
-        "h2": ParagraphStyle("kedb-h2", parent=base, fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3),
-        "cell": ParagraphStyle("kedb-cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0),
-        "h2cell": ParagraphStyle("kedb-h2cell", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0),
-        "head": ParagraphStyle("kedb-head", parent=base, fontName=BOLD, fontSize=7.5, leading=9, spaceAfter=0, textColor="#FFFFFF"),
-        "mono": ParagraphStyle("kedb-mono", parent=base, fontName=MONO, fontSize=6, leading=9, spaceAfter=0),
+        "h2": ParagraphStyle("kedb-h2", parent=base, **heads, fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3),
         "note": ParagraphStyle("kedb-note", parent=base, fontSize=8, leading=10, textColor="#595959"),
     }
 
 
-def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float], s: dict[str, Any],
-            spans: Sequence[int] = (), mono: Sequence[int] = ()) -> list[Any]:  # fmt: skip
-    """Tables of at most CHUNK rows, header repeated; cells are literal text (str) or flowables.
+def _cell_styles(size: float) -> dict[str, Any]:
+    from reportlab.lib.styles import ParagraphStyle
 
-    ``spans`` are indexes of rows that are group headings spanning the whole width; ``mono``
-    are columns in the monospaced font. Text that fits on one line is drawn as a plain table
-    string (reportlab does not parse it); only longer or non-Latin text becomes a Paragraph,
-    which is what makes long tables slow."""
-    from reportlab.platypus import Table, TableStyle
+    lead = round(size * 1.22, 1)
+    return {
+        "cell": ParagraphStyle(f"kedb-cell-{size}", fontName=SANS, fontSize=size, leading=lead),
+        "span": ParagraphStyle(f"kedb-span-{size}", fontName=BOLD, fontSize=size, leading=lead),
+        "head": ParagraphStyle(f"kedb-head-{size}", fontName=BOLD, fontSize=size, leading=lead, textColor="#FFFFFF"),
+        "mono": ParagraphStyle(f"kedb-mono-{size}", fontName=MONO, fontSize=size - 1, leading=lead),
+    }
 
-    head = [para(h, s["head"], wd - 6) for h, wd in zip(header, widths, strict=True)]
+
+def _text(value: Cell) -> str:
+    """A cell's text as it is drawn (units glued to their numbers), which is what the layout measures."""
+    if isinstance(value, tuple):
+        return _fit.glue(plain(clean(value[0])))
+    return _fit.glue(plain(clean(value))) if isinstance(value, str) else ""
+
+
+def _tables(header: Sequence[str] | None, rows: Sequence[Sequence[Cell]], weights: Sequence[float], w: float, *,
+            spans: Sequence[int] = (), mono: Sequence[int] = (), sizes: Sequence[float] = (8, 7.5, 7, 6.5)) -> list[Any]:  # fmt: skip
+    """Tables of at most CHUNK rows, header repeated, columns at least as wide as their longest word
+    (:mod:`._fit`), so no word is broken. Cells are text, (text, judgement word) drawn bold in the
+    word's colour, or flowables. ``spans`` are rows that are group headings across the whole width;
+    ``mono`` columns are in the monospaced font (one size smaller). Without a header the table is a
+    list of facts (label, value). A short table is kept on one page."""
+    from reportlab.platypus import KeepTogether, Table, TableStyle
+
     span_set, mono_set = set(spans), set(mono)
-    full = sum(widths) - 6
-    cells = [
-        [_cell(row[0], full, s, False, s["h2cell"]), *([""] * (len(widths) - 1))] if i in span_set
-        else [_cell(c, wd - 6, s, c_i in mono_set) for c_i, (c, wd) in enumerate(zip(row, widths, strict=True))]
-        for i, row in enumerate(rows)
-    ]  # fmt: skip
+    n_cols = len(header) if header is not None else len(rows[0])
+    texts = [list(header or [""] * n_cols), *([_text(c) for c in row] for i, row in enumerate(rows) if i not in span_set)]
+    faces = ["mono" if c in mono_set else "bold" if any(isinstance(r[c], tuple) for r in rows) else "sans" for c in range(n_cols)]
+    lay = _fit.layout(texts, w, weights=weights, sizes=sizes, pad=7, faces=faces, heights=False)
+    st = _cell_styles(lay.size)
+    widths = list(lay.widths)
+    head = [_para(h, st["head"], wd - 6) for h, wd in zip(header, widths, strict=True)] if header is not None else None
+    tones: list[tuple[int, int, str]] = []  # (row, column, colour) of judgement words drawn as plain text
+    cells = []
+    for i, row in enumerate(rows):
+        if i in span_set:
+            cells.append([_cell(_text(row[0]), w - 6, st, False, bold=True), *([""] * (len(widths) - 1))])
+            continue
+        out_row = []
+        for c_i, (c, wd) in enumerate(zip(row, widths, strict=True)):
+            cell = _cell(c, wd - 6, st, c_i in mono_set)
+            if isinstance(c, tuple) and isinstance(cell, str) and c[1] in P.TONE:
+                tones.append((i, c_i, P.TONE[c[1]]))
+            out_row.append(cell)
+        cells.append(out_row)
     out = []
     for start in range(0, max(1, len(cells)), CHUNK):
         chunk = cells[start : start + CHUNK]
+        top = 1 if head is not None else 0
         cmds: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), SANS),
-            ("FONTSIZE", (0, 0), (-1, -1), s["cell"].fontSize),
-            ("LEADING", (0, 0), (-1, -1), s["cell"].leading),
-            ("BACKGROUND", (0, 0), (-1, 0), "#1F4E79"),
+            ("FONTSIZE", (0, 0), (-1, -1), lay.size),
+            ("LEADING", (0, 0), (-1, -1), st["cell"].leading),
+            ("BACKGROUND", (0, 0), (-1, 0), "#1F4E79" if head is not None else "#F2F2F2"),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("GRID", (0, 0), (-1, -1), 0.25, "#BFBFBF"),
             ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -151,134 +222,219 @@ def _tables(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequen
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]
+        if head is None:
+            cmds += [("BACKGROUND", (0, 0), (0, -1), "#F2F2F2"), ("FONTNAME", (0, 0), (0, -1), BOLD)]
         for c in mono_set:
-            cmds += [("FONTNAME", (c, 1), (c, -1), MONO), ("FONTSIZE", (c, 1), (c, -1), s["mono"].fontSize)]
+            cmds += [("FONTNAME", (c, top), (c, -1), MONO), ("FONTSIZE", (c, top), (c, -1), st["mono"].fontSize)]
         for i in range(len(chunk)):
             if start + i in span_set:
-                cmds += [
-                    ("SPAN", (0, i + 1), (-1, i + 1)),
-                    ("BACKGROUND", (0, i + 1), (-1, i + 1), "#DDEBF7"),
-                    ("FONTNAME", (0, i + 1), (-1, i + 1), BOLD),
-                ]
-        out.append(Table([head, *chunk], colWidths=list(widths), repeatRows=1, style=TableStyle(cmds), hAlign="LEFT"))
+                cmds += [("SPAN", (0, i + top), (-1, i + top)), ("BACKGROUND", (0, i + top), (-1, i + top), "#DDEBF7"),
+                         ("FONTNAME", (0, i + top), (-1, i + top), BOLD)]  # fmt: skip
+        for r, c, colour in tones:
+            if start <= r < start + CHUNK:
+                cmds += [("TEXTCOLOR", (c, r - start + top), (c, r - start + top), f"#{colour}"),
+                         ("FONTNAME", (c, r - start + top), (c, r - start + top), BOLD)]  # fmt: skip
+        data = [head, *chunk] if head is not None else chunk
+        table = Table(data, colWidths=widths, repeatRows=top, style=TableStyle(cmds), hAlign="LEFT")
+        out.append(KeepTogether(table) if len(cells) <= KEEP_ROWS else table)
     return out
 
 
-def _cell(value: Any, width: float, s: dict[str, Any], mono: bool, style: Any = None) -> Any:
-    if not isinstance(value, str):
+def _para(text: str, style: Any, width: float) -> Any:
+    return para(_fit.glue(text), style, width)
+
+
+def _cell(value: Cell, width: float, st: dict[str, Any], mono: bool, *, bold: bool = False) -> Any:
+    """A cell as plain text where it can be (reportlab draws a string without parsing it, which is
+    what keeps a 10,000-row table fast): Latin text is broken into lines here, at spaces, with the
+    metrics reportlab uses. A judgement word's colour is set by the table's style (see _tables);
+    a word wider than the column, right-to-left or CJK text becomes a Paragraph."""
+    if isinstance(value, tuple):
+        text, word = _fit.glue(plain(clean(value[0]))), value[1]
+        face = "bold" if word in P.TONE else "sans"
+    elif isinstance(value, str):
+        text, word, face = _fit.glue(plain(clean(value))), "", "mono" if mono else "bold" if bold else "sans"
+    else:
         return value
-    text = clean(value)
-    style = style or (s["mono"] if mono else s["cell"])
-    if "\n" not in text and not has_rtl(text) and not has_cjk(text) and stringWidth(text, style.fontName, style.fontSize) <= width:
-        return text
+    style = st["mono"] if mono else st["span"] if face == "bold" else st["cell"]
+    if not has_rtl(text) and not has_cjk(text) and _fit.longest_word(text, style.fontSize, face) <= width:
+        return "\n".join(_fit.wrap(text, style.fontSize, width, face))
+    if word in P.TONE:
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(f'<font name="{BOLD}" color="#{P.TONE[word]}">{escape(text)}</font>', st["cell"])
     return para(text, style, width)
 
 
-# ---------------------------------------------------------------- sections
+def _kv(rows: Sequence[tuple[str, str]], w: float) -> list[Any]:
+    return _tables(None, [[k, v] for k, v in rows], [1, 3], w, sizes=(8.5, 8, 7.5))
+
+
+# ---------------------------------------------------------------- the cover: scope, producer, attestation
 def _cover(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
-    from reportlab.platypus import Paragraph
-
-    i = ctx.info
-    story.append(para(f"{D.title_of(ctx)}", s["title"]))
-    story.append(Paragraph("Proof brief: governance evidence", s["h2"]))
+    i, kb = ctx.info, ctx.kb
+    story.append(para(D.title_of(ctx), s["title"]))
+    story.append(para("Proof brief: the evidence pack for governance review", s["h2"]))
     story.append(para(D.organisation(ctx), s["body"]))
-    snaps = ", ".join(x.period for x in ctx.kb.kpi_snapshots) or "none yet"
-    facts = [
-        ["Built from commit", i.commit or "not built from a git commit"],
-        ["Build date", f"{i.date.isoformat()} (the commit's date, or SOURCE_DATE_EPOCH; never the clock)"],
-        ["Edition", D.edition(ctx)],
-        [
-            "Records in this edition",
-            ", ".join(
-                P.count(len(x), n)
-                for x, n in ((ctx.kb.known_errors, "known error"), (ctx.kb.workarounds, "workaround"), (ctx.kb.problems, "problem"))
-            ),
-        ],
-        ["KPI snapshots", snaps],
-        ["History", i.history_note or "full git history of known_errors/"],
-        ["Generator", f"kedb {i.kedb_version}"],
-    ]
-    story += _tables(["Fact", "Value"], facts, [0.25 * w, 0.75 * w], s)
+    periods = D.checkpoint_periods(ctx)
+    snaps = [x.period for x in kb.kpi_snapshots]
+    first = min((v.date for rh in ctx.history.records.values() for v in rh.versions), default=None) if ctx.history else None
+    gate = ctx.approvals.gate_since if ctx.approvals else None
+    counts = ", ".join(
+        P.count(len(x), n) for x, n in ((kb.known_errors, "known error"), (kb.workarounds, "workaround"), (kb.problems, "problem"))
+    )
+    story.append(para("Scope and period", s["h1"]))
+    scope = [
+        ("Organisation", D.organisation(ctx) or P.NONE),
+        ("Knowledge base", D.title_of(ctx)),
+        ("Edition", f"{i.audience}" + (f", customer {i.tenant}" if i.tenant else ", all customers")),
+        ("Records in scope", counts),
+        ("KPIs", f"baseline {periods[0]}; snapshots {', '.join(snaps) or 'none yet'}" if periods else "content/kpis.yml could not be read"),
+        ("Flow audits", ", ".join(str(a.as_of) for a in kb.audits) or "none stored"),
+        ("Approval trail", (f"every version from {P.day(first)} to {P.day(i.date)}" if first else "no committed versions")
+         + (f"; the approval gate applies from {gate}" if gate else "; no approval gate date is set")),
+        ("Commit", i.commit or "not built from a git commit"),
+        ("Dated", f"{P.day(i.date)}: the date of that commit, so the same commit always gives the same pack"),
+    ]  # fmt: skip
+    if i.history_note:
+        scope.append(("History", i.history_note))
+    story += _kv(scope, w)
+    story.append(para("Produced by", s["h1"]))
+    story += _kv([
+        ("Produced by", f"kedb {i.kedb_version}, from the repository of {D.organisation(ctx) or 'the organisation'}"),
+        ("Maintained by", D.maintainers(ctx) or P.NONE),
+        ("Problem managers", D.role_holders(ctx, "problem-manager")),
+    ], w)  # fmt: skip
+    story.append(para("Attestation", s["h1"]))
     story.append(para(
-        "This brief is generated from the repository. Each record's SHA-256 (last section) is of the file at this commit: "
-        "`sha256sum known_errors/<file>` in a checkout of the commit gives the same value.", s["note"]))  # fmt: skip
+        f"The signatories confirm that this pack was produced from commit {i.short} of the repository, that the SHA-256 values "
+        "in the last section match the files of that commit, and that the exceptions listed are known and owned.", s["intro"]))  # fmt: skip
+    from reportlab.platypus import Table, TableStyle
+
+    sign = [["Role", "Name", "Date", "Signature"], ["Prepared by (KB maintainer)", "", "", ""],
+            ["Reviewed by (problem manager)", "", "", ""], ["Attested by (auditor)", "", "", ""]]  # fmt: skip
+    story.append(Table(sign, colWidths=[0.3 * w, 0.3 * w, 0.15 * w, 0.25 * w], rowHeights=[14, 30, 30, 30], hAlign="LEFT", style=TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), SANS), ("FONTNAME", (0, 0), (-1, 0), BOLD), ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("GRID", (0, 0), (-1, -1), 0.5, "#7F7F7F"), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (-1, 0), "#DDEBF7"),
+    ])))  # fmt: skip
 
 
-def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+def _glance(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, rows: list[D.KpiRow], runs: list[E.ControlRun]) -> None:
+    story.append(para("Results at a glance", s["h1"]))
+    standing = Counter(r.standing for r in rows)
+    results = Counter(r.result for r in runs)
+    rep = ctx.approvals
+    lines = [
+        ("KPIs", ", ".join(f"{n} {k}" for k, n in standing.items()) or "none defined"),
+        ("Controls", f"{len(runs)} controls: {results['pass']} passed their last run, {results['fail']} failed, "
+                     f"{results['not run']} keep their evidence outside the repository"),
+        ("Exceptions", f"{sum(1 for r in runs if r.exception)} (listed with their remediation owner and date)"),
+    ]  # fmt: skip
+    if rep is not None:
+        bad = len(rep.violations) + len(rep.change_violations)
+        ok = sum(1 for a in rep.items if a.status == "approved")
+        lines.append(("Approvals", f"{P.count(ok, 'record version')} approved; {P.count(bad, 'change')} on main without a valid approval"))
+    story += _kv(lines, w)
+
+
+# ---------------------------------------------------------------- KPIs and the audit
+def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, rows: list[D.KpiRow]) -> None:
     story.append(para("KPI baseline and movement", s["h1"]))
-    rows = D.kpi_rows(ctx)
     if not rows:
         story.append(para("content/kpis.yml could not be read: no KPIs.", s["note"]))
         return
     periods = D.checkpoint_periods(ctx)
     if periods:
-        story.append(
-            para(f"Baseline {periods[0]}; week 4 is the snapshot of {periods[1]}, week 8 of {periods[2]} (content/kpi/).", s["body"])
-        )
+        story.append(para(f"Baseline {periods[0]}; week 4 is the snapshot of {periods[1]}, week 8 of {periods[2]} (content/kpi/). "
+                          "Since baseline compares the latest value with the baseline, judged by the KPI's direction.", s["intro"]))  # fmt: skip
     body = []
     for r in rows:
         u = r.kpi.unit
-        move = P.change(r.movement, u)
-        body.append([r.kpi.name, P.quantity(r.baseline, u), P.quantity(r.week4, u), P.quantity(r.week8, u), r.target_text, move, r.status])
-    story += _tables(["KPI", "Baseline", "Week 4", "Week 8", "Target", "Latest vs baseline", "Status"], body,
-                     [0.27 * w, 0.11 * w, 0.11 * w, 0.11 * w, 0.13 * w, 0.13 * w, 0.14 * w], s)  # fmt: skip
-    for n in D.missing_measurements(rows):
+        body.append([r.kpi.name, P.better_word(r.kpi.lower_is_better), P.quantity(r.baseline, u), P.quantity(r.week4, u),
+                     P.quantity(r.week8, u), r.target_text, (r.movement_text, r.verdict), (r.standing, r.standing)])  # fmt: skip
+    story += _tables(["KPI", "Better", "Baseline", "Week 4", "Week 8", "Target", "Since baseline", "Standing"], body,
+                     [2.6, 0.8, 1, 1, 1, 1, 1.6, 1.1], w)  # fmt: skip
+    for n in D.kpi_gaps(rows):
         story.append(para(f"Missing: {n}", s["note"]))
-    story.append(bars([r.kpi.name for r in rows],
-                      [("Baseline (= 100)", [100 if r.baseline else None for r in rows]), ("Week 4", [r.index4 for r in rows]),
-                       ("Week 8", [r.index8 for r in rows])], w, value_label="index"))  # fmt: skip
-    story.append(para("Each KPI as an index of its baseline (baseline = 100); a missing bar is a value not measured yet.", s["note"]))
+    for lower in (True, False):
+        group = [r for r in rows if r.kpi.lower_is_better == lower and r.baseline]
+        if group:
+            story.append(index_bars([r.kpi.name for r in group], [("Week 4", [r.index4 for r in group]), ("Week 8", [r.index8 for r in group])],
+                                    w, f"{P.better(lower).capitalize()}: each KPI as an index of its baseline (baseline = 100)"))  # fmt: skip
+    story.append(para("A missing bar is a value not measured yet. Each chart holds KPIs of one direction only.", s["note"]))
 
 
 def _audit(v: A.AuditView, story: list[Any], s: dict[str, Any], w: float) -> None:
     story.append(para("Aged-ticket audit", s["h1"]))
     a, b = v.first, v.latest
     story.append(para(
-        f"Flow audits stored in content/audits/ ({', '.join(str(x.as_of) for x in v.audits)}), computed by `kedb tickets audit` from "
+        f"Flow audits stored in content/audits/ ({', '.join(str(x.as_of) for x in v.audits)}), computed by kedb tickets audit from "
         f"the imported tickets; each judges the {b.window_days} days up to its date against content/progression.yml. "
-        f"{'First against latest.' if a is not b else 'One audit so far: no movement yet.'}", s["body"]))  # fmt: skip
-    body = [
-        [m.name, P.quantity(m.before, m.unit), P.quantity(m.after, m.unit), A.change(m), m.verdict, f"{m.tickets[1]:,}"]
-        for m in v.movements
-    ]
-    story += _tables(["Figure", str(a.as_of), str(b.as_of), "Change", "Verdict", "Tickets"], body,
-                     [0.38 * w, 0.11 * w, 0.11 * w, 0.12 * w, 0.16 * w, 0.12 * w], s)  # fmt: skip
+        f"{'First against latest.' if a is not b else 'One audit so far: no movement yet.'}", s["intro"]))  # fmt: skip
+    body = [[m.name, P.quantity(m.before, m.unit), P.quantity(m.after, m.unit), A.change(m), (m.verdict, m.verdict), f"{m.tickets[1]:,}"]
+            for m in v.movements]  # fmt: skip
+    story += _tables(["Figure", str(a.as_of), str(b.as_of), "Change", "Verdict", "Tickets"], body, [3.6, 1.1, 1.1, 1.1, 1.3, 1], w)
     if v.stage_movements:
         story.append(para("Progression by stage: share of status periods that moved on within the stage's threshold.", s["h2"]))
         thresholds = {r.key: r.threshold or "" for r in b.by_stage}
-        rows = [
-            [m.id, thresholds.get(m.id, ""), P.quantity(m.before, "percent"), P.quantity(m.after, "percent"), A.change(m)]
-            for m in v.stage_movements
-        ]
-        story += _tables(
-            ["Stage", "Threshold", str(a.as_of), str(b.as_of), "Change"], rows, [0.3 * w, 0.2 * w, 0.17 * w, 0.17 * w, 0.16 * w], s
-        )
+        rows = [[m.id, thresholds.get(m.id, ""), P.quantity(m.before, "percent"), P.quantity(m.after, "percent"), (A.change(m), m.verdict)]
+                for m in v.stage_movements]  # fmt: skip
+        story += _tables(["Stage", "Threshold", str(a.as_of), str(b.as_of), "Change"], rows, [2, 1.6, 1.1, 1.1, 1.1], w)
     story.append(para(f"How each figure as of {b.as_of} was computed", s["h2"]))
-    story += _tables(["Figure", "Basis"], [[A.name(f.id), f.basis] for f in b.figures], [0.3 * w, 0.7 * w], s)
+    story += _tables(["Figure", "Basis"], [[A.name(f.id), f.basis] for f in b.figures], [1, 2.6], w)
     story.append(para(f"{b.at_risk_total} open tickets were at risk of breaching the SLA as of {b.as_of}; "
                       "their ids are in the internal register, not in this brief.", s["note"]))  # fmt: skip
 
 
-def _controls(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
-    story.append(para("Controls in place", s["h1"]))
-    risks = ctx.kb.program.risks
-    if risks is None:
+# ---------------------------------------------------------------- controls and exceptions
+def _controls(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, runs: list[E.ControlRun]) -> None:
+    story.append(para("Controls: evidence, last run and result", s["h1"]))
+    if ctx.kb.program.risks is None:
         story.append(para("content/risks.yml could not be read.", s["note"]))
         return
-    rows, statuses = [], Counter[str]()
-    for risk in risks.risks:
-        for c in risk.controls:
-            statuses[c.status] += 1
-            maps = "\n".join(f"{m.framework} {m.ref}" for m in c.mappings) or "—"
-            rows.append([f"{c.id}\n{c.type}\n{c.status}", f"{risk.id} {risk.title}",
-                         f"{c.description}\nRuns: {c.frequency}; operated by {D.person(ctx, c.owner)}.\nEvidence: {c.evidence}", maps])  # fmt: skip
-    story.append(hbars(sorted(statuses), [statuses[k] for k in sorted(statuses)], w * 0.7, "Controls by status"))
-    story += _tables(["Control", "Treats risk", "What it does, how often, evidence", "Framework mapping"], rows,
-                     [0.13 * w, 0.22 * w, 0.43 * w, 0.22 * w], s)  # fmt: skip
+    story.append(para(
+        "Each control's evidence source; where kedb tests the control at every build (kedb_evidence in content/risks.yml), its last run, "
+        "the run's reference and its result as of the build date. Controls whose evidence is kept outside the repository show where "
+        "it is, and no result.", s["body"]))  # fmt: skip
+    statuses = Counter(r.result for r in runs)
+    story.append(hbars(sorted(statuses), [statuses[k] for k in sorted(statuses)], w * 0.7, "Controls by result of their last run"))
+    body = [[f"{r.control.id} {r.control.type}, {r.control.status}", r.source, r.last_run, r.reference, (r.result, r.result), r.detail]
+            for r in runs]  # fmt: skip
+    story += _tables(
+        ["Control", "Evidence source", "Last run", "Run reference", "Result", "Finding"], body, [1.3, 2.4, 0.9, 1.6, 0.8, 1.9], w
+    )
+    story.append(para("What each control does", s["h2"]))
+    rows = []
+    for r in runs:
+        c = r.control
+        maps = "\n".join(f"{m.framework} {m.ref}" for m in c.mappings) or P.NONE
+        rows.append([c.id, f"{r.risk.id} {r.risk.title}", f"{c.description}\nRuns: {c.frequency}; operated by {D.person(ctx, c.owner)}.\n"
+                     f"Evidence: {c.evidence}", maps])  # fmt: skip
+    story += _tables(["Control", "Treats risk", "What it does, how often, evidence", "Framework mapping"], rows, [0.7, 2.2, 4.6, 2.2], w)
 
 
+def _exceptions(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, runs: list[E.ControlRun]) -> None:
+    story.append(para("Exceptions", s["h1"]))
+    found = [r for r in runs if r.exception]
+    if not found:
+        story.append(para("None: every control operates and passed its last run.", s["body"]))
+        return
+    story.append(para("Controls that are planned or need improvement, and controls whose last run failed, with who remediates them "
+                      "and by when (remediation in content/risks.yml).", s["intro"]))  # fmt: skip
+    today = D.build_day(ctx)
+    body = []
+    for r in found:
+        c, m = r.control, r.control.remediation
+        issue = c.status if r.result != "fail" else f"last run failed: {r.detail}"
+        due: Cell = (m.due.isoformat(), "overdue") if m and m.due < today else (m.due.isoformat() if m else ("none set", "fail"))
+        body.append([c.id, f"{r.risk.id} {r.risk.title}", (issue, "fail" if r.result == "fail" else "at risk"),
+                     m.action if m else ("no remediation set", "fail"), D.person(ctx, m.owner) if m else D.person(ctx, c.owner), due])  # fmt: skip
+    story += _tables(["Control", "Risk", "Exception", "Remediation", "Owner", "Due"], body, [0.7, 2.2, 2, 2.6, 1.1, 0.9], w)
+
+
+# ---------------------------------------------------------------- the approval trail
 def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
-    story.append(para("Approval trail of each published record", s["h1"]))
+    story.append(para("Approval trail of the published records", s["h1"]))
     if ctx.history is None or ctx.approvals is None:
         story.append(para(ctx.info.history_note or "No git history: the approval trail is not available.", s["note"]))
         return
@@ -288,7 +444,7 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
     gate = (
         f"The approval gate started on {rep.gate_since}; earlier versions are listed as before the gate."
         if rep.gate_since
-        else ("No gate start date (approvals_since in content/kedb.yml): the approval gate has not started, so no change is judged.")
+        else "No gate start date (approvals_since in content/kedb.yml): the approval gate has not started, so no change is judged."
     )
     judged = [c for c in rep.changes if c.status not in ("before-gate", "gate-moved")]
     story.append(para(
@@ -298,30 +454,52 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
     story.append(para(f"Evidence: {EVIDENCE_NOTE[rep.evidence].split(': ', 1)[1]}", s["note"]))
     counts = Counter(APPROVAL_LABEL[a.status] for a in rep.items)
     labels = sorted(counts)
-    story.append(hbars(labels, [counts[k] for k in labels], w * 0.7, "Versions by approval status"))
-    pub = [r for r in ctx.kb.records.values() if getattr(r.meta, "status", "") == "published"]
-    rows: list[list[Any]] = []
+    story.append(hbars(labels, [counts[k] for k in labels], w * 0.7, "Record versions by approval judgement"))
+    pub = [r.id for r in ctx.kb.records.values() if getattr(r.meta, "status", "") == "published"]
+    titles = {rid: ctx.kb.records[rid].meta.title for rid in pub}
+    rows: list[list[Cell]] = []
     spans: list[int] = []
-    trails = D.trails(ctx)
-    for rec in pub:
-        hi = "high-impact" if ctx.kb.program.is_high_impact(rec.meta) else "not high-impact"
+    for ct in D.commit_trail(ctx, pub):
+        c = ct.change
         spans.append(len(rows))
-        rows.append([f"{rec.id} {rec.meta.title} ({rec.meta.service}, {hi})", "", "", "", "", ""])
-        versions = trails.get(rec.id, [])
-        if not versions:
-            rows.append(["—", "not committed", "", "", "", ""])
-        for v, a in versions:
-            approvers = ", ".join(v.approved_by) or "—"
-            rows.append([f"v{v.number} {v.change}", v.date.astimezone(UTC).strftime("%Y-%m-%d %H:%M"), v.commit, ", ".join(p.name for p in v.authors),
-                         approvers, D.approval_text(a, v)])  # fmt: skip
-    story += _tables(["Version", "Landed (UTC)", "Commit", "Authors", "Approved-by", "Judgement"], rows,
-                     [0.09 * w, 0.155 * w, 0.31 * w, 0.14 * w, 0.13 * w, 0.175 * w], s, spans, mono=[2])  # fmt: skip
+        mr = f" · {c.merge_request}" if c.merge_request else ""
+        rows.append([f"{c.date.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC · commit {c.commit}{mr} · {ct.title}", "", "", "", ""])
+        for rid, v, a in ct.versions:
+            word = "" if a is None else "pass" if a.status == "approved" else "fail" if a.status in VIOLATIONS else "no change"
+            rows.append([f"{rid} {titles.get(rid, '')}", f"v{v.number} {v.change}", ", ".join(p.name for p in v.authors),
+                         ", ".join(v.approved_by) or P.NONE, (D.approval_text(a, v), word)])  # fmt: skip
+    if not rows:
+        story.append(para("No committed versions of published records yet.", s["note"]))
+        return
+    story.append(para("One entry per commit, newest first, with every version of a published record it made.", s["intro"]))
+    story += _tables(["Record", "Version", "Authors", "Approved-by", "Judgement"], rows, [3.4, 1, 1.6, 1.8, 1.6], w, spans=spans)
 
 
-def _sources(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
-    story.append(para("Source records and their SHA-256", s["h1"]))
-    story.append(para("SHA-256 of each file's bytes as read for this build.", s["body"]))
-    rows = [[r.id, r.source.path, r.source.sha256] for r in ctx.kb.records.values()]
-    rows += [[f"program: {name}", src.path, src.sha256] for name, src in sorted(ctx.kb.program.sources.items())]
-    rows += [[f"playbook {pb.meta.order}", pb.source.path, pb.source.sha256] for pb in ctx.kb.playbooks]
-    story += _tables(["Record", "Path", "SHA-256"], rows, [0.12 * w, 0.37 * w, 0.51 * w], s, mono=[2])
+# ---------------------------------------------------------------- hashes
+def _hashes(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, hashes: dict[str, str]) -> None:
+    from . import RENDERERS
+
+    story.append(para("SHA-256 of the artefacts and the source files", s["h1"]))
+    story.append(para("The other three artefacts of this build, as kedb build writes them; this file's own SHA-256 is in manifest.json "
+                      "beside it and on the downloads page (a file cannot hold its own hash).", s["intro"]))  # fmt: skip
+    story += _tables(["Artefact", "SHA-256"], [[RENDERERS[n].file, hashes[n]] for n in OTHERS], [1, 2.2], w, mono=[1])
+    story.append(para("Every file this build read, as committed: sha256sum <folder>/<file> in a checkout of the commit gives the same "
+                      "value.", s["intro"]))  # fmt: skip
+    files = [r.source for r in ctx.kb.records.values()] + list(ctx.kb.program.sources.values()) + [p.source for p in ctx.kb.playbooks]
+    by_folder: dict[str, list[tuple[str, str]]] = {}
+    for f in sorted(files, key=lambda f: f.path):
+        folder, _, name = f.path.rpartition("/")
+        by_folder.setdefault(folder + "/", []).append((name, f.sha256))
+    rows: list[list[Cell]] = []
+    spans: list[int] = []
+    for folder, entries in by_folder.items():
+        spans.append(len(rows))
+        rows.append([folder, ""])
+        rows += [[name, sha] for name, sha in entries]
+    longest = max((_fit.width(r[0], 6.5) for i, r in enumerate(rows) if i not in spans), default=0.0)
+    if longest + _fit.width("0" * 64, 5.5, "mono") + 20 <= w:
+        story += _tables(["File", "SHA-256"], rows, [1.3, 2], w, spans=spans, mono=[1])
+        return
+    # Names too long to sit beside their hash: each file on two lines, its name above its hash.
+    stacked = [[r[0]] if i in spans else [f"{r[0]}\n{r[1]}"] for i, r in enumerate(rows)]
+    story += _tables(["File and its SHA-256"], stacked, [1], w, spans=spans)

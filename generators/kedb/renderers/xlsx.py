@@ -1,26 +1,30 @@
-"""``kpi-and-risk-register.xlsx``: KPI baseline tracker, risk and control register, known-error register.
+"""``kpi-and-risk-register.xlsx``: KPI baseline tracker, risk and control register, known-error
+register, the changes by commit and the flow audit.
 
-Every sheet has a frozen header row and a filter; status columns carry validation lists;
-conditional formats mark KPI breaches, stale records and weak controls; the tracker computes
-movement against the baseline with formulas and charts it natively. KPI values come from
-``content/kpis.yml`` (baseline) and the KPI snapshots (week 4, week 8); a value that has not
-been measured is left empty and the Notes column says how to produce it.
-
-Record text is always stored as text: a value starting with ``=``, ``+``, ``-``, ``@`` or a
-tab is written as a string cell with Excel's quote prefix, never as a formula.
+One table per sheet, each with its header frozen, filtered and printed on every page, A4
+landscape fitted to the page width, named fonts throughout (:mod:`._sheet`). The tracker computes
+movement, better or worse, and where each KPI stands with formulas, and charts each direction on
+its own; the risk register scores likelihood × impact and dates the next review with formulas.
+KPI values come from ``content/kpis.yml`` (baseline) and the KPI snapshots (week 4, week 8); a
+value that has not been measured is left empty and the Notes column says how to produce it.
+Record text is always stored as text (:func:`text_cell`): a value starting with ``=``, ``+``,
+``-``, ``@`` or a tab is written as a string cell with Excel's quote prefix, never as a formula.
+Only the formulas the renderer writes itself (:class:`._sheet.Formula`) are formulas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..build import facts as D
+from ..core import present as P
 from . import _audit as A
+from . import _evidence as E
 from . import file_name
-from ._md import clean
+from ._md import clean, plain
+from ._sheet import BREACH_FILL, WARN_FILL, Formula, facts, fill, judged, validation
+from ._sheet import table as _table
 from ._zip import normalise
 
 if TYPE_CHECKING:
@@ -30,16 +34,19 @@ if TYPE_CHECKING:
 
 FILE_NAME = file_name("xlsx")
 FORMULA_LIKE = ("=", "+", "-", "@", "\t", "\r", "\n")
-HEADER_FILL = "1F4E79"
-BREACH_FILL = "F8CBAD"
-WARN_FILL = "FFE699"
-OK_FILL = "C6EFCE"
+IDS_PER_COMMIT = 200  # records listed in one commit's row; a cell holds at most 32,767 characters
+LEVELS = '{"low","medium","high"}'
 
 
 def text_cell(ws: Worksheet, row: int, col: int, value: Any) -> Any:
     """Write a value; strings are always inert text (never a formula, never a link)."""
+    if isinstance(value, Formula):
+        cell = ws.cell(row=row, column=col, value=value.text)
+        if value.number_format:
+            cell.number_format = value.number_format
+        return cell
     if isinstance(value, str):
-        value = clean(value)
+        value = plain(clean(value))
         cell = ws.cell(row=row, column=col, value=value)
         if value.startswith(FORMULA_LIKE):
             cell.data_type = "s"
@@ -48,20 +55,29 @@ def text_cell(ws: Worksheet, row: int, col: int, value: Any) -> Any:
     return ws.cell(row=row, column=col, value=value)
 
 
+def table(ws: Worksheet, header: list[str], widths: list[float], rows: list[list[Any]], **kw: Any) -> int:
+    """One table on its sheet (see :func:`._sheet.table`), every value written by :func:`text_cell`."""
+    return _table(ws, text_cell, header, widths, rows, **kw)
+
+
 def render(ctx: BuildContext, out_dir: Path) -> Path:
     from openpyxl import Workbook
 
     out_dir.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
-    kpis = wb.active
-    kpis.title = "KPI tracker"
-    rows = D.kpi_rows(ctx)
-    _kpi_sheet(ctx, kpis, rows)
-    _risk_sheet(ctx, wb.create_sheet("Risks and controls"))
+    rows = sorted(D.kpi_rows(ctx), key=lambda r: not r.kpi.lower_is_better)  # lower-is-better first: one chart per direction
+    _kpi_sheet(ctx, wb.active, rows)
+    _kpi_definitions(ctx, wb.create_sheet("KPI definitions"), rows)
+    _snapshots_sheet(ctx, wb.create_sheet("KPI snapshots"))
+    _risk_sheet(ctx, wb.create_sheet("Risks"))
+    _actions_sheet(ctx, wb.create_sheet("Risk actions"))
+    runs = _control_sheet(ctx, wb.create_sheet("Controls"))
+    _runs_sheet(ctx, wb.create_sheet("Control runs"), runs)
     _ke_sheet(ctx, wb.create_sheet("Known errors"))
+    _commits_sheet(ctx, wb.create_sheet("Changes by commit"))
     audits = A.view(ctx)
     if audits is not None:
-        _audit_sheet(wb.create_sheet("Aged-ticket audit"), audits)
+        _audit_sheets(wb, audits)
     _about_sheet(ctx, wb.create_sheet("About"), rows)
     p = wb.properties
     p.title = f"{D.title_of(ctx)}: KPI and risk register"
@@ -73,206 +89,177 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     return normalise(path, ctx.info.date)
 
 
-def _table(ws: Worksheet, header: Sequence[str], widths: Sequence[float], rows: Sequence[Sequence[Any]], wrap: Sequence[int] = ()) -> int:
-    """Header in row 1 (frozen, filtered), data below; returns the last row written."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor=HEADER_FILL)
-    for c, (name, width) in enumerate(zip(header, widths, strict=True), start=1):
-        cell = ws.cell(row=1, column=c, value=name)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.row_dimensions[1].height = 30
-    # Setting ``cell.alignment`` hashes the Alignment into the workbook's list every time (most of
-    # the time of a 10,000-row sheet); register each once and copy the style array instead.
-    top_wrap = _style_array(ws, Alignment(wrap_text=True, vertical="top"))
-    top = _style_array(ws, Alignment(vertical="top"))
-    wrapped = set(wrap)
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(row, start=1):
-            cell = text_cell(ws, r, c, value)
-            quote = cell.quotePrefix
-            cell._style = copy(top_wrap if c in wrapped else top)
-            if quote:
-                cell.quotePrefix = True
-    last = max(1, len(rows) + 1)
-    _heights(ws, widths, 2, last, wrap)
-    ws.freeze_panes = "C2"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
-    ws.sheet_view.zoomScale = 100
-    return last
-
-
-def _style_array(ws: Worksheet, alignment: Any) -> Any:
-    from openpyxl.styles.cell_style import StyleArray
-
-    style = StyleArray()
-    style.alignmentId = ws.parent._alignments.add(alignment)
-    return style
-
-
-def _heights(ws: Worksheet, widths: Sequence[float], first: int, last: int, wrap: Sequence[int]) -> None:
-    """Row heights for wrapped text (not every reader fits them on open), estimated from text length."""
-    if not wrap:
-        return
-    for r in range(first, last + 1):
-        lines = 1
-        for c in wrap:
-            value = ws.cell(row=r, column=c).value
-            if isinstance(value, str) and value:
-                per_line = max(1.0, widths[c - 1] * 1.15)
-                lines = max(lines, sum(-(-len(part) // int(per_line)) or 1 for part in value.split("\n")))
-        if lines > 1:
-            ws.row_dimensions[r].height = min(409, 15 * lines)
-
-
-def _validation(ws: Worksheet, col: str, last: int, values: Sequence[str], what: str) -> None:
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True, showErrorMessage=True)
-    dv.error, dv.errorTitle = f"Choose one of: {', '.join(values)}", f"Invalid {what}"
-    dv.prompt, dv.promptTitle = ", ".join(values), what
-    ws.add_data_validation(dv)
-    dv.add(f"{col}2:{col}{max(last, 2)}")
-
-
-def _fill(color: str) -> Any:
-    from openpyxl.styles import PatternFill
-
-    return PatternFill("solid", start_color=color, end_color=color, fgColor=color, bgColor=color)
-
-
 # ---------------------------------------------------------------- KPI tracker
 KPI_HEADER = [
-    "KPI id", "KPI", "Definition", "Formula", "Unit", "Direction", "Baseline", "Week 4", "Week 8", "Target min", "Target max",
-    "Week 4 vs baseline", "Week 8 vs baseline", "Latest vs baseline %", "Baseline index", "Week 4 index (baseline = 100)",
-    "Week 8 index (baseline = 100)", "Status", "Notes", "Owner", "Source",
+    "KPI", "Unit", "Better", "Baseline", "Week 4", "Week 8", "Target min", "Target max", "Week 4 vs baseline", "Week 8 vs baseline",
+    "Latest vs baseline %", "Since baseline", "Standing", "Owner", "Notes", "Week 4 index (baseline = 100)", "Week 8 index (baseline = 100)",
 ]  # fmt: skip
+KPI_PRINTED = "O"  # the index columns after it feed the charts and are left out of the printed page
 
 
 def _kpi_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
     from openpyxl.chart import BarChart, Reference
-    from openpyxl.formatting.rule import CellIsRule, FormulaRule
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.chart.series import SeriesLabel
+    from openpyxl.formatting.rule import FormulaRule
 
+    ws.title = "KPI tracker"
+    share = D.ON_TRACK_SHARE
     data = []
     for i, r in enumerate(rows, start=2):
         k = r.kpi
-        latest = f"IF(ISNUMBER(I{i}),I{i},H{i})"
+        latest = f"IF(ISNUMBER(F{i}),F{i},E{i})"
+        within = f"AND(OR(NOT(ISNUMBER(G{i})),{latest}>=G{i}),OR(NOT(ISNUMBER(H{i})),{latest}<=H{i}))"
+        gap = f'IF(C{i}="lower",D{i}-H{i},G{i}-D{i})'
+        moved = f'IF(C{i}="lower",D{i}-{latest},{latest}-D{i})'
+        bound = f'IF(C{i}="lower",H{i},G{i})'
         data.append([
-            k.id, k.name, k.definition, k.formula, k.unit, k.direction, r.baseline, r.week4, r.week8, k.target.min, k.target.max,
-            f'=IF(AND(ISNUMBER(H{i}),ISNUMBER(G{i})),H{i}-G{i},"")',
-            f'=IF(AND(ISNUMBER(I{i}),ISNUMBER(G{i})),I{i}-G{i},"")',
-            f'=IF(AND(ISNUMBER({latest}),ISNUMBER(G{i}),G{i}<>0),({latest}-G{i})/G{i},"")',
-            f"=IF(ISNUMBER(G{i}),100,NA())",
-            f"=IF(AND(ISNUMBER(H{i}),ISNUMBER(G{i}),G{i}<>0),ROUND(H{i}/G{i}*100,1),NA())",
-            f"=IF(AND(ISNUMBER(I{i}),ISNUMBER(G{i}),G{i}<>0),ROUND(I{i}/G{i}*100,1),NA())",
-            f'=IF(NOT(ISNUMBER({latest})),"not measured",IF(OR(AND(ISNUMBER(J{i}),{latest}<J{i}),AND(ISNUMBER(K{i}),{latest}>K{i})),'
-            f'"breach","on target"))',
-            "\n".join(r.notes), D.person(ctx, k.owner), k.source,
+            k.name, k.unit, P.better_word(k.lower_is_better), r.baseline, r.week4, r.week8, k.target.min, k.target.max,
+            Formula(f'=IF(AND(ISNUMBER(E{i}),ISNUMBER(D{i})),E{i}-D{i},"")'),
+            Formula(f'=IF(AND(ISNUMBER(F{i}),ISNUMBER(D{i})),F{i}-D{i},"")'),
+            Formula(f'=IF(AND(ISNUMBER({latest}),ISNUMBER(D{i}),D{i}<>0),({latest}-D{i})/D{i},"")', "0.0%"),
+            Formula(f'=IF(OR(NOT(ISNUMBER({latest})),NOT(ISNUMBER(D{i}))),"not measured",IF({latest}=D{i},"no change",'
+                    f'IF(({latest}<D{i})=(C{i}="lower"),"better","worse")))'),
+            Formula(f'=IF(NOT(ISNUMBER({latest})),"not measured",IF({within},"on target",IF(AND(ISNUMBER(D{i}),ISNUMBER({bound}),'
+                    f'{gap}>0),IF({moved}/{gap}>={share},"on track","at risk"),"at risk")))'),
+            D.person(ctx, k.owner), " ".join(g.split(": ", 1)[1] for g in D.kpi_gaps([r])),
+            Formula(f"=IF(AND(ISNUMBER(E{i}),ISNUMBER(D{i}),D{i}<>0),ROUND(E{i}/D{i}*100,1),NA())"),
+            Formula(f"=IF(AND(ISNUMBER(F{i}),ISNUMBER(D{i}),D{i}<>0),ROUND(F{i}/D{i}*100,1),NA())"),
         ])  # fmt: skip
-    widths = [22, 26, 48, 40, 9, 16, 10, 10, 10, 10, 10, 12, 12, 12, 10, 13, 13, 13, 46, 16, 10]
-    last = _table(ws, KPI_HEADER, widths, [], wrap=(3, 4, 19))
-    for r, row in enumerate(data, start=2):
-        for c, value in enumerate(row, start=1):
-            if isinstance(value, str) and value.startswith("=") and 12 <= c <= 18:
-                ws.cell(row=r, column=c, value=value)  # our own formulas
-            else:
-                text_cell(ws, r, c, value)
-    last = max(1, len(data) + 1)
-    ws.auto_filter.ref = f"A1:U{last}"
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for r in range(2, last + 1):
-        ws.cell(row=r, column=14).number_format = "0.0%"
-        for c in range(1, len(KPI_HEADER) + 1):
-            ws.cell(row=r, column=c).alignment = wrap
-    if len(data):
-        band = f"H2:I{last}"
-        ws.conditional_formatting.add(
-            band,
-            FormulaRule(formula=["AND(ISNUMBER(H2),OR(AND(ISNUMBER($J2),H2<$J2),AND(ISNUMBER($K2),H2>$K2)))"], fill=_fill(BREACH_FILL)),
-        )
-        ws.conditional_formatting.add(f"O2:Q{last}", FormulaRule(formula=["ISNA(O2)"], font=Font(color="A6A6A6")))
-        for value, color in (("breach", BREACH_FILL), ("on target", OK_FILL), ("not measured", WARN_FILL)):
-            ws.conditional_formatting.add(f"R2:R{last}", CellIsRule(operator="equal", formula=[f'"{value}"'], fill=_fill(color)))
-        _validation(ws, "F", last, ["lower-is-better", "higher-is-better"], "direction")
-
-        chart = BarChart()
-        chart.type = "col"
-        chart.title = "KPI movement against baseline (baseline = 100)"
-        chart.y_axis.title = "index"
-        chart.x_axis.title = "KPI"
-        chart.add_data(Reference(ws, min_col=15, max_col=17, min_row=1, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=last))
-        chart.height, chart.width = 9, 22
-        ws.add_chart(chart, f"B{last + 4}")
-    missing = D.missing_measurements(rows)
-    note = (
-        "Some checkpoint values are not measured yet: the Notes column says how to produce each."
-        if missing
-        else "All checkpoint values are measured."
+    widths = [24, 8, 7, 9, 9, 9, 8, 8, 9, 9, 9, 11, 11, 14, 32, 11, 11]
+    last = table(ws, KPI_HEADER, widths, data, freeze="B2")
+    if not data:
+        return
+    ws.conditional_formatting.add(
+        f"E2:F{last}",
+        FormulaRule(formula=["AND(ISNUMBER(E2),OR(AND(ISNUMBER($G2),E2<$G2),AND(ISNUMBER($H2),E2>$H2)))"], fill=fill(BREACH_FILL)),
     )
-    text_cell(ws, last + 2, 2, note)
-    _heights(ws, widths, 2, last, (3, 4, 19))
+    judged(ws, f"L2:M{last}", ["better", "worse", "no change", "not measured", "on target", "on track", "at risk"])
+    validation(ws, "C", last, ["lower", "higher"], "better when")
+    text_cell(ws, last + 2, 1, "Standing: on target inside the target; on track when at least half the way from the baseline to the target; "
+                               "at risk otherwise. Each chart below holds the KPIs of one direction only.")  # fmt: skip
+    anchor = last + 4
+    for lower in (True, False):
+        idx = [n for n, r in enumerate(rows, start=2) if r.kpi.lower_is_better == lower and r.baseline]
+        if not idx:
+            continue
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = f"{P.better(lower).capitalize()}: index of the baseline (baseline = 100)"
+        chart.y_axis.title = "index"
+        chart.add_data(Reference(ws, min_col=16, max_col=17, min_row=idx[0], max_row=idx[-1]), titles_from_data=False)
+        chart.set_categories(Reference(ws, min_col=1, min_row=idx[0], max_row=idx[-1]))
+        chart.y_axis.scaling.min = 0  # an index axis starting above zero exaggerates every bar
+        for series, name, colour in zip(chart.series, ("Week 4", "Week 8"), ("9DC3E6", "1F4E79"), strict=False):
+            series.tx = SeriesLabel(v=name)
+            series.graphicalProperties.solidFill = colour  # checkpoints light to dark: no colour reads as good or bad
+            series.graphicalProperties.line.solidFill = colour
+        chart.height, chart.width = 3.5 + 1.5 * len(idx), 26
+        ws.add_chart(chart, f"A{anchor}")
+        anchor += round(chart.height / 0.5) + 2
+    ws.print_area = f"A1:{KPI_PRINTED}{anchor}"
 
 
-# ---------------------------------------------------------------- risks and controls
-RISK_HEADER = [
-    "Risk id", "Risk", "Failure mode", "Likelihood", "Impact", "Risk owner", "Review cadence", "Risk status",
-    "Control id", "Control", "Control type", "Control owner", "Frequency", "Evidence", "Control status", "Framework mapping",
-]  # fmt: skip
+def _kpi_definitions(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
+    data = [[r.kpi.id, r.kpi.name, r.kpi.definition, r.kpi.formula, r.kpi.unit, P.better(r.kpi.lower_is_better), r.target_text,
+             r.kpi.source, D.person(ctx, r.kpi.owner)] for r in rows]  # fmt: skip
+    table(ws, ["KPI id", "KPI", "Definition", "Formula", "Unit", "Better", "Target", "Source", "Owner"], [20, 22, 48, 34, 8, 14, 10, 9, 13],
+          data)  # fmt: skip
 
 
+def _snapshots_sheet(ctx: BuildContext, ws: Worksheet) -> None:
+    """Every KPI in every stored snapshot: the trend behind the checkpoints."""
+    k = ctx.kb.program.kpis
+    snaps = sorted(ctx.kb.kpi_snapshots, key=lambda s: s.period)
+    periods = [s.period for s in snaps]
+    data = []
+    for kpi in k.kpis if k else ():
+        trend = dict(D.kpi_trend(ctx, kpi))
+        data.append([kpi.id, kpi.name, kpi.unit, P.better_word(kpi.lower_is_better), *(trend.get(p) for p in periods)])
+    last = table(ws, ["KPI id", "KPI", "Unit", "Better", *periods], [22, 26, 9, 8, *([11] * len(periods))], data, freeze="C2")
+    for row in ws.iter_rows(min_row=2, max_row=last, min_col=5, max_col=4 + len(periods)):
+        for cell in row:
+            cell.number_format = "#,##0.0#"
+
+
+# ---------------------------------------------------------------- risks, actions, controls
 def _risk_sheet(ctx: BuildContext, ws: Worksheet) -> None:
     from openpyxl.formatting.rule import CellIsRule, FormulaRule
 
     risks = ctx.kb.program.risks
-    rows: list[list[Any]] = []
-    for risk in risks.risks if risks else ():
-        head = [
-            risk.id,
-            risk.title,
-            risk.failure_mode,
-            risk.likelihood,
-            risk.impact,
-            D.person(ctx, risk.owner),
-            risk.review_cadence,
-            risk.status,
-        ]
-        for c in risk.controls or [None]:
-            if c is None:
-                rows.append([*head, "", "no control", "", "", "", "", "", ""])
-                continue
-            mapping = "\n".join(f"{m.framework}: {m.ref}" for m in c.mappings)
-            rows.append([*head, c.id, c.description, c.type, D.person(ctx, c.owner), c.frequency, c.evidence, c.status, mapping])
-    widths = [8, 34, 44, 11, 10, 16, 14, 12, 9, 48, 12, 16, 22, 34, 16, 40]
-    last = _table(ws, RISK_HEADER, widths, rows, wrap=(2, 3, 10, 13, 14, 16))
-    if rows:
-        _validation(ws, "H", last, ["open", "mitigating", "accepted", "closed"], "risk status")
-        _validation(ws, "O", last, ["planned", "operating", "needs-improvement"], "control status")
-        _validation(ws, "D", last, ["low", "medium", "high"], "likelihood")
-        _validation(ws, "E", last, ["low", "medium", "high"], "impact")
-        _validation(ws, "K", last, ["preventive", "detective", "corrective"], "control type")
-        ws.conditional_formatting.add(f"O2:O{last}", CellIsRule(operator="equal", formula=['"needs-improvement"'], fill=_fill(BREACH_FILL)))
-        ws.conditional_formatting.add(f"O2:O{last}", CellIsRule(operator="equal", formula=['"planned"'], fill=_fill(WARN_FILL)))
+    data: list[list[Any]] = []
+    for i, r in enumerate(risks.risks if risks else (), start=2):
+        action = min((a for a in r.actions if a.status == "open"), key=lambda a: a.due, default=None)
+        months = D.CADENCE_MONTHS[r.review_cadence]
+        data.append([
+            r.id, f"{r.title}\n{r.failure_mode}", r.likelihood, r.impact, Formula(f"=MATCH(C{i},{LEVELS},0)*MATCH(D{i},{LEVELS},0)"),
+            D.person(ctx, r.owner), r.review_cadence, r.reviewed, Formula(f'=IF(ISNUMBER(H{i}),EDATE(H{i},{months}),"")', "yyyy-mm-dd"),
+            r.status, action.action if action else "no open action", D.person(ctx, action.owner) if action else "", action.due if action else None,
+        ])  # fmt: skip
+    header = ["Risk id", "Risk and how it fails", "Likelihood", "Impact", "Score (L × I)", "Owner", "Review cadence", "Last reviewed",
+              "Next review", "Status", "Next action", "Action owner", "Due"]  # fmt: skip
+    last = table(ws, header, [7, 56, 9, 8, 7, 13, 9, 10, 10, 10, 30, 13, 10], data, dates=(8, 13))
+    if not data:
+        return
+    validation(ws, "J", last, ["open", "mitigating", "accepted", "closed"], "risk status")
+    validation(ws, "C", last, ["low", "medium", "high"], "likelihood")
+    validation(ws, "D", last, ["low", "medium", "high"], "impact")
+    ws.conditional_formatting.add(f"E2:E{last}", CellIsRule(operator="greaterThanOrEqual", formula=["6"], fill=fill(BREACH_FILL)))
+    ws.conditional_formatting.add(f"E2:E{last}", CellIsRule(operator="between", formula=["3", "5"], fill=fill(WARN_FILL)))
+    for col in ("I", "M"):
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", FormulaRule(formula=[f'AND(ISNUMBER({col}2),{col}2<TODAY(),$J2<>"closed")'],
+                                                                          fill=fill(BREACH_FILL)))  # fmt: skip
+
+
+def _actions_sheet(ctx: BuildContext, ws: Worksheet) -> None:
+    from openpyxl.formatting.rule import FormulaRule
+
+    risks = ctx.kb.program.risks
+    data = [[r.id, r.title, a.action, D.person(ctx, a.owner), a.due, a.status] for r in (risks.risks if risks else ()) for a in r.actions]
+    last = table(ws, ["Risk id", "Risk", "Action", "Owner", "Due", "Status"], [8, 40, 56, 16, 11, 9], data, dates=(5,))
+    if data:
+        validation(ws, "F", last, ["open", "done"], "action status")
         ws.conditional_formatting.add(
-            f"A2:H{last}", FormulaRule(formula=['AND($D2="high",$E2="high",$H2<>"closed")'], fill=_fill(BREACH_FILL))
+            f"E2:E{last}", FormulaRule(formula=['AND(ISNUMBER(E2),E2<TODAY(),$F2="open")'], fill=fill(BREACH_FILL))
         )
+        judged(ws, f"F2:F{last}", ["done"])
 
 
-# ---------------------------------------------------------------- known errors
+def _control_sheet(ctx: BuildContext, ws: Worksheet) -> list[E.ControlRun]:
+    from openpyxl.formatting.rule import CellIsRule
+
+    runs = E.runs(ctx)
+    data = []
+    for run in runs:
+        c = run.control
+        mapping = "\n".join(f"{x.framework}: {x.ref}" for x in c.mappings)
+        data.append([c.id, run.risk.id, c.description, c.type, D.person(ctx, c.owner), c.frequency, c.status, mapping])
+    header = ["Control id", "Risk id", "What it does", "Type", "Owner", "Frequency", "Status", "Framework mapping"]
+    last = table(ws, header, [8, 7, 56, 10, 13, 18, 12, 30], data)
+    if data:
+        validation(ws, "G", last, ["planned", "operating", "needs-improvement"], "control status")
+        validation(ws, "D", last, ["preventive", "detective", "corrective"], "control type")
+        ws.conditional_formatting.add(f"G2:G{last}", CellIsRule(operator="equal", formula=['"needs-improvement"'], fill=fill(BREACH_FILL)))
+        ws.conditional_formatting.add(f"G2:G{last}", CellIsRule(operator="equal", formula=['"planned"'], fill=fill(WARN_FILL)))
+    return runs
+
+
+def _runs_sheet(ctx: BuildContext, ws: Worksheet, runs: list[E.ControlRun]) -> None:
+    """Each control's evidence, its last run and result as of the build date, and its remediation."""
+    data = []
+    for run in runs:
+        m = run.control.remediation
+        data.append([run.control.id, run.source, run.last_run, run.reference, run.result, run.detail, m.action if m else "",
+                     D.person(ctx, m.owner) if m else "", m.due if m else None])  # fmt: skip
+    header = ["Control id", "Evidence source", "Last run", "Run reference", "Result", "Finding", "Remediation", "Remediation owner", "Due"]
+    last = table(ws, header, [8, 32, 10, 24, 8, 28, 30, 13, 10], data, dates=(9,))
+    if data:
+        judged(ws, f"E2:E{last}", ["pass", "fail", "not run"])
+
+
+# ---------------------------------------------------------------- known errors and their changes
 KE_HEADER = [
-    "Id", "Title", "Status", "Service", "Priority", "Impact", "Urgency", "Risk tags", "Owner", "Review by", "Problem",
-    "Problem status", "Fix status", "Change ref", "Workarounds", "Tickets linked", "Trigger tickets", "Trigger window (days)",
-    "Distinct customers", "Recurrence rule", "Last changed", "Last commit",
+    "Id", "Title", "Status", "Service", "Priority", "Risk tags", "Owner", "Review by", "Problem", "Fix", "Workarounds",
+    "Tickets linked", "Recurrence", "Last changed",
 ]  # fmt: skip
 
 
@@ -285,89 +272,89 @@ def _ke_sheet(ctx: BuildContext, ws: Worksheet) -> None:
         rec = D.recurrence(ctx, ke)
         prb = D.problem_of(ctx, ke)
         latest = ctx.history.of(ke.id).latest if ctx.history else None
+        recurrence = f"{rec.trigger_tickets} in {P.days(rec.window_days)}" if rec.trigger_tickets is not None else ""
+        if recurrence and rec.distinct_customers:
+            recurrence += f", {P.count(rec.distinct_customers, 'customer')}"
         rows.append([
-            ke.id, m.title, m.status, D.service_name(ctx, m.service), m.priority, m.impact, m.urgency, ", ".join(m.risk_tags),
-            D.person(ctx, m.owner), m.review_by, prb.id if prb else "", prb.meta.status if prb else "", m.fix.status, m.fix.change_ref or "",
-            ", ".join(ctx.shown(m.workarounds)), rec.tickets_linked, rec.trigger_tickets, rec.window_days, rec.distinct_customers, rec.rule or "",
-            latest.date.date() if latest else None, latest.short if latest else "",
+            ke.id, m.title, m.status, D.service_name(ctx, m.service), m.priority, ", ".join(m.risk_tags), D.person(ctx, m.owner),
+            m.review_by, f"{prb.id} ({prb.meta.status})" if prb else "", m.fix.status + (f" ({m.fix.change_ref})" if m.fix.change_ref else ""),
+            ", ".join(ctx.shown(m.workarounds)), rec.tickets_linked, recurrence, latest.date.date() if latest else None,
         ])  # fmt: skip
-    widths = [10, 50, 11, 24, 8, 8, 8, 12, 16, 11, 10, 18, 11, 13, 18, 9, 9, 10, 10, 26, 12, 12]
-    last = _table(ws, KE_HEADER, widths, rows, wrap=(2,))
-    for r in range(2, last + 1):
-        ws.cell(row=r, column=10).number_format = "yyyy-mm-dd"
-        ws.cell(row=r, column=21).number_format = "yyyy-mm-dd"
+    widths = [9, 38, 10, 20, 7, 9, 13, 10, 16, 16, 12, 7, 15, 10]
+    last = table(ws, KE_HEADER, widths, rows, dates=(8, 14))
     if rows:
-        _validation(ws, "C", last, ["draft", "in-review", "published", "retired"], "status")
-        _validation(ws, "E", last, ["P1", "P2", "P3"], "priority")
-        _validation(ws, "M", last, ["none", "proposed", "approved", "deployed", "verified"], "fix status")
+        validation(ws, "C", last, ["draft", "in-review", "published", "retired"], "status")
+        validation(ws, "E", last, ["P1", "P2", "P3"], "priority")
         ws.conditional_formatting.add(
-            f"J2:J{last}", FormulaRule(formula=['AND(ISNUMBER($J2),$J2<TODAY(),$C2<>"retired")'], fill=_fill(BREACH_FILL))
+            f"H2:H{last}", FormulaRule(formula=['AND(ISNUMBER($H2),$H2<TODAY(),$C2<>"retired")'], fill=fill(BREACH_FILL))
         )
-        ws.conditional_formatting.add(f"E2:E{last}", CellIsRule(operator="equal", formula=['"P1"'], fill=_fill(WARN_FILL)))
+        ws.conditional_formatting.add(f"E2:E{last}", CellIsRule(operator="equal", formula=['"P1"'], fill=fill(WARN_FILL)))
+
+
+def _commits_sheet(ctx: BuildContext, ws: Worksheet) -> None:
+    """The changes to records, one row per commit (newest first) with every record it changed."""
+    data = []
+    for ct in D.commit_trail(ctx):
+        c = ct.change
+        ids = [rid for rid, _, _ in ct.versions]
+        shown = ", ".join(ids[:IDS_PER_COMMIT]) + (f" and {len(ids) - IDS_PER_COMMIT} more" if len(ids) > IDS_PER_COMMIT else "")
+        judgements = "; ".join(f"{label}: {P.count(len(rids), 'version')}" for label, rids in ct.judgements.items())
+        data.append([c.date.date(), c.short, ct.title, c.merge_request or "", ", ".join(p.name for p in c.authors), len(ids), shown,
+                     ", ".join(ct.approvers) or P.NONE, judgements])  # fmt: skip
+    header = ["Landed", "Commit", "Subject", "Merge request", "Authors", "Records", "Record ids", "Approved by", "Approval judgement"]
+    last = table(ws, header, [10, 11, 34, 12, 18, 7, 30, 18, 26], data, dates=(1,), freeze="C2")
+    if data:
+        from openpyxl.formatting.rule import FormulaRule
+        from openpyxl.styles import Font
+
+        ws.conditional_formatting.add(f"I2:I{last}", FormulaRule(formula=['ISNUMBER(SEARCH("approved:",I2))'],
+                                                                 font=Font(name="Calibri", size=10, bold=True, color=P.TONE["pass"])))  # fmt: skip
+    if ctx.history is None:
+        text_cell(ws, 3, 1, ctx.info.history_note or "No git history: changes are not shown.")
 
 
 # ---------------------------------------------------------------- aged-ticket audit
-def _audit_sheet(ws: Worksheet, v: A.AuditView) -> None:
-    """The stored flow audits side by side, movement and verdict as formulas; below, progression per
-    stage, the age profile and (internal edition only) the tickets at risk of breaching."""
-    from openpyxl.formatting.rule import CellIsRule
-    from openpyxl.styles import Font
+def _audit_sheets(wb: Any, v: A.AuditView) -> None:
+    """The stored flow audits side by side, movement and verdict as formulas; then, each on its own
+    sheet, progression per stage, the age profile and (internal edition only) the tickets at risk."""
     from openpyxl.utils import get_column_letter as col
 
+    ws = wb.create_sheet("Aged-ticket audit")
     n = len(v.audits)
-    first, last, move = col(5), col(4 + n), col(5 + n)
+    first, last_col, move = col(5), col(4 + n), col(5 + n)
     header = ["Figure id", "Figure", "Unit", "Better when", *(f"As of {a.as_of}" for a in v.audits), "Movement (latest − first)",
               "Verdict", "Tickets (latest)", "How it was computed (latest)"]  # fmt: skip
     rows: list[list[Any]] = []
-    for m in v.movements:
+    for r, m in enumerate(v.movements, start=2):
         latest = v.latest.figure(m.id)
+        verdict = Formula(
+            f'=IF(NOT(ISNUMBER({move}{r})),"not comparable",IF({move}{r}=0,"no change",IF(({move}{r}<0)=(D{r}="lower"),"better","worse")))'
+        )
         rows.append([m.id, m.name, m.unit, A.better_when(m.id), *((f.value if (f := a.figure(m.id)) else None) for a in v.audits),
-                     "", "", latest.tickets if latest else None, latest.basis if latest else ""])  # fmt: skip
-    widths = [18, 40, 9, 10, *([13] * n), 14, 13, 10, 70]
-    end = _table(ws, header, widths, rows, wrap=(2, len(header)))
-    for r in range(2, end + 1):  # our own formulas, after the inert text of _table
-        ws.cell(row=r, column=5 + n, value=f'=IF(AND(ISNUMBER({last}{r}),ISNUMBER({first}{r})),{last}{r}-{first}{r},"")')
-        ws.cell(row=r, column=6 + n, value=f'=IF(NOT(ISNUMBER({move}{r})),"not comparable",IF({move}{r}=0,"no change",'
-                                          f'IF(({move}{r}<0)=(D{r}="lower"),"better","worse")))')  # fmt: skip
+                     Formula(f'=IF(AND(ISNUMBER({last_col}{r}),ISNUMBER({first}{r})),{last_col}{r}-{first}{r},"")'), verdict,
+                     latest.tickets if latest else None, latest.basis if latest else ""])  # fmt: skip
+    end = table(ws, header, [16, 30, 8, 8, *([11] * n), 11, 11, 8, 44], rows, freeze="C2")
     if rows:
-        verdict = f"{col(6 + n)}2:{col(6 + n)}{end}"
-        ws.conditional_formatting.add(verdict, CellIsRule(operator="equal", formula=['"better"'], fill=_fill(OK_FILL)))
-        ws.conditional_formatting.add(verdict, CellIsRule(operator="equal", formula=['"worse"'], fill=_fill(BREACH_FILL)))
-    bold = Font(bold=True)
-    r = end + 2
-    text_cell(ws, r, 1, "Progression by stage: share of status periods that moved on within the threshold (%)").font = bold
-    text_cell(ws, r + 1, 1, "Stage")
-    text_cell(ws, r + 1, 2, "Threshold")
-    for i, a in enumerate(v.audits):
-        text_cell(ws, r + 1, 5 + i, f"As of {a.as_of}")
+        judged(ws, f"{col(6 + n)}2:{col(6 + n)}{end}", ["better", "worse", "no change"])
     stages = list(dict.fromkeys(row.key for a in v.audits for row in a.by_stage))
-    for k, stage in enumerate(stages, start=r + 2):
-        text_cell(ws, k, 1, stage)
-        text_cell(ws, k, 2, next((x.threshold for x in v.latest.by_stage if x.key == stage), "") or "")
-        for i, a in enumerate(v.audits):
-            text_cell(ws, k, 5 + i, next((x.value for x in a.by_stage if x.key == stage), None))
-    r += len(stages) + 3
-    text_cell(ws, r, 1, "Open tickets by age").font = bold
-    for i, b in enumerate(v.latest.age_profile, start=r + 1):
-        text_cell(ws, i, 1, b.label)
-        for j, a in enumerate(v.audits):
-            text_cell(ws, i, 5 + j, next((x.tickets for x in a.age_profile if (x.from_days, x.to_days) == (b.from_days, b.to_days)), None))
-    r += len(v.latest.age_profile) + 2
-    text_cell(ws, r, 1, f"At risk of breaching the SLA, as of {v.latest.as_of}: {v.latest.at_risk_total}").font = bold
+    table(wb.create_sheet("Audit by stage"), ["Stage", "Threshold", *(f"As of {a.as_of} (% moved on in time)" for a in v.audits)],
+          [22, 16, *([16] * n)],
+          [[stage, next((x.threshold for x in v.latest.by_stage if x.key == stage), "") or "",
+            *(next((x.value for x in a.by_stage if x.key == stage), None) for a in v.audits)] for stage in stages])  # fmt: skip
+    ages = [[b.label, *(next((x.tickets for x in a.age_profile if (x.from_days, x.to_days) == (b.from_days, b.to_days)), None) for a in v.audits)]
+            for b in v.latest.age_profile]  # fmt: skip
+    table(wb.create_sheet("Audit by age"), ["Open tickets by age", *(f"As of {a.as_of}" for a in v.audits)], [22, *([14] * n)], ages)
+    risk = wb.create_sheet("Tickets at risk")
     if not v.ids_shown:
-        text_cell(ws, r + 1, 1, "Ticket ids are left out of public and tenant editions.")
+        table(risk, ["Tickets at risk of breaching the SLA"], [90],
+              [[f"{v.latest.at_risk_total} as of {v.latest.as_of}. Ticket ids are left out of public and tenant editions."]])  # fmt: skip
         return
-    for j, h in enumerate(["Ticket", "Priority", "Stage", "Group", "Hours open", "% of SLA used"], start=1):
-        text_cell(ws, r + 1, j, h).font = bold
-    for i, t in enumerate(v.latest.at_risk, start=r + 2):
-        for j, value in enumerate([t.id, t.priority, t.stage or "", t.group or "", t.age_hours, t.sla_used], start=1):
-            text_cell(ws, i, j, value)
+    table(risk, ["Ticket", "Priority", "Stage", "Group", "Hours open", "% of SLA used"], [16, 9, 18, 24, 11, 12],
+          [[t.id, t.priority, t.stage or "", t.group or "", t.age_hours, t.sla_used] for t in v.latest.at_risk])  # fmt: skip
 
 
 # ---------------------------------------------------------------- about
 def _about_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
-    from openpyxl.styles import Alignment, Font
-
     i = ctx.info
     periods = D.checkpoint_periods(ctx)
     lines: list[tuple[str, Any]] = [
@@ -379,17 +366,17 @@ def _about_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None
         ("History", i.history_note or "full git history"),
         ("Checkpoints", f"baseline {periods[0]}, week 4 in {periods[1]}, week 8 in {periods[2]}" if periods else "content/kpis.yml missing"),
         ("KPI snapshots", ", ".join(s.period for s in ctx.kb.kpi_snapshots) or "none yet (content/kpi/ is empty)"),
-        ("Not measured yet", "\n".join(D.missing_measurements(rows)) or "—"),
+        ("Not measured yet", "\n".join(D.kpi_gaps(rows)) or P.NONE),
         ("KPI tracker", "Baseline from content/kpis.yml; week 4 and week 8 from the snapshot of the month holding each checkpoint. "
-                        "Movement, index and status columns are formulas: change a value and they follow."),
-        ("Risks and controls", "One row per control of each risk in content/risks.yml."),
+                        "Movement, since baseline, standing and index columns are formulas: change a value and they follow."),
+        ("KPI snapshots sheet", "Every KPI in every stored snapshot (content/kpi/): the trend behind the checkpoints."),
+        ("Risks", "One row per risk in content/risks.yml: score = likelihood × impact (low 1, medium 2, high 3); next review one "
+                  "review cadence after the last; the earliest open action."),
+        ("Risk actions", "Every action of every risk, with its owner and due date."),
+        ("Controls", "One row per control: what it does, its owner, frequency, status and framework mapping."),
+        ("Control runs", "Each control's evidence source, its last run and result as of the build date, and its remediation."),
         ("Known errors", "One row per known error in this edition; recurrence figures come from the trigger of its problem record."),
+        ("Changes by commit", "Every commit that changed a record of this edition, newest first, with the records it changed and "
+                              "the approval judgement of each version."),
     ]  # fmt: skip
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 100
-    for r, (k, v) in enumerate(lines, start=1):
-        text_cell(ws, r, 1, k).font = Font(bold=True)
-        cell = text_cell(ws, r, 2, v)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if k == "Build date":
-            cell.number_format = "yyyy-mm-dd"
+    facts(ws, text_cell, lines)
