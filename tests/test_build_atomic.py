@@ -317,6 +317,26 @@ def test_a_killed_builds_leftovers_go_and_a_moved_site_comes_back(tmp_path: Path
     assert [p.name for p in (kb / ".kedb" / "downloads").iterdir()] == [f".other.pdf.tmp-{dead}"]
 
 
+def test_leftovers_in_each_editions_download_folder_go_but_a_linked_folder_is_not_entered(tmp_path: Path) -> None:
+    """Artefacts are built per edition into .kedb/downloads/<edition>/: a killed build's temporary
+    files there are removed; a folder that is a link (pointing anywhere) is never walked into."""
+    kb = tmp_path / "kb"
+    dead = _dead_pid()
+    downloads = kb / ".kedb" / "downloads"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / f".proof-brief.pdf.tmp-{dead}").write_bytes(b"not kedb's")
+    for edition in ("internal", "public-ACME"):
+        (downloads / edition).mkdir(parents=True)
+        (downloads / edition / f".exec-brief.pptx.tmp-{dead}").write_bytes(b"PK half")
+        (downloads / edition / "exec-brief.pptx").write_bytes(b"PK whole")
+    (downloads / "linked").symlink_to(outside, target_is_directory=True)
+    run._repair(kb / "site", kb / ".kedb")
+    for edition in ("internal", "public-ACME"):
+        assert [p.name for p in (downloads / edition).iterdir()] == ["exec-brief.pptx"]
+    assert [p.name for p in outside.iterdir()] == [f".proof-brief.pdf.tmp-{dead}"]
+
+
 def test_an_old_site_is_not_restored_over_a_site(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     _tree(kb / "site", "new")
