@@ -16,6 +16,12 @@ The same site built by ``mkdocs build`` (the KB's ``mkdocs.yml`` with the kedb p
 warm) is timed beside it. Page sizes and search are measured on the ``KB/site/`` the last
 build wrote.
 
+Then the same KB through each site engine (issue #22), in the same run and cache warm:
+``properdocs build`` (MkDocs' fork, the same ``mkdocs.yml`` and plugin) and
+``kedb build --only site --engine zensical`` (kedb renders the pages, Zensical builds the site;
+its record pages are counted and weighed, and it leaves its site in ``KB/site/``). An engine that
+is not installed is reported as such, never timed as zero.
+
 Targets (issue #4, 2-core machine, 10,000 records): build under 60 s, under 15 KB of HTML per
 record page, first search results under 1 s after the page loads, each further query under 100 ms.
 """
@@ -28,7 +34,7 @@ import re
 import shutil
 import statistics
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,6 +141,24 @@ def _steps(runs: list[Run]) -> dict[str, float]:
     return {step: statistics.median(v) for step, v in per.items()}
 
 
+EDIT_MARK = "Edited by the benchmark"
+
+
+def _edited_builds(kb: Path, cmd: list[str], repeat: int) -> list[Run]:
+    """``repeat`` builds, each after one edit of one known error's body (issue #23: edit one record,
+    see it in a second); the record is put back afterwards (the next build renders it again)."""
+    path = next(iter(sorted((kb / "known_errors").rglob("KE-*.md"))))
+    original = path.read_bytes()
+    runs = []
+    try:
+        for i in range(repeat):
+            path.write_bytes(original + f"\n{EDIT_MARK} ({i + 1}).\n".encode())
+            runs.append(run_timed(cmd))
+    finally:
+        path.write_bytes(original)
+    return runs
+
+
 @dataclass
 class Figures:
     records: int
@@ -146,6 +170,10 @@ class Figures:
     steps_cold: dict[str, float]  # median seconds of each step `kedb build` reports
     steps_warm: dict[str, float]
     mkdocs: list[float] | None  # seconds per `mkdocs build` of the same KB (None: not timed)
+    properdocs: list[float] | None = None  # seconds per `properdocs build` of the same KB (None: not installed)
+    zensical: list[float] | None = None  # seconds per `kedb build --only site --engine zensical` (None: not installed)
+    zensical_version: str = ""
+    zensical_page_kb_mean: float = 0.0
     pages_with_versions: int = 0
     pages_without_history: int = 0
     site_mb: float = 0.0
@@ -158,6 +186,9 @@ class Figures:
     first_results_s_after_load_event: float = 0.0
     further_query_ms_median: int = 0
     further_query_ms_max: int = 0
+    edited: list[float] = field(default_factory=list)  # seconds per build after editing one record (page cache warm)
+    steps_edited: dict[str, float] = field(default_factory=dict)
+    load: dict[str, float] = field(default_factory=dict)  # 1-minute load average before each series
 
 
 def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
@@ -168,8 +199,12 @@ def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
     # One untimed build first, so that every timed run finds a site/ to swap out and the KB's
     # files in the OS cache, as on a machine that has built this KB before.
     _builds(build, 1, None)
+    load_cold = os.getloadavg()[0]
     cold = _builds(build, repeat, kb / ".kedb" / "cache")
+    load_warm = os.getloadavg()[0]
     warm = _builds(build, repeat, None)
+    load_edit = os.getloadavg()[0]
+    edited = _edited_builds(kb, build, repeat)
     trail = APPROVALS.search(warm[-1].stdout)
     if trail is None:
         raise SystemExit(f"benchmark stopped: `kedb build` printed no approval summary:\n{warm[-1].stdout}")
@@ -191,6 +226,9 @@ def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
         steps_cold=_steps(cold),
         steps_warm=_steps(warm),
         mkdocs=peer_times,
+        edited=[r.seconds for r in edited],
+        steps_edited=_steps(edited),
+        load={"cold": load_cold, "warm": load_warm, "one edit": load_edit},
     )
     # The site the last `kedb build` wrote.
     records = [p for d in ("known-errors", "workarounds", "problems") for p in (site / d).glob("*/index.html")]
@@ -212,7 +250,33 @@ def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
     f.first_results_s_after_load_event = round(from_load, 2)
     f.further_query_ms_median = round(sorted(further)[len(further) // 2] * 1000)
     f.further_query_ms_max = round(max(further) * 1000)
+    if peer:
+        engines(f, kb, repeat)
     return f
+
+
+def engines(f: Figures, kb: Path, repeat: int) -> None:
+    """The same KB through ProperDocs and through Zensical (after every other measure: the Zensical
+    build leaves its site in ``KB/site/``)."""
+    properdocs = BIN / "properdocs"
+    if properdocs.exists():
+        out = WORK / f"properdocs-site-{f.records}"
+        cmd = [str(properdocs), "build", "--quiet", "--config-file", str(kb / "mkdocs.yml"), "--site-dir", str(out)]
+        f.properdocs = [r.seconds for r in _builds(cmd, repeat, None)]
+        shutil.rmtree(out, ignore_errors=True)
+    from kedb.site.zensical import available
+
+    version = available()
+    if version is None:
+        return
+    f.zensical_version = version
+    runs = _builds([str(BIN / "kedb"), "--root", str(kb), "build", "--only", "site", "--engine", "zensical"], repeat, None)
+    f.zensical = [r.seconds for r in runs]
+    site = kb / "site"
+    records = [p for d in ("known-errors", "workarounds", "problems") for p in (site / d).glob("*/index.html")]
+    if len(records) != f.records:
+        raise SystemExit(f"benchmark stopped: the Zensical build of {site} has {len(records)} record pages, not {f.records}")
+    f.zensical_page_kb_mean = round(_size(records) / len(records) / 1024, 1)
 
 
 def report(f: Figures) -> None:
@@ -229,8 +293,17 @@ def report(f: Figures) -> None:
         f"{pad}approvals judged: {a['judged']:,} published high-impact versions: {a['approved']:,} approved, "
         f"{a['before']:,} before the gate, {a['violations']:,} violations"
     )
-    print(f"{pad}kedb build --only site, cache cold: {spread(f.cold)}   [{steps(f.steps_cold)}]")
-    print(f"{pad}kedb build --only site, cache warm: {spread(f.warm)}   [{steps(f.steps_warm)}; CPU {statistics.median(f.cpu_warm):.1f} s]")
+    load = f.load
+    print(f"{pad}kedb build --only site, cache cold: {spread(f.cold)}   [{steps(f.steps_cold)}; load {load.get('cold', 0):.1f}]")
+    print(
+        f"{pad}kedb build --only site, cache warm: {spread(f.warm)}   [{steps(f.steps_warm)}; CPU {statistics.median(f.cpu_warm):.1f} s; "
+        f"load {load.get('warm', 0):.1f}]"
+    )
+    if f.edited:
+        print(
+            f"{pad}kedb build --only site after editing one record: {spread(f.edited)}   [{steps(f.steps_edited)}; "
+            f"load {load.get('one edit', 0):.1f}]"
+        )
     if f.mkdocs:
         ratio = statistics.median(f.warm) / statistics.median(f.mkdocs)
         print(
@@ -245,6 +318,16 @@ def report(f: Figures) -> None:
         f"{pad}search: first results {f.first_results_s_after_load_event} s after load, further queries "
         f"{f.further_query_ms_median} ms median / {f.further_query_ms_max} ms max"
     )
+    if f.mkdocs is not None:
+        line = [f"MkDocs (kedb build) {spread(f.warm)}", f"MkDocs (mkdocs build) {spread(f.mkdocs)}"]
+        line.append(f"ProperDocs (properdocs build) {spread(f.properdocs)}" if f.properdocs else "ProperDocs: not installed")
+        if f.zensical:
+            line.append(
+                f"Zensical {f.zensical_version} (kedb build --engine zensical) {spread(f.zensical)}, record page {f.zensical_page_kb_mean} KB mean"
+            )
+        else:
+            line.append("Zensical: not installed")
+        print(f"{pad}site engines, cache warm: " + "; ".join(line))
 
 
 def bench_site(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 3, peer: bool = True) -> None:
@@ -252,7 +335,10 @@ def bench_site(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 3, peer: 
         f"site: the whole `kedb build --only site` process, median of {repeat} runs (min-max); "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; search timed in headless Chromium"
     )
-    print("  after one untimed build: cold = KB/.kedb/cache removed before each run; warm = the cache the previous run wrote")
+    print(
+        "  after one untimed build: cold = KB/.kedb/cache removed before each run; warm = the cache the previous run wrote "
+        "(the check's record cache and the page cache); one edit = warm, after appending a line to one known error"
+    )
     print("  every run must exit 0; [step times] are the medians of what `kedb build` reports for its steps")
     for n in sizes:
         report(measure(n, repeat, peer))
@@ -263,6 +349,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description="the site at scale (see the module's docstring)")
     ap.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000], help="records in each synthetic KB")
     ap.add_argument("--repeat", type=int, default=3, help="timed builds per cache state (default 3)")
-    ap.add_argument("--no-peer", action="store_true", help="do not time `mkdocs build` of the same KB")
+    ap.add_argument("--no-peer", action="store_true", help="do not time `mkdocs build`, ProperDocs or Zensical on the same KB")
     args = ap.parse_args()
     bench_site(tuple(args.sizes), args.repeat, not args.no_peer)

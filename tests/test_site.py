@@ -176,6 +176,7 @@ def test_record_pages_put_through_the_theme_by_workers_are_identical(
 
     monkeypatch.setattr(chrome, "THRESHOLD", 1)
     monkeypatch.setattr(chrome, "render", counted)
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")  # every page rendered again, not reused from the page cache
     monkeypatch.setattr(forkpool, "can_fork", lambda: True)
     parallel = render(replace(example.ctx, downloads_dir=downloads), tmp_path / "parallel")
     assert calls == [len(example.ctx.kb.records)]  # every record page went through the workers

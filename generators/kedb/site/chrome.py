@@ -52,11 +52,16 @@ class _Job:
 _JOB: _Job | None = None  # what a forked worker renders with
 
 
+def only_ours(config: MkDocsConfig, own_post_page: Callable[..., Any]) -> bool:
+    """Whether kedb is the only plugin with an ``on_post_page`` handler: then a page rendered
+    before MkDocs' loop (here, or kept in :mod:`kedb.site.cache`) gives the loop's bytes."""
+    handlers = config.plugins.events.get("post_page", [])
+    return all(getattr(h, "__func__", h) is getattr(own_post_page, "__func__", own_post_page) for h in handlers)
+
+
 def wanted(config: MkDocsConfig, n_pages: int, own_post_page: Callable[..., Any]) -> bool:
     """Whether rendering ``n_pages`` record pages in workers is worth it and gives the same site."""
-    handlers = config.plugins.events.get("post_page", [])
-    only_ours = all(getattr(h, "__func__", h) is getattr(own_post_page, "__func__", own_post_page) for h in handlers)
-    return n_pages >= THRESHOLD and only_ours and forkpool.can_fork()
+    return n_pages >= THRESHOLD and only_ours(config, own_post_page) and forkpool.can_fork()
 
 
 def render(

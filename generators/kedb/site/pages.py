@@ -40,6 +40,7 @@ from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
 from ..core.trail import APPROVAL_LABEL
 from . import audit, catalogue, feed, kpis, search, searchindex, toc, urls, views
+from . import cache as sitecache
 from .downloads import Artefact, artefacts
 from .env import html_environment, md_environment
 from .text import BodyRenderer, html_text, md_inline, plain
@@ -78,6 +79,7 @@ class Site:
     artefacts: list[Artefact] = field(default_factory=list)
     assets: dict[str, Path] = field(default_factory=dict)  # src -> file of content/assets/ that a page shows or links
     logo: str | None = None  # src of the KB's logo (content/assets/logo.*), shown in the header
+    keys: dict[str, str] = field(default_factory=dict)  # record page src -> its page key (kedb.site.cache)
 
     def page(self, src: str) -> Page | None:
         return next((p for p in self.pages if p.src == src), None)
@@ -89,6 +91,7 @@ class Options:
     site_url: str | None = None
     site_name: str = "Known-error database"
     downloads_dir: Path | None = None
+    source_links: bool = False  # links between source files, for an engine that rewrites them (kedb.site.urls.Urls)
 
 
 def front_matter(meta: dict[str, Any]) -> str:
@@ -107,7 +110,7 @@ class Builder:
     def __init__(self, ctx: BuildContext, opts: Options) -> None:
         self.ctx = ctx
         self.opts = opts
-        self.url = urls.Urls(opts.use_directory_urls)
+        self.url = urls.Urls(opts.use_directory_urls, opts.source_links)
         self.bodies = BodyRenderer()
         self._sections: dict[str, Any] = {}
         self.assets = publishable_assets(ctx.kb.root)
@@ -116,6 +119,7 @@ class Builder:
         self._here: tuple[str, str] | None = None  # (file the text is from, page it is rendered for)
         self._held: dict[str, str] = {}  # placeholder -> HTML, for the text being rendered
         self._used: set[str] = set()  # assets of the page being rendered
+        self.keys: dict[str, str] = {}  # record page src -> page key, when the page cache is on
         self._mark = "kedb" + secrets.token_hex(8)  # placeholders no author can write (never in the output)
         self.bodies.md.core.ruler.push("kedb_local_links", self._local_links)
         dirs = template_dirs(ctx.kb.root, "site")
@@ -317,9 +321,32 @@ class Builder:
         return p, search.document(self.ctx, rec, self.url.url(p.src))
 
     def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
-        """Every record page and search document, in record order; rendered by two forked worker
-        processes for large KBs (:mod:`kedb.core.forkpool`: they share the build context)."""
+        """Every record page and search document, in record order: from the page cache
+        (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept)."""
         ids = list(self.ctx.kb.records)
+        store = sitecache.Store.open(self.ctx.kb.root, self.ctx.info.edition, sitecache.PAGE)
+        if store is None:
+            yield from self._render_records(ids)
+            return
+        keys = sitecache.page_keys(self.ctx, self.opts, self.assets)
+        self.keys = {urls.record_src(rid): key for rid, key in keys.items()}
+        found: dict[str, tuple[Page, search.Doc]] = {}
+        for rid in ids:
+            item = store.load(keys[rid])
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Page) and item[0].src == urls.record_src(rid):
+                found[rid] = item
+        fresh = self._render_records([rid for rid in ids if rid not in found])
+        for rid in ids:
+            item = found.get(rid)
+            if item is None:
+                item = next(fresh)
+                store.save(keys[rid], item)
+            yield item
+        store.prune()
+
+    def _render_records(self, ids: list[str]) -> Iterator[tuple[Page, search.Doc]]:
+        """The pages and search documents of ``ids``, in order; rendered by two forked worker
+        processes for many (:mod:`kedb.core.forkpool`: they share the build context)."""
         if len(ids) < PARALLEL_THRESHOLD or not forkpool.can_fork():
             yield from (self.record_page_and_doc(rid) for rid in ids)
             return
@@ -338,6 +365,7 @@ class Builder:
             site.pages.append(p)
             site.records[p.src] = rec
             docs.append(doc)
+        site.keys = self.keys
         site.files.update(searchindex.build(docs, ctx.info))
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
         overdue, upcoming = views.due_for_review(ctx)

@@ -21,6 +21,8 @@
   Material's search box from kedb's record index (:mod:`kedb.site.searchindex`). For a large
   KB it then has the record pages put through the theme by two worker processes
   (:mod:`kedb.site.chrome`); ``on_page_context`` and ``on_post_page`` hand MkDocs those pages.
+  Record pages that the page cache (:mod:`kedb.site.cache`) holds are handed over the same way;
+  those it does not hold are kept there when rendered (in the workers or in MkDocs' own loop).
 - ``on_post_page`` finishes every other page (generator tag out, white space compacted).
 
 ``kedb build`` runs the same plugin through :func:`kedb.site.render.render`, handing it the
@@ -56,6 +58,7 @@ from mkdocs.utils.meta import get_data
 from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
 from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
+from . import cache as sitecache
 from . import chrome, pages, search
 from .compact import compact
 from .urls import ASSETS, SEARCH_WORKER, WORKER_ONLY
@@ -102,6 +105,8 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.nav: Navigation | None = None
         self.prebuilt: dict[str, str] = {}  # page src -> finished page (kedb.site.chrome)
         self.finished: set[str] = set()
+        self.capture: dict[str, str] = {}  # record page src -> its key in the page cache, kept when MkDocs renders it
+        self.chrome_cache: sitecache.Store | None = None
         self.serving = False  # under `mkdocs serve` (see on_startup)
         self.banner = ""  # the check's errors, shown on every served page while the KB fails its check
 
@@ -247,11 +252,39 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         env.globals["kedb_cache"] = FragmentCache()
         env.globals["kedb_search_worker"] = search_worker
-        self.prebuilt, self.finished = {}, set()
-        if self.site is not None and self.nav is not None and chrome.wanted(config, len(self.site.records), self.on_post_page):
-            record_pages = [f.page for src in self.site.records if (f := files.get_file_from_path(src)) and f.page is not None]
-            doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
-            self.prebuilt = chrome.render(record_pages, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish)
+        self.prebuilt, self.finished, self.capture, self.chrome_cache = {}, set(), {}, None
+        if self.site is None or self.nav is None:
+            return env
+        record_pages = [f.page for src in self.site.records if (f := files.get_file_from_path(src)) and f.page is not None]
+        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+        store = None
+        if self.site.keys and self.ctx is not None and chrome.only_ours(config, self.on_post_page):
+            store = sitecache.Store.open(self.root, self.ctx.info.edition, sitecache.CHROME)
+        if store is None:
+            if chrome.wanted(config, len(record_pages), self.on_post_page):
+                self.prebuilt = chrome.render(record_pages, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish)
+            return env
+        # The page cache (kedb.site.cache): pages found there are written out as they are; the others are
+        # rendered in workers (many) or by MkDocs' own loop (few), and kept.
+        self.chrome_cache = store
+        base = sitecache.chrome_digest(config, self.nav, doc_files)
+        keys = sitecache.chrome_keys(self.site.keys, base)
+        missing = []
+        for page in record_pages:
+            src = page.file.src_uri
+            data = store.get(keys[src]) if src in keys else None
+            if data is None:
+                missing.append(page)
+                continue
+            self.prebuilt[src] = data.decode("utf-8")
+            page.meta["template"] = chrome.TEMPLATE
+        if chrome.wanted(config, len(missing), self.on_post_page):
+            done = chrome.render(missing, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish)
+            for src, text in done.items():
+                store.put(keys[src], text.encode("utf-8"))
+            self.prebuilt.update(done)
+        else:
+            self.capture = {p.file.src_uri: keys[p.file.src_uri] for p in missing if p.file.src_uri in keys}
         return env
 
     @event_priority(-100)
@@ -262,12 +295,20 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             self.finished.add(page.file.src_uri)
         return context
 
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.chrome_cache is not None:
+            self.chrome_cache.prune()
+            self.chrome_cache = None
+
     @event_priority(-100)  # after every other plugin has changed the page
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        if page.file.src_uri in self.finished:  # rendered and finished by a worker (kedb.site.chrome)
+        if page.file.src_uri in self.finished:  # rendered and finished by a worker (kedb.site.chrome) or cached
             self.finished.discard(page.file.src_uri)
         else:
             output = _finish(output)
+            key = self.capture.pop(page.file.src_uri, None)
+            if key is not None and self.chrome_cache is not None:
+                self.chrome_cache.put(key, output.encode("utf-8"))
         if self.banner:
             output = _BODY.sub(lambda m: m.group(0) + self.banner, output, count=1)
         return output
@@ -290,7 +331,7 @@ def check_banner(report: Any) -> str:
         '<div class="kedb-check-banner" role="alert" style="position:sticky;top:0;z-index:10;max-height:40vh;overflow:auto;'
         'margin:0;padding:.8rem 1.2rem;background:#fde7e9;color:#5c0011;border-bottom:3px solid #b3261e;font-size:.8rem">'
         f"<strong>kedb check: {n} error{'s' * (n != 1)}.</strong> Records with errors are left out of this preview; "
-        f"the page updates when they are fixed.<ul style=\"margin:.4rem 0 0\">{items}</ul>{tail}</div>"
+        f'the page updates when they are fixed.<ul style="margin:.4rem 0 0">{items}</ul>{tail}</div>'
     )
 
 

@@ -63,6 +63,10 @@ def md_link(from_src: str, to_src: str, anchor: str = "") -> str:
 @dataclass(frozen=True)
 class Urls:
     use_directory_urls: bool = True
+    # Links in kedb's HTML between source paths (``../workarounds/WA-0001.md``) instead of final
+    # URLs: Zensical resolves every relative link of a page's HTML from its source file and
+    # rewrites it to the target's URL itself (see kedb.site.zensical).
+    source_links: bool = False
 
     def url(self, src: str) -> str:
         """The URL MkDocs gives ``src`` (relative to the site root)."""
@@ -77,6 +81,8 @@ class Urls:
 
     def html_link(self, from_src: str, to_src: str) -> str:
         """Relative URL from the page built from ``from_src`` to ``to_src``, for HTML made by kedb."""
+        if self.source_links:
+            return md_link(from_src, to_src)
         here = self.url(from_src)
         base = here if here.endswith("/") or here == "" else posixpath.dirname(here) + "/"
         target = self.url(to_src)

@@ -155,6 +155,30 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
 _SEALED = b"kedb-sealed 1\n"
 
 
+def sealing_key() -> bytes:
+    """This user's secret for cache files (:func:`seal`); OSError when it can be neither read nor made."""
+    return _key()
+
+
+def seal(key: bytes, payload: bytes) -> bytes:
+    """``payload`` with a header and the keyed MAC that :func:`unseal` checks."""
+    return _SEALED + _mac(key, payload) + payload
+
+
+def unseal(key: bytes, blob: bytes) -> bytes | None:
+    """The payload of ``blob`` when :func:`seal` made it with ``key``; None when damaged or foreign."""
+    head = len(_SEALED) + _MAC_SIZE
+    if len(blob) < head or not blob.startswith(_SEALED):
+        return None
+    payload = blob[head:]
+    return payload if hmac.compare_digest(blob[len(_SEALED) : head], _mac(key, payload)) else None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it (see :func:`_write_atomic`)."""
+    _write_atomic(path, data)
+
+
 def write_sealed(path: Path, payload: bytes) -> None:
     """Write ``payload`` under ``.kedb/cache/`` sealed with this user's key (see :func:`read_sealed`).
     OSError when it cannot be written; the caller treats a cache as optional."""
@@ -162,7 +186,7 @@ def write_sealed(path: Path, payload: bytes) -> None:
     ignore = path.parent / ".gitignore"
     if not ignore.exists():
         _write_atomic(ignore, b"# written by kedb: the cache is local to this machine\n*\n")
-    _write_atomic(path, _SEALED + _mac(_key(), payload) + payload)
+    _write_atomic(path, seal(_key(), payload))
 
 
 def read_sealed(path: Path, shown: str) -> bytes | None:
@@ -174,11 +198,7 @@ def read_sealed(path: Path, shown: str) -> bytes | None:
         key = _key()
     except OSError:
         return None
-    head = len(_SEALED) + _MAC_SIZE
-    if len(blob) < head or not blob.startswith(_SEALED):
-        return None
-    payload = blob[head:]
-    return payload if hmac.compare_digest(blob[len(_SEALED) : head], _mac(key, payload)) else None
+    return unseal(key, blob)
 
 
 class Store:

@@ -1,0 +1,352 @@
+"""The page cache: record pages reused between builds (issue #23).
+
+Two steps of a site build cost time per record page: rendering its HTML from the template
+(:meth:`kedb.site.pages.Builder.record_pages`) and putting that HTML through Material's theme
+(:mod:`kedb.site.chrome`). Both results are kept in ``.kedb/cache/site/<edition>/`` and reused
+when nothing that can change them has changed. An entry's name is its key: the SHA-256 of every
+input that can change the page's output. *When in doubt, an input is in the key*: a key that
+changes too often costs a render; one that misses an input publishes a stale page.
+
+The **page key** (``page/``: the rendered :class:`~kedb.site.pages.Page` and its search document):
+
+* everything global (:func:`_global_digest`): kedb's version and the SHA-256 of its source
+  files, Python's and every installed distribution's version (Jinja, markdown-it, MkDocs,
+  Material, ...), every file of the site templates (the KB's ``templates/site/`` and kedb's
+  own), the build information (commit, date, uncommitted changes, audience, tenant, partial
+  history; not the fingerprint of all sources, which changes with every edit and which no record
+  page shows), the site options (URL style, site URL and name, downloads folder), the program
+  data (each ``content/`` file's hash), the playbooks and the assets a page may link, the check's
+  findings on files that are not records, and every record id of the edition with its file (a
+  record's words link any record id they name, so adding or deleting a record renders every page
+  again);
+* the record itself and its neighbourhood: every record within two links of it, either way
+  (its problem, workarounds, known errors, successor, and what links to it; then theirs: the
+  known errors that share its problem are listed on its page), each as the context holds it
+  (path, text after the edition's withholding, validated front-matter) with the check's findings
+  on its file; the record's own versions and the approval verdict of each, as the context holds
+  them (an edition keeps only its own records' versions and words).
+
+The two-link neighbourhood is what kedb's own record templates read. A KB whose
+``templates/site/`` changes a template (any file that differs from kedb's own) may read anything,
+so there every record page's key covers every record, all history and all approvals.
+
+The **theme key** (``chrome/``: the finished page as Material's theme writes it) is the page key
+plus the MkDocs configuration after every plugin's ``on_config`` (each setting, each plugin and
+its settings), the files of every theme folder outside the installed MkDocs and Material packages
+(kedb's ``overrides/`` and the KB's, a ``custom_dir``), the navigation and the list of pages.
+It is used only where a cached page gives the same bytes as MkDocs' own loop: when kedb is the
+only plugin that changes finished pages (:func:`kedb.site.chrome.only_ours`).
+
+Entries are sealed (:func:`kedb.core.load.cache.seal`, with this user's key kept outside the
+repository) and carry their key: an entry that is damaged, written by another user or machine, or
+copied to another name is ignored, and so is anything in an entry's place that is not a regular
+file (it is never opened for reading). Entries are written atomically (a temporary file renamed
+over it), so a killed build leaves whole entries or none. Editions never share an entry: the
+edition is in every key and names the folder. After a build, the entries of the edition's folder
+that it did not use are removed, so the cache holds one site per edition. ``KEDB_NO_CACHE=1``
+turns the cache off, as it does the record cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import pickle
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..build.context import BuildContext
+from ..core.load import cache as sealed
+from ..core.load.files import NotRegularFile, read_regular
+from ..core.resources import shipped_templates, template_dirs
+
+CACHE_DIR = ".kedb/cache/site"
+FORMAT = "kedb-site-cache 1"
+PAGE, CHROME = "page", "chrome"
+LINK_FIELDS = ("problem", "workarounds", "applies_to", "known_errors", "superseded_by")
+# MkDocs settings that no page shows: where the site is written (kedb build stages it in a new folder each time).
+UNKEYED = ("site_dir",)
+_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+def digest(*parts: Any) -> str:
+    """SHA-256 over ``parts``, each length-prefixed (bytes as they are, anything else as its ``str``)."""
+    h = hashlib.sha256()
+    for p in parts:
+        b = p if isinstance(p, bytes) else str(p).encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "big"))
+        h.update(b)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ the store
+class Store:
+    """The entries of one kind (``page`` or ``chrome``) for one edition."""
+
+    def __init__(self, root: Path, edition: str, kind: str, key: bytes) -> None:
+        self.base = Path(root) / sealed.CACHE_DIR
+        self.dir = Path(root) / CACHE_DIR / edition / kind
+        self._key = key
+        self.used: set[str] = set()
+
+    @classmethod
+    def open(cls, root: Path, edition: str, kind: str) -> Store | None:
+        """The store, or None when caching is off or this user's key can be neither read nor made."""
+        if not sealed.enabled() or not re.fullmatch(r"[A-Za-z0-9._-]+", edition) or edition.startswith("."):
+            return None
+        try:
+            return cls(root, edition, kind, sealed.sealing_key())
+        except OSError:
+            return None
+
+    def get(self, key: str) -> bytes | None:
+        """The payload stored under ``key``; None when missing, not a regular file, damaged or foreign."""
+        try:
+            blob = read_regular(self.dir / key)
+        except (OSError, NotRegularFile):
+            return None
+        payload = sealed.unseal(self._key, blob)
+        head = f"{FORMAT}\n{key}\n".encode()
+        if payload is None or not payload.startswith(head):
+            return None
+        self.used.add(key)
+        return payload[len(head) :]
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``; a failure only means a miss next time."""
+        self.used.add(key)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            ignore = self.base / ".gitignore"
+            if not ignore.exists():  # the cache never ends up in a commit
+                sealed.write_atomic(ignore, b"# written by kedb: the cache is local to this machine\n*\n")
+            path = self.dir / key
+            if os.path.lexists(path) and not path.is_file():
+                _remove(path)
+            sealed.write_atomic(path, sealed.seal(self._key, f"{FORMAT}\n{key}\n".encode() + data))
+        except OSError:
+            pass
+
+    def load(self, key: str) -> Any:
+        """The object stored under ``key`` (only bytes this user sealed are unpickled), or None."""
+        data = self.get(key)
+        if data is None:
+            return None
+        try:
+            return pickle.loads(data)
+        except Exception:  # pragma: no cover - verified bytes are ones kedb wrote
+            return None
+
+    def save(self, key: str, value: Any) -> None:
+        self.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def prune(self) -> None:
+        """Remove the entries this build did not use (and anything else in the folder)."""
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return
+        for name in names:
+            if name not in self.used and (_NAME.match(name) or name.endswith(".tmp")):
+                _remove(self.dir / name)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            import shutil
+
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+# ------------------------------------------------------------------ keys
+_VERSIONS: str | None = None
+
+
+def versions() -> str:
+    """kedb's context (version, source files, Python, PyYAML) and every installed distribution's version."""
+    global _VERSIONS
+    if _VERSIONS is None:
+        dists = sorted({f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()})
+        _VERSIONS = digest(sealed.context("site"), sys.version, *dists)
+    return _VERSIONS
+
+
+def files_digest(dirs: Iterable[Path]) -> str:
+    """Every file under ``dirs``: its folder's place in the list, its path and its bytes."""
+    h = hashlib.sha256()
+    for i, d in enumerate(dirs):
+        h.update(f"dir {i} {d}\0".encode())
+        for dirpath, dirnames, filenames in os.walk(d):
+            dirnames.sort()
+            for fn in sorted(filenames):
+                path = os.path.join(dirpath, fn)
+                h.update(os.path.relpath(path, d).encode("utf-8", "surrogatepass") + b"\0")
+                try:
+                    h.update(hashlib.sha256(read_regular(Path(path))).digest())
+                except (OSError, NotRegularFile):
+                    h.update(b"unreadable")
+    return h.hexdigest()
+
+
+def _own_templates_changed(root: Path) -> bool:
+    """Whether the KB's ``templates/site/`` has a template that is not kedb's own (then a record page may read anything)."""
+    own = Path(root) / "templates" / "site"
+    if not own.is_dir():
+        return False
+    try:
+        shipped = shipped_templates() / "site"
+    except Exception:
+        return True
+    if shipped.resolve() == own.resolve():
+        return False
+    for dirpath, _, filenames in os.walk(own):
+        for fn in filenames:
+            if not fn.endswith(".j2"):
+                continue
+            path = Path(dirpath) / fn
+            theirs = shipped / path.relative_to(own)
+            try:
+                if read_regular(path) != read_regular(theirs):
+                    return True
+            except (OSError, NotRegularFile):
+                return True
+    return False
+
+
+def _global_digest(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> str:
+    kb, info = ctx.kb, ctx.info
+    record_paths = {r.source.path for r in kb.records.values()}
+    return digest(
+        FORMAT,
+        versions(),
+        files_digest(template_dirs(kb.root, "site")),
+        info.commit,
+        info.date.isoformat(),
+        info.dirty,
+        info.audience,
+        info.tenant,
+        info.partial_history,
+        info.kedb_version,
+        repr(opts),
+        *sorted(f"{p}\0{s.sha256}" for p, s in kb.program.sources.items()),
+        *(f"playbook\0{p.source.path}\0{p.source.sha256}\0{p.source.text}" for p in kb.playbooks),
+        *sorted(assets),
+        *sorted(repr(f) for f in ctx.report.findings if f.path not in record_paths),
+        *(f"record\0{rid}\0{r.source.path}" for rid, r in kb.records.items()),
+    )
+
+
+def _record_digest(rec: Any, findings: Mapping[str, list[str]]) -> str:
+    meta = rec.meta.model_dump_json() if hasattr(rec.meta, "model_dump_json") else repr(rec.meta)
+    return digest(rec.id, rec.kind, rec.source.path, rec.source.sha256, rec.source.text, meta, *findings.get(rec.source.path, ()))
+
+
+def links(meta: Any) -> list[str]:
+    """The record ids a record's front-matter names."""
+    out: list[str] = []
+    for name in LINK_FIELDS:
+        value = getattr(meta, name, None)
+        if isinstance(value, str) and value:
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(str(v) for v in value if v)
+    return out
+
+
+def page_keys(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> dict[str, str]:
+    """Record id -> the key of its page (see the module docstring); ``assets``: the files of
+    ``content/assets/`` a page may link (:func:`kedb.site.pages.publishable_assets`)."""
+    kb = ctx.kb
+    findings: dict[str, list[str]] = {}
+    for f in sorted(ctx.report.findings, key=repr):
+        findings.setdefault(f.path, []).append(repr(f))
+    own = {rid: _record_digest(r, findings) for rid, r in kb.records.items()}
+    base = _global_digest(ctx, opts, assets)
+    if _own_templates_changed(kb.root):
+        everything = digest(
+            "wide",
+            *own.items(),
+            repr(ctx.history.records if ctx.history else None),
+            repr(ctx.approvals.items if ctx.approvals else None),
+        )
+        return {rid: digest(base, rid, everything) for rid in own}
+    near: dict[str, set[str]] = {rid: set() for rid in own}
+    for rid, r in kb.records.items():
+        for other in links(r.meta):
+            near[rid].add(other)
+            near.setdefault(other, set()).add(rid)
+    keys = {}
+    for rid in own:
+        hood = {rid} | near[rid]
+        for n in list(hood):
+            hood |= near.get(n, set())
+        history = repr(ctx.history.of(rid)) if ctx.history is not None else "no history"
+        trail = repr(ctx.approvals.trail(rid)) if ctx.approvals is not None else "no approvals"
+        keys[rid] = digest(base, rid, history, trail, *(f"{n}\0{own.get(n, 'absent')}" for n in sorted(hood)))
+    return keys
+
+
+def chrome_digest(config: Any, nav: Any, doc_files: Iterable[Any]) -> str:
+    """What, besides its page key, a record page through the theme depends on (see the module docstring)."""
+    import material
+    import mkdocs
+
+    packages = [os.path.realpath(os.path.dirname(m.__file__ or "")) for m in (mkdocs, material)]
+    theme_dirs = [d for d in config.theme.dirs if not any(os.path.realpath(d).startswith(p + os.sep) for p in packages)]
+    settings = []
+    for name in sorted(config.keys()):
+        if name in UNKEYED:
+            continue
+        value = config[name]
+        if name == "plugins":
+            value = [(n, type(p).__module__, type(p).__qualname__, _plain(getattr(p, "config", {}))) for n, p in value.items()]
+        elif name == "theme":
+            value = (value.name, list(value.dirs), _plain(dict(value.items())))
+        settings.append(f"{name}\0{_plain(value)!r}")
+    return digest(
+        FORMAT,
+        versions(),
+        *settings,
+        files_digest(Path(d) for d in theme_dirs),
+        _nav(nav.items if nav is not None else []),
+        *sorted(f.src_uri for f in doc_files),
+    )
+
+
+def chrome_keys(page_keys: Mapping[str, str], base: str) -> dict[str, str]:
+    """Page source -> the key of the page through the theme."""
+    return {src: digest(base, src, key) for src, key in page_keys.items()}
+
+
+def _nav(items: Iterable[Any]) -> str:
+    return repr(
+        [(type(i).__name__, getattr(i, "title", None), getattr(i, "url", None), _nav(getattr(i, "children", None) or [])) for i in items]
+    )
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain data for a key (objects by their type and plain attributes, never an address)."""
+    if depth > 8:
+        return type(value).__qualname__
+    if isinstance(value, Mapping):
+        return sorted(((str(k), _plain(v, depth + 1)) for k, v in value.items()), key=lambda kv: kv[0])
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v, depth + 1) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if value is None or isinstance(value, (str, int, float, bool, bytes)):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    state = getattr(value, "__dict__", None)
+    if isinstance(state, dict):
+        return (type(value).__module__, type(value).__qualname__, _plain({k: v for k, v in state.items() if not callable(v)}, depth + 1))
+    text = repr(value)
+    return (type(value).__qualname__, re.sub(r" at 0x[0-9a-f]+", "", text))
