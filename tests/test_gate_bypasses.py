@@ -144,6 +144,19 @@ def test_a_downgrade_split_over_two_merges_is_caught_at_the_first(repo: Path) ->
     assert f["code"] == "KE810" and "version 3" in str(f["message"]) and "drop the tag" in str(f["message"])
 
 
+def test_a_downgrade_after_a_stricter_policy_is_judged_by_it(repo: Path) -> None:
+    """A record the old rules did not call high-impact is by the new ones: lowering it next needs
+    an approval, so the version before the change is read again with the policy in force."""
+    edit(repo, KE1, "tags: [outlook]\nrisk_tags: [security]", "tags: [outlook]")
+    commit(repo, f"KE-0001: not a security matter\n\nApproved-by: {BOB}")
+    edit(repo, "content/kedb.yml", "name: Test KB", "name: Test KB\nhigh_impact: {impacts: [high, medium]}")
+    commit(repo, f"Medium impact is high impact now\n\nApproved-by: {ANN_T}")
+    edit(repo, KE1, "impact: medium", "impact: low")
+    commit(repo, "KE-0001: low impact after all")
+    assert codes(repo) == {("KE810", KE1)}
+    assert "KE-0001 version 4" in message(repo, "KE810", KE1)
+
+
 # ---------------------------------------------------------------- 3. kinds that were never gated
 def test_the_workaround_of_a_high_impact_known_error_is_gated(repo: Path) -> None:
     edit(repo, WA1, "1. Close Outlook.", "1. Close Outlook and disable the antivirus.")
@@ -330,3 +343,18 @@ def test_signed_mode_valid_approvals(signed: tuple[Path, dict[str, list[str]]]) 
     (repo / "Makefile").write_text("all:\n\ttrue\n", encoding="utf-8")
     commit(repo, f"Makefile, pushed\n\nApproved-by: {ANN_T}")
     assert codes(repo) == {("KE817", "Makefile")}
+
+
+# ---------------------------------------------------------------- git's replace objects
+def test_a_replace_ref_cannot_swap_an_unapproved_commit_for_an_approved_one(repo: Path) -> None:
+    """`git replace X Y` makes git show Y wherever X is asked for (log, cat-file, signatures): a
+    colleague with a replace ref in the checked clone could make an unapproved commit read as
+    approved. kedb reads git with replace objects off, so the commit is judged as it is."""
+    edit(repo, KE1, "Outlook keeps asking for my password", "Outlook asks once a day")
+    unapproved = commit(repo, "KE-0001: reworded")
+    approved = git(
+        repo, "commit-tree", f"{unapproved}^{{tree}}", "-p", f"{unapproved}^", "-m", f"KE-0001: reworded\n\nApproved-by: {BOB}"
+    ).strip()
+    git(repo, "replace", unapproved, approved)
+    assert f"Approved-by: {BOB}" in git(repo, "log", "-1", "--format=%B"), "git itself follows the replace ref"
+    assert codes(repo) == {("KE810", KE1)}

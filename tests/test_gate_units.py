@@ -43,6 +43,22 @@ def test_maintainer_paths_are_every_path_but_records() -> None:
     assert gate.maintainer_paths(paths) == [".ci/run", "Makefile", "hatch_build.py", "known_errors/notes.txt"]
 
 
+@pytest.mark.parametrize(
+    ("record_id", "kind"),
+    [
+        ("KE-0001", "known-error"),
+        ("WA-0002", "workaround"),
+        ("PRB-12345", "problem"),
+        ("KE-0001-outlook", "known-error"),  # a file's stem: only the prefix counts
+        ("ke-0001", ""),
+        ("KB-0001", ""),
+        ("KE0001", ""),
+    ],
+)
+def test_kind_of(record_id: str, kind: str) -> None:
+    assert gate.kind_of(record_id) == kind
+
+
 def _high(impact: object, priority: object, tags: object) -> bool:
     return impact == "high" or priority == "P1" or bool(tags)
 
@@ -57,6 +73,11 @@ def _high(impact: object, priority: object, tags: object) -> bool:
         ("PRB-0001", {"status": "closed", "impact": "low", "risk_tags": ["security"]}, State("problem", "closed", None, False)),
         ("WA-0001", {"status": "published", "impact": "high", "applies_to": ["KE-0009", 7]}, State("workaround", "published", None, False, ("KE-0009", "7"))),
         ("WA-0001", {"status": 3, "service": 4, "applies_to": "KE-0009"}, State("workaround", "3", "4", False, ())),
+        # applies_to is a workaround's link: on another kind it links nothing
+        ("KE-0001", {"status": "published", "applies_to": ["KE-0009"]}, State("known-error", "published", None, False, ())),
+        ("PRB-0001", {"status": "closed", "applies_to": ["KE-0009"]}, State("problem", "closed", None, False, ())),
+        # no status or service: None, not the text "None"
+        ("KE-0001", {"impact": "high"}, State("known-error", None, None, True)),
     ],
 )  # fmt: skip
 def test_state_from_front_matter(rid: str, fields: dict[str, object], expected: State) -> None:
@@ -179,6 +200,11 @@ def test_a_moved_record_needs_both_services(program) -> None:  # type: ignore[no
     assert (half.status, half.message) == (
         "unauthorised",
         "approved by Bob Approver, but still needs approvers of printing: one of Ann Owner",
+    )
+    neither = decide(program, groups, (MALLORY,), (CAROL,))
+    assert (neither.status, neither.message) == (
+        "unauthorised",
+        f"{MALLORY} may not approve this change; needs approvers of m365-mail: one of Bob Approver; approvers of printing: one of Ann Owner",
     )
     nobody = decide(program, {"approvers of x": []}, (BOB,), (ANN,))
     assert (nobody.status, nobody.message) == (
@@ -331,6 +357,7 @@ def test_the_state_shown_is_gated_or_not(program) -> None:  # type: ignore[no-un
         ("---\nid: KE-0001\nstatus: [published\n---\n", "its front-matter is not valid YAML"),
         ("---\n- a list\n---\n", "its front-matter is not a mapping of fields"),
         ("---\nid: KE-0001\nstatus: published\n", "its front-matter cannot be read"),
+        ("---\n---\nbody\n", "its front-matter is not a mapping of fields"),  # empty
     ],
 )
 def test_unreadable_front_matter(text: str, why: str) -> None:
@@ -395,9 +422,10 @@ def test_the_gate_date_never_moves_later(program, old, new, moved) -> None:  # t
     def policy(since: date | None) -> Policy:
         return Policy(replace(program, settings=program.settings.model_copy(update={"approvals_since": since})))
 
-    got = gate_moves(_landing(), policy(old), policy(new))
+    x = _landing()
+    got = gate_moves(x, policy(old), policy(new))
     assert (got.message if got else None) == moved
-    assert got is None or (got.status == "gate-moved" and got.violation)
+    assert got is None or (got.status == "gate-moved" and got.violation and got.landing is x and got.approvers == ())
 
 
 def test_a_maintainer_change_needs_a_maintainer(program) -> None:  # type: ignore[no-untyped-def]
@@ -458,7 +486,10 @@ def test_a_policy_file_that_cannot_be_read_says_why() -> None:
     assert str(bad_yaml.value).startswith("content/kedb.yml is not valid YAML (while parsing a flow sequence")
     with pytest.raises(_PolicyError) as invalid:
         _validate(SettingsFile, b"name: KB\norganisation: O\napprovals_since: someday\n", "content/kedb.yml")
-    assert str(invalid.value).startswith("content/kedb.yml does not validate (approvals_since: ")
+    assert str(invalid.value) == "content/kedb.yml does not validate (approvals_since: not a date in YYYY-MM-DD form)"
+    with pytest.raises(_PolicyError) as nested:
+        _validate(SettingsFile, b"name: KB\norganisation: O\nhigh_impact: {impacts: [high, huge]}\n", "content/kedb.yml")
+    assert str(nested.value) == "content/kedb.yml does not validate (high_impact.impacts.1: Input should be 'low', 'medium' or 'high')"
     with pytest.raises(_PolicyError) as not_mapping:
         _validate(SettingsFile, b"- a\n", "content/kedb.yml")
     assert str(not_mapping.value).startswith("content/kedb.yml does not validate (: ")
@@ -589,14 +620,14 @@ def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path
     (root / rel).write_text(text.replace("priority: P2", "priority: P1"), encoding="utf-8")
     git(root, "commit", "-q", "-am", "P1")
     kb, h = load(root, use_cache=False)[0], history.read(root)
-    loaded = approvals._loaded_fields(kb, [*kb.records, "KE-9999"])
+    loaded = approvals._loaded_fields(kb, ["KE-9999", *kb.records])  # no such record: the others are still read
     expected = {git(root, "rev-parse", f"HEAD:{r.source.path}").strip() for r in kb.records.values()}
     assert set(loaded) == expected
     assert loaded[h.of("KE-0001").versions[-1].blob] == {
         "status": "published", "service": "m365-mail", "impact": "medium", "priority": "P1", "risk_tags": [], "applies_to": None,
     }  # fmt: skip
     (root / "known_errors" / "WA-0001-clear-cached-credentials.md").unlink()  # a file gone since loading: read from git
-    assert len(approvals._loaded_fields(kb, kb.records)) == len(expected) - 1
+    assert len(approvals._loaded_fields(kb, ["WA-0001", *kb.records])) == len(expected) - 1
     fast = [(a.record, a.version.number, a.state, a.status, a.message) for a in approvals.verify(kb, h).items]
     import os
 
@@ -613,7 +644,7 @@ def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path
 
 # ---------------------------------------------------------------- the field cache, in detail
 def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kedb.git.approvals import Unreadable, _FieldStore
+    from kedb.git.approvals import _GATE_FIELDS, Unreadable, _FieldStore
 
     store = _FieldStore(tmp_path)
     assert store.on and store.known == {} and store.path == tmp_path / ".kedb" / "cache" / _FieldStore.NAME
@@ -627,7 +658,8 @@ def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert not isinstance(again.known["a" * 40], Unreadable)
     again.add("c" * 40, good)
     again.save()
-    assert set(_FieldStore(tmp_path).known) == {"a" * 40, "b" * 40, "c" * 40}, "old entries are kept when new ones are added"
+    kept = _FieldStore(tmp_path).known
+    assert kept == {"a" * 40: good, "b" * 40: why, "c" * 40: good}, "old entries are kept, reasons too, when new ones are added"
     untouched = store.path.stat().st_mtime_ns
     _FieldStore(tmp_path).save()
     assert store.path.stat().st_mtime_ns == untouched, "nothing new: the file is not rewritten"
@@ -641,7 +673,12 @@ def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert _FieldStore(tmp_path).known == {}
     write_sealed(store.path, b"\x00garbage")
     assert _FieldStore(tmp_path).known == {}
+    write_sealed(store.path, marshal.dumps({"fields": list(_GATE_FIELDS), "blobs": {"d" * 40: ("x",)}}))
+    assert _FieldStore(tmp_path).known == {}, "an entry of the wrong length: the cache is not used"
+    store.save()
+    assert _FieldStore(tmp_path).known == {"a" * 40: good, "b" * 40: why}
     monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    assert _FieldStore(tmp_path).known == {}, "off: the cache is not read either"
     off = _FieldStore(tmp_path / "elsewhere")
     off.add("a" * 40, good)
     off.save()
@@ -728,6 +765,8 @@ def test_no_blob_to_read_runs_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
         ("status: published\nreview_by: 2027-01-01\npriority: 1\nrisk_tags: [a, 2026-01-02, true]\n",
          {"status": "published", "priority": "1", "risk_tags": ["a", "2026-01-02", True]}),  # as the strict reader reads it
         ("impact: 1.5\napplies_to: [[KE-0001]]\n", {"impact": 1.5, "applies_to": [["KE-0001"]]}),
+        ("status: &s published\nimpact: 2026-01-02\nrisk_tags: [2026-01-03]\n",
+         {"status": "published", "impact": "2026-01-02", "risk_tags": ["2026-01-03"]}),  # libyaml's dates, as text
     ],
 )  # fmt: skip
 def test_the_fields_the_gate_reads(front: str, fields: dict[str, object]) -> None:
@@ -761,3 +800,237 @@ def test_verdicts_that_name_several_people(program) -> None:  # type: ignore[no-
     nobody = decide(program, MAIL, (ANN, MALLORY), (BOB, "Dev <root@localhost>"))
     assert (nobody.status, nobody.approvers, nobody.notes) == ("unauthorised", (ANN, MALLORY), ()), "notes come with an approval only"
     assert decide(program, MAIL, (), ("Dev <root@localhost>",)).notes == ()
+
+
+# ---------------------------------------------------------------- reading blobs: the edges
+def test_when_git_cannot_read_the_repository_every_blob_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kedb.git.approvals import _read_blobs
+
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "no-repository"))  # git exits 128
+    assert _read_blobs(tmp_path, ["a" * 40, "b" * 64]) == {"a" * 40: None, "b" * 64: None}
+
+
+def test_blobs_of_a_sha256_repository(tmp_path: Path) -> None:
+    from kedb.git.approvals import _read_blobs
+
+    root = tmp_path / "sha256"
+    root.mkdir()
+    git(root, "init", "-q", "--object-format=sha256", "-b", "main")
+    (root / "a.md").write_bytes(b"---\nstatus: published\n---\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "one")
+    blob = git(root, "rev-parse", "HEAD:a.md").strip()
+    assert len(blob) == 64
+    assert _read_blobs(root, [blob]) == {blob: b"---\nstatus: published\n---\n"}
+
+
+def test_an_answer_out_of_step_is_not_believed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If git's answers ever stop matching what was asked, nothing from there on is taken."""
+    import subprocess
+
+    import kedb.git.approvals as approvals
+
+    a, b, other = "a" * 40, "b" * 40, "f" * 40
+    out = f"{other} blob 3\nabc\n{b} blob 3\nxyz\n".encode()
+    monkeypatch.setattr(approvals.subprocess, "run", lambda args, **kw: subprocess.CompletedProcess(args, 0, out, b""))
+    assert approvals._read_blobs(tmp_path, [a, b]) == {a: None, b: None}
+
+
+# ---------------------------------------------------------------- the field cache: what it cannot do costs time only
+def test_a_field_cache_that_cannot_be_written_costs_nothing_else(tmp_path: Path) -> None:
+    from kedb.git.approvals import _FieldStore
+
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / ".kedb").write_text("a file where the cache folder would go\n")
+    store = _FieldStore(blocked)
+    store.add("a" * 40, {"status": "published", "service": None, "impact": None, "priority": None, "risk_tags": None, "applies_to": None})
+    store.save()  # OSError, swallowed
+    odd = _FieldStore(tmp_path / "odd")
+    odd.add("a" * 40, {"status": object(), "service": None, "impact": None, "priority": None, "risk_tags": None, "applies_to": None})
+    odd.save()  # marshal's ValueError, swallowed
+    assert not odd.path.exists()
+
+
+def test_a_field_cache_that_is_not_a_file_is_named_when_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from kedb.git.approvals import _FieldStore
+
+    (tmp_path / ".kedb" / "cache" / _FieldStore.NAME).mkdir(parents=True)
+    with caplog.at_level("WARNING"):
+        assert _FieldStore(tmp_path).known == {}
+    assert f"ignored .kedb/cache/{_FieldStore.NAME}: not a regular file" in caplog.messages
+
+
+# ---------------------------------------------------------------- maintainer changes, in detail
+def _policy(program, since: date | None):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import Policy
+
+    return Policy(replace(program, settings=program.settings.model_copy(update={"approvals_since": since})))
+
+
+def test_a_maintainer_change_verdict_in_full(program) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.core.trail import ChangeApproval
+    from kedb.git.approvals import Policy, judge_landing
+
+    x = _landing()  # 1 July 2026
+    bob = x.author.__class__("Bob Approver", "bob.approver@example.com")
+    by_bob = replace(x, approved_by=(ANN,), authors=(bob, x.author.__class__("Dev", "root@localhost")))
+    assert judge_landing(by_bob, Policy(program), {}) == ChangeApproval(
+        by_bob,
+        ("Ann Owner",),
+        "approved",
+        "approved by Ann Owner",
+        (
+            "cannot tell whether Dev <root@localhost> is an approver or an author: Dev <root@localhost> is not a person in content/roles.yml",
+        ),
+    )
+    assert judge_landing(x, _policy(program, date(2026, 7, 1)), {}).status == "missing", "on the gate's first day, judged"
+    assert judge_landing(replace(x, approved_by=(ANN,)), _policy(program, date(2026, 8, 1)), {}) == ChangeApproval(
+        replace(x, approved_by=(ANN,)), (), "before-gate", "landed before the approval gate started (2026-08-01)"
+    )
+    assert (
+        judge_landing(x, _policy(program, None), {}).message == "the approval gate had not started (no approvals_since in content/kedb.yml)"
+    )
+    assert judge_landing(x, Policy(None), {}) == ChangeApproval(
+        x, (), "before-gate", "no approval policy was in force yet (content/roles.yml and content/kedb.yml)"
+    )
+    assert judge_landing(x, Policy(None, "content/roles.yml is not valid YAML (y)"), {}) == ChangeApproval(
+        x, (), "unreadable", "the approval policy in force before this change cannot be read: content/roles.yml is not valid YAML (y)"
+    )
+
+
+def test_a_policy_without_roles_has_no_maintainer(program) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import Policy, judge_landing
+
+    no_roles = Policy(replace(program, roles=None))
+    got = judge_landing(replace(_landing(), approved_by=(ANN,)), no_roles, {})
+    assert (got.status, got.message) == ("unauthorised", f"{ANN} may not approve this change; needs maintainers: one of (nobody is named)")
+
+
+@pytest.mark.parametrize(
+    ("after_problem", "message"),
+    [
+        ("content/kedb.yml does not validate (x)", "content/kedb.yml does not validate (x): the approval gate stops"),
+        (None, "content/roles.yml or content/kedb.yml was removed: the approval gate stops"),
+    ],
+)
+def test_a_policy_that_stops_being_read_stops_the_gate(program, after_problem: str | None, message: str) -> None:  # type: ignore[no-untyped-def]
+    from kedb.core.trail import ChangeApproval
+    from kedb.git.approvals import Policy, gate_moves
+
+    x = _landing()
+    assert gate_moves(x, Policy(program), Policy(None, after_problem)) == ChangeApproval(x, (), "gate-moved", message)
+
+
+# ---------------------------------------------------------------- one version: what the verdict carries
+def test_a_version_verdict_carries_its_approvers_and_notes(program) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from kedb.git.approvals import judge_version
+
+    mail = State("known-error", "published", "m365-mail", True)
+    j = _judged(program, None, mail, approved_by=(BOB,))
+    j = replace(j, version=replace(j.version, authors=(*j.version.authors, j.version.author.__class__("Dev", "root@localhost"))))
+    a = judge_version(j, LOW, {})
+    assert (a.status, a.approvers) == ("approved", ("Bob Approver",))
+    assert a.notes == (
+        "cannot tell whether Dev <root@localhost> is an approver or an author: Dev <root@localhost> is not a person in content/roles.yml",
+    )
+    early = judge_version(_judged(program, None, mail, gate_since=date(2026, 8, 1), approved_by=(BOB,)), LOW, {})
+    assert (early.status, early.approvers) == ("before-gate", (BOB,)), "the trailers are shown as written"
+
+
+def test_the_messages_of_a_version_kedb_cannot_read(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.git.approvals import Unreadable, judge_version
+
+    why = Unreadable("git cannot return it (missing object)")
+    before = judge_version(_judged(program, why, LIVE_LOW, approved_by=(BOB,)), LOW, {})
+    assert before.message == (
+        "kedb cannot read the version before it: git cannot return it (missing object); a version the gate cannot judge never passes"
+    )
+    early = judge_version(_judged(program, None, why, gate_since=date(2026, 8, 1)), LOW, {})
+    assert (early.status, early.message) == ("before-gate", "landed before the approval gate started (2026-08-01)")
+    no_gate = judge_version(_judged(program, None, why, gate_since=None), LOW, {})
+    assert (no_gate.status, no_gate.message) == (
+        "before-gate",
+        "the approval gate had not started (no approvals_since in content/kedb.yml)",
+    )
+
+
+def test_the_state_shown_is_the_one_the_version_left(program) -> None:  # type: ignore[no-untyped-def]
+    from kedb.core.trail import VersionState
+    from kedb.git.approvals import Unreadable, judge_version
+
+    draft = State("known-error", "draft", "printing", True)
+    assert judge_version(_judged(program, LIVE_HIGH, draft), LOW, {}).state == VersionState("draft", "printing", False)
+    assert judge_version(_judged(program, draft, LIVE_HIGH), LOW, {}).state == VersionState("published", "mail", True)
+    assert judge_version(_judged(program, LIVE_HIGH, Unreadable("x")), LOW, {}).state == VersionState("published", "mail", True)
+    nothing = judge_version(_judged(program, Unreadable("x"), None), LOW, {}).state
+    assert nothing == VersionState(None, None, False) and nothing.high_impact is False
+
+
+# ---------------------------------------------------------------- the whole trail
+def _trail_repo(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The base KB with KE-0001 made P1 then changed twice, none of it approved."""
+    from kedb.core.load.loader import load
+    from kedb.git import history
+
+    root = _committed_kb(tmp_path)
+    rel = "known_errors/KE-0001-outlook-prompts.md"
+    text = (root / rel).read_text(encoding="utf-8").replace("priority: P2", "priority: P1")
+    for n in (1, 2, 3):
+        (root / rel).write_text(text.replace("again and again", f"again and again ({n})"), encoding="utf-8")
+        git(root, "commit", "-q", "-am", f"change {n}")
+    return root, load(root, use_cache=False)[0], history.read(root)
+
+
+def test_the_report_of_the_whole_trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import kedb.git.approvals as approvals
+
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    _, kb, h = _trail_repo(tmp_path)
+    report = approvals.verify(kb, h)
+    assert (report.gate_since, report.partial, report.evidence) == (date(2026, 1, 1), False, "trailers")
+    assert {a.record for a in report.items} == {"KE-0001", "PRB-0001", "WA-0001"}
+    only = approvals.verify(kb, h, only=["KE-0001"])
+    assert {a.record for a in only.items} == {"KE-0001"} and [a.status for a in only.items] == [
+        "not-required",
+        "missing",
+        "missing",
+        "missing",
+    ]
+    assert approvals.verify(kb, replace(h, partial=True)).partial is True
+    signed = kb.program.settings.model_copy(update={"approval_evidence": "signed"})
+    assert approvals.verify(replace(kb, program=replace(kb.program, settings=signed)), h).evidence == "signed"
+    bare = approvals.verify(replace(kb, program=replace(kb.program, settings=None)), h)
+    assert (bare.gate_since, bare.evidence) == (None, "trailers")
+    with pytest.raises(ValueError) as side:
+        approvals.verify(kb, replace(h, first_parent=False))
+    assert str(side.value) == "approvals are judged on the main line: read the history with first_parent=True"
+
+
+def test_a_version_whose_object_is_gone_never_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged clone: git cannot return an old version, so its verdict and the next one's say so."""
+    import kedb.git.approvals as approvals
+
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    root, kb, h = _trail_repo(tmp_path)
+    lost = h.of("KE-0001").versions[2].blob
+    (root / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    got = {a.version.number: (a.status, a.message) for a in approvals.verify(kb, h, only=["KE-0001"]).items}
+    assert got[3] == (
+        "unreadable",
+        "kedb cannot read this version: git cannot return it (missing object); a version the gate cannot judge never passes",
+    )
+    assert got[4] == (
+        "unreadable",
+        "kedb cannot read the version before it: git cannot return it (missing object); a version the gate cannot judge never passes",
+    )

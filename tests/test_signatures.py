@@ -8,6 +8,8 @@ allowed-signers file or a ``gpg.program`` that the person or the CI runner has c
 
 from __future__ import annotations
 
+import locale
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,12 +42,15 @@ class Keys:
 
 def _gpg(home: Path, *args: str) -> str:
     env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    return subprocess.run(["gpg", "--batch", *args], env=env, check=True, capture_output=True, text=True).stdout
+    res = subprocess.run(["gpg", "--batch", *args], env=env, check=True, capture_output=True, text=True, errors="replace")
+    return res.stdout
 
 
-def _new_gpg_key(home: Path, uid: str) -> tuple[str, str]:
-    _gpg(home, "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never")
-    fpr = next(ln.split(":")[9] for ln in _gpg(home, "--with-colons", "--list-keys", uid).splitlines() if ln.startswith("fpr:"))
+def _new_gpg_key(home: Path, uid: str, expire: str = "never") -> tuple[str, str]:
+    # --utf8-strings: the user id goes in byte for byte, whatever the locale says
+    _gpg(home, "--utf8-strings", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", expire)
+    email = uid.split("<")[1].rstrip(">")
+    fpr = next(ln.split(":")[9] for ln in _gpg(home, "--with-colons", "--list-keys", email).splitlines() if ln.startswith("fpr:"))
     return fpr, _gpg(home, "--armor", "--export", fpr)
 
 
@@ -252,11 +257,6 @@ def test_a_commit_git_cannot_read_fails_the_check(repo: Repo, keys: Keys) -> Non
         verify(repo.root, ["--all"], None)
 
 
-def test_broken_gpg_keys_fail_the_check(repo: Repo, keys: Keys) -> None:
-    with pytest.raises(EnvironmentProblem, match="GPG public keys cannot be imported"):
-        verify(repo.root, [repo.by_bob], None, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n")
-
-
 @pytest.mark.parametrize(("program", "package"), [("ssh-keygen", "openssh-client"), ("gpg", "gnupg")])
 def test_missing_program_says_what_to_install(repo: Repo, program: str, package: str, monkeypatch: pytest.MonkeyPatch) -> None:
     real_which = signatures.shutil.which
@@ -265,10 +265,183 @@ def test_missing_program_says_what_to_install(repo: Repo, program: str, package:
         verify(repo.root, [repo.unsigned], None)
 
 
-def test_every_letter_has_a_phrase() -> None:
-    for letter in "GUBXYREN":
-        assert "unknown to kedb" not in Signature("c" * 40, letter, "", "").describe()
+def test_the_git_a_check_needs_is_named(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No git on PATH, and a folder that is not there, are two different problems."""
+    bin_dir = tmp_path / "bin"  # ssh-keygen and gpg, but no git
+    bin_dir.mkdir()
+    for program in ("ssh-keygen", "gpg"):
+        (bin_dir / program).symlink_to(require_tool(program, UNCHECKED, "openssh-client gnupg"))
+    with monkeypatch.context() as m:
+        m.setenv("PATH", str(bin_dir))
+        with pytest.raises(EnvironmentProblem) as no_git:
+            verify(repo.root, [repo.unsigned], None)
+    assert str(no_git.value) == "git is not installed: install the Debian package git"
+    gone = tmp_path / "gone"
+    with pytest.raises(EnvironmentProblem) as no_folder:
+        verify(gone, [repo.unsigned], None)
+    assert str(no_folder.value) == f"cannot read commit signatures in {gone}: no such folder"
+
+
+def test_gits_own_error_is_shown_even_when_not_utf8(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runner whose git config is broken: the check fails with git's reason, never a traceback."""
+    folder = tmp_path / os.fsdecode(b"caf\xe9")  # a Latin-1 folder name, which git prints as it is
+    folder.mkdir()
+    (folder / "gitconfig").write_text("[broken\n", encoding="utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(folder / "gitconfig"))
+    with pytest.raises(EnvironmentProblem) as exc:
+        verify(repo.root, [repo.unsigned], None)
     assert (
-        Signature("c" * 40, "Y", "Bob <bob@example.com>", "ABCD").describe()
-        == "signed by Bob <bob@example.com> (ABCD), but the key has expired"
+        str(exc.value) == f"cannot read commit signatures in {repo.root}: fatal: bad config line 1 in file {tmp_path}/caf\ufffd/gitconfig"
     )
+
+
+def test_a_hash_that_is_not_a_commit_fails_the_check(repo: Repo) -> None:
+    """git answers for the commit a tag points to, and not at all for a tree: neither is taken."""
+    git(repo.root, "tag", "-a", "-m", "a tag", "tagged-alice", repo.by_alice)
+    tag = git(repo.root, "rev-parse", "tagged-alice").strip()
+    tree = git(repo.root, "rev-parse", f"{repo.by_alice}^{{tree}}").strip()
+    with pytest.raises(EnvironmentProblem) as exc:
+        verify(repo.root, [repo.by_alice, tag, tree], None)
+    assert str(exc.value) == f"git did not report the signature of 2 commit(s), e.g. {tag}"
+
+
+def test_only_full_hashes_are_taken(repo: Repo) -> None:
+    with pytest.raises(UsageError) as exc:
+        verify(repo.root, ["HEAD", "main", "abc", "--all"], None)
+    assert str(exc.value) == "signatures are checked for full commit hashes only, not 'head', 'main', 'abc'"
+
+
+def test_a_principal_holding_the_separator_cannot_shift_fields(repo: Repo, keys: Keys) -> None:
+    """An allowed-signers principal is any text without blanks: one holding kedb's field separator
+    could pose as a status or a key, so a record of the wrong shape stops the check."""
+    principal = "x" * 100 + "\x1fG\x1f" + "y" * 150
+    with pytest.raises(EnvironmentProblem) as exc:
+        verify(repo.root, [repo.by_alice], keys.allowed(principal, keys.alice))
+    record = f"{repo.by_alice}\x1fG\x1f{principal}"
+    assert str(exc.value) == f"unexpected output from git log while reading signatures: {record[:200]!r}"
+
+
+def test_a_non_ascii_principal_whatever_the_locale(repo: Repo, keys: Keys) -> None:
+    """A CI runner with LANG=C still reads the allowed signers as UTF-8."""
+    saved = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        sig = verify(repo.root, [repo.by_alice], keys.allowed("zoë@example.com", keys.alice))[repo.by_alice]
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+    assert (sig.status, sig.signer) == ("G", "zoë@example.com")
+
+
+# ---------------------------------------------------------------- allowed GPG keys that gpg refuses
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("hello\n", "gpg: no valid OpenPGP data found."),
+        (
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n",
+            "gpg: import from '[stdin]' failed: Invalid keyring",
+        ),
+    ],
+)
+def test_broken_gpg_keys_fail_the_check(repo: Repo, text: str, reason: str) -> None:
+    """The reason shown is gpg's, not its closing count ("Total number processed: 0")."""
+    with pytest.raises(EnvironmentProblem) as exc:
+        verify(repo.root, [repo.by_bob], None, text)
+    assert str(exc.value) == f"the allowed GPG public keys cannot be imported: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "reason"),
+    [
+        (b"gpg: first\ngpg: second\ngpg: caf\xe9 last\n", "gpg: caf\ufffd last"),
+        (b"", "gpg exit 2"),
+    ],
+)
+def test_a_gpg_that_fails_oddly_still_says_so(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stderr: bytes, reason: str
+) -> None:
+    """gpg's last line is shown whatever its bytes; with no line at all, its exit code."""
+    (tmp_path / "stderr").write_bytes(stderr)
+    fake = tmp_path / "gpg"
+    fake.write_text(f"#!/bin/sh\ncat >/dev/null\ncat {tmp_path / 'stderr'} >&2\nexit 2\n")
+    fake.chmod(0o755)
+    real_which = signatures.shutil.which
+    monkeypatch.setattr(signatures.shutil, "which", lambda name: str(fake) if name == "gpg" else real_which(name))
+    with pytest.raises(EnvironmentProblem) as exc:
+        verify(repo.root, [repo.by_bob], None, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n...\n")
+    assert str(exc.value) == f"the allowed GPG public keys cannot be imported: {reason}"
+
+
+# ---------------------------------------------------------------- lapsed keys and odd names
+@dataclass(frozen=True)
+class Lapsed:
+    public: str  # the public keys below, Rev's with its revocation
+    expired_sig: tuple[str, str]  # (commit, fingerprint): signed by Sig with a signature valid for a day in 2020
+    expired_key: tuple[str, str]  # signed by Old, whose key was valid for a day in 2020
+    revoked: tuple[str, str]  # signed by Rev, whose key has been revoked since
+    odd_name: tuple[str, str]  # signed by a key whose user id is not UTF-8
+
+
+@pytest.fixture(scope="module")
+def lapsed(repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lapsed]:
+    home = tmp_path_factory.mktemp("gnupg-2020")
+    home.chmod(0o700)
+    conf = home / "gpg.conf"
+    # Keys made at midnight on 1 January 2020 and signatures at noon: each gpg process starts its
+    # clock at the faked time, and one refuses to sign with a key made "in the future".
+    conf.write_text("faked-system-time 20200101T000000\n")
+    env = {"GNUPGHOME": str(home)}
+    try:
+        old, _ = _new_gpg_key(home, "Old <old@example.com>", "1d")
+        sig, _ = _new_gpg_key(home, "Sig <sig@example.com>")
+        rev, _ = _new_gpg_key(home, "Rev <rev@example.com>")
+        odd, _ = _new_gpg_key(home, os.fsdecode(b"Carol \xff <carol@example.com>"))
+        conf.write_text("faked-system-time 20200101T120000\n")
+        by = {fpr: _commit(repo.root, f"by {fpr}", "-c", f"user.signingkey={fpr}", env=env) for fpr in (old, rev, odd)}
+        conf.write_text("faked-system-time 20200101T120000\ndefault-sig-expire 1d\n")
+        by[sig] = _commit(repo.root, "by sig", "-c", f"user.signingkey={sig}", env=env)
+        certificate = (home / "openpgp-revocs.d" / f"{rev}.rev").read_text().replace(":-----BEGIN", "-----BEGIN")
+        subprocess.run(["gpg", "--batch", "--import"], input=certificate, text=True, env=env, check=True, capture_output=True)
+        yield Lapsed(_gpg(home, "--armor", "--export"), (by[sig], sig), (by[old], old), (by[rev], rev), (by[odd], odd))
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}, check=False)
+
+
+def test_expired_and_revoked_never_count(repo: Repo, lapsed: Lapsed) -> None:
+    cases = {
+        lapsed.expired_sig: ("X", "Sig <sig@example.com>", "but the signature has expired"),
+        lapsed.expired_key: ("Y", "Old <old@example.com>", "but the key has expired"),
+        lapsed.revoked: ("R", "Rev <rev@example.com>", "but the key has been revoked"),
+    }
+    got = verify(repo.root, [c for c, _ in cases], None, lapsed.public)
+    for (commit, fpr), (status, signer, why) in cases.items():
+        sig = got[commit]
+        assert (sig.status, sig.signer, sig.key, sig.good) == (status, signer, fpr, False)
+        assert sig.describe() == f"signed by {signer} ({fpr}), {why}"
+
+
+def test_a_signer_name_that_is_not_utf8_is_shown_not_fatal(repo: Repo, lapsed: Lapsed) -> None:
+    commit, fpr = lapsed.odd_name
+    sig = verify(repo.root, [commit], None, lapsed.public)[commit]
+    assert (sig.status, sig.signer, sig.key) == ("G", "Carol \ufffd <carol@example.com>", fpr)
+
+
+# ---------------------------------------------------------------- the phrases approvers read
+@pytest.mark.parametrize(
+    ("status", "signer", "key", "phrase"),
+    [
+        ("G", "alice@example.com", "SHA256:k", "signed by alice@example.com (SHA256:k)"),
+        ("U", "", "SHA256:k", "signed by a key not in the allowed signers (SHA256:k)"),
+        ("U", "", "", "signed by a key not in the allowed signers"),
+        ("B", "alice@example.com", "SHA256:k", "bad signature"),
+        ("X", "Bob <bob@example.com>", "", "signed by Bob <bob@example.com>, but the signature has expired"),
+        ("Y", "Bob <bob@example.com>", "ABCD", "signed by Bob <bob@example.com> (ABCD), but the key has expired"),
+        ("R", "", "ABCD", "signed by a key (ABCD), but the key has been revoked"),
+        ("E", "", "ABCD", "signature cannot be checked (key ABCD is not among the allowed keys)"),
+        ("E", "", "", "signature cannot be checked"),
+        ("N", "", "", "not signed"),
+        ("Z", "", "", "signature status 'Z' unknown to kedb"),
+    ],
+)
+def test_what_each_signature_reads_as(status: str, signer: str, key: str, phrase: str) -> None:
+    assert Signature("c" * 40, status, signer, key).describe() == phrase

@@ -125,7 +125,12 @@ def _program(name: str) -> str:
 
 def _import_keys(gpg: str, armoured: str, env: dict[str, str]) -> None:
     res = subprocess.run(
-        [gpg, "--batch", "--no-tty", "--no-autostart", "--import"], input=armoured.encode("utf-8"), env=env, capture_output=True
+        # --quiet: without it gpg ends with a summary ("Total number processed: 0"), and its last
+        # line, the one quoted below, would be that instead of the reason.
+        [gpg, "--batch", "--quiet", "--no-tty", "--no-autostart", "--import"],
+        input=armoured.encode("utf-8"),
+        env=env,
+        capture_output=True,
     )
     if res.returncode != 0:
         why = res.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -150,8 +155,10 @@ def _log(root: Path, commits: list[str], allowed: Path, ssh_keygen: str, gpg: st
     args += ["log", "--no-walk=unsorted", "--stdin", f"--format={_FORMAT}"]
     try:
         res = subprocess.run(args, cwd=root, env=env, input="\n".join(commits).encode() + b"\n", capture_output=True)
-    except FileNotFoundError as exc:
-        raise EnvironmentProblem("git is not installed: install the Debian package git") from exc
+    except FileNotFoundError as exc:  # git itself, or the folder it is to run in
+        if exc.filename == "git":
+            raise EnvironmentProblem("git is not installed: install the Debian package git") from exc
+        raise EnvironmentProblem(f"cannot read commit signatures in {root}: no such folder") from exc
     if res.returncode != 0:
         why = res.stderr.decode("utf-8", "replace").strip()
         raise EnvironmentProblem(f"cannot read commit signatures in {root}: {why or f'git exit {res.returncode}'}")
