@@ -9,9 +9,12 @@ example KB; the wall time and the peak resident memory of that process are print
 Target (2-core machine): the three together under 30 s and each under 2 GB.
 
 The flow audit needs each ticket's status history, so the same 1,000,000 tickets are then
-imported as an event log (one row per update, about 4.5 million rows, 1.1 GB; timed, not part
-of a target) and `kedb tickets audit` runs on it. Target: the audit under 20 s. `--no-audit`
-skips both (`--events` is accepted for older scripts: the event log is always imported now).
+imported as an event log (one row per update, about 4.5 million rows, 1.1 GB). Target (issue
+#19): that import under 20 s with a peak under 2 GB; the lines it prints on stderr, one per
+phase, say where the time went. Then `kedb tickets audit` runs on it. Target: the audit under
+20 s. `--no-audit` skips both (`--events` is accepted for older scripts: the event log is
+always imported now). The load average is printed first: on this shared machine the wall time
+follows it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,16 +59,23 @@ def kb() -> Path:
     return root
 
 
+LAST_STDERR: list[str] = []  # the progress lines (one per phase) of the last command run
+
+
 def run_all(cmd: list[str]) -> tuple[float, float, list[str]]:
-    """Wall seconds, peak resident GB of the process, the non-empty lines of its output."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    secs = time.perf_counter() - t
+    """Wall seconds, peak resident GB of the process (its own ``ru_maxrss``, from ``wait4``), the
+    non-empty lines of its standard output; its standard error is kept in LAST_STDERR."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env={**os.environ, "CI": "true"})
+        out = proc.stdout.read() if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        secs = time.perf_counter() - t
+        err.seek(0)
+        LAST_STDERR[:] = [ln for ln in err.read().splitlines() if ln.strip()]
     if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}\n" + "\n".join(LAST_STDERR))
     return secs, usage.ru_maxrss / 1024 / 1024, [ln for ln in out.splitlines() if ln.strip()]
 
 
@@ -75,7 +86,10 @@ def run(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def bench_tickets(audit: bool = True) -> None:
-    print(f"kedb on {N:,} synthetic tickets (one process per command; wall time, peak memory)")
+    print(
+        f"kedb on {N:,} synthetic tickets (one process per command; wall time, peak memory); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     root = kb()
     base = [str(KEDB), "--root", str(root)]
     total = 0.0
@@ -93,8 +107,12 @@ def bench_tickets(audit: bool = True) -> None:
     print(f"  {'all three':<22} {total:6.2f} s  {peak:5.2f} GB   (target < 30 s and < 2 GB: {verdict})")
     if not audit:
         return
-    secs, gb, first = run([*base, "tickets", "import", str(export("events")), "--source", "servicenow"])
-    print(f"  {'import, event log':<22} {secs:6.2f} s  {gb:5.2f} GB   {first[:90]}")
+    events = export("events")
+    secs, gb, first = run([*base, "tickets", "import", str(events), "--source", "servicenow"])
+    verdict = "met" if secs < 20 and gb < 2 else "NOT met"
+    print(f"  {'import, event log':<22} {secs:6.2f} s  {gb:5.2f} GB   (target < 20 s and < 2 GB: {verdict}) {first[:60]}")
+    for line in LAST_STDERR:  # one line per phase: where the time went
+        print(f"  {'':<22} {line.removeprefix('kedb: tickets import: ')[:110]}")
     secs, gb, out = run_all([*base, "tickets", "audit"])
     verdict = "met" if secs < 20 else "NOT met"
     progression = next((ln.strip() for ln in out if ln.strip().startswith("Progression SLA")), "")

@@ -181,7 +181,7 @@ def test_bad_requests_are_refused_without_a_traceback(kb: Path, make_kb: MakeKB)
     assert early.exit_code == 2 and "before the first ticket" in early.stderr
     assert kedb("--root", str(kb), "tickets", "audit", "--as-of", "13/03/2026").exit_code == 2
     mixed = kedb("--root", str(kb), "tickets", "audit", "--compare", "2026-03-09", "2026-03-13", "--write")
-    assert mixed.exit_code == 2 and "takes no --as-of or --write" in mixed.stderr
+    assert mixed.exit_code == 2 and "takes no --as-of, --write or --all" in mixed.stderr
     missing = kedb("--root", str(kb), "tickets", "audit", "--compare", "2026-03-09", "2026-03-13")
     assert missing.exit_code == 2 and "no audit '2026-03-09'" in missing.stderr and "none" in missing.stderr
     audit_of(kb, "2026-03-13")
@@ -214,7 +214,7 @@ def test_no_store_is_an_environment_problem(make_kb: MakeKB) -> None:
     assert res.exit_code == 2 and "no imported tickets" in res.stderr and "Traceback" not in res.output
 
 
-def test_default_moment_is_the_latest_event_and_one_row_exports_say_what_they_lack(make_kb: MakeKB, tmp_path: Path) -> None:
+def test_default_moment_is_the_last_covered_day_and_one_row_exports_say_what_they_lack(make_kb: MakeKB, tmp_path: Path) -> None:
     root = make_kb({"content/progression.yml": POLICY})
     rows = [["A1", "2026-03-01 09:00", "2026-03-02 10:00", "resolved", SD, "Ann", "Xavi", "P3"],
             ["A2", "2026-03-05 09:00", "2026-03-05 09:30", "open", SD, "Bea", "Xavi", "P2"]]  # fmt: skip
@@ -223,7 +223,8 @@ def test_default_moment_is_the_latest_event_and_one_row_exports_say_what_they_la
     )
     res = kedb("--root", str(root), "tickets", "audit", "--write")
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("flow audit at the end of 2026-03-05")
+    assert res.stdout.startswith("note: as of 2026-03-05, the last day the export covers")
+    assert "\nflow audit at the end of 2026-03-05" in res.stdout
     (a,) = load(root)[0].audits
     f = {x.id: x for x in a.figures}
     assert f["open_tickets"].value == 1 and f["sla_breached"].value == 1  # A2: 15 h of 8

@@ -35,6 +35,11 @@ def run(root: Path, *args: str) -> str:
     return res.output
 
 
+def flat(out: str) -> str:
+    """The output with its line wrapping undone."""
+    return " ".join(out.split())
+
+
 def proposed(out: str) -> dict[str, tuple[str, int]]:
     return {s: (r, int(n)) for s, r, n in re.findall(r"^  (\S+)\n    rule (\S+): (\d+) tickets", out, re.M)}
 
@@ -85,11 +90,12 @@ def kb(make_kb: MakeKB, tmp_path: Path) -> Path:
 
 def test_windows_distinct_counts_and_requests(kb: Path) -> None:
     out = run(kb)
+    # every signature field the export has is shown, an empty one as (none)
     assert proposed(out) == {
-        "printing:queue:stuck": ("five-in-10d-3-customers", 5),
-        "windows-endpoint:update:0x800f0922": ("three-in-2d-3-assets", 3),
+        "printing:queue:stuck:(none)": ("five-in-10d-3-customers", 5),
+        "windows-endpoint:update:(none):0x800f0922": ("three-in-2d-3-assets", 3),
     }
-    assert "3 customers" in out and "3 assets" in out
+    assert "3 customers" in flat(out) and "3 assets" in flat(out)
     assert "attached to existing records: 1" in out
     assert "m365-mail:outlook:credential-prompt:0x8004010f → KE-0001, PRB-0001: 5 tickets in 10 days" in out
     assert "23 tickets, 5 signatures" in out  # the five requests are left out
@@ -108,7 +114,7 @@ def test_coverage_follows_the_records(kb: Path) -> None:
     ke.write_text(ke.read_text().replace("credential-prompt:0x8004010f:extra\n", "credential-prompt\n"))
     out = run(kb)
     assert sig not in proposed(out) and f"{sig} → KE-0001:" in out  # the known error alone covers it now
-    assert list(proposed(run(kb, "--since", "2026-03-15"))) == ["windows-endpoint:update:0x800f0922"]
+    assert list(proposed(run(kb, "--since", "2026-03-15"))) == ["windows-endpoint:update:(none):0x800f0922"]
 
 
 def test_drafts_pass_check_and_name_only_ids(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,3 +155,36 @@ def test_write_is_refused_while_the_kb_has_errors(kb: Path) -> None:
     res = kedb("--root", str(kb), "candidates", "--write", "--service", "printing")
     assert res.exit_code == 1 and "fix them first" in res.output
     assert not list((kb / "known_errors").glob("PRB-0002*"))
+
+
+def test_candidates_say_what_they_rest_on_and_what_to_do_next(kb: Path) -> None:
+    out = flat(run(kb))
+    # the signature fields of content/recurrence.yml the export has (here: all four) and how an empty one reads
+    assert "from service, category, symptom, error_codes" in out and "An empty part is shown as (none)." in out
+    # the window's real dates, its ticket ids and the next step with the ids the drafts will get
+    assert "rule five-in-10d-3-customers: 5 tickets opened 2026-03-01 to 2026-03-10" in out
+    assert "tickets: A0, A1, A2, A3, A4" in out and "tickets: D0, D1, D2" in out
+    assert "next: `kedb candidates --write` drafts PRB-0002 to PRB-0003 (status candidate)" in out
+
+
+def test_an_empty_field_keeps_two_signatures_apart(make_kb: MakeKB, tmp_path: Path) -> None:
+    """(category Printer, symptom empty) and (category empty, symptom Printer) are two signatures; and a field the
+    export lacks altogether is named as such."""
+    root = make_kb(
+        {
+            "content/recurrence.yml": "signature_fields: [service, category, symptom, error_codes]\nrules:\n"
+            "  - {id: three, name: Three in ten days, min_tickets: 3, window_days: 10}\n"
+        }
+    )
+    rows = [(f"P{i}", f"2026-03-0{1 + i} 09:00", "printing", "Printer", "") for i in range(3)]
+    rows += [(f"Q{i}", f"2026-03-0{1 + i} 10:00", "printing", "", "Printer") for i in range(3)]
+    # no customer column: the rule's one distinct customer is met (an export without customers is one customer)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerows([("id", "opened_at", "service", "category", "symptom"), *rows])
+    (tmp_path / "t.csv").write_text(buf.getvalue(), encoding="utf-8")
+    assert kedb("--root", str(root), "tickets", "import", str(tmp_path / "t.csv"), "--source", "csv").exit_code == 0
+    out = run(root)
+    assert proposed(out) == {"printing:printer:(none)": ("three", 3), "printing:(none):printer": ("three", 3)}
+    assert "(not in this export, so empty on every ticket: error_codes)" in flat(out)
+    assert "tickets: P0, P1, P2" in out and "tickets: Q0, Q1, Q2" in out

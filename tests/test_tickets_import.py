@@ -268,3 +268,45 @@ def test_excel_sep_line_and_utf16(base_kb: Path, tmp_path: Path) -> None:
     ok = imp(base_kb, u16, "csv")
     assert ok.exit_code == 0, ok.output
     assert tickets(base_kb)["T1"]["category_n"] == "ecran-noir"
+
+
+@pytest.mark.parametrize("export", ["servicenow-semicolon.csv", "zendesk.csv"])
+def test_both_first_passes_give_the_same_store(base_kb: Path, monkeypatch: pytest.MonkeyPatch, export: str) -> None:
+    """An export that looks like one row per ticket keeps every row's descriptive columns in the first pass; any
+    other is read a second time for its latest rows. The guess only changes the cost, never the store."""
+    from kedb.tickets import importer
+
+    source = "servicenow" if export.startswith("servicenow") else "zendesk"
+    got = []
+    for one_row in (True, False):
+        monkeypatch.setattr(importer, "looks_one_row", lambda *_a, one_row=one_row: one_row)
+        assert imp(base_kb, TICKETS / export, source).exit_code == 0
+        got.append(
+            (
+                rows(base_kb, "SELECT * EXCLUDE (caller_key) FROM tickets ORDER BY id"),
+                rows(base_kb, "SELECT * EXCLUDE (updated_by_key) FROM events ORDER BY id, step"),
+            )
+        )
+    assert got[0] == got[1] and got[0][0]
+
+
+def test_the_guess_about_the_shape_reads_the_first_rows_only(tmp_path: Path) -> None:
+    from kedb.tickets import importer
+    from kedb.tickets.mapping import apply, builtin
+    from kedb.tickets.reader import open_csv
+    from kedb.tickets.store import connect
+
+    log = tmp_path / "log.csv"
+    log.write_text("id,opened_at\n" + "".join(f"T{i},2026-01-01 09:00\n" for i in range(10)) + "T0,2026-01-01 10:00\n", encoding="utf-8")
+    m = builtin("csv")
+    inp = open_csv(log, m)
+    res = apply(m, inp.header, inp.display)
+    con = connect(tmp_path / "x.duckdb")
+    importer.PEEK_ROWS, old = 10, importer.PEEK_ROWS
+    try:
+        assert importer.looks_one_row(con, inp, res)  # the repeat lies beyond the rows looked at (PEEK_ROWS)…
+        importer.PEEK_ROWS = 11
+        assert not importer.looks_one_row(con, inp, res)  # … and is seen when they reach it
+    finally:
+        importer.PEEK_ROWS = old
+        con.close()

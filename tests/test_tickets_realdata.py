@@ -44,8 +44,25 @@ def first_responses() -> list[tuple[datetime, float]]:
     return out
 
 
-def done(row: dict[str, str]) -> datetime | None:
-    return _when(row["resolved_at"]) or _when(row["closed_at"])
+DONE_STATES = ("Resolved", "Closed", "Canceled")
+
+
+def resolutions() -> dict[str, datetime | None]:
+    """When each incident was resolved, if its last row is resolved or closed: `resolved_at`, else the last time the
+    log shows it entering resolved or closed (after any reopen), else `closed_at`."""
+    out: dict[str, datetime | None] = {}
+    for n, rows in history().items():
+        last = rows[-1]
+        if last["incident_state"] not in DONE_STATES:
+            out[n] = None
+            continue
+        entries = [
+            _when(r["sys_updated_at"])
+            for before, r in zip([None, *rows], rows, strict=False)
+            if r["incident_state"] in DONE_STATES and (before is None or before["incident_state"] not in DONE_STATES)
+        ]
+        out[n] = _when(last["resolved_at"]) or (max(entries) if entries else None) or _when(last["closed_at"])  # type: ignore[type-var]
+    return out
 
 
 def pct(num: int, den: int) -> float:
@@ -80,22 +97,29 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_kpis_equal_a_plain_count_over_the_csv(kb: Path, period: str) -> None:
     incidents = latest()
     assert len(incidents) == 890
+    done = resolutions()
     start = datetime.strptime(period + "-01", "%Y-%m-%d")
     end = (start + timedelta(days=32)).replace(day=1)
-    resolved = [r for r in incidents.values() if (d := done(r)) and start <= d < end]
+    resolved = [r for n, r in incidents.items() if (d := done[n]) and start <= d < end]
     opened = [r for r in incidents.values() if start <= _when(r["opened_at"]) < end]  # type: ignore[operator]
     linked = [r for r in opened if r["problem_id"] != "?"]
-    backlog = [r for r in incidents.values() if _when(r["opened_at"]) < end and not ((d := done(r)) and d < end)]  # type: ignore[operator]
-    sigs = {
-        n: ":".join(p for p in (_norm(r["category"]), _norm(r["subcategory"]), _norm(r["u_symptom"])) if p) for n, r in incidents.items()
-    }
+    # open at the month's end: by the incident's last row before then (its state then), as the audit counts them
+    state_then = {n: [r for r in rows if _when(r["sys_updated_at"]) < end] for n, rows in history().items()}  # type: ignore[operator]
+    backlog = [
+        n
+        for n, r in incidents.items()
+        if _when(r["opened_at"]) < end  # type: ignore[operator]
+        and (state_then[n][-1]["incident_state"] not in DONE_STATES if state_then[n] else not ((d := done[n]) and d < end))
+    ]
+    parts = {n: (_norm(r["category"]), _norm(r["subcategory"]), _norm(r["u_symptom"])) for n, r in incidents.items()}
+    sigs = {n: ":".join(p or "(none)" for p in ps) if any(ps) else "" for n, ps in parts.items()}  # an empty part is (none)
     seen: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for n, r in incidents.items():
         if sigs[n]:
             seen[sigs[n]].append((_when(r["opened_at"]), n))  # type: ignore[arg-type]
     repeats = 0
     for n, r in incidents.items():
-        d = done(r)
+        d = done[n]
         if sigs[n] and d and start <= d < end:
             earlier = [t for t, m in sorted(seen[sigs[n]]) if (t, m) < (_when(r["opened_at"]), n)]
             repeats += bool(earlier) and _when(r["opened_at"]) - earlier[-1] <= timedelta(days=30)  # type: ignore[operator]
@@ -135,9 +159,9 @@ def independent_candidates() -> dict[str, int]:
     """signature -> tickets in its latest window of 30 days holding >= 8 tickets from >= 4 callers."""
     by: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for row in latest().values():
-        parts = [p for p in (_norm(row["category"]), _norm(row["subcategory"]), _norm(row["u_symptom"])) if p]
-        if parts:
-            by[":".join(parts)].append((_when(row["opened_at"]), row["caller_id"]))  # type: ignore[arg-type]
+        parts = [_norm(row["category"]), _norm(row["subcategory"]), _norm(row["u_symptom"])]
+        if any(parts):  # an empty part is shown as (none), so (a, -, b) and (a, b, -) stay apart
+            by[":".join(p or "(none)" for p in parts)].append((_when(row["opened_at"]), row["caller_id"]))  # type: ignore[arg-type]
     out: dict[str, int] = {}
     for sig, tickets in by.items():
         tickets.sort()

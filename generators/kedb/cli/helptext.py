@@ -106,13 +106,20 @@ HELP: dict[str, Help] = {
             "kedb tickets import incidents.csv --source servicenow",
             "kedb tickets import zendesk.json --source zendesk --append",
             "kedb tickets import export.csv --source csv --map content/mappings/desk.yml",
+            "kedb tickets import incidents.csv --source servicenow --strict   # in CI: refuse an export a KPI cannot use",
         ),
-        "the export was imported (the store holds it, replacing or adding as asked)",
-        "rows or columns kedb cannot read: nothing was imported, the store is as it was",
+        "the export was imported (the store holds it, replacing or adding as asked); it says what it read and what it lacks",
+        "rows or columns kedb cannot read, or (--strict) a KPI of content/kpis.yml the export cannot give: nothing was "
+        "imported, the store is as it was",
     ),
     "tickets audit": Help(
         "Flow audit of the imported tickets: ages, SLA at risk, stalls.",
-        ("kedb tickets audit", "kedb tickets audit --as-of 2026-10-31 --write", "kedb tickets audit --compare 2026-09-30 2026-10-31"),
+        (
+            "kedb tickets audit                  # as of the last day the export covers",
+            "kedb tickets audit --as-of 2026-10-31 --write",
+            "kedb tickets audit --all            # every at-risk, past-SLA and stalled ticket",
+            "kedb tickets audit --compare 2026-09-30 2026-10-31",
+        ),
         "the audit was printed (and stored with --write)",
         "the store or a stored audit cannot be read",
     ),

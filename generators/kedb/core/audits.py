@@ -18,7 +18,7 @@ from pydantic import Field
 
 from . import present
 from .records import Date, ShortText, Strict_, TicketId
-from .snapshots import SnapshotSource, yaml_scalar
+from .snapshots import Coverage, SnapshotSource, dump_coverage, yaml_scalar
 
 AUDIT_DIR = "content/audits"
 Unit = Literal["percent", "count", "days", "hours"]
@@ -86,6 +86,10 @@ class Audit(Strict_):
         description="Days up to `as_of` whose periods, chases, bounces and reopens are judged."
     )
     source: SnapshotSource = Field(description="Where the tickets came from.")
+    coverage: Coverage | None = Field(
+        default=None,
+        description="Set when the export covers only part of the window: its figures count only the tickets of the days covered.",
+    )
     policy_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="SHA-256 of `content/progression.yml` as used, so a comparison can tell when the thresholds changed."
     )
@@ -114,6 +118,8 @@ def dump(audit: Audit, command: str) -> str:
     ]
     for key, value in a.source.model_dump().items():
         lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else yaml_scalar(value)}")
+    if a.coverage is not None:
+        lines += dump_coverage(a.coverage)
     lines.append(f"policy_sha256: {yaml_scalar(a.policy_sha256)}")
     for name in ("figures", "age_profile", "by_stage", "by_group", "at_risk"):
         items = getattr(a, name)

@@ -38,12 +38,34 @@ class SnapshotSource(Strict_):
     )
 
 
+class Coverage(Strict_):
+    """The part of a period that the imported export covers, when it does not cover all of it."""
+
+    first: Date | None = Field(description="First day of the period the export covers (null: none).")
+    last: Date | None = Field(description="Last day of the period the export covers (null: none).")
+    days: Annotated[int, Field(ge=0)] = Field(description="Days of the period the export covers.")
+    of_days: Annotated[int, Field(ge=1)] = Field(description="Days in the period.")
+
+    @property
+    def text(self) -> str:
+        """``partial: the export covers 2016-03-01 to 2016-03-02, 2 of 31 days``."""
+        if not self.days or self.first is None or self.last is None:
+            return f"not covered: the export holds no day of these {self.of_days}"
+        when = str(self.first) if self.first == self.last else f"{self.first} to {self.last}"
+        return f"partial: the export covers {when}, {self.days} of {self.of_days} days"
+
+
 class KpiSnapshot(Strict_):
     """`content/kpi/YYYY-MM.yml`: one month's KPI figures, aggregates only."""
 
     period: Month = Field(description="The month the figures are for (YYYY-MM); the file is named after it.")
     window_days: Annotated[int, Field(ge=1)] = Field(description="Repeat window used (from `content/recurrence.yml`).")
     source: SnapshotSource = Field(description="Where the tickets came from.")
+    coverage: Coverage | None = Field(
+        default=None,
+        description="Set when the export covers only part of the month (see the README's coverage rule): its figures "
+        "count only the tickets of the days covered. Absent for a month the export covers in full.",
+    )
     values: list[KpiValue] = Field(description="One entry per KPI and volume figure.")
 
     def value(self, kpi_id: str) -> KpiValue | None:
@@ -78,6 +100,8 @@ def dump(snapshot: KpiSnapshot, command: str) -> str:
     ]
     for key, value in s.source.model_dump().items():
         lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else yaml_scalar(value)}")
+    if s.coverage is not None:
+        lines += dump_coverage(s.coverage)
     lines.append("values:")
     for v in s.values:
         lines.append(f"  - id: {v.id}")
@@ -87,3 +111,11 @@ def dump(snapshot: KpiSnapshot, command: str) -> str:
                 continue
             lines.append(f"    {key}: {val if key == 'unit' else yaml_scalar(val)}")
     return "\n".join(lines) + "\n"
+
+
+def dump_coverage(c: Coverage) -> list[str]:
+    """The ``coverage:`` lines of a stored snapshot or audit."""
+    lines = ["coverage:"]
+    for key, value in c.model_dump().items():
+        lines.append(f"  {key}: {value.isoformat() if hasattr(value, 'isoformat') else yaml_scalar(value)}")
+    return lines

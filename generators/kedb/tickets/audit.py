@@ -1,7 +1,8 @@
 """``kedb tickets audit``: the flow audit of the imported tickets at the end of one day.
 
-The audit's *moment* is the end of ``--as-of`` (default: the day of the latest event in the
-store, so an export audited later does not make every ticket look older than it was). Only
+The audit's *moment* is the end of ``--as-of`` (default: the last day the export covers, see
+:mod:`kedb.tickets.coverage`: not the wall clock, so an export audited later does not make every
+ticket look older than it was, and not the latest event, which may be a lone straggler). Only
 events before that moment are read: the audit shows the desk as it was then. Judgements that
 take time (did a status period move on within its threshold? was a chase answered in time?)
 are made for the periods and chases whose *deadline* fell in the window of
@@ -14,6 +15,7 @@ reason. The README ("Flow audit") lists every definition.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,23 +24,53 @@ from ..core.errors import UsageError
 from ..core.kb import KB
 from . import audit_flow as F
 from . import audit_sql as Q
+from .coverage import Span, open_at, span
 from .store import StoreInfo
 
 MAX_AT_RISK = 200
 _TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#:-]*$")
 
 
-def latest_event_day(con: Any) -> date | None:
-    day = con.execute("SELECT max(ts)::DATE FROM events").fetchone()[0]
-    return day
+@dataclass(frozen=True)
+class Listed:
+    """An open ticket on one of the audit's lists (ids are for the desk: never stored but the at-risk list, never published)."""
+
+    id: str
+    priority: str | None
+    stage: str | None
+    group: str | None
+    age_hours: float
+    sla_used: float | None = None  # percent of the resolution timer used
+    idle_hours: float | None = None  # hours since the last update (stalled tickets)
 
 
-def resolve_as_of(con: Any, info: StoreInfo, as_of: date | None) -> date:
-    last = latest_event_day(con)
-    if last is None or info.first is None:
+@dataclass(frozen=True)
+class AuditRun:
+    """The audit, how its date was chosen, and its lists in full (for ``--all``)."""
+
+    audit: Audit
+    notes: tuple[str, ...]
+    at_risk: tuple[Listed, ...]
+    breached: tuple[Listed, ...]
+    stalled: tuple[Listed, ...]
+
+
+def resolve_as_of(found: Span | None, info: StoreInfo, as_of: date | None) -> tuple[date, list[str]]:
+    """The audit's day and what to say about it: the default is the last day the export covers (see
+    :mod:`kedb.tickets.coverage`); a day after it is allowed and warned about."""
+    if found is None or info.first is None or found.latest_event is None:
         raise UsageError("the ticket store holds no tickets: import an export first")
+    last = found.latest_event
+    notes = []
     if as_of is None:
-        return last
+        day = found.last
+        notes.append(f"as of {day}, the last day the export covers ({found.rule()}); --as-of DATE audits another day")
+        later = [f"{found.after:,} ticket{'s' * (found.after != 1)} opened later (to {found.opened_last})"] if found.after else []
+        if last > day:
+            later.append(f"events go on to {last}")
+        if later:
+            notes.append(f"after {day}: " + " and ".join(later) + "; the export misses most tickets opened then")
+        return day, notes
     if as_of > last:
         raise UsageError(
             f"--as-of {as_of} is after the latest event in the store ({last}): the export cannot say what happened since; "
@@ -46,17 +78,24 @@ def resolve_as_of(con: Any, info: StoreInfo, as_of: date | None) -> date:
         )
     if as_of < info.first:
         raise UsageError(f"--as-of {as_of} is before the first ticket in the store was opened ({info.first})")
-    return as_of
+    if as_of > found.last:
+        notes.append(
+            f"{as_of} is after the last day the export covers ({found.last}: {found.rule()}): tickets opened after it are "
+            "mostly not in the export, so open tickets and ages are too low"
+        )
+    return as_of, notes
 
 
-def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Audit:
-    """The audit at the end of ``as_of`` (default: the day of the latest event in the store)."""
+def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> AuditRun:
+    """The audit at the end of ``as_of`` (default: the last day the export covers)."""
     policy = kb.program.progression
     if policy is None:
         raise UsageError("content/progression.yml is missing or invalid: the audit needs a progression policy (run `kedb check`)")
-    day = resolve_as_of(con, info, as_of)
+    found = span(con)
+    day, notes = resolve_as_of(found, info, as_of)
     instant = datetime.combine(day + timedelta(days=1), datetime.min.time())
     c = F.Ctx(con, kb, info, policy, day, instant, instant - timedelta(days=policy.window_days))
+    covered = found.covers(c.start.date(), instant.date()) if found else None
     Q.policy_tables(con, policy, info.system)
     if info.event_log:
         Q.event_tables(con, policy, instant, c.start)
@@ -76,10 +115,15 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
                                                           ("bounces", "count"), ("chases", "count"), ("chases_answered", "percent"))]  # fmt: skip
         figures.append(F.reopens_from_tickets(c))
     at_risk, total = _at_risk(c)
-    return Audit(
+    if covered is not None:
+        figures = [
+            f.model_copy(update={"basis": f"{covered.text[0].upper()}{covered.text[1:]} of the window. {f.basis}"[:400]}) for f in figures
+        ]
+    audit = Audit(
         as_of=day,
         window_days=policy.window_days,
         source=info.snapshot_source(),
+        coverage=covered,
         policy_sha256=kb.program.sources["progression.yml"].sha256,
         figures=figures,
         age_profile=_ages(c),
@@ -88,27 +132,25 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
         at_risk=at_risk,
         at_risk_total=total,
     )
+    return AuditRun(audit, tuple(notes), *_lists(c))
 
 
 # ---------------------------------------------------------------- open tickets
 def _open_from_events(c: F.Ctx) -> str:
-    """Open tickets at the moment: their state is that of their last event before it (the export's
-    final state when no event precedes it); resolved, closed and cancelled tickets are not open."""
+    """Open tickets at the moment (:func:`kedb.tickets.coverage.open_at`, as the KPIs' backlog counts them), with
+    the stage and group of their last event before it."""
     return f"""
-        WITH cur AS (SELECT id, arg_max(class, step) AS class, arg_max(stage, step) AS stage, arg_max(grp, step) AS grp,
-                            max(ts) AS last_ts FROM ae GROUP BY id)
+        WITH cur AS (SELECT id, arg_max(stage, step) AS stage, arg_max(grp, step) AS grp, max(ts) AS last_ts FROM ae GROUP BY id)
         SELECT t.id, t.opened_at, t.priority, cur.stage, cur.grp, cur.last_ts
-        FROM tickets t LEFT JOIN cur USING (id)
-        WHERE t.opened_at < $1 AND CASE WHEN cur.class IS NOT NULL THEN cur.class NOT IN {Q.DONE}
-                                       ELSE t.done_at IS NULL OR t.done_at >= $1 END
+        FROM ({open_at(True, "$1")}) t LEFT JOIN cur USING (id)
     """
 
 
 def _open_from_tickets() -> str:
     """One row per ticket: open at the moment when not resolved, closed or cancelled before it (the KPIs' backlog)."""
-    return """
+    return f"""
         SELECT id, opened_at, priority, CAST(NULL AS VARCHAR) AS stage, assignment_group AS grp, CAST(NULL AS TIMESTAMP) AS last_ts
-        FROM tickets WHERE opened_at < $1 AND (done_at IS NULL OR done_at >= $1)
+        FROM ({open_at(False, "$1")})
     """
 
 
@@ -212,3 +254,35 @@ def _at_risk(c: F.Ctx) -> tuple[list[AtRisk], int]:
         if _TICKET_ID.match(i) and len(i) <= 40
     ]
     return out[:MAX_AT_RISK], len(rows)
+
+
+def _lists(c: F.Ctx) -> tuple[tuple[Listed, ...], tuple[Listed, ...], tuple[Listed, ...]]:
+    """Every at-risk, past-SLA and stalled ticket, most urgent first (ids that cannot be shown safely are left out)."""
+
+    def rows(sql: str) -> tuple[Listed, ...]:
+        got = c.con.execute(sql, [c.instant]).fetchall()
+        return tuple(
+            Listed(
+                i, p, s, (g[:400] if g else None), round(h, 1), None if u is None else round(u, 1), None if idle is None else round(idle, 1)
+            )
+            for i, p, s, g, h, u, idle in got
+            if _TICKET_ID.match(i) and len(i) <= 40
+        )
+
+    at_risk = breached = stalled = ()
+    if c.kb.program.triage is not None:
+        margin = c.policy.sla_at_risk_percent / 100
+        base = "SELECT id, priority, stage, grp, epoch($1 - opened_at) / 3600, 100.0 * used / lim, CAST(NULL AS DOUBLE) FROM sla "
+        at_risk = rows(base + f"WHERE used >= lim * {margin} AND used < lim ORDER BY used / lim DESC, id")
+        breached = rows(base + "WHERE used >= lim ORDER BY used / lim DESC, id")
+    if c.info.event_log:
+        now_w, now_c = c.now("working"), c.now("calendar")
+        stalled = rows(
+            f"""SELECT op.id, upper(op.priority), op.stage, op.grp, epoch($1 - op.opened_at) / 3600, CAST(NULL AS DOUBLE),
+                       epoch($1 - op.last_ts) / 3600
+                FROM op JOIN pol_stage s USING (stage)
+                WHERE op.last_ts IS NOT NULL
+                  AND CASE WHEN s.clock = 'calendar' THEN {now_c} ELSE {now_w} END - {Q.clocked("op.last_ts", "s.clock")} > s.thr
+                ORDER BY op.last_ts, op.id"""
+        )
+    return at_risk, breached, stalled

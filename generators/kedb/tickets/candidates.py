@@ -16,6 +16,7 @@ general). Covered signatures are attached to their records; the others are propo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,18 +35,57 @@ PART_COLUMNS = {
     "error_codes": "codes",
 }
 DISTINCT_COLUMNS = {"customers": "customer", "assets": "ci_n", "services": "service_n", "callers": "caller_key"}
+DISTINCT_FIELDS = {"customers": "customer", "assets": "ci", "services": "service", "callers": "caller"}
+
+
+def distinct_sql(distinct_by: str, columns: Mapping[str, object]) -> str:
+    """What ``distinct_by`` counts: its column, or one value for every ticket when the export lacks the field
+    (an export without customers is read as one customer, not as none)."""
+    return DISTINCT_COLUMNS[distinct_by] if DISTINCT_FIELDS[distinct_by] in columns else "'(one)'"
+
+
 DEFAULT_RECURRENCE = RecurrenceFile(rules=[RecurrenceRule(id="default", name="default", min_tickets=5, window_days=30)])
+
+
+# The ticket field each signature part comes from (error codes are found in the free text).
+PART_FIELDS = {
+    "service": "service",
+    "category": "category",
+    "subcategory": "subcategory",
+    "symptom": "symptom",
+    "ci": "ci",
+    "error_codes": "text",
+}
+NONE = "(none)"  # an empty signature part, as shown
 
 
 def signature_sql(fields: list[str] | tuple[str, ...]) -> str:
     return S.signature(PART_COLUMNS[f] for f in fields)
 
 
-def create_signature_view(con: Any, recurrence: RecurrenceFile) -> None:
-    """Temp table ``sig``: the tickets that can recur, with their signature from the configured fields."""
+def signature_fields_used(fields: list[str] | tuple[str, ...], columns: Mapping[str, object]) -> tuple[list[str], list[str]]:
+    """(the configured signature fields the export has, those it lacks): a lacking field is empty on every ticket."""
+    used = [f for f in fields if PART_FIELDS[f] in columns]
+    return used, [f for f in fields if f not in used]
+
+
+def shown_sql(used: list[str]) -> str:
+    """The signature as shown: every part the export has, an empty one as ``(none)``, so that
+    ``a:(none):b`` and ``a:b:(none)`` stay two signatures (the stored key would write both ``a:b``)."""
+    if not used:
+        return "CAST(NULL AS VARCHAR)"
+    cols = [PART_COLUMNS[f] for f in used]
+    parts = ", ".join(f"coalesce({c}, {S.lit(NONE)})" for c in cols)
+    return f"CASE WHEN {' OR '.join(f'{c} IS NOT NULL' for c in cols)} THEN concat_ws(':', {parts}) END"
+
+
+def create_signature_view(con: Any, recurrence: RecurrenceFile, columns: Mapping[str, object]) -> None:
+    """Temp table ``sig``: the tickets that can recur, with their signature from the configured fields
+    (``signature``, the key records carry) and as shown (``shown``, empty parts kept)."""
+    used, _ = signature_fields_used(recurrence.signature_fields, columns)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE sig AS SELECT id, opened_at, customer, ci_n, service_n, caller_key, "
-        f"{signature_sql(recurrence.signature_fields)} AS signature FROM tickets "
+        f"{signature_sql(recurrence.signature_fields)} AS signature, {shown_sql(used)} AS shown FROM tickets "
         "WHERE NOT coalesce(is_request, false) AND class IS DISTINCT FROM 'cancelled'"
     )
 
@@ -68,7 +108,8 @@ class Window:
 
 @dataclass(frozen=True)
 class Candidate:
-    signature: str
+    shown: str  # the signature with empty parts as (none): what a candidate is
+    signature: str  # the key a record carries (empty parts left out)
     trigger: Window  # the first rule (in content order) it meets, at its latest window
     rules: tuple[str, ...]  # every rule it meets
     total: int  # tickets with this signature in the store
@@ -84,7 +125,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Report:
-    fields: tuple[str, ...]
+    fields: tuple[str, ...]  # signature fields the export has
+    lacking: tuple[str, ...]  # configured signature fields it lacks (empty on every ticket)
     tickets: int  # tickets considered (no requests, not cancelled)
     without_signature: int
     signatures: int
@@ -121,13 +163,13 @@ def covered_by(signature: str, cover: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
-def _rule_ends(con: Any, rules: list[RecurrenceRule], since: date | None) -> None:
+def _rule_ends(con: Any, rules: list[RecurrenceRule], since: date | None, columns: Mapping[str, object]) -> None:
     """Temp table ``ends``: per signature, column ``e<i>`` = end of the latest window meeting rule i (one sort for all rules)."""
     low = min(r.min_tickets for r in rules)
     cols = []
     for i, r in enumerate(rules):
-        frame = f"PARTITION BY signature ORDER BY opened_at RANGE BETWEEN INTERVAL {r.window_days} DAYS PRECEDING AND CURRENT ROW"
-        cols.append(f"count(*) OVER ({frame}) AS n{i}, count(DISTINCT {DISTINCT_COLUMNS[r.distinct_by]}) OVER ({frame}) AS d{i}")
+        frame = f"PARTITION BY shown ORDER BY opened_at RANGE BETWEEN INTERVAL {r.window_days} DAYS PRECEDING AND CURRENT ROW"
+        cols.append(f"count(*) OVER ({frame}) AS n{i}, count(DISTINCT {distinct_sql(r.distinct_by, columns)}) OVER ({frame}) AS d{i}")
     since_sql = f" AND opened_at >= DATE {S.lit(since.isoformat())}" if since else ""
     ends = ", ".join(
         f"max(opened_at) FILTER (WHERE n{i} >= {r.min_tickets} AND d{i} >= {r.min_distinct}{since_sql}) AS e{i}"
@@ -137,57 +179,58 @@ def _rule_ends(con: Any, rules: list[RecurrenceRule], since: date | None) -> Non
         f"""
         CREATE OR REPLACE TEMP TABLE ends AS
         WITH s AS (
-            SELECT * FROM sig WHERE signature IN (SELECT signature FROM sig WHERE signature IS NOT NULL GROUP BY signature HAVING count(*) >= {low})
-        ), w AS (SELECT signature, opened_at, {", ".join(cols)} FROM s)
-        SELECT * FROM (SELECT signature, {ends} FROM w GROUP BY signature) WHERE {" OR ".join(f"e{i} IS NOT NULL" for i in range(len(rules)))}
+            SELECT * FROM sig WHERE shown IN (SELECT shown FROM sig WHERE shown IS NOT NULL GROUP BY shown HAVING count(*) >= {low})
+        ), w AS (SELECT shown, opened_at, {", ".join(cols)} FROM s)
+        SELECT * FROM (SELECT shown, {ends} FROM w GROUP BY shown) WHERE {" OR ".join(f"e{i} IS NOT NULL" for i in range(len(rules)))}
         """
     )
 
 
-def _windows(con: Any, i: int, rule: RecurrenceRule) -> dict[str, Window]:
+def _windows(con: Any, i: int, rule: RecurrenceRule, columns: Mapping[str, object]) -> dict[str, Window]:
     """The figures of rule i's latest window for each signature that meets it."""
-    dim = DISTINCT_COLUMNS[rule.distinct_by]
+    dim = distinct_sql(rule.distinct_by, columns)
     rows = con.execute(
         f"""
-        SELECT t.signature, count(*), count(DISTINCT t.{dim}), count(DISTINCT t.customer), count(DISTINCT t.ci_n),
+        SELECT t.shown, count(*), count(DISTINCT {dim if dim.startswith("'") else "t." + dim}), count(DISTINCT t.customer), count(DISTINCT t.ci_n),
             min(t.opened_at)::DATE, max(t.opened_at)::DATE, list(t.id ORDER BY t.opened_at, t.id),
             list(coalesce(t.service_n, '') ORDER BY t.opened_at, t.id), list(DISTINCT t.customer) FILTER (WHERE t.customer IS NOT NULL)
-        FROM sig t JOIN ends e ON t.signature = e.signature AND e.e{i} IS NOT NULL
+        FROM sig t JOIN ends e ON t.shown = e.shown AND e.e{i} IS NOT NULL
             AND t.opened_at >= e.e{i} - INTERVAL {rule.window_days} DAYS AND t.opened_at <= e.e{i}
-        GROUP BY t.signature
+        GROUP BY t.shown
         """
     ).fetchall()
     return {
-        sig: Window(
+        shown: Window(
             rule.id, n, rule.window_days, rule.distinct_by, d, dc, da, first, last, tuple(ids), tuple(svcs), tuple(sorted(custs or []))
         )
-        for sig, n, d, dc, da, first, last, ids, svcs, custs in rows
+        for shown, n, d, dc, da, first, last, ids, svcs, custs in rows
     }
 
 
-def find(con: Any, kb: KB, since: date | None = None) -> Report:
+def find(con: Any, kb: KB, columns: Mapping[str, object], since: date | None = None) -> Report:
     """Apply every recurrence rule to the store; covered signatures are attached, the others proposed."""
     recurrence = kb.program.recurrence or DEFAULT_RECURRENCE
-    create_signature_view(con, recurrence)
+    used, lacking = signature_fields_used(recurrence.signature_fields, columns)
+    create_signature_view(con, recurrence, columns)
     tickets, without, signatures = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE signature IS NULL), count(DISTINCT signature) FROM sig"
+        "SELECT count(*), count(*) FILTER (WHERE shown IS NULL), count(DISTINCT shown) FROM sig"
     ).fetchone()
     met: dict[str, list[Window]] = {}
-    _rule_ends(con, list(recurrence.rules), since)
+    _rule_ends(con, list(recurrence.rules), since, columns)
     for i, rule in enumerate(recurrence.rules):
-        for sig, win in _windows(con, i, rule).items():
-            met.setdefault(sig, []).append(win)
-    totals: dict[str, tuple[int, date, date]] = {
-        sig: (n, first, last)
-        for sig, n, first, last in con.execute(
-            "SELECT signature, count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM sig "
-            "WHERE signature IN (SELECT signature FROM ends) GROUP BY signature"
+        for shown, win in _windows(con, i, rule, columns).items():
+            met.setdefault(shown, []).append(win)
+    totals: dict[str, tuple[str, int, date, date]] = {
+        shown: (sig, n, first, last)
+        for shown, sig, n, first, last in con.execute(
+            "SELECT shown, any_value(signature), count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM sig "
+            "WHERE shown IN (SELECT shown FROM ends) GROUP BY shown"
         ).fetchall()
     }
     cover = coverage(kb)
-    cands = [
-        Candidate(sig, wins[0], tuple(w.rule for w in wins), *totals[sig], covered_by(sig, cover))  # type: ignore[arg-type]
-        for sig, wins in met.items()
-    ]
-    cands.sort(key=lambda c: (-c.trigger.tickets, c.signature))
-    return Report(tuple(recurrence.signature_fields), tickets, without, signatures, tuple(cands))
+    cands = []
+    for shown, wins in met.items():
+        sig, n, first, last = totals[shown]
+        cands.append(Candidate(shown, sig, wins[0], tuple(w.rule for w in wins), n, first, last, covered_by(sig, cover)))
+    cands.sort(key=lambda c: (-c.trigger.tickets, c.shown))
+    return Report(tuple(used), tuple(lacking), tickets, without, signatures, tuple(cands))

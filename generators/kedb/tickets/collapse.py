@@ -1,15 +1,18 @@
-"""From typed export rows (temp table ``ev``) to the store's ``events`` and ``tickets`` tables.
+"""From the ``events`` table of the first pass to each ticket's state: the store's ``tickets`` table.
 
-Each ticket's rows are put in time order (``updated_at``, else ``opened_at``; then ``seq``;
-then file order) and its latest row gives its state. Only the narrow per-row columns are
-sorted; the descriptive ones (category, customer, …) are taken from the latest row and
-cleaned once per ticket. An event log (some ticket has more than one row) also gives what a
-single-row export cannot:
+The first pass (:mod:`kedb.tickets.importer`) put every ticket's rows in time order (``updated_at``,
+else ``opened_at``; then ``seq``; then file order) and marked each ticket's latest row. Here the
+events are aggregated per ticket, and a second pass over the export reads the descriptive
+columns (category, customer, dates, counts, …) of the latest rows only: a bitmap of their row
+numbers filters the scan, so the wide text of earlier rows is never kept. Each distinct raw
+signature value is normalised once. An event log (some ticket has more than one row) also gives
+what a single-row export cannot:
 
 * first response: the first row whose status class is no longer ``new``, unless the export
   has a first-response column;
-* resolution: the last time the ticket entered ``resolved``/``closed`` (after any reopen),
-  unless the export has ``resolved_at`` / ``closed_at``;
+* resolution: the last time the ticket entered ``resolved``/``closed``/``cancelled`` (after any
+  reopen) when the export's ``resolved_at`` is empty; ``closed_at`` only when the log shows no
+  such moment (a ticket closed days after it was resolved was resolved when the log says so);
 * reopens: moves from ``resolved``/``closed`` back to an open class, unless the export has a
   reopen counter;
 * reassignments: changes of ``assignment_group`` between rows, unless it has a counter.
@@ -25,8 +28,11 @@ from typing import Any
 from . import sqlexpr as S
 from .fields import DONE_CLASSES, SIGNATURE_PARTS
 from .mapping import Resolved
+from .reader import Input
+from .rows import latest_columns, numbered
 
 _DONE = "(" + ", ".join(S.lit(c) for c in DONE_CLASSES) + ")"
+_SCRATCH = ("prev_class", "prev_group", "is_last", "opened_at", "_bad")  # columns of the first pass the store does not keep
 
 
 def _clean(res: Resolved, name: str, v: str) -> str:
@@ -36,69 +42,79 @@ def _clean(res: Resolved, name: str, v: str) -> str:
     return S.translated(clean, m.fields[name]) if name in m.fields else clean
 
 
-def build(con: Any, res: Resolved, event_log: bool) -> None:
-    """Create ``events`` and ``tickets`` from ``ev`` (and drop it)."""
+def _aggregate(con: Any) -> None:
+    """``agg``: per ticket of an event log, its latest row and what its history shows."""
+    con.execute(
+        f"""
+        CREATE TEMP TABLE agg AS
+        SELECT id, max(export_row) FILTER (WHERE is_last) AS last_ord, count(*) AS events,
+            max(opened_at) FILTER (WHERE is_last) AS opened_at, max(ts) FILTER (WHERE is_last) AS updated_at,
+            max(status) FILTER (WHERE is_last) AS status, max(class) FILTER (WHERE is_last) AS class,
+            max(assignment_group) FILTER (WHERE is_last) AS assignment_group,
+            min(ts) FILTER (WHERE class IS NOT NULL AND class <> 'new' AND ts >= opened_at) AS ev_response,
+            max(ts) FILTER (WHERE class IN {_DONE} AND (prev_class IS NULL OR prev_class NOT IN {_DONE})) AS ev_done,
+            count(*) FILTER (WHERE prev_class IN {_DONE} AND class NOT IN {_DONE}) AS ev_reopens,
+            count(*) FILTER (WHERE prev_group IS NOT NULL AND assignment_group IS NOT NULL AND assignment_group <> prev_group)
+                AS ev_reassign
+        FROM events GROUP BY id
+        """
+    )
+
+
+def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool) -> None:
+    """Create ``tickets`` from ``events`` and the export's latest rows; drop the first pass's scratch columns.
+
+    ``wide``: the first pass kept every row's descriptive columns (table ``pass1``), as it does for an export that
+    looked like one row per ticket; they are taken from there instead of a second pass over the file."""
     m = res.mapping
-    order = "ORDER BY coalesce(updated_at, opened_at), coalesce(seq, -1), _ord"
-    if event_log:
+    if not event_log:  # one row per ticket: each row is its ticket's state, with nothing to aggregate
         con.execute(
-            "CREATE TEMP TABLE w AS SELECT id, _ord, coalesce(updated_at, opened_at) AS ts, opened_at, status, class, "
-            "assignment_group, updated_by_key, lag(class) OVER win AS prev_class, lag(assignment_group) OVER win AS prev_group, "
-            f"row_number() OVER win AS step, lead(_ord) OVER win IS NULL AS is_last FROM ev WINDOW win AS (PARTITION BY id {order})"
+            "CREATE TEMP VIEW agg AS SELECT id, export_row AS last_ord, 1 AS events, opened_at, ts AS updated_at, status, class, "
+            "assignment_group FROM events"
         )
-        con.execute(
-            "CREATE TABLE events AS SELECT id, CAST(step AS INTEGER) AS step, ts, status, class, assignment_group, updated_by_key, "
-            "_ord AS export_row FROM w"
-        )
-        con.execute(
-            f"""
-            CREATE TEMP TABLE agg AS
-            SELECT id, max(_ord) FILTER (WHERE is_last) AS last_ord, count(*) AS events,
-                min(ts) FILTER (WHERE class IS NOT NULL AND class <> 'new' AND ts >= opened_at) AS ev_response,
-                max(ts) FILTER (WHERE class IN {_DONE} AND (prev_class IS NULL OR prev_class NOT IN {_DONE})) AS ev_done,
-                count(*) FILTER (WHERE prev_class IN {_DONE} AND class NOT IN {_DONE}) AS ev_reopens,
-                count(*) FILTER (WHERE prev_group IS NOT NULL AND assignment_group IS NOT NULL AND assignment_group <> prev_group) AS ev_reassign
-            FROM w GROUP BY id
-            """
-        )
-        con.execute("DROP TABLE w")
-        latest = "FROM ev e JOIN agg a ON e._ord = a.last_ord"
     else:
-        con.execute(
-            "CREATE TABLE events AS SELECT id, 1 AS step, coalesce(updated_at, opened_at) AS ts, status, class, assignment_group, "
-            "updated_by_key, _ord AS export_row FROM ev"
-        )
-        latest = "FROM ev e"
+        _aggregate(con)
+    if wide:  # every row's descriptive columns are in pass1; the join below on last_ord picks the latest
+        latest, scratch = "pass1", ["pass1"]
+    else:
+        keep, latest, scratch = "", "lt", ["lt"]
+        if event_log:  # only the latest rows: a bitmap of their row numbers, a constant the scan tests each row against
+            con.execute(f"SET VARIABLE kedb_latest = (SELECT bitstring_agg(export_row, 1, {max(rows, 1)}) FROM events WHERE is_last)")
+            keep = "WHERE get_bit(getvariable('kedb_latest'), CAST(_ord - 1 AS INTEGER)) = 1"
+        con.execute(f"CREATE TEMP TABLE lt AS SELECT _ord, {', '.join(latest_columns(res))} FROM {numbered(inp, m.missing)} {keep}")
     # Signature parts are normalised once per distinct raw value: there are far fewer values than tickets.
-    union = " UNION ".join(f"SELECT '{p}' AS f, r_{p} AS v FROM ev" for p in SIGNATURE_PARTS)
+    union = " UNION ".join(f"SELECT '{p}' AS f, r_{p} AS v FROM {latest}" for p in SIGNATURE_PARTS)
     cases = " ".join(f"WHEN '{p}' THEN {S.norm(_clean(res, p, 'v'))}" for p in SIGNATURE_PARTS)
     con.execute(f"CREATE TEMP TABLE norm AS SELECT f, v, CASE f {cases} END AS n FROM ({union}) WHERE v IS NOT NULL")
     joins = " ".join(f"LEFT JOIN norm n_{p} ON n_{p}.f = '{p}' AND n_{p}.v = e.r_{p}" for p in SIGNATURE_PARTS)
     parts = ", ".join(f"n_{p}.n AS {p}_n" for p in SIGNATURE_PARTS)
     d, has_group = event_log, "assignment_group" in res.columns
-    ts = "coalesce(e.updated_at, e.opened_at)"
     caller = S.hashed(_clean(res, "caller", "e.r_caller"), res.salt)
     minutes = "to_microseconds(CAST(round(e.first_response_minutes * 60000000) AS BIGINT))"
     con.execute(
         f"""
         CREATE TABLE tickets AS
-        SELECT e.id, e.opened_at, {ts} AS updated_at, e.status, e.class,
+        SELECT a.id, a.opened_at, a.updated_at, a.status, a.class,
             {S.in_list(_clean(res, "type", "e.r_type"), m.request_types)} AS is_request,
             {_clean(res, "priority", "e.r_priority")} AS priority, {_clean(res, "customer", "e.r_customer")} AS customer,
-            {caller} AS caller_key, e.assignment_group, {_clean(res, "problem_id", "e.r_problem_id")} AS problem_id,
+            {caller} AS caller_key, a.assignment_group, {_clean(res, "problem_id", "e.r_problem_id")} AS problem_id,
             {parts}, {S.codes("e.r_text")} AS codes,
-            coalesce(e.first_response_at, e.opened_at + {minutes}{", a.ev_response" if d else ""}) AS first_response_at,
+            coalesce(e.first_response_at, a.opened_at + {minutes}{", a.ev_response" if d else ""}) AS first_response_at,
             e.first_response_minutes, e.resolution_minutes, e.resolved_at, e.closed_at,
-            CASE WHEN e.class IN {_DONE} THEN coalesce(e.resolved_at, e.closed_at{", a.ev_done" if d else ""}, {ts})
-                 WHEN e.class IS NULL THEN coalesce(e.resolved_at, e.closed_at) END AS done_at,
+            CASE WHEN a.class IN {_DONE} THEN coalesce(e.resolved_at{", a.ev_done" if d else ""}, e.closed_at, a.updated_at)
+                 WHEN a.class IS NULL THEN coalesce(e.resolved_at, e.closed_at) END AS done_at,
             coalesce(e.reopen_count{", a.ev_reopens" if d else ""}) AS reopen_count,
             coalesce(e.reassignment_count{", a.ev_reassign" if d and has_group else ""}) AS reassignment_count,
             CASE WHEN e.sla_breached IS NOT NULL THEN e.sla_breached
                  WHEN e.response_breached OR e.resolution_breached THEN true
                  WHEN e.response_breached IS NOT NULL OR e.resolution_breached IS NOT NULL THEN false END AS sla_breached,
-            {"CAST(a.events AS INTEGER)" if d else "1"} AS events, e._ord AS last_row
-        {latest} {joins}
+            CAST(a.events AS INTEGER) AS events, a.last_ord AS last_row
+        FROM agg a JOIN {latest} e ON e._ord = a.last_ord {joins}
         """
     )
-    for t in ("ev", "norm", *(("agg",) if d else ())):
+    con.execute(f"DROP {'TABLE' if event_log else 'VIEW'} agg")
+    for t in ("norm", *scratch):
         con.execute(f"DROP TABLE {t}")
+    con.execute("RESET VARIABLE kedb_latest")
+    for col in _SCRATCH:
+        con.execute(f"ALTER TABLE events DROP COLUMN {col}")

@@ -102,7 +102,9 @@ def render(kb: KB, cand: Candidate, rid: str, service: str, today: date, info: S
         "",
         "## Problem statement",
         "",
-        f"{w.tickets} tickets with the symptom signature `{cand.signature}` were opened between {w.first_seen} and "
+        f"{w.tickets} tickets with the symptom signature `{cand.signature}`"
+        + (f" (`{cand.shown}` with the empty fields shown)" if cand.shown != cand.signature else "")
+        + f" were opened between {w.first_seen} and "
         f"{w.last_seen}, across {w.distinct} distinct {w.distinct_by}. That meets the recurrence rule `{w.rule}`"
         + (f" ({rule.name})" if rule else "")
         + ".",

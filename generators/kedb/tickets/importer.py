@@ -1,12 +1,17 @@
 """``kedb tickets import``: read an export into the local store, all or nothing.
 
-One streaming pass reads the export (DuckDB ``read_csv``; rows it cannot split are kept in
-its rejects table with their row numbers), turns the mapped columns into typed values and
-marks every cell it cannot read. Any such row stops the import with a list of
-``file: row N: …`` messages and nothing is written. Otherwise rows are ordered per ticket
-(``updated_at``, then ``seq``, then file order), collapsed to each ticket's latest state, and
-the store is written to a temporary file that replaces ``.kedb/tickets.duckdb``: an import that
-fails or is interrupted (Ctrl-C) leaves the store as it was. One import runs at a time.
+A first streaming pass (DuckDB ``read_csv``; rows it cannot split are kept in its rejects table
+with their row numbers) reads the narrow per-row columns (ticket, times, status, group, who),
+marks every cell it cannot read and puts each ticket's rows in time order (``updated_at``, then
+``seq``, then file order) as the ``events`` table. Any unreadable row stops the import with a list
+of ``file: row N: …`` messages and nothing is written. A second pass reads the descriptive columns
+of each ticket's latest row only (:mod:`kedb.tickets.collapse`). The store is written to a
+temporary file that replaces ``.kedb/tickets.duckdb``: an import that fails or is interrupted
+(Ctrl-C) leaves the store as it was. One import runs at a time.
+
+What the import understood of the header (:mod:`kedb.tickets.header`) and which figures the
+export cannot give (:mod:`kedb.tickets.needs`) come back in the result; with ``strict`` a KPI of
+``content/kpis.yml`` that the export cannot give stops the import.
 """
 
 from __future__ import annotations
@@ -16,31 +21,39 @@ import json
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import FindingsError, UsageError
+from . import needs
 from . import sqlexpr as S
+from .collapse import build
 from .fields import FIELDS
+from .header import Header, understand
 from .mapping import Resolved, TicketMapping, apply, resolve
+from .progress import QUIET, Progress, phase
 from .reader import Input, open_export
+from .rows import BITS, CHECKED, alias, latest_columns, numbered, peek_sql, raw, typed
+from .statuses import unknown_statuses
 from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, import_lock, store_path
 
 MAX_LISTED = 20
-_SQL_TYPE = {
-    "timestamp": "TIMESTAMP",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "text": "VARCHAR",
-    "freetext": "VARCHAR",
-}
 _PROBLEM = {
     "integer": "not a whole number of 0 or more",
     "number": "not a number of 0 or more",
 }
+
+
+@dataclass(frozen=True)
+class Configured:
+    """What the KB asks of an export: the KPIs of ``content/kpis.yml`` and whether ``content/triage.yml`` has timers."""
+
+    kpis: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)  # KPI id -> its name
+    triage: bool = False
+    problems: tuple[str, ...] = ()  # program files that could not be read
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,9 @@ class ImportResult:
     columns: dict[str, tuple[str, ...]]
     absent: tuple[str, ...]
     store_tickets: int
+    header: Header
+    lost: tuple[str, ...]  # figures the store cannot give (see kedb.tickets.needs)
+    configured: Configured
 
 
 def _sha256(path: Path) -> str:
@@ -66,92 +82,86 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan_sql(inp: Input, missing: list[str] | None = None) -> str:
-    """DuckDB's reader over the export: every column text, the mapping's missing markers read as NULL."""
-    cols = "{" + ", ".join(f"{S.lit(h)}: 'VARCHAR'" for h in inp.header) + "}"
-    nulls = f", nullstr = {S.lits(missing)}" if missing else ""
-    return (
-        f"read_csv({S.lit(str(inp.path))}, header = true, skip = {inp.skip}, delim = {S.lit(inp.delimiter)}, quote = '\"', "
-        f"escape = '\"', strict_mode = true, store_rejects = true, auto_detect = false, encoding = {S.lit(inp.encoding)}{nulls}, "
-        f"columns = {cols})"
-    )
+def _rows_sql(inp: Input, res: Resolved, extra: list[str]) -> str:
+    """Every row of the export, typed, with ``_bad``: the bits of the cells that cannot be read (and the
+    ``extra`` columns, ``expression AS name``, passed through).
 
-
-# Fields read on every row (they order an event log, or must be checked on every row); the
-# others are descriptive and only their latest value is kept, so they are cleaned per ticket.
-PER_ROW = ("id", "opened_at", "updated_at", "seq", "status", "assignment_group", "updated_by")
-CHECKED = tuple(n for n, (k, _) in FIELDS.items() if k in ("timestamp", "integer", "number", "boolean"))
-BITS = {name: 1 << i for i, name in enumerate(("id", "status", *CHECKED))}
-
-
-def _per_row(res: Resolved) -> tuple[list[str], list[str]]:
-    """(columns of ``ev``, bit expressions flagging a cell that cannot be read)."""
+    Three steps, so that each cell is parsed once: the cells are typed (and it is noted whether
+    each was empty), then statuses get their class, then the bits are set."""
     m = res.mapping
-    cols, bad = ["_ord"], []
-    for name, (kind, _) in FIELDS.items():
-        cols_of = res.columns.get(name)
-        if kind == "text" and name not in PER_ROW:
-            if cols_of:
-                cols.append(f"{S.ident(cols_of[0])} AS r_{name}")
-            else:
-                cols.append(f"CAST(NULL AS VARCHAR) AS r_{name}")
-            continue
-        if kind == "freetext":
-            text = f"nullif(concat_ws(' ', {', '.join(S.ident(c) for c in cols_of)}), '')" if cols_of else "CAST(NULL AS VARCHAR)"
-            cols.append(f"{text} AS r_text")
-            continue
-        if not cols_of:
-            out = {"status": ["status", "class"], "updated_by": ["updated_by_key"]}.get(name, [name])
-            cols += [f"CAST(NULL AS {'VARCHAR' if kind == 'text' else _SQL_TYPE[kind]}) AS {o}" for o in out]
-            continue
-        raw = f"nullif(trim({S.ident(cols_of[0])}), '')"  # a cell of spaces is empty (the markers are DuckDB's `nullstr`)
-        spec = m.fields[name]
-        v = S.translated(raw, spec)
-        if name == "status":
-            cols += [f"{v} AS status", f"{S.status_class(v, m)} AS class"]
-            if m.statuses:
-                bad.append(f"CASE WHEN {raw} IS NOT NULL AND {S.status_class(v, m)} IS NULL THEN {BITS['status']} ELSE 0 END")
-            continue
-        if name == "updated_by":
-            cols.append(f"{S.hashed(raw, res.salt)} AS updated_by_key")
-            continue
-        if kind == "text":  # id, assignment_group
-            cols.append(f"{v} AS {name}")
-            if name == "id":
-                bad.append(f"CASE WHEN {v} IS NULL THEN {BITS['id']} ELSE 0 END")
-            continue
-        if kind == "timestamp":
-            expr = S.timestamp(v, m)
-        elif kind == "integer":
-            expr = S.integer(v, spec.subtract)
-        elif kind == "number":
-            expr = S.number(v)
-        else:
-            expr = S.boolean(v, m, spec.negate)
-        cols.append(f"{expr} AS {name}")
-        bad.append(f"CASE WHEN {raw} IS NOT NULL AND ({expr}) IS NULL THEN {BITS[name]} ELSE 0 END")
-    if "opened_at" in res.columns:
-        bad.append(f"CASE WHEN nullif(trim({S.ident(res.columns['opened_at'][0])}), '') IS NULL THEN {BITS['opened_at']} ELSE 0 END")
-    return cols, bad
-
-
-def _load(con: Any, inp: Input, res: Resolved) -> int:
-    """Create temp table ``ev`` (one typed row per export row); raise on any unreadable row."""
-    cols, bad = _per_row(res)
-    sql = (
-        f"CREATE TEMP TABLE ev AS SELECT {', '.join(cols)}, {' + '.join(bad) or '0'} AS _bad FROM ("
-        f"SELECT row_number() OVER () AS _ord, * FROM {scan_sql(inp, res.mapping.missing)})"
+    has = res.columns
+    names = "".join(", " + alias(c) for c in extra)
+    cells = ["_ord", f"{typed(res, 'id')} AS id" if "id" in has else "CAST(NULL AS VARCHAR) AS id", *extra]
+    for name in CHECKED:
+        if name in has:
+            cells += [f"{typed(res, name)} AS t_{name}", f"{raw(res, name)} IS NOT NULL AS p_{name}"]
+        elif name in ("opened_at", "updated_at", "seq"):
+            cells.append(f"CAST(NULL AS {'BIGINT' if name == 'seq' else 'TIMESTAMP'}) AS t_{name}")
+    status = S.translated(raw(res, "status"), m.fields["status"]) if "status" in has else "CAST(NULL AS VARCHAR)"
+    group = S.translated(raw(res, "assignment_group"), m.fields["assignment_group"]) if "assignment_group" in has else None
+    who = S.hashed(raw(res, "updated_by"), res.salt) if "updated_by" in has else "CAST(NULL AS VARCHAR)"
+    cells += [f"{status} AS status", f"{group or 'CAST(NULL AS VARCHAR)'} AS assignment_group", f"{who} AS updated_by_key"]
+    flags = [f"p_{n}, t_{n}" for n in CHECKED if n in has]
+    classed = (
+        "SELECT _ord, id, t_opened_at AS opened_at, coalesce(t_updated_at, t_opened_at) AS ts, t_seq AS seq, status, "
+        f"{S.status_class('status', m)} AS class, assignment_group, updated_by_key{''.join(', ' + f for f in flags)}{names} "
+        f"FROM (SELECT {', '.join(cells)} FROM {numbered(inp, m.missing)})"
     )
+    bad = [f"CASE WHEN id IS NULL THEN {BITS['id']} ELSE 0 END"] if "id" in has else []
+    if "status" in has and m.statuses:
+        bad.append(f"CASE WHEN status IS NOT NULL AND class IS NULL THEN {BITS['status']} ELSE 0 END")
+    bad += [f"CASE WHEN p_{n} AND t_{n} IS NULL THEN {BITS[n]} ELSE 0 END" for n in CHECKED if n in has]
+    if "opened_at" in has:
+        bad.append(f"CASE WHEN NOT p_opened_at THEN {BITS['opened_at']} ELSE 0 END")
+    return (
+        f"SELECT _ord, id, opened_at, ts, seq, status, class, assignment_group, updated_by_key{names}, "
+        f"{' + '.join(bad) or '0'} AS _bad FROM ({classed})"
+    )
+
+
+PEEK_ROWS = 50_000
+
+
+def looks_one_row(con: Any, inp: Input, res: Resolved) -> bool:
+    """True when the first rows name each ticket once: the export is likely one row per ticket, and the first
+    pass can keep every row's descriptive columns rather than read the file twice. Only a guess about cost:
+    an event log read this way gives the same store, more slowly."""
+    if "id" not in res.columns:
+        return False
     import duckdb
 
     try:
-        con.execute(sql)
+        n, distinct = con.execute(f"SELECT count(v), count(DISTINCT v) FROM ({peek_sql(inp, res.columns['id'][0], PEEK_ROWS)})").fetchone()
+    except duckdb.Error:
+        return False  # the first pass reads it strictly and says what is wrong
+    return bool(n) and n == distinct
+
+
+def _load(con: Any, inp: Input, res: Resolved, wide: bool) -> int:
+    """Create ``events`` (each row typed and in time order per ticket, with the columns the collapse needs);
+    raise on any row that cannot be read. With ``wide``, every row is first kept with its descriptive columns
+    as ``pass1`` and only its narrow columns are sorted: cheaper than a second pass when most rows are latest."""
+    extra = latest_columns(res) if wide else []
+    window = """
+        SELECT id, CAST(row_number() OVER w AS INTEGER) AS step, ts, status, class, assignment_group, updated_by_key,
+               _ord AS export_row, lag(class) OVER w AS prev_class, lag(assignment_group) OVER w AS prev_group,
+               lead(_ord) OVER w IS NULL AS is_last, opened_at, _bad
+        FROM {rows} WINDOW w AS (PARTITION BY id ORDER BY ts, coalesce(seq, -1), _ord)
+    """
+    import duckdb
+
+    try:
+        if wide:
+            con.execute(f"CREATE TEMP TABLE pass1 AS {_rows_sql(inp, res, extra)}")
+            con.execute(f"CREATE TABLE events AS {window.format(rows='pass1')}")
+        else:
+            con.execute(f"CREATE TABLE events AS {window.format(rows='(' + _rows_sql(inp, res, extra) + ')')}")
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise FindingsError(f"{inp.display}: the export cannot be read: {first}") from None
     _rejects(con, inp)
     _bad_values(con, inp, res)
-    return int(con.execute("SELECT count(*) FROM ev").fetchone()[0])
+    return int(con.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
 def _rejects(con: Any, inp: Input) -> None:
@@ -178,27 +188,22 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
     total = 0
     sbit = BITS["status"]
     if m.statuses and "status" in res.columns:
-        st = con.execute(f"SELECT status, min(_ord), count(*) FROM ev WHERE _bad & {sbit} <> 0 GROUP BY status ORDER BY 2").fetchall()
-        rows_of = inp.ordinal_rows(o for _, o, _ in st[:MAX_LISTED])
-        for status, first, count in st[:MAX_LISTED]:
-            lines.append(
-                f"{inp.place(rows_of[first])}: status '{status}' ({count} row{'s' if count != 1 else ''}) is not in the mapping; add it under `statuses:` "
-                "in a --map file as new, open, pending, resolved, closed or cancelled"
-            )
-        total += sum(c for _, _, c in st)
+        found = unknown_statuses(con, inp, res, sbit)
+        lines += found.lines
+        total += found.rows
     others = sum(BITS.values()) & ~sbit
-    n = con.execute(f"SELECT count(*) FROM ev WHERE _bad & {others} <> 0").fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM events WHERE _bad & {others} <> 0").fetchone()[0]
     total += n
     if n:
-        bad = con.execute(f"SELECT _ord, _bad FROM ev WHERE _bad & {others} <> 0 ORDER BY _ord LIMIT {MAX_LISTED}").fetchall()
+        bad = con.execute(
+            f"SELECT export_row, _bad FROM events WHERE _bad & {others} <> 0 ORDER BY export_row LIMIT {MAX_LISTED}"
+        ).fetchall()
         ords = [o for o, _ in bad]
         cols = {f: res.columns[f][0] for f in BITS if f in res.columns and f != "status"}
         sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items())
-        raw = {
+        raw_of = {
             r[0]: dict(zip(cols, r[1:], strict=False))
-            for r in con.execute(
-                f"SELECT * FROM (SELECT row_number() OVER () AS _ord, {sel} FROM {scan_sql(inp)}) WHERE _ord IN ({', '.join(map(str, ords))})"
-            ).fetchall()
+            for r in con.execute(f"SELECT _ord, {sel} FROM {numbered(inp)} WHERE _ord IN ({', '.join(map(str, ords))})").fetchall()
         }
         rows_of = inp.ordinal_rows(ords)
         for o, mask in bad:
@@ -206,7 +211,7 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
             for f, bit in BITS.items():
                 if not mask & bit or f == "status":
                     continue
-                value = raw.get(o, {}).get(f)
+                value = raw_of.get(o, {}).get(f)
                 if f in ("id", "opened_at") and not (value or "").strip():
                     lines.append(
                         f"{place}: the {f} (column '{res.columns[f][0]}') is empty; every row needs a ticket id and an opened date"
@@ -256,7 +261,57 @@ def _append_old(con: Any, old: Path, source: str) -> None:
     con.execute("DETACH old")
 
 
-def import_export(root: Path, file: Path, source: str, map_file: Path | None = None, *, append: bool = False) -> ImportResult:
+def configured(root: Path) -> Configured:
+    """The KPIs of ``content/kpis.yml`` and whether ``content/triage.yml`` has SLA timers (each file read strictly)."""
+    from ..core.load.datafile import read_data_file
+    from ..core.program import KpisFile, TriageFile
+
+    problems: list[str] = []
+    kpis: tuple[str, ...] = ()
+    names: dict[str, str] = {}
+    triage = False
+    for rel, model in (("content/kpis.yml", KpisFile), ("content/triage.yml", TriageFile)):
+        path = Path(root) / rel
+        if not path.is_file():
+            continue
+        got = read_data_file(path, rel, model)
+        if got.issues or got.model is None:
+            problems.append(rel)
+        elif isinstance(got.model, KpisFile):
+            kpis = tuple(k.id for k in got.model.kpis)
+            names = {k.id: k.name for k in got.model.kpis}
+        elif isinstance(got.model, TriageFile):
+            triage = bool(got.model.priorities)
+    return Configured(kpis, names, triage, tuple(problems))
+
+
+def strict_problems(header: Header, cfg: Configured, event_log: bool) -> list[str]:
+    """Why ``--strict`` refuses the export: each configured KPI it cannot give, and the fields that would give it."""
+    out = [f"{rel} cannot be read (run `kedb check`): --strict cannot tell which KPIs are needed" for rel in cfg.problems]
+    have = needs.available(header.used, event_log=event_log, triage=cfg.triage)
+    near = {m.field: m for m in header.missing}
+    for kpi in cfg.kpis:
+        if needs.computable(kpi, have):
+            continue
+        name = f" ({cfg.names[kpi]})" if cfg.names.get(kpi, kpi) != kpi else ""
+        out.append(f"{kpi}{name} cannot be computed: it needs {needs.needs_text(kpi)}")
+        for way in needs.NEEDS[kpi][1]:
+            for f in sorted(way - have):
+                if f in near and near[f].near:
+                    out.append(f"  {near[f].text()}")
+    return list(dict.fromkeys(out))
+
+
+def import_export(
+    root: Path,
+    file: Path,
+    source: str,
+    map_file: Path | None = None,
+    *,
+    append: bool = False,
+    strict: bool = False,
+    progress: Progress = QUIET,
+) -> ImportResult:
     """Import ``file`` into ``root/.kedb/tickets.duckdb`` (replacing it, or adding to it with ``append``)."""
     if not file.is_file():
         raise UsageError(f"{file} does not exist or is not a file")
@@ -264,52 +319,72 @@ def import_export(root: Path, file: Path, source: str, map_file: Path | None = N
     kdir = Path(root) / STORE_DIR
     kdir.mkdir(parents=True, exist_ok=True)
     with import_lock(root):  # held from reading the old store (--append) to replacing it
-        return _import(root, kdir, file, source, mapping, append)
+        return _import(root, kdir, file, source, mapping, append, strict, progress)
 
 
-def _import(root: Path, kdir: Path, file: Path, source: str, mapping: TicketMapping, append: bool) -> ImportResult:
+def _refuse(file: Path, problems: list[str]) -> None:
+    raise FindingsError(
+        "\n".join([*(f"{file.name}: {p}" if not p.startswith("  ") else p for p in problems), "--strict: nothing was imported"])
+    )
+
+
+def _import(
+    root: Path, kdir: Path, file: Path, source: str, mapping: TicketMapping, append: bool, strict: bool, progress: Progress
+) -> ImportResult:
     target = store_path(root)
     old = target if append and target.is_file() else None
     new = kdir / f"{STORE_NAME}.new"
+    cfg = configured(root)
     inp = open_export(file, mapping, kdir / "tmp")
     try:
         res = apply(mapping, inp.header, inp.display, _old_salt(old) or secrets.token_hex(8))
+        header = understand(res, inp.header)
+        if strict and (problems := strict_problems(header, cfg, event_log=True)):
+            _refuse(file, problems)  # lost even if the export is an event log: no need to read it
         for p in (new, Path(f"{new}.wal")):
             p.unlink(missing_ok=True)
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(_sha256, file)
             con = connect(new)
             try:
-                rows = _load(con, inp, res)
-                event_log = bool(con.execute("SELECT count(*) > count(DISTINCT id) FROM ev").fetchone()[0])
-                from .collapse import build
-
-                build(con, res, event_log)
-                n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
-                con.execute(
-                    "CREATE TABLE imports (no INTEGER, source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, tickets BIGINT, "
-                    "event_log BOOLEAN, first_opened DATE, last_opened DATE, columns VARCHAR)"
-                )
-                con.execute(
-                    "INSERT INTO imports VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        source,
-                        file.name,
-                        digest.result(),
-                        rows,
-                        n,
-                        event_log,
-                        first,
-                        last,
-                        json.dumps({k: list(v) for k, v in res.columns.items()}),
-                    ],
-                )
-                con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
-                con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('salt', ?)", [SCHEMA_VERSION, res.salt])
-                if old is not None:
-                    _append_old(con, old, source)
-                total = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
-                con.execute("CHECKPOINT")
+                size = file.stat().st_size
+                with phase(progress, f"reading {inp.display} ({size / 1e6:,.1f} MB)", con) as ph:
+                    wide = looks_one_row(con, inp, res)
+                    rows = _load(con, inp, res, wide)
+                    ph.detail = f"{rows:,} rows"
+                event_log = bool(con.execute("SELECT count(*) > 0 FROM events WHERE step > 1").fetchone()[0])
+                if strict and (problems := strict_problems(header, cfg, event_log)):
+                    _refuse(file, problems)
+                with phase(progress, "collapsing to tickets" if event_log else "typing tickets", con) as ph:
+                    build(con, inp, res, event_log, rows, wide)
+                    n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
+                    ph.detail = f"{n:,} tickets"
+                with phase(progress, "writing the store") as ph:
+                    con.execute(
+                        "CREATE TABLE imports (no INTEGER, source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, tickets BIGINT, "
+                        "event_log BOOLEAN, first_opened DATE, last_opened DATE, columns VARCHAR)"
+                    )
+                    con.execute(
+                        "INSERT INTO imports VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            source,
+                            file.name,
+                            digest.result(),
+                            rows,
+                            n,
+                            event_log,
+                            first,
+                            last,
+                            json.dumps({k: list(v) for k, v in res.columns.items()}),
+                        ],
+                    )
+                    con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+                    con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('salt', ?)", [SCHEMA_VERSION, res.salt])
+                    if old is not None:
+                        _append_old(con, old, source)
+                    total = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+                    con.execute("CHECKPOINT")
+                    ph.detail = f"{total:,} tickets in {target.name}"
             finally:
                 con.close()
         os.replace(new, target)
@@ -318,4 +393,8 @@ def _import(root: Path, kdir: Path, file: Path, source: str, mapping: TicketMapp
             p.unlink(missing_ok=True)
         if inp.temporary:
             inp.path.unlink(missing_ok=True)
-    return ImportResult(target, file.name, source, rows, n, event_log, first, last, res.columns, res.absent, total)
+    have = needs.available(res.columns, event_log=event_log, triage=cfg.triage)
+    return ImportResult(
+        target, file.name, source, rows, n, event_log, first, last, res.columns, res.absent, total, header,
+        tuple(needs.lost(have)), cfg,
+    )  # fmt: skip

@@ -2,10 +2,14 @@
 
 Each figure carries its numerator, denominator and a ``basis`` sentence (what was counted,
 from how many tickets or problems, and what the export could not tell). A figure that cannot
-be computed is ``null`` with the reason in ``basis``, never a guess. Ticket figures use the
-ticket's *done* time: resolved, else closed (see :mod:`kedb.tickets.collapse`); cancelled
-tickets count only in volume and backlog. Definitions, in the words a desk lead uses, are
-in ``content/kpis.yml``; the README lists how each is computed.
+be computed is ``null`` and its basis starts with ``n/a:`` and the reason (what the export lacks,
+from :mod:`kedb.tickets.needs`, or nothing to count), never a guess. Ticket figures use the
+ticket's *done* time: resolved (in an event log without ``resolved_at``, when the log shows it
+resolved), else closed (see :mod:`kedb.tickets.collapse`); cancelled tickets count only in
+volume and backlog. The backlog counts open tickets as the audit does
+(:func:`kedb.tickets.coverage.open_at`). A month the export covers only in part is marked: the
+snapshot's ``coverage``, and the first sentence of every ticket figure's basis. Definitions, in
+the words a desk lead uses, are in ``content/kpis.yml``; the README lists how each is computed.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from typing import Any
 from ..core.errors import UsageError
 from ..core.kb import KB
 from ..core.records import KnownError, Problem
-from ..core.snapshots import KPI_DIR, KpiSnapshot, KpiValue, dump
-from .candidates import DEFAULT_RECURRENCE, create_signature_view
+from ..core.snapshots import KPI_DIR, Coverage, KpiSnapshot, KpiValue, dump
+from . import needs
+from .candidates import DEFAULT_RECURRENCE, create_signature_view, signature_fields_used
+from .coverage import Span, open_at, span
 from .store import StoreInfo
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -55,6 +61,8 @@ class _Ctx:
         self.recurrence = kb.program.recurrence or DEFAULT_RECURRENCE
         self.window = self.recurrence.repeat_window_days
         self.params = [self.start, self.end]
+        self.have = needs.available(info.columns, event_log=info.event_log, triage=kb.program.triage is not None)
+        self.span: Span | None = span(con)
 
     def one(self, sql: str) -> tuple[Any, ...]:
         return tuple(self.con.execute(sql, self.params).fetchone())
@@ -65,10 +73,10 @@ class _Ctx:
 
 
 def _volume(c: _Ctx) -> list[KpiValue]:
-    opened, resolved, backlog = c.one(
-        f"SELECT count(*) FILTER (WHERE opened_at >= $1 AND opened_at < $2), count(*) FILTER (WHERE {c.done}), "
-        "count(*) FILTER (WHERE opened_at < $2 AND (done_at IS NULL OR done_at >= $2)) FROM tickets"
+    opened, resolved = c.one(
+        f"SELECT count(*) FILTER (WHERE opened_at >= $1 AND opened_at < $2), count(*) FILTER (WHERE {c.done}) FROM tickets"
     )
+    backlog = c.con.execute(f"SELECT count(*) FROM ({open_at(c.info.event_log, '$1')})", [c.end]).fetchone()[0]
     p = c.period
     return [
         KpiValue(id="ticket_volume", value=opened, unit="count", basis=f"Tickets opened in {p} (every type)."),
@@ -77,26 +85,30 @@ def _volume(c: _Ctx) -> list[KpiValue]:
             id="backlog",
             value=backlog,
             unit="count",
-            basis=f"Tickets opened before the end of {p} and not resolved, closed or cancelled by then, as the export shows them.",
+            basis=f"Tickets opened before the end of {p} and not resolved, closed or cancelled then"
+            + (" (by their last event before then, as `kedb tickets audit` counts open tickets)." if c.info.event_log else "."),
         ),
     ]
 
 
 def _repeat(c: _Ctx) -> KpiValue:
-    create_signature_view(c.con, c.recurrence)
+    create_signature_view(c.con, c.recurrence, c.info.columns)
     repeats, total, unsigned = c.one(
         f"""
-        WITH s AS (SELECT id, opened_at, signature, lag(opened_at) OVER (PARTITION BY signature ORDER BY opened_at, id) AS prev
-                   FROM sig WHERE signature IS NOT NULL)
+        WITH s AS (SELECT id, opened_at, shown, lag(opened_at) OVER (PARTITION BY shown ORDER BY opened_at, id) AS prev
+                   FROM sig WHERE shown IS NOT NULL)
         SELECT count(*) FILTER (WHERE s.prev IS NOT NULL AND s.opened_at - s.prev <= INTERVAL {c.window} DAYS),
                count(*) FILTER (WHERE s.id IS NOT NULL), count(*) FILTER (WHERE s.id IS NULL)
         FROM tickets t LEFT JOIN s USING (id)
         WHERE t.done_at >= $1 AND t.done_at < $2 AND t.class IS DISTINCT FROM 'cancelled' AND NOT coalesce(t.is_request, false)
         """
     )
+    used, unused = signature_fields_used(c.recurrence.signature_fields, c.info.columns)
+    fields = ", ".join(used) or "none of its fields"
     basis = (
-        f"{total} incidents resolved in {c.period} with a signature ({', '.join(c.recurrence.signature_fields)}); a repeat "
-        f"had the same signature on another ticket opened up to {c.window} days before it."
+        f"{total} incidents resolved in {c.period} with a signature (from {fields}"
+        + (f"; not in the export: {', '.join(unused)}" if unused else "")
+        + f"); a repeat had the same signature on another ticket opened up to {c.window} days before it."
     )
     if unsigned:
         basis += f" {unsigned} without any signature part left out."
@@ -115,6 +127,8 @@ def _first_response(c: _Ctx) -> KpiValue:
         how = "calendar minutes from opened to the first update that left a new status (event log)"
     else:
         return _none("first_response_time", "minutes", "The export has no first-response time and is not an event log.")
+    if not needs.computable("first_response_time", c.have):
+        return _none("first_response_time", "minutes", "The event log has no status column, so no update can be seen leaving new.")
     total, n, negative = c.one(
         """
         WITH r AS (SELECT coalesce(first_response_minutes, epoch(first_response_at - opened_at) / 60.0) AS m
@@ -203,6 +217,8 @@ def _counts(c: _Ctx) -> list[KpiValue]:
         )
         basis = f"Tickets opened in {c.period} linked to a problem in the tool ('{_col(c.info, 'problem_id')}'), per distinct problem."
         out.append(_ratio("tickets_per_problem", linked, problems, basis, unit="count"))
+    else:
+        out.append(_none("tickets_per_problem", "count", "The export has no problem link (problem_id)."))
     return out
 
 
@@ -253,16 +269,46 @@ def _problems(c: _Ctx) -> list[KpiValue]:
     return [mttrc, _ratio("problem_fix_success_rate", len(ok), len(ok) + len(failed), basis)]
 
 
+# Figures that come from the problem records, not from the tickets of the month.
+FROM_RECORDS = ("mean_time_to_root_cause", "problem_fix_success_rate")
+
+
+def _explained(c: _Ctx, v: KpiValue, coverage: Coverage | None) -> KpiValue:
+    """``v`` with its basis saying why it is n/a, and that the month is partial, where that is so."""
+    basis = v.basis
+    if v.value is None and not basis.startswith("n/a"):
+        why = needs.needs_text(v.id) if not needs.computable(v.id, c.have) else None
+        if why:
+            basis = f"n/a: the export cannot give it (it needs {why}). {basis}"
+        elif v.id not in FROM_RECORDS:
+            basis = f"n/a: nothing to count in {c.period}. {basis}"
+        else:
+            basis = f"n/a: {basis}"
+    if coverage is not None and v.id not in FROM_RECORDS:
+        basis = f"{coverage.text[0].upper()}{coverage.text[1:]}. {basis}"
+    return v.model_copy(update={"basis": basis[:400]}) if basis != v.basis else v
+
+
+def coverage_of(c: _Ctx) -> Coverage | None:
+    """How much of the month the export covers (None: all of it)."""
+    if c.span is None:
+        return Coverage(first=None, last=None, days=0, of_days=(c.end - c.start).days)
+    return c.span.covers(c.start.date(), c.end.date())
+
+
 def compute(con: Any, kb: KB, info: StoreInfo, period: str) -> KpiSnapshot:
     """The snapshot for ``period`` (YYYY-MM), in the order of ``content/kpis.yml`` then volume figures."""
     c = _Ctx(con, kb, info, period)
+    coverage = coverage_of(c)
     values = [_repeat(c), *_problems(c), _first_response(c), _sla(c), *_counts(c), *_volume(c)]
+    values = [_explained(c, v, coverage) for v in values]
     order = [k.id for k in kb.program.kpis.kpis] if kb.program.kpis else []
     values.sort(key=lambda v: (order.index(v.id) if v.id in order else len(order), 0))
     return KpiSnapshot(
         period=period,
         window_days=c.window,
         source=info.snapshot_source(),
+        coverage=coverage,
         values=values,
     )
 

@@ -7,9 +7,10 @@ queries behind repeats and recurrence in one pass. The store is rebuilt in a tem
 and moved into place, so a failed or interrupted import leaves the previous store untouched,
 and one import at a time holds ``.kedb/import.lock`` (:func:`import_lock`).
 
-Tables (schema version 1):
+Tables (schema version 2):
 
-* ``tickets`` — one row per ticket, its latest state: id, timestamps (``done_at`` = resolved,
+* ``tickets`` — one row per ticket, its latest state: id, timestamps (``done_at``: resolved;
+  in an event log without ``resolved_at``, when the log shows it entering resolved or closed;
   else closed), counts, SLA flag, priority, customer, hashed caller, problem id and the
   normalised signature parts (``service_n`` … ``ci_n``, ``codes``). No subject, description or
   raw category text is stored.
@@ -40,7 +41,7 @@ from .sqlexpr import lit
 STORE_DIR = ".kedb"
 STORE_NAME = "tickets.duckdb"
 LOCK_NAME = "import.lock"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MEMORY_LIMIT = os.environ.get("KEDB_DUCKDB_MEMORY", "1GB")
 
 
@@ -58,6 +59,7 @@ def connect(path: Path, *, read_only: bool = False) -> Any:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {lit(tmp.as_posix())}")
+    con.execute("SET enable_progress_bar_print = false")  # progress is the CLI's to show (kedb.tickets.progress)
     return con
 
 

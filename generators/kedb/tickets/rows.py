@@ -1,0 +1,92 @@
+"""How the export's cells are read: DuckDB's scan of the file, each row's number, and each field's value in its type.
+
+Shared by the first pass (:mod:`kedb.tickets.importer`) and the second (:mod:`kedb.tickets.collapse`),
+so a value reads the same in both.
+"""
+
+from __future__ import annotations
+
+from . import sqlexpr as S
+from .fields import FIELDS
+from .mapping import Resolved
+from .reader import Input
+
+
+def scan_sql(inp: Input, missing: list[str] | None = None) -> str:
+    """DuckDB's reader over the export: every column text, the mapping's missing markers read as NULL."""
+    cols = "{" + ", ".join(f"{S.lit(h)}: 'VARCHAR'" for h in inp.header) + "}"
+    nulls = f", nullstr = {S.lits(missing)}" if missing else ""
+    return (
+        f"read_csv({S.lit(str(inp.path))}, header = true, skip = {inp.skip}, delim = {S.lit(inp.delimiter)}, quote = '\"', "
+        f"escape = '\"', strict_mode = true, store_rejects = true, auto_detect = false, encoding = {S.lit(inp.encoding)}{nulls}, "
+        f"columns = {cols})"
+    )
+
+
+def peek_sql(inp: Input, column: str, rows: int) -> str:
+    """The first ``rows`` values of ``column``, read leniently (a guess about the file's shape, never a finding)."""
+    cols = "{" + ", ".join(f"{S.lit(h)}: 'VARCHAR'" for h in inp.header) + "}"
+    scan = (
+        f"read_csv({S.lit(str(inp.path))}, header = true, skip = {inp.skip}, delim = {S.lit(inp.delimiter)}, quote = '\"', "
+        f"escape = '\"', ignore_errors = true, auto_detect = false, encoding = {S.lit(inp.encoding)}, columns = {cols})"
+    )
+    return f"SELECT nullif(trim({S.ident(column)}), '') AS v FROM {scan} LIMIT {rows}"
+
+
+def numbered(inp: Input, missing: list[str] | None = None) -> str:
+    """The export's rows with ``_ord``: 1 for the first data row, in file order."""
+    return f"(SELECT row_number() OVER () AS _ord, * FROM {scan_sql(inp, missing)})"
+
+
+# Fields read on every row (they order an event log, or are kept per row in `events`); the others
+# are descriptive: only each ticket's latest row is kept.
+PER_ROW = ("id", "opened_at", "updated_at", "seq", "status", "assignment_group", "updated_by")
+CHECKED = tuple(n for n, (k, _) in FIELDS.items() if k in ("timestamp", "integer", "number", "boolean"))
+BITS = {name: 1 << i for i, name in enumerate(("id", "status", *CHECKED))}
+
+
+def raw(res: Resolved, name: str) -> str:
+    """The field's cell as read (a cell of spaces is empty; the markers are DuckDB's `nullstr`)."""
+    return f"nullif(trim({S.ident(res.columns[name][0])}), '')"
+
+
+def typed(res: Resolved, name: str) -> str:
+    """The field's value in its type, or NULL when the cell is empty or cannot be read."""
+    m = res.mapping
+    kind = FIELDS[name][0]
+    spec = m.fields[name]
+    v = S.translated(raw(res, name), spec)
+    if kind == "timestamp":
+        return S.timestamp(v, m)
+    if kind == "integer":
+        return S.integer(v, spec.subtract)
+    if kind == "number":
+        return S.number(v)
+    if kind == "boolean":
+        return S.boolean(v, m, spec.negate)
+    return v
+
+
+_SQL_TYPE = {"timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+def latest_columns(res: Resolved) -> list[str]:
+    """The descriptive columns kept from each ticket's latest row: typed values, and raw text (``r_…``, cleaned per ticket later)."""
+    cols = []
+    for name, (kind, _) in FIELDS.items():
+        if name in PER_ROW:
+            continue
+        has = name in res.columns
+        if kind == "freetext":
+            text = f"nullif(concat_ws(' ', {', '.join(S.ident(c) for c in res.columns[name])}), '')" if has else "NULL"
+            cols.append(f"CAST({text} AS VARCHAR) AS r_text")
+        elif kind == "text":
+            cols.append(f"CAST({S.ident(res.columns[name][0]) if has else 'NULL'} AS VARCHAR) AS r_{name}")
+        else:
+            cols.append(f"{typed(res, name) if has else 'NULL'}::{_SQL_TYPE[kind]} AS {name}")
+    return cols
+
+
+def alias(column: str) -> str:
+    """The name a ``… AS name`` column is known by."""
+    return column.rsplit(" AS ", 1)[1]
