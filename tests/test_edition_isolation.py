@@ -6,7 +6,8 @@ confidential record together (its words must appear nowhere), and a KPI snapshot
 hidden problem. Its editions are built one after the other in the same working tree, through
 ``kedb build`` and ``mkdocs build``; after each build every output file is scanned (HTML, JSON,
 XML, decompressed ``.gz``, the XML inside the DOCX, XLSX and PPTX, ``pdftotext`` of the PDF) for
-what the edition must not show, and for what it must (so the scan is not vacuous).
+what the edition must not show, and for what it must (so the scan is not vacuous). The editions
+are built through each site engine kedb drives: MkDocs and Zensical.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def _make_kb(root: Path) -> dict[str, dict]:
     )
     # Its words name records other editions hide: a confidential one, another tenant's, an internal one.
     text = text.replace("## Cause\n\n", "## Cause\n\nSee also KE-0002, KE-0003 and KE-0005 (the same look).\n\n", 1)
-    text = text.replace("  - Outlook keeps asking for my password\n", "  - Outlook keeps asking for my password\n  - Looks like KE-0005 at first\n", 1)
+    text = text.replace(
+        "  - Outlook keeps asking for my password\n", "  - Outlook keeps asking for my password\n  - Looks like KE-0005 at first\n", 1
+    )
     (ke / "KE-0001-outlook-prompts.md").write_text(text)
     wa = (ke / "WA-0001-clear-cached-credentials.md").read_text().replace("applies_to:", "data_sensitivity: public\napplies_to:")
     (ke / "WA-0001-clear-cached-credentials.md").write_text(wa)
@@ -224,12 +227,21 @@ def _mkdocs(root: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_editions_built_one_after_another_in_one_tree_leak_nothing(kb: tuple[Path, dict[str, dict]]) -> None:
+@pytest.mark.parametrize("engine", ["mkdocs", "zensical"])
+def test_editions_built_one_after_another_in_one_tree_leak_nothing(kb: tuple[Path, dict[str, dict]], engine: str) -> None:
+    """Through MkDocs (the plugin) and through Zensical (kedb build --engine zensical, issue #22):
+    Zensical's own files (its search.json of the pages, its sitemap) are scanned with the rest."""
+    if engine == "zensical":
+        from kedb.site.zensical import available
+
+        if available() is None:
+            pytest.fail("Zensical is not installed: `make test` installs it with kedb's test extras")
     root, meta = kb
     shutil.rmtree(root / "site", ignore_errors=True)
     shutil.rmtree(root / ".kedb", ignore_errors=True)
     for audience, tenant in EDITIONS:
-        args = ["--root", str(root), "build", "--audience", audience, "--as-of", AS_OF] + (["--tenant", tenant] if tenant else [])
+        args = ["--root", str(root), "build", "--audience", audience, "--as-of", AS_OF, "--engine", engine]
+        args += ["--tenant", tenant] if tenant else []
         r = kedb(*args)
         assert r.exit_code == 0, r.output
         texts = _check(root, meta, audience, tenant)

@@ -95,6 +95,16 @@ def test_what_is_not_a_sign(tmp_path: Path, text: str) -> None:
     assert _engine(tmp_path) == []
 
 
+def test_zensical_installed_for_kedb_build_engine_zensical_is_not_a_sign(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("kedb==0.9\nzensical==0.0.73\n", encoding="utf-8")
+    ci = "pages:\n  script:\n    - pip install -r requirements.txt\n    - kedb build --engine zensical\n"
+    (tmp_path / ".gitlab-ci.yml").write_text(ci, encoding="utf-8")
+    assert _engine(tmp_path) == []
+    # ...but running `zensical build` itself still is one.
+    (tmp_path / ".gitlab-ci.yml").write_text(ci + "    - zensical build\n", encoding="utf-8")
+    assert _engine(tmp_path) == [(".gitlab-ci.yml", 5)]
+
+
 def test_a_mkdocs_yml_with_tags_is_read(tmp_path: Path) -> None:
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: !ENV [SITE, KB]\nmarkdown_extensions:\n  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"

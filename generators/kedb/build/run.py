@@ -63,6 +63,9 @@ OUTPUTS: dict[str, str] = {
     **{name: f"site/downloads/{renderers.file_name(name)}" for name in renderers.ARTEFACTS},
 }
 SITE_DIR = "site"
+# Which engine builds the site: MkDocs with the kedb plugin (kedb.site.render), or Zensical fed the
+# pages kedb renders (kedb.site.zensical). ProperDocs is MkDocs' fork: `properdocs build` runs the plugin.
+ENGINES = ("mkdocs", "zensical")
 STATE_DIR = ".kedb"
 EDITION_MARK = ".kedb-edition"  # in site/downloads/: the edition that site/ holds
 
@@ -281,8 +284,11 @@ def build(
     allow_shallow: bool = False,
     as_of: date | None = None,
     progress: Progress | None = None,
+    engine: str = "mkdocs",
 ) -> Result:
     outputs = parse_only(only)
+    if engine not in ENGINES:
+        raise UsageError(f"unknown site engine {engine!r}; choose from {', '.join(ENGINES)}")
     step = _Steps(progress)
     # A symlinked site/ is built beside its target and swapped there; the link stays.
     target = Path(os.path.realpath(ensure_kb(root) / SITE_DIR))
@@ -312,9 +318,12 @@ def build(
         if written:
             _keep(keep, ctx.info, [p for _, p in written])
         if "site" in outputs:
-            from ..site import render as site
+            if engine == "zensical":
+                from ..site import zensical as site
+            else:
+                from ..site import render as site  # type: ignore[no-redef]
 
-            with step("site"):
+            with step("site" if engine == "mkdocs" else f"site ({engine})"):
                 built = _render(
                     "site", lambda: site.render(replace(ctx, downloads_dir=matching_downloads(kb_root, ctx.info)), staging / "site")
                 )

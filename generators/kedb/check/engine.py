@@ -7,15 +7,20 @@ in the build would notice, so ``kedb check`` looks for the signs that such an en
 
 - ``mkdocs.yml`` without the ``kedb`` plugin (every engine then builds no records);
 - a ``zensical.toml`` next to it;
-- ``zensical`` or MkDocs 2 among the requirements (``requirements*.txt``, ``pyproject.toml``);
+- ``zensical`` or MkDocs 2 among the requirements (``requirements*.txt``, ``pyproject.toml``),
+  unless a CI file builds the site with ``kedb build --engine zensical`` (which needs Zensical
+  installed and gives it every page kedb renders, :mod:`kedb.site.zensical`); ``kedb[zensical]``
+  is kedb's own extra for that, and kedb's own ``pyproject.toml`` declares it;
 - a CI file that runs ``zensical build``.
 
-Each is a warning at its line; ``kedb build`` always runs the plugin.
+Each is a warning at its line; ``kedb build`` always renders every page, through the plugin or
+for Zensical.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,10 +29,14 @@ import yaml
 from ..core.findings import Finding
 
 CODE = "KE901"
-USE = "build the site with `kedb build` (MkDocs 1.6 or ProperDocs run kedb's plugin; see README, 'The site engine')"
+USE = (
+    "build the site with `kedb build` (MkDocs 1.6 or ProperDocs run kedb's plugin; `kedb build --engine zensical` "
+    "gives Zensical every page; see README, 'The site engine')"
+)
 _ZENSICAL_DEP = re.compile(r"(?i)(?<![\w-])zensical(?![\w-])\s*([<>=~!]=?|\[|$|\s|\"|')")
 _MKDOCS2 = re.compile(r"(?i)(?<![\w-])mkdocs\s*(==|>=|~=)\s*2(\b|\.)")
 _ZENSICAL_RUN = re.compile(r"(?<![\w-])zensical\s+(build|serve)\b")
+_KEDB_ZENSICAL = re.compile(r"(?<![\w-])kedb\b[^\n#]*\sbuild\b[^\n#]*--engine[= ]zensical\b")
 
 
 class _Lenient(yaml.SafeLoader):
@@ -69,6 +78,16 @@ def _plugins(text: str) -> list[str] | None:
     return names
 
 
+def _is_kedb(pyproject: str) -> bool:
+    """kedb's own ``pyproject.toml`` (a KB kept in kedb's repository, as this one is): its
+    ``zensical`` extra is what ``kedb build --engine zensical`` runs on."""
+    try:
+        project = tomllib.loads(pyproject).get("project")
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(project, dict) and project.get("name") == "kedb"
+
+
 def engine_findings(root: Path) -> Iterator[Finding]:
     mk = _read(root / "mkdocs.yml")
     if mk is not None:
@@ -86,17 +105,25 @@ def engine_findings(root: Path) -> Iterator[Finding]:
         yield Finding(
             "zensical.toml", 1, CODE, f"Zensical ignores the kedb plugin: `zensical build` publishes the playbooks only, no record; {USE}"
         )
+    ci_files = [root / ".gitlab-ci.yml", *sorted((root / ".github" / "workflows").glob("*.y*ml"))]
+    through_kedb = any(_line_of(text, _KEDB_ZENSICAL) for text in map(_read, ci_files) if text)
     for name in [*sorted(p.name for p in root.glob("requirements*.txt")), "pyproject.toml"]:
         text = _read(root / name)
-        if text is None:
+        if text is None or (name == "pyproject.toml" and _is_kedb(text)):
             continue
         for pattern, what in ((_ZENSICAL_DEP, "Zensical"), (_MKDOCS2, "MkDocs 2")):
+            if what == "Zensical" and through_kedb:
+                continue  # installed for `kedb build --engine zensical`
             line = _line_of(text, pattern)
             if line is not None:
-                yield Finding(name, line, CODE, f"{what} is installed here and does not run the kedb plugin: its build has no records; {USE}")
-    for ci in [root / ".gitlab-ci.yml", *sorted((root / ".github" / "workflows").glob("*.y*ml"))]:
+                yield Finding(
+                    name, line, CODE, f"{what} is installed here and does not run the kedb plugin: its build has no records; {USE}"
+                )
+    for ci in ci_files:
         text = _read(ci)
         line = _line_of(text, _ZENSICAL_RUN) if text else None
         if line is not None:
             rel = ci.relative_to(root).as_posix()
-            yield Finding(rel, line, CODE, f"this CI file runs Zensical, which ignores the kedb plugin: the published KB has no records; {USE}")
+            yield Finding(
+                rel, line, CODE, f"this CI file runs Zensical, which ignores the kedb plugin: the published KB has no records; {USE}"
+            )

@@ -66,6 +66,7 @@ HELP: dict[str, Help] = {
             "kedb build",
             "kedb build --only site --audience public",
             "kedb build --audience public --tenant ACME",
+            "kedb build --engine zensical          # the same KB through Zensical (pip install 'kedb[zensical]')",
         ),
         "everything asked for was built",
         "the check found errors: nothing was built, the previous site/ is untouched",

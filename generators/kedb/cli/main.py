@@ -224,9 +224,16 @@ def upgrade(root: Path, write: bool) -> None:
 @click.option("--tenant", help="Keep only records for this tenant (or for all tenants).")
 @click.option("--allow-shallow", is_flag=True, help="Build from a shallow clone, saying that history is partial.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Judge staleness on this date (default: today).")
+@click.option(
+    "--engine",
+    type=click.Choice(("mkdocs", "zensical")),
+    default="mkdocs",
+    show_default=True,
+    help="What builds the site: MkDocs with the kedb plugin, or Zensical given the pages kedb renders.",
+)
 @click.pass_obj
 @_handle_errors
-def build(root: Path, only: str | None, audience: str, tenant: str | None, allow_shallow: bool, as_of: str | None) -> None:
+def build(root: Path, only: str | None, audience: str, tenant: str | None, allow_shallow: bool, as_of: str | None, engine: str) -> None:
     """Check the KB, verify approvals, then build the site and the four artefacts."""
     from ..build.run import approvals_summary
     from ..build.run import build as run_build
@@ -234,7 +241,7 @@ def build(root: Path, only: str | None, audience: str, tenant: str | None, allow
 
     report, stop = _progress()
     try:
-        result = run_build(root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=report)
+        result = run_build(root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=report, engine=engine)
     finally:
         stop()
     for line in result.describe():

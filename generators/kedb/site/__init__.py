@@ -6,5 +6,6 @@
 - :mod:`.feed`, :mod:`.charts`, :mod:`.kpis`, :mod:`.downloads`, :mod:`.views` supply the parts.
 
 :mod:`kedb.site.plugin` hands the result to MkDocs; :mod:`kedb.site.render` runs MkDocs
-for ``kedb build``.
+for ``kedb build``; :mod:`kedb.site.zensical` hands the same pages to Zensical for
+``kedb build --engine zensical``.
 """
