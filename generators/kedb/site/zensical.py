@@ -43,7 +43,10 @@ Tags. Zensical's tags module is left off: its memory grows with the square of th
 Material's tags plugin shows them under MkDocs.
 
 Zensical keeps a cache in its project folder; that folder is staged and removed with each build
-(nothing outside ``site/`` is written), so every build through Zensical is a full one.
+(nothing outside ``site/`` is written), so Zensical puts every page through its theme on each
+build (kedb's page cache, :mod:`kedb.site.cache`, still spares rendering the record pages: their
+key holds the site options, links to source paths among them, so they are kept apart from the
+MkDocs site's).
 """
 
 from __future__ import annotations
