@@ -38,8 +38,9 @@ import yaml
 
 from .. import __version__
 from ..core.errors import EnvironmentProblem, UsageError
+from ..core.load.loader import load
 from ..core.resources import PACKAGE_DIR, shipped_templates
-from .codeowners import LOCATIONS
+from .codeowners import LOCATIONS, render
 
 PLATFORMS = ("gitlab", "github")
 CI_FILES = {"gitlab": ".gitlab-ci.yml", "github": ".github/workflows/kb.yml"}
@@ -279,9 +280,6 @@ def _checked(files: dict[str, bytes], platform: str, verify: Verify) -> str:
     """Check the planned KB in a scratch folder with ``verify`` (the CLI passes ``kedb check
     --strict``); its CODEOWNERS. A finding here is kedb's own fault: nothing is written and the
     user is asked to report it."""
-    from ..core.load.loader import load
-    from .codeowners import render
-
     with tempfile.TemporaryDirectory(prefix="kedb-init-") as tmp:
         scratch = Path(tmp)
         for rel, data in files.items():

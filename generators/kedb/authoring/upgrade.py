@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.errors import UsageError
+from .init import example_dir
 
 SETTINGS = "content/kedb.yml"
 _VERSION_LINE = re.compile(r'(?m)^kedb_version:[ \t]*["\']?([^"\'\s#]*)["\']?[ \t]*(#.*)?$')
@@ -43,8 +44,6 @@ def _write(path: Path, text: str) -> None:
 
 
 def _example_file(rel: str) -> str:
-    from .init import example_dir
-
     return (example_dir() / rel).read_text(encoding="utf-8")
 
 

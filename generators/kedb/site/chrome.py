@@ -118,3 +118,21 @@ def _render_one(job: _Job, src: str) -> str:
     finally:
         page.active = False
         config._current_page = None
+
+
+def palette(icons: str) -> list[dict[str, Any]]:
+    """The light and dark schemes kedb sets when mkdocs.yml chooses no palette: the reader's system
+    scheme first, and a toggle in the header. ``icons`` names the icon set of the toggle: ``kedb``
+    (the sprite the MkDocs plugin serves) or ``material`` (Zensical's own). kedb.css styles kedb's
+    parts for both schemes. One home for the MkDocs plugin and the Zensical engine."""
+    schemes = (("light", "default", "brightness-7", "dark"), ("dark", "slate", "brightness-4", "light"))
+    return [
+        {
+            "media": f"(prefers-color-scheme: {media})",
+            "scheme": scheme,
+            "primary": "indigo",
+            "accent": "indigo",
+            "toggle": {"icon": f"{icons}/{icon}", "name": f"Switch to {other} mode"},
+        }
+        for media, scheme, icon, other in schemes
+    ]

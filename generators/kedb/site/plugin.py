@@ -67,26 +67,6 @@ log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
 # Material's icon settings -> the symbol of assets/kedb/icons.svg that draws them
 THEME_ICONS = {"search": "magnify", "previous": "arrow-left", "close": "close", "menu": "menu", "logo": "library"}
-# The palette when mkdocs.yml sets none: the reader's system scheme first, and a toggle in the header
-# (its icons are symbols of the same sprite). kedb.css styles kedb's own parts for both schemes.
-PALETTE = [
-    {
-        "media": "(prefers-color-scheme: light)",
-        "scheme": "default",
-        "primary": "indigo",
-        "accent": "indigo",
-        "toggle": {"icon": "kedb/brightness-7", "name": "Switch to dark mode"},
-    },
-    {
-        "media": "(prefers-color-scheme: dark)",
-        "scheme": "slate",
-        "primary": "indigo",
-        "accent": "indigo",
-        "toggle": {"icon": "kedb/brightness-4", "name": "Switch to light mode"},
-    },
-]
-
-
 class KedbPluginConfig(Config):
     root = c.Optional(c.Type(str))  # KB root, relative to mkdocs.yml (default: the folder of mkdocs.yml)
     audience = c.Choice(AUDIENCES, default="internal")
@@ -186,7 +166,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         config.theme["icon"] = icons
         # Light and dark schemes with Material's toggle, unless mkdocs.yml chooses its own palette.
         if not config.theme.get("palette"):
-            config.theme["palette"] = copy.deepcopy(PALETTE)
+            config.theme["palette"] = chrome.palette("kedb")
         if self.site is not None and self.site.logo and not config.theme.get("logo"):
             config.theme["logo"] = self.site.logo
 

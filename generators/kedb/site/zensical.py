@@ -69,7 +69,7 @@ from typing import Any
 from ..build.context import BuildContext
 from ..core.errors import EnvironmentProblem, KedbError
 from ..core.resources import find_template, template_dirs
-from . import pages, urls, zensical_md
+from . import chrome, pages, urls, zensical_md
 from .render import load
 from .text import md_inline
 
@@ -95,24 +95,6 @@ MARKDOWN_EXTENSIONS: list[Any] = [
 SEARCH_FEATURES = ("search.highlight", "search.share", "search.suggest")
 # Record pages are not in the navigation (issue #4); Zensical is told so, as MkDocs is by the plugin.
 NOT_IN_NAV = "\n".join(f"/{folder}/*-*.md" for folder in urls.KIND_DIRS.values())
-# The light and dark schemes the kedb plugin sets when mkdocs.yml chooses no palette, with the
-# theme's own icons (the kedb sprite is MkDocs-only).
-PALETTE = [
-    {
-        "media": "(prefers-color-scheme: light)",
-        "scheme": "default",
-        "primary": "indigo",
-        "accent": "indigo",
-        "toggle": {"icon": "material/brightness-7", "name": "Switch to dark mode"},
-    },
-    {
-        "media": "(prefers-color-scheme: dark)",
-        "scheme": "slate",
-        "primary": "indigo",
-        "accent": "indigo",
-        "toggle": {"icon": "material/brightness-4", "name": "Switch to light mode"},
-    },
-]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -164,7 +146,7 @@ def zensical_config(cfg: Any, site: pages.Site, name: str, offline: bool) -> dic
         "variant": "classic",  # Material's look
         "custom_dir": OVERRIDES,
         "features": features,
-        "palette": copy.deepcopy(theme.get("palette")) or copy.deepcopy(PALETTE),
+        "palette": copy.deepcopy(theme.get("palette")) or chrome.palette("material"),
         "language": theme.get("language") or "en",
     }
     if offline:
