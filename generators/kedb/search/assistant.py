@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import __version__
 from ..build.context import AUDIENCES, BuildContext
 from ..core.errors import EnvironmentProblem, UsageError
 from . import catalogue as cat
@@ -205,8 +206,6 @@ def server(desk: Desk) -> MCPServer[Any]:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp_types import ToolAnnotations
-
-    from .. import __version__
 
     app: MCPServer[Any] = MCPServer(
         name="kedb", title=desk.catalogue.kb, version=__version__, instructions=desk.instructions(), log_level="WARNING"

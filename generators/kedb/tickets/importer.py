@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import FindingsError, UsageError
+from ..core.load.datafile import read_data_file
+from ..core.program import KpisFile, TriageFile
 from . import needs
 from . import sqlexpr as S
 from .collapse import build
@@ -263,9 +265,6 @@ def _append_old(con: Any, old: Path, source: str) -> None:
 
 def configured(root: Path) -> Configured:
     """The KPIs of ``content/kpis.yml`` and whether ``content/triage.yml`` has SLA timers (each file read strictly)."""
-    from ..core.load.datafile import read_data_file
-    from ..core.program import KpisFile, TriageFile
-
     problems: list[str] = []
     kpis: tuple[str, ...] = ()
     names: dict[str, str] = {}

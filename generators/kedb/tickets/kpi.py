@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core.errors import UsageError
 from ..core.kb import KB
+from ..core.load.stored import write_data_file
 from ..core.records import KnownError, Problem
 from ..core.snapshots import KPI_DIR, Coverage, KpiSnapshot, KpiValue, dump
 from . import needs
@@ -323,6 +324,4 @@ def checkpoint_periods(kb: KB) -> list[str]:
 
 def write(kb: KB, snap: KpiSnapshot, command: str) -> Path:
     """Write ``content/kpi/<period>.yml`` through a temporary file, after reading it back as kedb will."""
-    from ..core.load.stored import write_data_file
-
     return write_data_file(kb.root, f"{KPI_DIR}/{snap.period}.yml", dump(snap, command), snap, f"snapshot for {snap.period}")
