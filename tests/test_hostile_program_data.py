@@ -99,7 +99,7 @@ def _dump(data: Any) -> str:
 
 def make_hostile(dst: Path) -> dict[str, int]:
     """The example KB at ``dst`` with hostile program data and playbooks: strings made hostile, per file."""
-    from kedb.authoring.schema import file_kinds
+    from kedb.core.reference import file_kinds
     from kedb.core.load.yamlstrict import parse
 
     for part in ("content", "known_errors", "templates"):

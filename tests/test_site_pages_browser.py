@@ -56,6 +56,9 @@ PAGES = {
     "playbooks": "playbooks/",
     "audit": "audit/",
     "tags": "tags/",
+    "writing": "writing/",
+    "writing-fields": "writing/fields/",
+    "writing-rules": "writing/rules/",
 }
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 SCHEMES = ("light", "dark")

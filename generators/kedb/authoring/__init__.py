@@ -1,1 +1,1 @@
-"""What writes into a KB repository: new-record scaffolds, CODEOWNERS, the JSON Schema and the README reference."""
+"""What writes into a KB repository: new-record scaffolds, CODEOWNERS, the JSON Schema, `kedb init` and `kedb upgrade`."""

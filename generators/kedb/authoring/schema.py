@@ -7,23 +7,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..core.program import PROGRAM_FILES, Playbook
-from ..core.records import KnownError, Problem, Workaround
+from ..core.reference import file_kinds
 
 BASE_URL = "https://kedb.invalid/schema/"
-
-
-def file_kinds() -> dict[str, type[BaseModel]]:
-    """Schema name → model, for every kind of file a KB holds."""
-    kinds: dict[str, type[BaseModel]] = {
-        "known-error": KnownError,
-        "workaround": Workaround,
-        "problem": Problem,
-        "playbook": Playbook,
-    }
-    for name, model in PROGRAM_FILES.items():
-        kinds[name.removesuffix(".yml")] = model
-    return kinds
 
 
 def schema_of(name: str, model: type[BaseModel]) -> dict[str, object]:

@@ -365,16 +365,6 @@ def schema(root: Path, out: Path) -> None:
         click.echo(path.as_posix())
 
 
-@main.command(hidden=True)
-@click.argument("readme", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=Path("README.md"))
-@_handle_errors
-def reference(readme: Path) -> None:
-    """Refresh the field and rule reference between the README's marker lines (for kedb's maintainers)."""
-    from ..authoring.docs import refresh_file
-
-    click.echo(f"refreshed {readme}" if refresh_file(readme) else f"{readme} is up to date")
-
-
 # ---------------------------------------------------------------- commands defined in other modules
 # Each module below defines click commands and is registered here, one line each.
 from .assistant import mcp  # noqa: E402

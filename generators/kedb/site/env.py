@@ -30,7 +30,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..core import present
-from .text import html_text, md_block, md_inline
+from .text import code_spans, html_text, md_block, md_inline
 
 
 def _md_finalize(value: Any) -> Any:
@@ -85,4 +85,5 @@ def html_environment(dirs: list[Path], globals_: dict[str, Any] | None = None) -
     """For ``*.html.j2``: values HTML-escaped."""
     env = _environment(dirs, globals_, _html_finalize)
     env.filters["iso"] = _html_day
+    env.filters["ticks"] = code_spans
     return env

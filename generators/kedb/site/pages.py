@@ -39,7 +39,7 @@ from ..core.load.files import CONTENT_DIR, IMAGE_TYPES, content_files, local_tar
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
 from ..core.resources import template_dirs
 from ..core.trail import APPROVAL_LABEL
-from . import audit, catalogue, feed, kpis, search, searchindex, toc, urls, views
+from . import audit, catalogue, feed, kpis, search, searchindex, toc, urls, views, writing
 from . import cache as sitecache
 from .downloads import Artefact, artefacts
 from .env import html_environment, md_environment
@@ -433,6 +433,7 @@ class Builder:
             ),
             (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes, "CHANGELOG_OPEN": CHANGELOG_OPEN}),
             (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
+            *((src, template, title, hidden, values) for src, template, title, values in writing.pages(ctx)),
         ]
         for src, template, title, extra, values in pages:
             site.pages.append(self.html_page(template, src, {"title": page_title(title), **extra}, **values))
@@ -465,6 +466,7 @@ class Builder:
             {"Changelog": urls.CHANGELOG},
             {"Downloads": urls.DOWNLOADS},
             {"Tags": urls.TAGS},
+            *writing.nav(self.ctx),
         ]
 
 

@@ -67,6 +67,8 @@ log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
 # Material's icon settings -> the symbol of assets/kedb/icons.svg that draws them
 THEME_ICONS = {"search": "magnify", "previous": "arrow-left", "close": "close", "menu": "menu", "logo": "library"}
+
+
 class KedbPluginConfig(Config):
     root = c.Optional(c.Type(str))  # KB root, relative to mkdocs.yml (default: the folder of mkdocs.yml)
     audience = c.Choice(AUDIENCES, default="internal")

@@ -65,6 +65,15 @@ def md_block(value: object) -> Markup:
     return Markup("\n\n".join(md_inline(p) for p in paras))
 
 
+def code_spans(value: object) -> Markup:
+    """Text written by kedb's own models (field descriptions, rule summaries) as HTML: escaped,
+    with its Markdown code spans (`` `value` ``) as ``<code>`` and nothing else interpreted."""
+    parts = str(value).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick stays a backtick
+        parts[-2:] = ["`".join(parts[-2:])]
+    return Markup("").join(html_text(p) if i % 2 == 0 else Markup("<code>") + html_text(p) + Markup("</code>") for i, p in enumerate(parts))
+
+
 def html_text(value: object) -> Markup:
     """Text for an HTML context (attributes included)."""
     return Markup(html.escape(_CONTROL.sub("", str(value)), quote=True))

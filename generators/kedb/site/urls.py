@@ -24,6 +24,9 @@ AUDIT = "audit.md"  # internal edition, when content/audits/ holds an audit
 CHANGELOG = "changelog.md"
 DOWNLOADS = "downloads.md"
 TAGS = "tags.md"
+WRITING = "writing/index.md"  # internal editions: how to write records, and the field and rule reference
+WRITING_FIELDS = "writing/fields.md"
+WRITING_RULES = "writing/rules.md"
 ATOM = "feed.xml"
 RSS = "rss.xml"
 # site path -> path under templates/site
