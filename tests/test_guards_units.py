@@ -404,6 +404,32 @@ def test_one_finding_per_line_when_two_rules_match_it() -> None:
     assert [ln for ln, _ in _ke401(f"x\n{line}\ny\n")] == [2]
 
 
+def test_a_line_already_named_does_not_end_the_assignment_scan() -> None:
+    # line 1: a key pattern and an assignment on one line (one finding); line 2: an assignment
+    text = "password: AKIA" + "ABCDEFGHIJKLMNOP\ntoken: hunter22x\n"
+    assert [ln for ln, _ in _ke401(text)] == [1, 2]
+
+
+def test_escaped_controls_in_a_document_that_is_one_text() -> None:
+    from kedb.core.load.scan import value_controls
+    from kedb.core.load.yamlstrict import parse
+
+    parsed = parse('\n"\\e[31m red"\n', 4)  # the text's first line is line 5
+    assert parsed.data == "\x1b[31m red"
+    assert value_controls(parsed.data, parsed.lines, parsed.first_line) == [
+        ("KE108", 6, "control character U+001B in the text (written as an escape); remove it")
+    ]
+
+
+def test_escaped_controls_are_listed_twenty_at_most() -> None:
+    from kedb.core.load.scan import value_controls
+    from kedb.core.load.yamlstrict import parse
+
+    parsed = parse("".join(f'k{i}: "a\\e"\n' for i in range(25)), 0)
+    issues = value_controls(parsed.data, parsed.lines, parsed.first_line)
+    assert len(issues) == 20 and issues[-1][1] == 20 and all(v == "a" for v in parsed.data.values())
+
+
 def test_an_assignment_finding_names_the_keyword_and_a_placeholder() -> None:
     assert _ke401("password: hunter22") == [
         (1, "'password' is followed by what looks like a real value; use a placeholder such as `YOUR-PASSWORD`")

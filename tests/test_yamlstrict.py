@@ -81,3 +81,10 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
         path.write_bytes(raw)
         res = read_markdown(path, "known_errors/KE-0001-x.md", KnownError, Allow(), 65536, 600, KnownError.sections)
         assert all(code != "KE000" and line >= 1 for code, line, _ in res.issues)
+
+
+def test_text_after_a_flow_root_is_a_syntax_error_not_a_second_document() -> None:
+    # libyaml asks for a '<document start>' here too, but no '...' ended the document: KE004
+    parsed = parse("[a]\nb: 1\n", 0)
+    assert [(code, line) for code, line, _ in parsed.issues] == [("KE004", 2)]
+    assert "document start" in parsed.issues[0][2]
