@@ -99,8 +99,8 @@ def _dump(data: Any) -> str:
 
 def make_hostile(dst: Path) -> dict[str, int]:
     """The example KB at ``dst`` with hostile program data and playbooks: strings made hostile, per file."""
-    from kedb.core.reference import file_kinds
     from kedb.core.load.yamlstrict import parse
+    from kedb.core.reference import file_kinds
 
     for part in ("content", "known_errors", "templates"):
         shutil.copytree(REPO / part, dst / part, ignore=shutil.ignore_patterns("__pycache__"))
