@@ -406,7 +406,7 @@ def test_one_finding_per_line_when_two_rules_match_it() -> None:
 
 def test_a_line_already_named_does_not_end_the_assignment_scan() -> None:
     # line 1: a key pattern and an assignment on one line (one finding); line 2: an assignment
-    text = "password: AKIA" + "ABCDEFGHIJKLMNOP\ntoken: hunter22x\n"
+    text = "password: ghp_" + "a1B2c3D4e5F6g7H8i9J0a1B2c3D4e5F6g7H8\ntoken: hunter22x\n"
     assert [ln for ln, _ in _ke401(text)] == [1, 2]
 
 
