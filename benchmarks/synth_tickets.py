@@ -3,7 +3,10 @@
 The export has the shape of ServiceNow's incident event log (one row per update, `?` for a
 missing value, day-first dates such as `29-02-2016 01:16`, as in the real sample under
 `../shared/data/servicenow-incident-log/`), plus `company`, `business_service` and
-`short_description`, which an MSP's list export carries. It serves two purposes:
+`short_description`, which an MSP's list export carries, the incident's `knowledge` flag (a
+knowledge article was used) and `u_satisfaction`, a 1–5 survey rating joined in as a custom
+field on the rows from resolution on (about one resolved ticket in five is rated). It serves two
+purposes:
 
 * the example KB's KPI snapshots (`content/kpi/`): with `--kb .` the recurring signatures are
   those of the KB's known errors (each known error's tenants respected), the KB's problem
@@ -15,7 +18,8 @@ missing value, day-first dates such as `29-02-2016 01:16`, as in the real sample
   synthetic recurring signatures and a long tail of one-off ones.
 
 Every figure derived from this file is computed by `kedb` from the rows; nothing here writes a
-KPI. The same `--seed` and arguments give the same bytes.
+KPI. The same `--seed` and arguments give the same bytes. The knowledge flag and the rating
+are drawn from a second random stream, so adding them left every other value as it was.
 
     python benchmarks/synth_tickets.py --tickets 12000 --kb . --out .kedb/example-export.csv
 """
@@ -35,7 +39,7 @@ from pathlib import Path
 HEADER = (
     "number,incident_state,active,reassignment_count,reopen_count,sys_mod_count,made_sla,caller_id,opened_at,"
     "sys_updated_by,sys_updated_at,company,business_service,category,subcategory,u_symptom,cmdb_ci,priority,"
-    "assignment_group,short_description,problem_id,resolved_at,closed_at"
+    "assignment_group,short_description,problem_id,resolved_at,closed_at,knowledge,u_satisfaction"
 )
 SERVICES = {
     "m365-identity": ["sign-in", "mfa", "conditional-access", "password-reset", "licensing"],
@@ -117,6 +121,7 @@ class Sig:
     tenants: tuple[str, ...] = ()  # empty: any customer
     stop: date | None = None  # after the fix: no more tickets
     problem: str = "?"
+    known: bool = False  # a known error covers it: agents find the article more often
 
 
 @dataclass
@@ -170,6 +175,7 @@ def kb_catalogue(root: Path) -> tuple[list[Sig], list[tuple[Sig, int, date, date
     for i, rec in enumerate(r for r in kb.known_errors if r.meta.status != "retired"):
         m: KnownError = rec.meta
         sigs[m.symptom_signature] = from_signature(m.symptom_signature, 1.0 / (1 + i % 7), tuple(m.tenants))
+        sigs[m.symptom_signature].known = True
     bursts = []
     for rec in kb.problems:
         p: Problem = rec.meta
@@ -209,6 +215,7 @@ def _day_strings(start: date, days: int) -> list[str]:
 def generate(p: Params, catalogue: list[Sig], bursts: list[tuple[Sig, int, date, date, int]]) -> Iterator[str]:
     """CSV lines (header first) of the event log."""
     rng = random.Random(p.seed)
+    desk = random.Random(p.seed + 1_000_003)  # the knowledge flag and the rating: a stream of their own
     end = (p.start.replace(day=1) + timedelta(days=31 * p.months)).replace(day=1)
     total_min = (end - p.start).days * 1440
     days = _day_strings(p.start, (end - p.start).days + 60)
@@ -247,7 +254,7 @@ def generate(p: Params, catalogue: list[Sig], bursts: list[tuple[Sig, int, date,
             sig = _pick(rng, catalogue, cum, t0, p.start, 0.20 - 0.10 * f)
         if cust is None:
             cust = rng.choice(sig.tenants) if sig and sig.tenants else rng.choice(customers)
-        rows = _ticket(rng, no, t0, sig, cust, f, callers[cust], assets[cust], ts, total_min)
+        rows = _ticket(rng, no, t0, sig, cust, f, callers[cust], assets[cust], ts, total_min, desk)
         if p.shape == "tickets":
             *_, last, first_response = rows
             yield f"{last},{first_response}"
@@ -283,8 +290,18 @@ def _q(text: str) -> str:
 
 
 def _ticket(
-    rng: random.Random, no: int, t0: int, s: Sig, cust: str, f: float, callers: list[str], assets: list[str], ts, end: int
-) -> list[str]:  # type: ignore[no-untyped-def]
+    rng: random.Random,
+    no: int,
+    t0: int,
+    s: Sig,
+    cust: str,
+    f: float,
+    callers: list[str],
+    assets: list[str],
+    ts,  # type: ignore[no-untyped-def]
+    end: int,
+    desk: random.Random,
+) -> list[str]:
     """The ticket's event-log rows, then its first-response time (for the one-row-per-ticket shape)."""
     pr = rng.choices([x for x, _ in PRIORITIES], [w for _, w in PRIORITIES])[0]
     hours = SLA_HOURS[pr]
@@ -331,6 +348,14 @@ def _ticket(
     res_s = ts(resolved_at) if resolved_at < end else "?"
     clo_s = ts(closed_at) if closed_at < end else "?"
     breach_at = t0 + hours * 60
+    # From the program's start agents find and link the article more often, above all for known errors;
+    # a breached or reopened ticket is rated lower. Drawn for every ticket, in the same order, from `desk`.
+    knowledge = desk.random() < ((0.35 + 0.40 * f) if s.known else (0.08 + 0.12 * f))
+    rated = desk.random() < 0.22
+    hurt = breach or reopen
+    weights = (20, 20, 25, 20, 15) if hurt else (3, 5 - 2 * f, 12 - 4 * f, 38 - 2 * f, 42 + 8 * f)
+    rating = desk.choices((1, 2, 3, 4, 5), weights)[0]
+    solved = min(e[0] for e in ev if e[1] == "Resolved") if any(e[1] == "Resolved" for e in ev) else None
     fields = (
         f",{caller},{ts(t0)}",
         f",{cust},{s.service},{_q(s.category)},{_q(s.subcategory) or '?'},{_q(s.symptom) or '?'},{ci},{pr}",
@@ -340,9 +365,10 @@ def _ticket(
     for mod, (m, state, gi, reopens) in enumerate(ev):
         active = "FALSE" if state == "Closed" else "TRUE"
         made = "FALSE" if breach and m >= breach_at else "TRUE"
+        score = rating if rated and solved is not None and m >= solved else "?"
         out.append(
             f"{number},{state},{active},{gi},{reopens},{mod},{made}{fields[0]},Updated by {rng.randint(1, 900)},{ts(m)}"
-            f"{fields[1]},{groups[gi]}{fields[2]}"
+            f"{fields[1]},{groups[gi]}{fields[2]},{'TRUE' if knowledge else 'FALSE'},{score}"
         )
     out.append(ts(t0 + response) if t0 + response < end else "?")
     return out

@@ -15,7 +15,9 @@ approval gate can judge:
 2. one merge request per high-impact known error it publishes (up to :data:`HIGH_IMPACT`), each a
    commit by the record's owner on a branch, merged with ``--no-ff`` after the gate started by an
    approver of the record's service named in ``content/roles.yml`` who did not write it, the merge
-   commit carrying GitLab's ``See merge request`` line and an ``Approved-by:`` trailer;
+   commit carrying GitLab's ``See merge request`` line and an ``Approved-by:`` trailer; a P1 or
+   risk-tagged known error's customer reply is published with it, so the holder of each role that
+   approves the reply (``kedb.core.gate.reply_roles``: the incident lead) approves it too;
 3. one merge request that publishes a known error that is not high-impact (no approval needed).
 
 The last commit's files are byte for byte the example's, so every source hash matches this
@@ -65,7 +67,7 @@ class Change:
     records: tuple[str, ...]  # paths under known_errors/ that it moves from in-review to published
     title: str
     author: Person
-    approver: Person | None  # None: not high-impact, merged without an approval
+    approvers: tuple[Person, ...]  # the service's approver, then the reply's; none: not high-impact
 
 
 def _git(root: Path, *args: str, when: datetime | None = None, author: Person | None = None, committer: Person | None = None) -> str:
@@ -101,6 +103,7 @@ def _copy(src: Path, dest: Path) -> None:
 def plan(src: Path) -> tuple[date, Person, list[Change]]:
     """The gate date, the maintainer who imports, and the merge requests, from the example's own content."""
     sys.path.insert(0, str(REPO / "generators"))
+    from kedb.core.gate import reply_roles
     from kedb.core.load.loader import load
     from kedb.core.records import KnownError
 
@@ -125,9 +128,14 @@ def plan(src: Path) -> tuple[date, Person, list[Change]]:
         if program.is_high_impact(m):
             approvers = [people[h] for h in program.approvers(m.service) if h in people and people[h] != author]
             if approvers and len(changes) < HIGH_IMPACT:
-                changes.append(Change(ke.id, paths, m.title, author, approvers[0]))
+                chosen = approvers[:1]
+                for role in reply_roles(m.priority, m.risk_tags, program.triage.risk_tags if program.triage else ()):
+                    holders = [people[p.handle] for p in program.roles.people if role in p.roles and people[p.handle] != author]
+                    if holders and not set(holders) & set(chosen):  # one holder of each role, unless one is already chosen
+                        chosen.append(holders[0])
+                changes.append(Change(ke.id, paths, m.title, author, tuple(chosen)))
         elif plain is None:
-            plain = Change(ke.id, paths, m.title, author, None)
+            plain = Change(ke.id, paths, m.title, author, ())
     if plain is not None:
         changes.append(plain)
     return settings.approvals_since, maintainer, changes
@@ -165,9 +173,9 @@ def build(dest: Path, src: Path = REPO) -> Path:
              "followed on live tickets and the rollback checked.", when=opened, author=c.author)  # fmt: skip
         _git(dest, "checkout", "-q", "main")
         message = f"Merge branch '{branch}' into 'main'\n\nPublish {c.known_error} {c.title}\n\nSee merge request {PROJECT}!{n}"
-        if c.approver is not None:
-            message += f"\n\nApproved-by: {c.approver.trailer}"
-        merger = c.approver or maintainer
+        if c.approvers:
+            message += "\n\n" + "\n".join(f"Approved-by: {a.trailer}" for a in c.approvers)
+        merger = c.approvers[0] if c.approvers else maintainer
         _git(dest, "merge", "-q", "--no-ff", "-m", message, branch, when=opened + timedelta(hours=6), author=merger)
         _git(dest, "branch", "-q", "-d", branch)
     return dest

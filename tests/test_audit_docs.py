@@ -40,6 +40,10 @@ def test_kedb_schema_includes_the_progression_policy(tmp_path: Path) -> None:
     res = kedb("--root", str(REPO), "schema", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     schema = json.loads((tmp_path / "progression.schema.json").read_text(encoding="utf-8"))
-    assert {"stages", "defaults", "chases"} <= set(schema["required"]) and schema["additionalProperties"] is False
+    assert {"stages", "defaults"} <= set(schema["required"]) and schema["additionalProperties"] is False
+    assert "chases" not in schema["required"] and schema["$defs"]["Chases"].get("required", []) == []  # the update intervals by default
+    assert "50 (watch), 80 (at risk), 90 (critical) and 100" in schema["properties"]["sla_thresholds"]["description"]
     stage = schema["$defs"]["Stage"]
     assert "class" in stage["properties"] and all(p.get("description") for p in stage["properties"].values())
+    triage = json.loads((tmp_path / "triage.schema.json").read_text(encoding="utf-8"))
+    assert triage["properties"]["intake_fields"]["description"] and "intake_fields" not in triage["required"]

@@ -9,6 +9,7 @@ import pytest
 
 from kbtest import AS_OF, git, init_repo, kedb
 from kedb.check.run import run
+from kedb.core.reference import file_kinds
 
 
 def test_check_clean_kb_exits_0(base_kb: Path) -> None:
@@ -135,7 +136,7 @@ def test_schema_writes_every_kind(base_kb: Path, tmp_path: Path) -> None:
     r = kedb("--root", str(base_kb), "schema", "--out", str(out))
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in out.iterdir())
-    assert "known-error.schema.json" in names and "roles.schema.json" in names and len(names) == 14
+    assert "known-error.schema.json" in names and "roles.schema.json" in names and len(names) == len(file_kinds())
     ke = json.loads((out / "known-error.schema.json").read_text())
     assert {"id", "title", "symptoms", "priority"} <= set(ke["required"])
     assert ke["additionalProperties"] is False

@@ -371,7 +371,10 @@ def test_fields_are_only_those_the_gate_reads() -> None:
     from kedb.git.approvals import _fields
 
     got = _fields("---\nid: KE-0001\nstatus: published\npriority: P1\ntitle: T\n---\nbody\n")
-    assert got == {"status": "published", "service": None, "impact": None, "priority": "P1", "risk_tags": None, "applies_to": None}
+    reply = gate.reply_digest("body\n")
+    assert got == {"status": "published", "service": None, "impact": None, "priority": "P1", "risk_tags": None, "applies_to": None} | {
+        gate.REPLY_FIELD: reply
+    }
 
 
 def test_blobs_git_cannot_return_are_none(tmp_path: Path) -> None:
@@ -623,9 +626,14 @@ def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path
     loaded = approvals._loaded_fields(kb, ["KE-9999", *kb.records])  # no such record: the others are still read
     expected = {git(root, "rev-parse", f"HEAD:{r.source.path}").strip() for r in kb.records.values()}
     assert set(loaded) == expected
+    ke = kb.records["KE-0001"]
     assert loaded[h.of("KE-0001").versions[-1].blob] == {
         "status": "published", "service": "m365-mail", "impact": "medium", "priority": "P1", "risk_tags": [], "applies_to": None,
+        gate.REPLY_FIELD: gate.reply_digest(ke.source.body),
     }  # fmt: skip
+    from_git = approvals._fields(text.replace("priority: P2", "priority: P1"))
+    assert not isinstance(from_git, approvals.Unreadable)
+    assert from_git[gate.REPLY_FIELD] == loaded[h.of("KE-0001").versions[-1].blob][gate.REPLY_FIELD]  # the same reply either way
     (root / "known_errors" / "WA-0001-clear-cached-credentials.md").unlink()  # a file gone since loading: read from git
     assert len(approvals._loaded_fields(kb, ["WA-0001", *kb.records])) == len(expected) - 1
     fast = [(a.record, a.version.number, a.state, a.status, a.message) for a in approvals.verify(kb, h).items]
@@ -644,11 +652,12 @@ def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path
 
 # ---------------------------------------------------------------- the field cache, in detail
 def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kedb.git.approvals import _GATE_FIELDS, Unreadable, _FieldStore
+    from kedb.git.approvals import _STORED, Unreadable, _FieldStore
 
     store = _FieldStore(tmp_path)
     assert store.on and store.known == {} and store.path == tmp_path / ".kedb" / "cache" / _FieldStore.NAME
     good = {"status": "published", "service": "s", "impact": "high", "priority": "P1", "risk_tags": ["legal"], "applies_to": None}
+    good[gate.REPLY_FIELD] = "d" * 32
     assert store.add("a" * 40, good) is good
     why = Unreadable("its front-matter is not a mapping of fields")
     assert store.add("b" * 40, why) is why
@@ -673,7 +682,7 @@ def test_the_field_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert _FieldStore(tmp_path).known == {}
     write_sealed(store.path, b"\x00garbage")
     assert _FieldStore(tmp_path).known == {}
-    write_sealed(store.path, marshal.dumps({"fields": list(_GATE_FIELDS), "blobs": {"d" * 40: ("x",)}}))
+    write_sealed(store.path, marshal.dumps({"fields": list(_STORED), "blobs": {"d" * 40: ("x",)}}))
     assert _FieldStore(tmp_path).known == {}, "an entry of the wrong length: the cache is not used"
     store.save()
     assert _FieldStore(tmp_path).known == {"a" * 40: good, "b" * 40: why}
@@ -773,7 +782,7 @@ def test_the_fields_the_gate_reads(front: str, fields: dict[str, object]) -> Non
     from kedb.git.approvals import _GATE_FIELDS, _fields
 
     got = _fields(f"---\n{front}\n---\nbody\n" if not front.endswith("\n") else f"---\n{front}---\nbody\n")
-    assert got == {k: fields.get(k) for k in _GATE_FIELDS}
+    assert got == {k: fields.get(k) for k in _GATE_FIELDS} | {gate.REPLY_FIELD: gate.reply_digest("body\n")}
 
 
 def test_a_yaml_error_names_libyamls_first_line() -> None:
@@ -844,10 +853,32 @@ def test_a_field_cache_that_cannot_be_written_costs_nothing_else(tmp_path: Path)
     blocked.mkdir()
     (blocked / ".kedb").write_text("a file where the cache folder would go\n")
     store = _FieldStore(blocked)
-    store.add("a" * 40, {"status": "published", "service": None, "impact": None, "priority": None, "risk_tags": None, "applies_to": None})
+    store.add(
+        "a" * 40,
+        {
+            "status": "published",
+            "service": None,
+            "impact": None,
+            "priority": None,
+            "risk_tags": None,
+            "applies_to": None,
+            gate.REPLY_FIELD: "r",
+        },
+    )
     store.save()  # OSError, swallowed
     odd = _FieldStore(tmp_path / "odd")
-    odd.add("a" * 40, {"status": object(), "service": None, "impact": None, "priority": None, "risk_tags": None, "applies_to": None})
+    odd.add(
+        "a" * 40,
+        {
+            "status": object(),
+            "service": None,
+            "impact": None,
+            "priority": None,
+            "risk_tags": None,
+            "applies_to": None,
+            gate.REPLY_FIELD: "r",
+        },
+    )
     odd.save()  # marshal's ValueError, swallowed
     assert not odd.path.exists()
 

@@ -114,7 +114,7 @@ def test_every_rule_has_a_fixture() -> None:
     # Rules that need git history or a base revision, KE014 (a symlink) and KE016 (a named pipe),
     # which a fixture folder cannot hold, are tested with real repos and files in these modules.
     here = Path(__file__).parent
-    names = ("test_gitgate.py", "test_gate_bypasses.py", "test_faults.py")
+    names = ("test_gitgate.py", "test_gate_bypasses.py", "test_faults.py", "test_reply_approval.py")
     gitgate = "".join((here / name).read_text(encoding="utf-8") for name in names)
     covered |= {c for c in RULES if (c.startswith("KE8") or c in ("KE014", "KE016")) and f'"{c}"' in gitgate}
     missing = sorted(set(RULES) - {"KE000"} - covered)

@@ -329,7 +329,8 @@ def test_kpi_page_shows_measured_figures_and_charts(example: Built) -> None:
     assert "Repeat ticket rate" in kpi and f"{round(repeat.baseline, 1):g} %" in kpi  # baseline from content/kpis.yml, one decimal
     measured = {v.id for s in snaps for v in s.values if v.value is not None}
     defined = {k.id for k in example.ctx.kb.program.kpis.kpis}  # type: ignore[union-attr]
-    assert kpi.count('<svg class="kedb-chart') == len(measured & defined) + 2  # one per measured KPI, two from the records
+    assert kpi.count('<svg class="kedb-chart') == len(measured & defined) + 1 + 2  # one per measured KPI, the backlog, two from the records
+    assert 'id="volume-and-backlog"' in kpi and "Backlog (open at month end)" in kpi
     assert "No snapshot has a figure for this KPI yet" in kpi or measured >= defined
     assert "No measured figures yet" not in kpi
 
@@ -663,7 +664,8 @@ def test_kpi_page_charts_measured_snapshots(base_kb: Path, tmp_path: Path) -> No
     kpi = article(page(site, "kpis"))
     assert "No measured figures yet" not in kpi
     assert "Measured figures from 2 monthly snapshots" in kpi
-    assert '<td>12 % (2026-10) <span class="kedb-mark kedb-mark--off">✗ off target</span></td>' in kpi  # latest, off target (max 10 %)
+    # latest 12 %, short of its absolute target (max 10 %) in the month holding the week-8 checkpoint: missed
+    assert '<td>12 % (2026-10)</td><td><span class="kedb-mark kedb-mark--off">✗ missed</span></td>' in kpi
     assert kpi.count('class="kedb-chart__dot"') == 2 and "kedb-chart__target" in kpi and "kedb-chart__baseline" in kpi
     assert "24 of 200 incidents closed in 2026-10 were repeats" in kpi
 

@@ -9,7 +9,7 @@ import pytest
 from kbtest import REPO
 from kedb.core.load.yamlstrict import parse
 from kedb.core.program import KPI_IDS
-from kedb.core.snapshots import VOLUME_IDS
+from kedb.core.snapshots import DESK_IDS, VOLUME_IDS
 from kedb.tickets.fields import FIELDS
 from kedb.tickets.mapping import SOURCES, TicketMapping, builtin
 
@@ -25,7 +25,7 @@ def test_every_mapping_key_ticket_field_and_kpi_is_documented() -> None:
     missing = [k for k in TicketMapping.model_fields if not re.search(rf"^{k}:", doc, re.M)]
     assert not missing, f"mapping keys not in the README's example mapping: {missing}"
     assert [f for f in FIELDS if f"`{f}`" not in doc] == []
-    assert [k for k in (*KPI_IDS, *VOLUME_IDS) if f"`{k}`" not in doc] == []
+    assert [k for k in (*KPI_IDS, *VOLUME_IDS, *DESK_IDS) if f"`{k}`" not in doc] == []
     # The import command lists every source it accepts, and only those.
     listed = re.search(r"--source (\w+) +# or ([\w, ]+) \(", doc)
     assert listed, "the section's `kedb tickets import ... --source` line is gone"

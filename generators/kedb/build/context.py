@@ -18,7 +18,8 @@ and approvals but not its words: its subject reads "Updated", its change note is
 merge-request reference is dropped (the commit message may describe the hidden record). The
 aggregates stored under ``content/`` (KPI snapshots, flow audits) keep their figures, but a
 record id in their ``basis`` sentences that this edition does not show is replaced by
-:data:`WITHHELD` (:func:`withhold_ids`).
+:data:`WITHHELD` (:func:`withhold_ids`). A tenant's edition shows that tenant's KPI snapshots in
+place of the desk's (:func:`kedb.core.snapshots.for_edition`, applied in :func:`select`).
 
 Artefacts are built per edition (:func:`edition_downloads`): ``kedb build`` writes them to
 ``.kedb/downloads/<edition>/`` (``internal``, ``public``, ``internal-ACME``, ``public-ACME``)
@@ -50,6 +51,7 @@ from ..check.run import Report, run
 from ..core.errors import FindingsError, UsageError
 from ..core.kb import KB, Record
 from ..core.records import AUDIENCES
+from ..core.snapshots import for_edition
 from ..core.trail import ApprovalReport, History, Landing, RecordHistory, Version
 from ..git import history
 from ..git.approvals import verify
@@ -153,15 +155,19 @@ def select(kb: KB, audience: str, tenant: str | None) -> KB:
     if hidden:
         keep = {rid: withhold_in_record(r, hidden) for rid, r in keep.items()}
         playbooks = tuple(withhold_in_record(p, hidden) for p in playbooks)
-    snapshots = tuple(
-        s.model_copy(update={"values": [v.model_copy(update={"basis": withhold_ids(v.basis, hidden)}) for v in s.values]})
-        for s in kb.kpi_snapshots
+    # The edition's KPI figures: a tenant's own in its editions, the desk's otherwise (snapshots.for_edition).
+    months, weeks, tenants = (
+        tuple(
+            s.model_copy(update={"values": [v.model_copy(update={"basis": withhold_ids(v.basis, hidden)}) for v in s.values]})
+            for s in group
+        )
+        for group in for_edition(kb.kpi_snapshots, kb.kpi_weeks, kb.kpi_tenants, audience, tenant)
     )
     audits = tuple(
         a.model_copy(update={"figures": [f.model_copy(update={"basis": withhold_ids(f.basis, hidden)}) for f in a.figures]})
         for a in kb.audits
     )
-    return replace(kb, records=keep, playbooks=playbooks, kpi_snapshots=snapshots, audits=audits)
+    return replace(kb, records=keep, playbooks=playbooks, kpi_snapshots=months, kpi_weeks=weeks, kpi_tenants=tenants, audits=audits)
 
 
 _RECORD_ID = re.compile(r"\b(?:KE|WA|PRB)-\d{4,}\b")

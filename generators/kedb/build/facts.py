@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..core import present
-from ..core.program import Kpi
+from ..core import decisions, present, standing
+from ..core.program import Checkpoints, Kpi
 from ..core.records import KnownError, Problem, Workaround, review_due
+from ..core.standing import Standing
 from ..core.trail import APPROVAL_LABEL
+from .context import withhold_ids
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
@@ -102,17 +104,19 @@ def edition(ctx: BuildContext) -> str:
 # ---------------------------------------------------------------- KPIs
 @dataclass(frozen=True)
 class KpiRow:
+    """One KPI at the baseline, the two checkpoints and its latest snapshot, judged by
+    :mod:`kedb.core.standing` (the one rule every output uses)."""
+
     kpi: Kpi
+    checkpoints: Checkpoints
     baseline: float | None
     baseline_note: str
     week4: float | None
     week4_note: str
     week8: float | None
     week8_note: str
-
-    @property
-    def latest(self) -> float | None:
-        return self.week8 if self.week8 is not None else self.week4
+    latest: float | None = None  # the figure of the latest snapshot that holds one
+    latest_period: str | None = None
 
     @property
     def movement(self) -> float | None:
@@ -129,14 +133,14 @@ class KpiRow:
         return _index(self.week8, self.baseline)
 
     @property
-    def on_target(self) -> bool | None:
-        return None if self.latest is None else within(self.latest, self.kpi)
+    def judgement(self) -> Standing:
+        """The latest figure against the target, as of the end of its month."""
+        return standing.judge(self.kpi, self.checkpoints, self.baseline, self.latest, self.latest_period)
 
     @property
-    def status(self) -> str:
-        """Against the target only: ``on target``, ``off target`` or ``not measured``."""
-        ok = self.on_target
-        return "not measured" if ok is None else "on target" if ok else "off target"
+    def standing(self) -> str:
+        """``on track``, ``at risk``, ``missed``, ``not measured`` or ``no target`` (:func:`kedb.core.standing.judge`)."""
+        return self.judgement.word
 
     @property
     def verdict(self) -> str:
@@ -149,18 +153,28 @@ class KpiRow:
         return present.movement(self.baseline, self.latest, self.kpi.unit, self.kpi.lower_is_better)
 
     @property
-    def progress(self) -> float | None:
-        """The share of the way from the baseline to the target covered by the latest value (1 = there)."""
-        return gap_closed(self.kpi, self.baseline, self.latest)
-
-    @property
-    def standing(self) -> str:
-        """``on target``, ``on track``, ``at risk`` or ``not measured`` (see :func:`standing`)."""
-        return standing(self.kpi, self.baseline, self.latest)
-
-    @property
     def target_text(self) -> str:
-        return target_text(self.kpi)
+        """The target with the day it is due: ``10 – 25 % lower by 2026-10-30``."""
+        return standing.target_text(self.kpi, self.checkpoints)
+
+    @property
+    def target_range(self) -> str:
+        """The target without its day, for a table that gives the day its own column (:attr:`due_text`)."""
+        return standing.target_text(self.kpi, None)
+
+    @property
+    def due_text(self) -> str:
+        return present.day(standing.due(self.kpi, self.checkpoints), none=present.NONE)
+
+    @property
+    def band(self) -> tuple[float | None, float | None]:
+        """The target as values in the KPI's unit (a relative one worked out from the baseline)."""
+        return standing.band(self.kpi, self.baseline)
+
+    @property
+    def threshold(self) -> float | None:
+        """The value that just meets the target on the side to improve."""
+        return standing.threshold(self.kpi, self.baseline)
 
     @property
     def notes(self) -> list[str]:
@@ -173,45 +187,10 @@ def _index(value: float | None, baseline: float | None) -> float | None:
     return round(value / baseline * 100, 1)
 
 
-ON_TRACK_SHARE = 0.5  # a KPI off target is on track once it has covered half the way from its baseline
-
-
-def gap_closed(kpi: Kpi, baseline: float | None, latest: float | None) -> float | None:
-    """How much of the way from ``baseline`` to the nearest target bound ``latest`` has covered
-    (0 = still at the baseline, 1 = at the bound, below 0 = moved away); None without both values,
-    a target bound on the side to improve, or a baseline already inside the target."""
-    if baseline is None or latest is None:
-        return None
-    bound = kpi.target.max if kpi.lower_is_better else kpi.target.min
-    if bound is None:
-        return None
-    gap = baseline - bound if kpi.lower_is_better else bound - baseline
-    if gap <= 0:
-        return None
-    moved = baseline - latest if kpi.lower_is_better else latest - baseline
-    return moved / gap
-
-
-def standing(kpi: Kpi, baseline: float | None, latest: float | None) -> str:
-    """Where a KPI stands, one rule for every output: ``on target`` (inside its target), ``on
-    track`` (not yet, but at least :data:`ON_TRACK_SHARE` of the way from its baseline to the
-    target), ``at risk`` (less than that, moving away, or no baseline to judge against) or
-    ``not measured``."""
-    if latest is None:
-        return "not measured"
-    if within(latest, kpi):
-        return "on target"
-    closed = gap_closed(kpi, baseline, latest)
-    return "on track" if closed is not None and closed >= ON_TRACK_SHARE else "at risk"
-
-
-def within(value: float, kpi: Kpi) -> bool:
-    t = kpi.target
-    return (t.min is None or value >= t.min) and (t.max is None or value <= t.max)
-
-
-def target_text(kpi: Kpi) -> str:
-    return kpi.target.text(lambda v: present.quantity(v, kpi.unit), "no target set")
+def target_text(ctx: BuildContext, kpi: Kpi) -> str:
+    """A KPI's target in words with its deadline (:func:`kedb.core.standing.target_text`)."""
+    k = ctx.kb.program.kpis
+    return standing.target_text(kpi, k.checkpoints if k else None)
 
 
 def checkpoint_periods(ctx: BuildContext) -> tuple[str, str, str] | None:
@@ -237,22 +216,66 @@ def _measured(ctx: BuildContext, kpi: Kpi, period: str, label: str, due: date | 
 
 
 def kpi_rows(ctx: BuildContext) -> list[KpiRow]:
-    """Baseline, week-4 and week-8 values of every KPI, from kpis.yml and the snapshots."""
+    """Baseline, week-4, week-8 and latest values of every KPI, from kpis.yml and the snapshots."""
     k = ctx.kb.program.kpis
     periods = checkpoint_periods(ctx)
     if k is None or periods is None:
         return []
     base_p, p4, p8 = periods
+    snaps = sorted(ctx.kb.kpi_snapshots, key=lambda s: s.period)
     rows = []
     for kpi in k.kpis:
-        if kpi.baseline is not None:
+        if ctx.info.tenant and (base := standing.tenant_baseline(kpi, k.checkpoints, snaps)) is not None:
+            base_note = ""  # a tenant's edition: its own baseline month (core/standing.tenant_baseline)
+        elif kpi.baseline is not None:
             base, base_note = kpi.baseline, ""
         else:
             base, base_note = _measured(ctx, kpi, base_p, "baseline", None)
         w4, n4 = _measured(ctx, kpi, p4, "week 4", k.checkpoints.week4)
         w8, n8 = _measured(ctx, kpi, p8, "week 8", k.checkpoints.week8)
-        rows.append(KpiRow(kpi, base, base_note, w4, n4, w8, n8))
+        measured = [(s.period, v.value) for s in snaps if (v := s.value(kpi.id)) is not None and v.value is not None]
+        latest_p, latest = measured[-1] if measured else (None, None)
+        rows.append(KpiRow(kpi, k.checkpoints, base, base_note, w4, n4, w8, n8, latest, latest_p))
     return rows
+
+
+@dataclass(frozen=True)
+class TenantKpis:
+    """One tenant's KPI rows, each judged against the tenant's own baseline month."""
+
+    tenant: str
+    name: str
+    periods: tuple[str, ...]  # the tenant's months, oldest first
+    rows: list[KpiRow]
+    figures: dict[str, dict[str, float | None]]  # KPI id -> period -> figure
+
+
+def tenant_kpis(ctx: BuildContext) -> list[TenantKpis]:
+    """Every tenant's monthly figures the edition shows (``kb.kpi_tenants``: every tenant's in the
+    internal all-tenant edition, the tenant's own in its edition, none in the public one)."""
+    k = ctx.kb.program.kpis
+    periods = checkpoint_periods(ctx)
+    if k is None or periods is None:
+        return []
+    names = {t.id: t.name for t in ctx.kb.program.settings.tenants} if ctx.kb.program.settings else {}
+    out = []
+    for tenant in sorted({s.tenant for s in ctx.kb.kpi_tenants if s.tenant}):
+        snaps = sorted((s for s in ctx.kb.kpi_tenants if s.tenant == tenant and not s.weekly), key=lambda s: s.period)
+        if not snaps:
+            continue
+        by_period = {s.period: s for s in snaps}
+        rows, figures = [], {}
+        for kpi in k.kpis:
+            got = {s.period: (v.value if (v := s.value(kpi.id)) is not None else None) for s in snaps}
+            figures[kpi.id] = got
+            measured = [(p, x) for p, x in got.items() if x is not None]
+            latest_p, latest = measured[-1] if measured else (None, None)
+            base = standing.tenant_baseline(kpi, k.checkpoints, snaps)
+            own = by_period.get(periods[0]) is not None and got.get(periods[0]) is not None
+            note = "" if own else "baseline: the desk's (no figure of this tenant for the baseline month)"
+            rows.append(KpiRow(kpi, k.checkpoints, base, note, got.get(periods[1]), "", got.get(periods[2]), "", latest, latest_p))
+        out.append(TenantKpis(tenant, names.get(tenant, tenant), tuple(by_period), rows, figures))
+    return out
 
 
 def kpi_gaps(rows: list[KpiRow]) -> list[str]:
@@ -387,6 +410,34 @@ def kpi_trend(ctx: BuildContext, kpi: Kpi) -> list[tuple[str, float | None]]:
     return sorted(points.items())
 
 
+# ---------------------------------------------------------------- volume and backlog
+# The volume figures every snapshot carries beside the KPIs (``kedb kpi`` writes them), with the
+# names every output gives them (the README's KPI table says how each is counted).
+VOLUME: tuple[tuple[str, str], ...] = (
+    ("ticket_volume", "Tickets opened"),
+    ("tickets_resolved", "Tickets resolved"),
+    ("backlog", "Backlog (open at month end)"),
+)
+
+
+@dataclass(frozen=True)
+class VolumeMonth:
+    period: str
+    values: tuple[float | None, ...]  # in the order of VOLUME; None where the snapshot has no such figure
+    coverage: str  # "partial: the export covers ..." for a month the export covers in part, else ""
+
+
+def volume(ctx: BuildContext) -> list[VolumeMonth]:
+    """Tickets opened, resolved and open at the end of each month, oldest first, from every
+    snapshot that holds at least one of them."""
+    out = []
+    for s in sorted(ctx.kb.kpi_snapshots, key=lambda x: x.period):
+        values = tuple(v.value if (v := s.value(vid)) is not None else None for vid, _ in VOLUME)
+        if any(v is not None for v in values):
+            out.append(VolumeMonth(s.period, values, s.coverage.text if s.coverage else ""))
+    return out
+
+
 # ---------------------------------------------------------------- the cost of repeat work
 @dataclass(frozen=True)
 class RepeatWork:
@@ -396,7 +447,7 @@ class RepeatWork:
     cost at the target repeat rate: the monthly saving the program is expected to bring."""
 
     months: tuple[tuple[str, float, float], ...]  # (period, repeat tickets, incidents), oldest first
-    target_rate: float | None  # percent, the upper bound of the repeat ticket rate's target
+    target_rate: float | None  # percent, the highest repeat ticket rate that meets its target (a relative one from the baseline)
     per_ticket: float | None
     currency: str
     basis: str
@@ -448,7 +499,7 @@ def repeat_work(ctx: BuildContext) -> RepeatWork | None:
     cost = k.repeat_cost if k else None
     return RepeatWork(
         tuple(months),
-        rate.target.max if rate else None,
+        standing.threshold(rate, standing.baseline_of(rate, k.checkpoints, ctx.kb.kpi_snapshots)) if rate and k else None,
         cost.per_ticket if cost else None,
         cost.currency if cost else "",
         cost.basis if cost else "",
@@ -564,6 +615,33 @@ def next_review(risk: Any) -> date | None:
     return add_months(risk.reviewed, CADENCE_MONTHS[risk.review_cadence]) if risk.reviewed else None
 
 
+@dataclass(frozen=True)
+class FrameworkRef:
+    framework: str
+    ref: str
+    controls: tuple[str, ...]  # control ids, in the order of content/risks.yml
+
+
+def framework_refs(ctx: BuildContext) -> list[FrameworkRef]:
+    """Every framework reference the controls of content/risks.yml map to, with the controls that
+    map to it: frameworks in the order they first appear, references in clause order within each. Any
+    framework a team writes is listed; none is assumed."""
+    risks = ctx.kb.program.risks
+    found: dict[str, dict[str, list[str]]] = {}
+    for r in risks.risks if risks else ():
+        for c in r.controls:
+            for m in c.mappings:
+                ids = found.setdefault(m.framework, {}).setdefault(m.ref, [])
+                if c.id not in ids:
+                    ids.append(c.id)
+    return [FrameworkRef(fw, ref, tuple(ids)) for fw, refs in found.items() for ref, ids in sorted(refs.items(), key=_clause_order)]
+
+
+def _clause_order(item: tuple[str, list[str]]) -> list[tuple[int, int | str]]:
+    """Clauses in number order: ``A.5.3`` before ``A.5.12``, ``9.1`` before ``10.2``."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", item[0]) if p]
+
+
 LEVEL = {"low": 1, "medium": 2, "high": 3}
 
 
@@ -674,3 +752,33 @@ def _grouped(ctx: BuildContext) -> tuple[list[CommitChange], dict[tuple[str, str
     changes = ctx.history.by_commit()
     _GROUPED[id(ctx)] = (weakref.ref(ctx), changes, judged)
     return changes, judged
+
+
+# ---------------------------------------------------------------- the candidate decision log (content/decisions.yml)
+@dataclass(frozen=True)
+class LoggedDecision:
+    """One decision of the log as an edition shows it."""
+
+    day: date
+    kind: str  # in words: "rejected (false positive)"
+    subject: str  # the signature; or the problem id, empty when this edition does not show that problem
+    volume: str  # "13 tickets in 30 days" for a rejection, else empty
+    by: str  # the person's name
+    reason: str  # with the id of every record this edition does not show withheld
+
+
+def candidate_decisions(ctx: BuildContext) -> tuple[decisions.Summary, list[LoggedDecision]] | None:
+    """The false-positive rate and the decision log for the KPI page and the proof brief
+    (:func:`kedb.core.decisions.summary`: None without content/decisions.yml and in public
+    editions), with names for handles and, as everywhere, no id of a record the edition hides."""
+    s = decisions.summary(ctx.kb.program.decisions, (r.meta for r in ctx.kb.problems), ctx.info.audience, ctx.info.tenant)
+    if s is None:
+        return None
+    hidden = set(ctx.report.kb.records) - set(ctx.kb.records)
+    rows = []
+    for d in s.log:
+        subject = d.signature or ("" if d.problem in hidden else d.problem or "")
+        volume = f"{d.volume:,} tickets in {d.window_days} days" if d.volume and d.window_days else ""
+        reason = withhold_ids(d.reason, hidden)
+        rows.append(LoggedDecision(d.decided_on, decisions.KIND_WORDS[d.kind], subject, volume, person(ctx, d.by), reason))
+    return s, rows

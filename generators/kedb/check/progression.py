@@ -87,10 +87,13 @@ def _check(p: ProgressionFile, src: Source) -> Iterator[Finding]:
     for i, (a, b) in enumerate(itertools.pairwise(p.age_buckets_days), start=1):
         if b <= a:
             yield at(src, ("age_buckets_days", i), "KE725", f"age buckets must increase: {b} follows {a}")
+    for i, (a, b) in enumerate(itertools.pairwise(p.sla_thresholds), start=1):
+        if b <= a:
+            yield at(src, ("sla_thresholds", i), "KE725", f"SLA thresholds must increase: {b:g} follows {a:g}")
     if end <= start:
         return  # every working-day threshold is zero then: the one finding above says why
     for i, s in enumerate(p.stages):
         if duration_minutes(s.threshold, s.clock, p.working_hours) <= 0:
             yield at(src, ("stages", i, "threshold"), "KE725", f"stage '{s.id}' has a threshold of zero: every ticket would fail it")
-    if duration_minutes(p.chases.answer_within, p.chases.clock, p.working_hours) <= 0:
+    if p.chases.answer_within is not None and duration_minutes(p.chases.answer_within, p.chases.clock, p.working_hours) <= 0:
         yield at(src, ("chases", "answer_within"), "KE725", "chases.answer_within is zero")

@@ -194,7 +194,7 @@ def _lifecycle(kb: KB, rec: Record, as_of: date) -> Iterator[Finding]:
         if m.status == "published" and not (m.verified_by and m.verified_on):
             yield at(src, ("status",), "KE310", "published workaround has no verified_by/verified_on; verify it")
     elif isinstance(m, Problem):
-        yield from _problem(rec, m)
+        yield from _problem(rec, m, ended=prog.decisions is not None and m.id in prog.decisions.rejected_problems)
     if prog.roles is not None and prog.is_high_impact(m) and not prog.approvers(m.service):
         yield at(src, ("service",), "KE304", f"high-impact record, but service '{m.service}' has no approvers in content/roles.yml")
 
@@ -244,9 +244,11 @@ def _known_error(kb: KB, rec: Record, m: KnownError) -> Iterator[Finding]:
             yield at(src, ("fix", b), "KE307", f"fix.{b} {db} is before fix.{a} {da}")
 
 
-def _problem(rec: Record, m: Problem) -> Iterator[Finding]:
+def _problem(rec: Record, m: Problem, ended: bool = False) -> Iterator[Finding]:
+    """``ended``: a rejection in content/decisions.yml ends the problem (not a problem), so closing it
+    needs no root cause or fix (KE713 keeps a root-cause date off it)."""
     src = rec.source
-    stage = PROBLEM_ORDER.index(m.status)
+    stage = -1 if ended else PROBLEM_ORDER.index(m.status)
     if stage >= PROBLEM_ORDER.index("root-cause-identified"):
         for name in ("root_cause", "root_cause_identified"):
             if getattr(m, name) is None:

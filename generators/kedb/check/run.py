@@ -78,6 +78,7 @@ _APPROVAL_CODES = {
     "self-approved": "KE812",
     "unreadable": "KE813",
     "unsigned": "KE817",
+    "reply-unapproved": "KE819",
 }
 
 # A maintainer change's verdicts: a missing, unauthorised or self-granted approval is KE814.

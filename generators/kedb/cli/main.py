@@ -368,6 +368,7 @@ def schema(root: Path, out: Path) -> None:
 # ---------------------------------------------------------------- commands defined in other modules
 # Each module below defines click commands and is registered here, one line each.
 from .assistant import mcp  # noqa: E402
+from .notify import notify  # noqa: E402
 from .search import search  # noqa: E402
 from .tickets import candidates, kpi, tickets  # noqa: E402
 
@@ -376,6 +377,7 @@ main.add_command(candidates)
 main.add_command(kpi)
 main.add_command(mcp)
 main.add_command(search)
+main.add_command(notify)
 
 
 document(main)  # last: every command above, and those registered from other modules, get their summary, examples and exit codes

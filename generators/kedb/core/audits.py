@@ -4,20 +4,25 @@ Like the KPI snapshots (:mod:`kedb.core.snapshots`), only figures, counts and ho
 enter the repository: no ticket text, no names. The one exception is ``at_risk``: the ids of
 open tickets close to breaching their SLA, which the desk must act on. Those ids are internal:
 renderers leave ``at_risk`` out of public and tenant editions (:func:`kedb.build.context.shows_ticket_ids`).
+The position of the open tickets on each SLA timer (``sla_timers``) and the completeness of
+intake (``intake``) are stored as counts only; audits written before kedb measured them load
+without them.
 
 This module also holds what every reader needs: the figure names and which way is better
-(:data:`FIGURES`), and the before/after comparison of two audits (:func:`compare`).
+(:data:`FIGURES`), how an intake share reads (:meth:`IntakeShare.reads`), and the before/after
+comparison of two audits (:func:`compare`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from . import present
-from .records import Date, ShortText, Strict_, TicketId
+from .program import IntakeField
+from .records import Date, Priority, ShortText, Strict_, TicketId
 from .snapshots import Coverage, SnapshotSource, dump_coverage, yaml_scalar
 
 AUDIT_DIR = "content/audits"
@@ -37,6 +42,20 @@ FIGURES: dict[str, tuple[str, Unit, bool]] = {
     "chases_answered": ("Chases answered in time", "percent", False),
     "reopen_rate": ("Reopen rate", "percent", True),
 }
+Timer = Literal["response", "resolution"]
+# The SLA timers of content/triage.yml, in the order of every output.
+TIMERS: dict[Timer, str] = {"response": "Response", "resolution": "Resolution"}
+NO_GROUP = "(no group)"
+
+
+def timer_id(timer: str, pct: float) -> str:
+    """The id of one timer at one threshold (``resolution_80``), as comparisons name it."""
+    return f"{timer}_{pct:g}"
+
+
+def percent(num: float, den: float) -> float | None:
+    """``num / den`` in percent, two decimals; None without a denominator (every share the audit stores)."""
+    return round(100.0 * num / den, 2) if den else None
 
 
 class AuditFigure(Strict_):
@@ -78,6 +97,79 @@ class AtRisk(Strict_):
     sla_used: float = Field(description="Percent of the resolution SLA used (paused stages left out).")
 
 
+class ThresholdCount(Strict_):
+    percent: Annotated[float, Field(gt=0, le=100)] = Field(description="Share of the timer used, in percent (`sla_thresholds`).")
+    tickets: Annotated[int, Field(ge=0)] = Field(
+        description="Open tickets at or past it: a running timer once it has used that share, a stopped one (the response "
+        "given) only when it stopped past its whole limit."
+    )
+    by_priority: dict[Priority, Annotated[int, Field(ge=0)]] = Field(description="The same count per priority.")
+
+
+class SlaTimer(Strict_):
+    timer: Timer = Field(description="`response` (opening to the first response) or `resolution` (opening to resolution).")
+    tickets: Annotated[int, Field(ge=0)] | None = Field(
+        description="Open tickets with a priority P1–P3 placed on the timer; null when the export cannot place them (see `basis`)."
+    )
+    running: Annotated[int, Field(ge=0)] | None = Field(description="Of them, those whose timer was still running at the moment.")
+    basis: ShortText = Field(description="How the positions were computed, or why the export cannot give them.")
+    thresholds: list[ThresholdCount] = Field(default_factory=list, description="Open tickets at or past each threshold.")
+
+    def at(self, pct: float) -> ThresholdCount | None:
+        return next((t for t in self.thresholds if t.percent == pct), None)
+
+
+def _absent(name: str) -> str:
+    return f"n/a: the export has no {name}"
+
+
+class IntakeShare(Strict_):
+    field: IntakeField = Field(description="A mandatory intake field (`intake_fields` in `content/triage.yml`).")
+    filled: Annotated[int, Field(ge=0)] | None = Field(
+        description="Tickets with the field filled; null when the export has no such field at all."
+    )
+    value: float | None = Field(description="filled / tickets, percent (null when the export has no such field or no tickets).")
+
+    def reads(self, tickets: int, *, decimals: int = 1) -> str:
+        """The share as every output shows it; ``n/a: the export has no <field>`` when the export does not carry it."""
+        if self.filled is None:
+            return _absent(self.field)
+        if not tickets:
+            return "n/a: no ticket was opened in the window"
+        return present.quantity(self.value, "percent", decimals=decimals)
+
+
+class IntakeGroup(Strict_):
+    key: ShortText = Field(description="Assignment group the ticket was first assigned to (the team that took it in).")
+    tickets: Annotated[int, Field(ge=0)] = Field(description="Tickets opened in the window first assigned to it.")
+    filled: dict[IntakeField, Annotated[int, Field(ge=0)]] = Field(
+        description="Per mandatory field the export carries: its tickets with the field filled."
+    )
+
+    def share(self, name: str) -> float | None:
+        n = self.filled.get(name)  # type: ignore[call-overload]
+        return None if n is None else percent(n, self.tickets)
+
+    def reads(self, name: str, *, decimals: int = 1) -> str:
+        if name not in self.filled:
+            return _absent(name)
+        return present.quantity(self.share(name), "percent", decimals=decimals)
+
+
+class Intake(Strict_):
+    tickets: Annotated[int, Field(ge=0)] = Field(description="Tickets opened in the audit window.")
+    basis: ShortText = Field(description="How completeness was measured.")
+    fields: list[IntakeShare] = Field(description="Each mandatory field: how many of those tickets have it filled.")
+    by_group: list[IntakeGroup] = Field(
+        default_factory=list, description="The same per assignment group (the 25 with most tickets, the rest together)."
+    )
+
+    @property
+    def carried(self) -> list[str]:
+        """The mandatory fields the export carries (the columns of the per-group table)."""
+        return [f.field for f in self.fields if f.filled is not None]
+
+
 class Audit(Strict_):
     """`content/audits/YYYY-MM-DD.yml`: one flow audit, aggregates only (and the at-risk ticket ids)."""
 
@@ -99,9 +191,25 @@ class Audit(Strict_):
     by_group: list[ProgressionRow] = Field(default_factory=list, description="Progression SLA per assignment group.")
     at_risk: list[AtRisk] = Field(default_factory=list, description="Open tickets at risk of breaching, most urgent first (internal).")
     at_risk_total: Annotated[int, Field(ge=0)] = Field(default=0, description="At-risk tickets in all (the list is cut at 200).")
+    triage_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="SHA-256 of `content/triage.yml` as used (timers, update intervals, intake fields); null without one.",
+    )
+    sla_timers: list[SlaTimer] = Field(
+        default_factory=list,
+        description="The open tickets' position on each SLA timer against `sla_thresholds` (empty in audits written before).",
+    )
+    intake: Intake | None = Field(
+        default=None,
+        description="Completeness of the mandatory intake fields over the tickets opened in the window (null in audits "
+        "written before, or without `content/triage.yml`).",
+    )
 
     def figure(self, fid: str) -> AuditFigure | None:
         return next((f for f in self.figures if f.id == fid), None)
+
+    def timer(self, name: str) -> SlaTimer | None:
+        return next((t for t in self.sla_timers if t.timer == name), None)
 
 
 # ---------------------------------------------------------------- writing
@@ -111,7 +219,7 @@ def dump(audit: Audit, command: str) -> str:
     lines = [
         f"# Written by `{command}`: aggregates only (no ticket text, no names).",
         "# at_risk lists ticket ids for the desk: kedb leaves them out of public and tenant editions.",
-        "# Do not edit by hand: import a newer export or change content/progression.yml and run the command again.",
+        "# Do not edit by hand: import a newer export or change content/progression.yml or content/triage.yml and run the command again.",
         f"as_of: {a.as_of.isoformat()}",
         f"window_days: {a.window_days}",
         "source:",
@@ -136,7 +244,29 @@ def dump(audit: Audit, command: str) -> str:
                 lines.append(f"  {'- ' if first else '  '}{key}: {shown}")
                 first = False
     lines.append(f"at_risk_total: {a.at_risk_total}")
+    lines.append(f"triage_sha256: {yaml_scalar(a.triage_sha256)}")
+    lines += _block("sla_timers", [t.model_dump() for t in a.sla_timers], 0)
+    lines += _block("intake", None if a.intake is None else a.intake.model_dump(), 0)
     return "\n".join(lines) + "\n"
+
+
+def _block(key: str, value: Any, indent: int) -> list[str]:
+    """``key: value`` as block YAML, nested mappings and lists of mappings included, keys in model order; a mapping of
+    numbers (counts per priority or per field: plain keys) on one line."""
+    pad = " " * indent
+    if isinstance(value, dict) and value and all(isinstance(v, int | float) for v in value.values()):
+        return [f"{pad}{key}: {{{', '.join(f'{k}: {yaml_scalar(v)}' for k, v in value.items())}}}"]
+    if isinstance(value, dict) and value:
+        return [f"{pad}{key}:", *(line for k, v in value.items() for line in _block(k, v, indent + 2))]
+    if isinstance(value, list) and value:
+        out = [f"{pad}{key}:"]
+        for item in value:
+            inner = [line for k, v in item.items() for line in _block(k, v, indent + 4)]
+            out += [f"{pad}  - {inner[0].lstrip()}", *inner[1:]]
+        return out
+    if isinstance(value, dict | list):
+        return [f"{pad}{key}: {'{}' if isinstance(value, dict) else '[]'}"]
+    return [f"{pad}{key}: {yaml_scalar(value)}"]
 
 
 # ---------------------------------------------------------------- comparing
@@ -180,6 +310,8 @@ class Comparison:
     groups: list[Movement]
     ages: list[Movement]
     notes: list[str]
+    timers: list[Movement] = field(default_factory=list)  # open tickets at or past each threshold of each timer
+    intake: list[Movement] = field(default_factory=list)  # share filled of each mandatory intake field
 
 
 def _rows(a: list[ProgressionRow], b: list[ProgressionRow], what: str) -> list[Movement]:
@@ -197,6 +329,34 @@ def _rows(a: list[ProgressionRow], b: list[ProgressionRow], what: str) -> list[M
         )
         for k in keys
     ]
+
+
+def _timers(before: Audit, after: Audit) -> list[Movement]:
+    """Each timer × threshold of either audit; a side without it (an older audit, an export without the timer) is None."""
+
+    def count(a: Audit, timer: str, pct: float) -> tuple[float | None, int]:
+        t = a.timer(timer)
+        c = t.at(pct) if t is not None else None
+        return (None, 0) if c is None or t is None else (float(c.tickets), t.tickets or 0)
+
+    keys = list(dict.fromkeys((t.timer, c.percent) for a in (after, before) for t in a.sla_timers for c in t.thresholds))
+    keys.sort(key=lambda k: (list(TIMERS).index(k[0]), k[1]))
+    out = []
+    for timer, pct in keys:
+        (x, nx), (y, ny) = count(before, timer, pct), count(after, timer, pct)
+        name = f"{TIMERS[timer]} timer: at or past {pct:g} %"  # type: ignore[index]
+        out.append(Movement(timer_id(timer, pct), name, "count", x, y, True, (nx, ny)))
+    return out
+
+
+def _intake(before: Audit, after: Audit) -> list[Movement]:
+    def share(a: Audit, name: str) -> float | None:
+        row = next((f for f in a.intake.fields if f.field == name), None) if a.intake else None
+        return row.value if row else None
+
+    names = list(dict.fromkeys(f.field for a in (after, before) if a.intake for f in a.intake.fields))
+    tickets = (before.intake.tickets if before.intake else 0, after.intake.tickets if after.intake else 0)
+    return [Movement(f"intake_{n}", f"Intake: {n} filled", "percent", share(before, n), share(after, n), False, tickets) for n in names]
 
 
 def compare(before: Audit, after: Audit) -> Comparison:
@@ -218,6 +378,8 @@ def compare(before: Audit, after: Audit) -> Comparison:
         notes.append(
             "content/progression.yml changed between the two audits: thresholds may differ, so progression figures compare unlike with unlike."
         )
+    if before.triage_sha256 and after.triage_sha256 and before.triage_sha256 != after.triage_sha256:
+        notes.append("content/triage.yml changed between the two audits: SLA timers or intake fields may differ.")
     if before.window_days != after.window_days:
         notes.append(f"The windows differ ({before.window_days} and {after.window_days} days).")
     if before.source.export_sha256 != after.source.export_sha256:
@@ -225,5 +387,13 @@ def compare(before: Audit, after: Audit) -> Comparison:
     if after.as_of < before.as_of:
         notes.append("The 'after' audit is older than the 'before' one.")
     return Comparison(
-        before, after, figs, _rows(before.by_stage, after.by_stage, "stage"), _rows(before.by_group, after.by_group, "group"), ages, notes
+        before,
+        after,
+        figs,
+        _rows(before.by_stage, after.by_stage, "stage"),
+        _rows(before.by_group, after.by_group, "group"),
+        ages,
+        notes,
+        _timers(before, after),
+        _intake(before, after),
     )

@@ -203,7 +203,27 @@ _RULES: list[Rule] = [
     Rule("KE702", "kpi-missing", E, "A KPI the program is judged by has no definition in content/kpis.yml."),
     Rule("KE703", "duplicate-program-id", E, "Two entries in program data have the same id."),
     Rule("KE704", "program-gap", E, "Program data leaves a gap (a triage-matrix cell, a day of the 30-day rhythm)."),
-    Rule("KE705", "snapshot-name", E, "A stored snapshot (content/kpi/, content/audits/) is not named after its period or date."),
+    Rule(
+        "KE705",
+        "snapshot-name",
+        E,
+        "A stored snapshot (content/kpi/, content/audits/) is not named after its period or date, or not in its week or tenant folder.",
+    ),
+    # KE71x — the candidate decision log (content/decisions.yml)
+    Rule(
+        "KE711",
+        "decision-repeated",
+        E,
+        "A signature is rejected again while its rejection stands (not reinstated, volume not grown past the regrowth factor), "
+        "a reinstatement has no rejection to lift, or a problem is logged as missed twice.",
+    ),
+    Rule("KE712", "decision-date", E, "A decision is dated after the day of the check, or before the decision above it."),
+    Rule(
+        "KE713",
+        "rejected-problem",
+        E,
+        "A problem a rejection ends is still open or has a root-cause date (it would count into mean time to root cause).",
+    ),
     # KE72x — the progression policy (content/progression.yml) against the importer's status classes
     Rule("KE721", "unknown-stage", E, "The progression policy names a stage that is not defined under `stages`."),
     Rule("KE722", "stage-gap", E, "An open status class (new, open, pending, resolved) has no default stage, hence no threshold."),
@@ -268,6 +288,14 @@ _RULES: list[Rule] = [
         E,
         "In signed mode, the commit carrying Approved-by: is not signed by the platform's merge key or by the approver "
         "(keys in content/allowed_signers).",
+    ),
+    Rule(
+        "KE819",
+        "reply-approval-missing",
+        E,
+        "A change to the customer reply of a live P1 or risk-tagged known error (before or after it) landed on main "
+        "without the approval of a holder of each role that approves the reply (the incident lead for P1, each risk "
+        "tag's approver_role in content/triage.yml) in the policy in force before the change.",
     ),
     # KE9xx — the site engine
     Rule(

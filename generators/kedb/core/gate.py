@@ -21,15 +21,25 @@ approver in advance what the gate will ask for).
   never moves later once set.
 - Every change to a path that is not a record file (``content/``, the generators, templates, CI,
   build files, anything at the root) is a **maintainer change**.
+- A change to the **customer reply** a reader can send (the ``## Reply to customer`` section of a
+  live known error) needs a holder of each role that approves the reply, judged on the version
+  before *and* after it: the incident lead for P1, each risk tag's ``approver_role`` in
+  ``content/triage.yml`` (:func:`reply_roles`, which the record page's banner shows too).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .load import frontmatter
+
+if TYPE_CHECKING:
+    from .program import RiskTagDef
 
 RECORD_DIR = "known_errors"
 _RECORD_PATH = re.compile(r"^known_errors/(?:[^/]+/)*((?:KE|WA|PRB)-\d{4,})(?:-[a-z0-9][a-z0-9-]*)?\.md$")
@@ -44,11 +54,19 @@ SETTINGS_FILE = "content/kedb.yml"
 # Signed evidence (``approval_evidence: signed``): the keys whose signature on a merge counts.
 SSH_SIGNERS_FILE = "content/allowed_signers"  # OpenSSH allowed-signers format (what git reads)
 GPG_SIGNERS_FILE = "content/allowed_signers.asc"  # ASCII-armoured GPG public keys (GitHub's web-flow key)
+TRIAGE_FILE = "content/triage.yml"  # its risk tags name the role that approves a tagged record's customer reply
 # ``approvals_since`` may be at most this long after the day it is set ("tomorrow" somewhere else
 # on the planet); later, it is in the future and would let every change until then escape.
 GATE_DATE_TOLERANCE = timedelta(days=1)
 # The files whose version just before a change is the policy that change is judged by.
-POLICY_FILES: tuple[str, ...] = (ROLES_FILE, SETTINGS_FILE, SSH_SIGNERS_FILE, GPG_SIGNERS_FILE)
+POLICY_FILES: tuple[str, ...] = (ROLES_FILE, SETTINGS_FILE, SSH_SIGNERS_FILE, GPG_SIGNERS_FILE, TRIAGE_FILE)
+# A P1 known error's customer reply is approved by the incident lead, as is that of a risk tag
+# the triage policy does not define (content/roles.yml names who holds the role).
+P1_REPLY_ROLE = "incident-lead"
+REPLY_SECTION = "Reply to customer"
+# The key of a version's reply digest among the fields the gate reads (a front-matter key never
+# has a space, so it cannot clash with one).
+REPLY_FIELD = "reply to customer"
 
 
 # What each evidence mode (``approval_evidence`` in content/kedb.yml) proves, said wherever the
@@ -65,8 +83,10 @@ EVIDENCE_NOTE: dict[str, str] = {
 # The rule in one sentence, for the reports that state it (the proof brief, the runbook).
 RULE_SUMMARY = (
     "A change to a record that was live and high-impact before or after it needs the approval of an approver of each "
-    "service the record had, who did not write the change; a change to any other file needs a maintainer's. Each change "
-    "is judged by the roles and settings in force just before it."
+    "service the record had, who did not write the change; a change to the customer reply of a live P1 or risk-tagged "
+    "known error also needs a holder of each role that approves the reply (the incident lead for P1, each risk tag's "
+    "approver role); a change to any other file needs a maintainer's. Each change is judged by the roles, settings and "
+    "triage policy in force just before it."
 )
 
 
@@ -86,6 +106,15 @@ def maintainer_paths(paths: Iterable[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Reply:
+    """What the reply rule needs of one version of a known error."""
+
+    digest: str  # :func:`reply_digest` of its body
+    priority: str | None
+    risk_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class State:
     """What the gate needs to know of one record in one version."""
 
@@ -94,6 +123,7 @@ class State:
     service: str | None
     own_high_impact: bool  # by its own fields (a workaround: always False)
     applies_to: tuple[str, ...] = ()  # a workaround's known errors
+    reply: Reply | None = None  # a known error's customer reply (None: another kind, or its body was not read)
 
     @property
     def live(self) -> bool:
@@ -106,12 +136,17 @@ def state_from_fields(
     """The state of a version from its front-matter as plain data (an old version read from git).
 
     ``is_high_impact`` is the policy's test on impact, priority and risk tags
-    (:meth:`kedb.core.kb.Program.is_high_impact_fields` of the policy in force)."""
+    (:meth:`kedb.core.kb.Program.is_high_impact_fields` of the policy in force). A known error's
+    :class:`Reply` is read when ``data`` carries its digest under :data:`REPLY_FIELD`."""
     kind = kind_of(record_id)
     tags = data.get("risk_tags")
     tags = tags if isinstance(tags, list) else None
+    priority = data.get("priority")
+    reply = None
+    if kind == "known-error" and REPLY_FIELD in data:
+        reply = Reply(str(data[REPLY_FIELD]), None if priority is None else str(priority), tuple(str(t) for t in tags or ()))
     if kind == "known-error":
-        high = is_high_impact(data.get("impact"), data.get("priority"), tags)
+        high = is_high_impact(data.get("impact"), priority, tags)
     elif kind == "problem":
         high = is_high_impact(data.get("impact"), None, ())
     else:
@@ -124,6 +159,7 @@ def state_from_fields(
         str(service) if service is not None else None,
         high,
         tuple(str(k) for k in applies) if isinstance(applies, list) else (),
+        reply,
     )
 
 
@@ -147,3 +183,66 @@ def approving_services(before: State | None, after: State | None) -> tuple[str, 
     (one when it did not move, two when it did)."""
     found = [s.service for s in (before, after) if s is not None and s.service]
     return tuple(dict.fromkeys(found))
+
+
+# ---------------------------------------------------------------- customer replies
+def reply_roles(priority: object, risk_tags: Iterable[object], tag_defs: Iterable[RiskTagDef]) -> tuple[str, ...]:
+    """The roles that approve a known error's customer reply, in order and each once: the incident
+    lead for P1, then each risk tag's ``approver_role`` from the triage policy (``tag_defs``; a tag
+    it does not define goes to the incident lead). The record page's banner and the gate both ask
+    this function."""
+    defs = {d.id: d.approver_role for d in tag_defs}
+    roles = [P1_REPLY_ROLE] if priority == "P1" else []
+    roles += [defs.get(str(t), P1_REPLY_ROLE) for t in risk_tags]
+    return tuple(dict.fromkeys(roles))
+
+
+def _sendable(state: State | None) -> Reply | None:
+    """The reply a reader can send: that of a live known error (a draft's reply reaches nobody)."""
+    return state.reply if state is not None and state.live else None
+
+
+def reply_approvers(before: State | None, after: State | None, tag_defs: Iterable[RiskTagDef]) -> tuple[str, ...]:
+    """The roles that must approve a change because it changes the reply a reader can send.
+
+    The reply changes when its digest differs, and when it starts or stops being sendable:
+    publishing a record with a reply, deleting one, unpublishing it or removing its reply section
+    all count (a reply written while the record was a draft is approved when it is published).
+    The roles are judged on the version before *and* after, like high impact: lowering a P1 in
+    the change that rewrites its reply still needs the incident lead, and so does raising a
+    record to P1 in the change that rewrites it. A change elsewhere in the record needs none."""
+    old, new = _sendable(before), _sendable(after)
+    if (old.digest if old else None) == (new.digest if new else None):
+        return ()
+    roles = [r for x in (old, new) if x is not None for r in reply_roles(x.priority, x.risk_tags, tag_defs)]
+    return tuple(dict.fromkeys(roles))
+
+
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+_REPLY_WORDS = frozenset({"replytocustomer", "replytocustomers"})
+
+
+def reply_digest(body: str) -> str:
+    """A digest of the customer reply in a record's body (decoded, with ``\\n`` line ends).
+
+    The reply is the ``## Reply to customer`` section exactly as the loader and every output read
+    it (:func:`kedb.core.load.frontmatter.sections`: the heading in any letter case and with any
+    trailing spaces or ``#``, the first of two such headings, none inside a code fence). A body
+    without one digests differently from one with an empty section. Any *other* line that reads
+    "Reply to customer" and nothing else (a heading of another level, underlined, quoted, listed,
+    in bold, inside a code fence, a second reply heading) counts too, with everything after it:
+    Markdown renderers do not all agree with the loader on where a fence ends, and a page that
+    shows such a heading shows its text as a reply a reader could send."""
+    sec = frontmatter.sections(body, 1).get(REPLY_SECTION.lower())
+    own = sec.line - 1 if sec is not None else -1  # its heading's index among the body's lines
+    parts = [sec.text if sec is not None else "\x00(no reply section)"]
+    low = body.lower()
+    at = low.find("customer")
+    while at != -1:  # only the lines that hold the word are looked at: most bodies have one or two
+        start = low.rfind("\n", 0, at) + 1
+        end = low.find("\n", at)
+        end = len(low) if end == -1 else end
+        if _NOT_LETTERS.sub("", low[start:end]) in _REPLY_WORDS and low.count("\n", 0, start) != own:
+            parts.append(body[start:])
+        at = low.find("customer", end)
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]

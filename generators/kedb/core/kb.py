@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .audits import Audit
+from .decisions import DecisionsFile
 from .load.frontmatter import Section, sections
 from .load.yamlstrict import Path_
 from .program import (
@@ -90,6 +91,7 @@ class Program:
     rhythm: RhythmFile | None = None
     settings: SettingsFile | None = None
     progression: ProgressionFile | None = None  # optional file: None when absent or invalid
+    decisions: DecisionsFile | None = None  # optional file (the candidate decision log): None when absent or invalid
     sources: Mapping[str, Source] = field(default_factory=dict)
 
     @classmethod
@@ -105,6 +107,7 @@ class Program:
             rhythm=models.get("rhythm.yml"),
             settings=models.get("kedb.yml"),
             progression=models.get("progression.yml"),
+            decisions=models.get("decisions.yml"),
             sources=dict(sources),
         )
 
@@ -163,7 +166,9 @@ class KB:
     program: Program
     playbooks: tuple[Record, ...] = ()
     seen_ids: Mapping[str, list[tuple[str, int]]] = field(default_factory=dict)  # id -> (path, line), valid or not
-    kpi_snapshots: tuple[KpiSnapshot, ...] = ()  # content/kpi/*.yml, by period
+    kpi_snapshots: tuple[KpiSnapshot, ...] = ()  # content/kpi/YYYY-MM.yml, by period (a tenant edition: that tenant's)
+    kpi_weeks: tuple[KpiSnapshot, ...] = ()  # content/kpi/weeks/YYYY-Www.yml, by period (a tenant edition: that tenant's)
+    kpi_tenants: tuple[KpiSnapshot, ...] = ()  # content/kpi/tenants/<id>/…, by tenant then period (see snapshots.for_edition)
     audits: tuple[Audit, ...] = ()  # content/audits/*.yml, oldest first
 
     def of_kind(self, kind: type) -> Iterator[Record]:

@@ -88,20 +88,23 @@ def better_word(lower_is_better: bool) -> str:
 
 # ---------------------------------------------------------------- movement, standing and money
 # The colour (RGB hex, no '#') of each judgement word, for every output that colours one: green
-# for better and on target, blue for on track, red for worse and at risk, grey for the rest.
-# The word is always printed too, so the judgement survives black-and-white printing.
+# for better, on track (a KPI meeting its target) and passing, amber for at risk (short of a target
+# with time left, a control not yet operating), red for worse, missed and failing, grey for the
+# rest. The word is always printed too, so the judgement survives black-and-white printing. Each
+# colour reads at 4.5:1 or more on white.
 TONE: dict[str, str] = {
     "better": "1E7B34",
-    "on target": "1E7B34",
+    "on track": "1E7B34",
     "done": "1E7B34",
     "pass": "1E7B34",
-    "on track": "1F5F99",
+    "at risk": "9A5B00",
     "worse": "B42318",
-    "at risk": "B42318",
+    "missed": "B42318",
     "overdue": "B42318",
     "fail": "B42318",
     "no change": "595959",
     "not measured": "7F7F7F",
+    "no target": "7F7F7F",
     "not run": "7F7F7F",
 }
 
@@ -126,12 +129,14 @@ def movement(before: float | None, after: float | None, unit: str, lower_is_bett
     return f"{word} by {change(abs(after - before), unit).lstrip('+')}"
 
 
-def relative(before: float | None, after: float | None, *, none: str = NONE) -> str:
-    """The change as a share of where it started: ``-37 %``, ``+12 %``; ``none`` without both or from zero."""
+def relative(before: float | None, after: float | None, *, decimals: int = 0, none: str = NONE) -> str:
+    """The change as a share of where it started: ``-37 %``, ``+12 %`` (``-37.67 %`` with ``decimals=2``);
+    ``none`` without both or from zero."""
     if before is None or after is None or before == 0:
         return none
-    pct = round((after - before) / abs(before) * 100)
-    return f"{'+' if pct > 0 else ''}{pct} %"
+    pct = round((after - before) / abs(before) * 100, decimals)
+    text = number(pct, decimals=decimals)
+    return f"{'+' if pct > 0 else ''}{text} %"
 
 
 CURRENCY_SYMBOL = {"GBP": "£", "EUR": "€", "USD": "$"}

@@ -6,11 +6,11 @@ models, these are the schema (``kedb schema`` exports them) and refuse unknown k
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from .decisions import DecisionsFile
 from .progression import ProgressionFile
 from .records import Bool, Date, Handle, Level, Priority, RiskTag, Sensitivity, ShortText, Slug, Strict_, TenantId, Text, Title
 
@@ -102,19 +102,47 @@ class RecurrenceFile(Strict_):
 
 
 # ---------------------------------------------------------------- kpis.yml
-class Target(Strict_):
-    min: float | None = Field(default=None, description="Lowest acceptable value (inclusive).")
-    max: float | None = Field(default=None, description="Highest acceptable value (inclusive).")
+class Improvement(Strict_):
+    """A target relative to the baseline: how much better than the baseline, in percent of it, and by when."""
 
-    def text(self, fmt: Callable[[float], str], none: str) -> str:
-        """The range in words (``a – b``, ``≤ b``, ``≥ a``), each bound written by ``fmt``."""
-        if self.min is not None and self.max is not None:
-            return f"{fmt(self.min)} – {fmt(self.max)}"
-        if self.max is not None:
-            return f"≤ {fmt(self.max)}"
-        if self.min is not None:
-            return f"≥ {fmt(self.min)}"
-        return none
+    min_percent: Annotated[float, Field(ge=0)] = Field(
+        description="The least improvement that meets the target, in percent of the baseline value (not percentage points), "
+        "in the KPI's `direction`: 10 on a lower-is-better KPI with a baseline of 20 % means 18 % or lower."
+    )
+    max_percent: Annotated[float, Field(ge=0)] | None = Field(
+        default=None,
+        description="The top of the range of ambition, in percent of the baseline. Improving beyond it is still on track: "
+        "it says how far the program aims, not a limit.",
+    )
+    within_days: Annotated[int, Field(ge=1, le=3660)] = Field(
+        description="Days after the last day of the baseline period (`checkpoints.baseline`) by which the improvement is due: "
+        "a figure short of it before then is at risk, at or after then missed."
+    )
+
+
+class Target(Strict_):
+    min: float | None = Field(
+        default=None,
+        description="Lowest acceptable value (inclusive), in the KPI's unit; an absolute target is due by the week-8 checkpoint.",
+    )
+    max: float | None = Field(
+        default=None,
+        description="Highest acceptable value (inclusive), in the KPI's unit; an absolute target is due by the week-8 checkpoint.",
+    )
+    improve: Improvement | None = Field(
+        default=None,
+        description="A target relative to the baseline instead of `min`/`max`: an improvement range in percent of the baseline "
+        "within some days, e.g. `{min_percent: 10, max_percent: 25, within_days: 60}`. It needs a baseline: `baseline` here, "
+        "or the figure of the baseline month's snapshot.",
+    )
+
+    @property
+    def relative(self) -> bool:
+        return self.improve is not None
+
+    @property
+    def absolute(self) -> bool:
+        return self.min is not None or self.max is not None
 
 
 class Kpi(Strict_):
@@ -125,7 +153,10 @@ class Kpi(Strict_):
     unit: Literal["percent", "hours", "days", "minutes", "count"] = Field(description="Unit of the value.")
     direction: Literal["lower-is-better", "higher-is-better"] = Field(description="Which way is improvement.")
     baseline: float | None = Field(default=None, description="Value at the program baseline.")
-    target: Target = Field(description="Target range.")
+    target: Target = Field(
+        description="Absolute (`min`, `max`) or relative to the baseline (`improve`), never both; each output judges the KPI on "
+        "track, at risk or missed against it (README, 'KPI targets and where a KPI stands')."
+    )
     source: Literal["tickets", "problems", "audit", "manual"] = Field(description="Where the figure comes from.")
     owner: Handle | None = Field(default=None, description="Who reports it.")
 
@@ -137,7 +168,7 @@ class Kpi(Strict_):
 class Checkpoints(Strict_):
     baseline: Month = Field(description="Baseline period (YYYY-MM).")
     week4: Date = Field(description="Date of the week-4 checkpoint.")
-    week8: Date = Field(description="Date of the week-8 checkpoint.")
+    week8: Date = Field(description="Date of the week-8 checkpoint: an absolute target (`min`, `max`) is due by it.")
 
 
 class RepeatCost(Strict_):
@@ -162,8 +193,16 @@ class KpisFile(Strict_):
 
 # ---------------------------------------------------------------- risks.yml
 class Mapping_(Strict_):
-    framework: ShortText = Field(description="Framework name (e.g. `ISO/IEC 20000-1:2018`, `ITIL 4`, `ISO/IEC 27001:2022`).")
+    framework: ShortText = Field(
+        description="Framework name, any framework the program maps to (e.g. `ISO/IEC 20000-1:2018`, `ITIL 4`, "
+        "`ISO/IEC 27001:2022`, `SOC 2`, `PSF`, `PAI-8`); every output lists each mapping as written."
+    )
     ref: ShortText = Field(description="Clause or control reference in that framework.")
+
+    @property
+    def text(self) -> str:
+        """``PSF: D2 Output validation``: how every output lists a mapping."""
+        return f"{self.framework}: {self.ref}"
 
 
 EvidenceKind = Literal[
@@ -247,12 +286,33 @@ class RiskTagDef(Strict_):
     approver_role: Slug = Field(description="Role that must approve customer replies on tagged records.")
 
 
+# Ticket fields kedb keeps for every ticket that the agent who logs it fills in (tickets/fields.py names them all; free
+# text is not kept, so it cannot be measured): what `intake_fields` may name.
+IntakeField = Literal["priority", "customer", "caller", "service", "category", "subcategory", "symptom", "ci", "assignment_group"]
+# The triage playbook's intake: the priority read from the matrix, who is affected (the customer and the caller), what is
+# affected (the service) and the symptom, classified (category).
+INTAKE_FIELDS: tuple[IntakeField, ...] = ("priority", "customer", "caller", "service", "category", "symptom")
+
+
+def _once(fields: list[IntakeField]) -> list[IntakeField]:
+    twice = sorted({f for f in fields if fields.count(f) > 1})
+    if twice:
+        raise ValueError(f"intake field named more than once: {', '.join(twice)}")
+    return fields
+
+
 class TriageFile(Strict_):
-    """`content/triage.yml`: priority classes, SLA timers, the impact × urgency matrix and risk tags."""
+    """`content/triage.yml`: priority classes, SLA timers, the impact × urgency matrix, risk tags and mandatory intake fields."""
 
     priorities: Annotated[list[PriorityClass], Field(min_length=3, max_length=3)] = Field(description="P1, P2, P3.")
     matrix: dict[Level, dict[Level, Priority]] = Field(description="`impact → urgency → priority`.")
     risk_tags: list[RiskTagDef] = Field(description="Risk tags and their handling.")
+    intake_fields: Annotated[list[IntakeField], Field(min_length=1), AfterValidator(_once)] = Field(
+        default_factory=lambda: list(INTAKE_FIELDS),
+        description="Ticket fields every ticket must have filled when it is logged (`priority`, `customer`, `caller`, "
+        "`service`, `category`, `subcategory`, `symptom`, `ci`, `assignment_group`): `kedb tickets audit` measures the "
+        "share filled, overall and per assignment group. Default: priority, customer, caller, service, category, symptom.",
+    )
 
 
 # ---------------------------------------------------------------- escalation.yml
@@ -384,7 +444,8 @@ PROGRAM_FILES: dict[str, type[Strict_]] = {
     "rhythm.yml": RhythmFile,
     "kedb.yml": SettingsFile,
     "progression.yml": ProgressionFile,
+    "decisions.yml": DecisionsFile,
 }
 # Files a KB may leave out (older KBs predate them); the commands that need one say so.
-OPTIONAL_PROGRAM_FILES: tuple[str, ...] = ("progression.yml",)
+OPTIONAL_PROGRAM_FILES: tuple[str, ...] = ("progression.yml", "decisions.yml")
 REQUIRED_PROGRAM_FILES: tuple[str, ...] = tuple(n for n in PROGRAM_FILES if n not in OPTIONAL_PROGRAM_FILES)

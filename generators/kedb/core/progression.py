@@ -34,6 +34,8 @@ HHMM = Annotated[str, StringConstraints(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:0
 # Importer status classes a ticket can wait in (closed and cancelled end its flow).
 OPEN_CLASSES: tuple[str, ...] = ("new", "open", "pending", "resolved")
 StageClass = Literal["new", "open", "pending", "resolved"]
+# The SLA breach prevention playbook's points on every timer: watch, at risk, critical, breached.
+SLA_THRESHOLDS: tuple[float, ...] = (50, 80, 90, 100)
 
 
 class WorkingHours(Strict_):
@@ -89,8 +91,19 @@ class Bounces(Strict_):
 
 
 class Chases(Strict_):
-    answer_within: Duration = Field(description="A caller's chase must get an update from someone else within this time (e.g. `4h`).")
-    clock: Clock = Field(default="working", description="Clock of `answer_within`.")
+    """When a caller's chase counts as answered in time.
+
+    The playbook's rule is the update interval of the ticket's priority (`update_minutes` in
+    `content/triage.yml`: 30 minutes for P1), on the SLA clock (`sla_clock`), like the other
+    timers of that file. `answer_within` replaces it with one time for every priority."""
+
+    answer_within: Duration | None = Field(
+        default=None,
+        description="Override: every chase must get an update from someone else within this time (e.g. `4h`), whatever the "
+        "ticket's priority. Unset (the default): the update interval of the ticket's priority in `content/triage.yml`, "
+        "on `sla_clock`; a chase of a ticket without a priority P1–P3 is then not judged.",
+    )
+    clock: Clock = Field(default="working", description="Clock of `answer_within` (only with the override).")
 
 
 class ProgressionFile(Strict_):
@@ -100,10 +113,20 @@ class ProgressionFile(Strict_):
         default=28, description="The audit judges status periods, chases, bounces and reopens of this many days up to `--as-of`."
     )
     sla_at_risk_percent: Annotated[float, Field(gt=0, lt=100)] = Field(
-        default=80, description="An open ticket is at risk when it has used this share of its resolution SLA (`content/triage.yml`)."
+        default=80,
+        description="An open ticket is at risk when it has used this share of its resolution SLA (`content/triage.yml`) without "
+        "breaching it: the audit's at-risk figure and its stored list of ticket ids.",
+    )
+    sla_thresholds: Annotated[list[Annotated[float, Field(gt=0, le=100)]], Field(min_length=1)] = Field(
+        default_factory=lambda: list(SLA_THRESHOLDS),
+        description="Points on every SLA timer (response and resolution, per priority, `content/triage.yml`) at which the desk "
+        "acts, in percent of the timer used, increasing: the audit counts the open tickets at or past each. The SLA breach "
+        "prevention playbook's are 50 (watch), 80 (at risk), 90 (critical) and 100 (breached).",
     )
     sla_clock: Clock = Field(
-        default="calendar", description="Clock of the resolution SLA timers (`calendar` runs around the clock, as `kedb kpi` counts them)."
+        default="calendar",
+        description="Clock of the SLA timers of `content/triage.yml`: response, resolution and the update interval a chase is "
+        "answered within (`calendar` runs around the clock, as `kedb kpi` counts them).",
     )
     working_hours: WorkingHours = Field(default_factory=WorkingHours, description="The working week of the working clock.")
     age_buckets_days: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] = Field(
@@ -120,7 +143,10 @@ class ProgressionFile(Strict_):
         "for the statuses that refine their class (e.g. ServiceNow `Awaiting Vendor` → `awaiting-vendor`).",
     )
     bounces: Bounces = Field(default_factory=Bounces, description="What counts as a bounce.")
-    chases: Chases = Field(description="When a caller's chase counts as answered in time.")
+    chases: Chases = Field(
+        default_factory=Chases,
+        description="When a caller's chase counts as answered in time (default: within the update interval of its priority).",
+    )
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)

@@ -167,9 +167,20 @@ class CommitChange:
 
 
 Status = Literal[
-    "approved", "missing", "unauthorised", "self-approved", "unsigned", "unreadable", "gate-moved", "not-required", "before-gate"
+    "approved",
+    "missing",
+    "unauthorised",
+    "self-approved",
+    "unsigned",
+    "unreadable",
+    "gate-moved",
+    "reply-unapproved",
+    "not-required",
+    "before-gate",
 ]
-VIOLATIONS: frozenset[str] = frozenset({"missing", "unauthorised", "self-approved", "unsigned", "unreadable", "gate-moved"})
+VIOLATIONS: frozenset[str] = frozenset(
+    {"missing", "unauthorised", "self-approved", "unsigned", "unreadable", "gate-moved", "reply-unapproved"}
+)
 # How each judgement reads in the site, the runbook, the deck and the proof brief.
 APPROVAL_LABEL: dict[str, str] = {
     "approved": "approved",
@@ -179,6 +190,7 @@ APPROVAL_LABEL: dict[str, str] = {
     "unsigned": "approval not signed",
     "unreadable": "version unreadable",
     "gate-moved": "approval gate moved",
+    "reply-unapproved": "customer reply not approved",
     "not-required": "no approval needed",
     "before-gate": "before the approval gate",
 }

@@ -1,15 +1,22 @@
 """The approval gate on the main branch, and the approval trail every output shows.
 
 Every change that landed on main is judged **against the policy in force just before it**: the
-approvers, maintainers, people, high-impact rules, ``approvals_since`` and evidence mode read
-from ``content/roles.yml`` and ``content/kedb.yml`` in the change's first parent (the base of
-the merge), never from today's files. A merge request that appoints its own approver, or moves
+approvers, maintainers, people, high-impact rules, ``approvals_since``, evidence mode and the
+roles that approve a tagged reply, read from ``content/roles.yml``, ``content/kedb.yml`` and
+``content/triage.yml`` in the change's first parent (the base of the merge), never from today's
+files. A merge request that appoints its own approver, or moves
 the gate date, is judged by the policy it tries to change; an approver who leaves later does
 not turn their past approvals into violations.
 
 - **Records.** A version needs an approval when the record was live and high-impact before or
   after it (:mod:`kedb.core.gate` holds that rule): from an approver of every service it had,
-  who did not write the change. Deleting or renaming a record keeps its versions in the trail.
+  who did not write the change.
+- **Customer replies.** A version that changes the reply a reader can send of a P1 or
+  risk-tagged known error (before or after it) needs, besides, a holder of each role that
+  approves the reply (:func:`kedb.core.gate.reply_approvers`), read from ``content/roles.yml``
+  and the risk tags of ``content/triage.yml`` in force before it; one approver may cover several
+  roles and services, an author covers none. When that is all a version still lacks, the verdict
+  is ``reply-unapproved`` (KE819); a self-approval or a missing signature keeps its own verdict. Deleting or renaming a record keeps its versions in the trail.
   A version kedb cannot read (git cannot return the blob, the front-matter does not parse, the
   file is a symlink) is a violation: the gate never passes what it could not judge.
 - **Everything else.** A main-line commit that changed any path that is not a record (content,
@@ -38,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core import gate
 from ..core.kb import KB, Program
@@ -46,7 +53,7 @@ from ..core.load import frontmatter
 from ..core.load.cache import CACHE_DIR, read_sealed, write_sealed
 from ..core.load.cache import enabled as cache_enabled
 from ..core.load.yamlstrict import parse_simple
-from ..core.program import RolesFile, SettingsFile
+from ..core.program import RiskTagDef, RolesFile, SettingsFile
 from ..core.trail import (
     Approval,
     ApprovalReport,
@@ -62,6 +69,7 @@ from . import signatures as signing
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: same data, faster
 _GATE_FIELDS = ("status", "service", "impact", "priority", "risk_tags", "applies_to")
+_STORED = (*_GATE_FIELDS, gate.REPLY_FIELD)  # what is kept of each version: its gate fields and its reply's digest
 SYMLINK_MODE = "120000"
 
 
@@ -74,7 +82,8 @@ Fields = Mapping[str, Any] | Unreadable
 
 # ---------------------------------------------------------------- reading versions and policies
 def _fields(text: str) -> Fields:
-    """The front-matter fields the gate needs, from one version's text.
+    """The front-matter fields the gate needs, and the digest of its customer reply, from one
+    version's text.
 
     The strict reader's fast path answers the common shapes exactly as libyaml would (three
     times faster, and a 10,000-record history has tens of thousands of old versions); anything
@@ -93,7 +102,7 @@ def _fields(text: str) -> Fields:
             return Unreadable(f"its front-matter is not valid YAML ({str(exc).splitlines()[0]})")
     if not isinstance(data, dict):
         return Unreadable("its front-matter is not a mapping of fields")
-    return {k: _plain(data.get(k)) for k in _GATE_FIELDS}
+    return {**{k: _plain(data.get(k)) for k in _GATE_FIELDS}, gate.REPLY_FIELD: gate.reply_digest(sp.body)}
 
 
 def _plain(value: Any) -> Any:
@@ -153,7 +162,8 @@ def _loaded_fields(kb: KB, ids: Iterable[str]) -> dict[str, Fields]:
         except OSError:
             continue
         m = rec.meta
-        out[hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()] = {k: getattr(m, k, None) for k in _GATE_FIELDS}
+        found = {k: getattr(m, k, None) for k in _GATE_FIELDS}
+        out[hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()] = {**found, gate.REPLY_FIELD: gate.reply_digest(rec.source.body)}
     return out
 
 
@@ -166,7 +176,7 @@ class _FieldStore:
     ``git add -f``, restored from a shared CI cache) could mark old versions as drafts, so it is
     never believed. Off with ``KEDB_NO_CACHE=1``."""
 
-    NAME = "gate-fields-2.bin"
+    NAME = "gate-fields-3.bin"
 
     def __init__(self, root: Path) -> None:
         self.path = Path(root) / CACHE_DIR / self.NAME
@@ -177,35 +187,37 @@ class _FieldStore:
         if payload is not None:
             try:
                 stored = marshal.loads(payload)
-                if isinstance(stored, dict) and stored.get("fields") == list(_GATE_FIELDS):
+                if isinstance(stored, dict) and stored.get("fields") == list(_STORED):
                     self.known = {
-                        k: (Unreadable(v) if isinstance(v, str) else dict(zip(_GATE_FIELDS, v, strict=True)))
-                        for k, v in stored["blobs"].items()
+                        k: (Unreadable(v) if isinstance(v, str) else dict(zip(_STORED, v, strict=True))) for k, v in stored["blobs"].items()
                     }
             except (ValueError, EOFError, TypeError):
                 self.known = {}  # a damaged cache is read again from git
 
     def add(self, blob: str, found: Fields) -> Fields:
-        self.new[blob] = str(found) if isinstance(found, Unreadable) else tuple(found[k] for k in _GATE_FIELDS)
+        self.new[blob] = str(found) if isinstance(found, Unreadable) else tuple(found[k] for k in _STORED)
         return found
 
     def save(self) -> None:
         if not self.on or not self.new:
             return
-        blobs = {k: (str(v) if isinstance(v, Unreadable) else tuple(v[f] for f in _GATE_FIELDS)) for k, v in self.known.items()}
+        blobs = {k: (str(v) if isinstance(v, Unreadable) else tuple(v[f] for f in _STORED)) for k, v in self.known.items()}
         blobs.update(self.new)
         with contextlib.suppress(OSError, ValueError):  # a cache that cannot be written only costs time
-            write_sealed(self.path, marshal.dumps({"fields": list(_GATE_FIELDS), "blobs": blobs}))
+            write_sealed(self.path, marshal.dumps({"fields": list(_STORED), "blobs": blobs}))
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The policy in force before a change: ``program`` holds its roles and settings."""
+    """The policy in force before a change: ``program`` holds its roles and settings, ``risk_tags``
+    the risk tags of ``content/triage.yml`` (none when the file is absent: every tag's reply then
+    goes to the incident lead)."""
 
     program: Program | None  # None: not in force (no roles.yml or kedb.yml yet) or unreadable
     problem: str | None = None  # why it could not be read
     ssh_signers: str = ""
     gpg_keys: str = ""
+    risk_tags: tuple[RiskTagDef, ...] = ()
 
     @property
     def settings(self) -> SettingsFile | None:
@@ -220,7 +232,17 @@ class Policy:
         return bool(self.settings and self.settings.approval_evidence == "signed")
 
 
-def _validate(model: type[RolesFile] | type[SettingsFile], raw: bytes | None, path: str) -> Any:
+class _TriageTags(BaseModel):
+    """What the gate reads of ``content/triage.yml``: its risk tags, each validated as the loader
+    validates it. The rest of the file (timers, matrix, intake) is not approval policy, so a
+    triage file written for another kedb still gives the gate what it needs; a risk tag that does
+    not validate makes the policy unreadable, like a broken roles.yml."""
+
+    model_config = ConfigDict(extra="ignore")
+    risk_tags: list[RiskTagDef] = Field(default_factory=list)
+
+
+def _validate(model: type[BaseModel], raw: bytes | None, path: str) -> Any:
     if raw is None:
         raise _PolicyError(f"git cannot return {path}")
     text, _ = frontmatter.decode(raw)
@@ -264,6 +286,9 @@ class Policies:
         try:
             roles = _validate(RolesFile, self._blobs.get(files[gate.ROLES_FILE]), gate.ROLES_FILE)
             settings = _validate(SettingsFile, self._blobs.get(files[gate.SETTINGS_FILE]), gate.SETTINGS_FILE)
+            triage = (
+                _validate(_TriageTags, self._blobs.get(files[gate.TRIAGE_FILE]), gate.TRIAGE_FILE) if gate.TRIAGE_FILE in files else None
+            )
         except _PolicyError as exc:
             return Policy(None, str(exc))
 
@@ -271,7 +296,9 @@ class Policies:
             raw = self._blobs.get(files[path]) if path in files else None
             return frontmatter.decode(raw)[0] if raw else ""
 
-        return Policy(Program(roles=roles, settings=settings), None, text(gate.SSH_SIGNERS_FILE), text(gate.GPG_SIGNERS_FILE))
+        tags = tuple(triage.risk_tags) if triage is not None else ()
+        program = Program(roles=roles, settings=settings)
+        return Policy(program, None, text(gate.SSH_SIGNERS_FILE), text(gate.GPG_SIGNERS_FILE), tags)
 
 
 # ---------------------------------------------------------------- judging
@@ -288,6 +315,7 @@ class Verdict:
     approvers: tuple[str, ...]
     message: str
     notes: tuple[str, ...] = ()
+    lacking: tuple[str, ...] = ()  # the groups no valid approval covers (empty when approved)
 
 
 def decide(
@@ -314,7 +342,7 @@ def decide(
     everyone = {h for hs in groups.values() for h in hs}
     wanted = "; ".join(f"{what}: one of {_names(program, hs)}" for what, hs in groups.items())
     if not trailers:
-        return Verdict("missing", (), f"no Approved-by: trailer; needs {wanted}")
+        return Verdict("missing", (), f"no Approved-by: trailer; needs {wanted}", lacking=tuple(groups))
     platform = set(platform_signers)
     valid: dict[str, str] = {}  # handle -> display name
     self_approved: list[str] = []
@@ -335,6 +363,7 @@ def decide(
         names = tuple(dict.fromkeys(valid.values()))
         return Verdict("approved", names, f"approved by {', '.join(names)}", notes)
     lacking = "; ".join(f"{what}: one of {_names(program, groups[what])}" for what in missing_groups)
+    short = tuple(missing_groups)
     if unsigned:
         how = signature.describe() if signature is not None else "not signed"
         return Verdict(
@@ -342,16 +371,20 @@ def decide(
             tuple(unsigned),
             f"Approved-by: {', '.join(unsigned)}, but the commit is {how}; in signed mode an approval counts only on a "
             f"commit signed by the platform's merge key or by the approver (needs {lacking})",
+            lacking=short,
         )
     if self_approved:
         return Verdict(
             "self-approved",
             tuple(self_approved),
             f"approved only by an author of the change ({', '.join(self_approved)}); needs {lacking}",
+            lacking=short,
         )
     if valid:  # some groups approved, others not
-        return Verdict("unauthorised", tuple(valid.values()), f"approved by {', '.join(valid.values())}, but still needs {lacking}")
-    return Verdict("unauthorised", tuple(unknown), f"{', '.join(unknown)} may not approve this change; needs {lacking}")
+        return Verdict(
+            "unauthorised", tuple(valid.values()), f"approved by {', '.join(valid.values())}, but still needs {lacking}", lacking=short
+        )
+    return Verdict("unauthorised", tuple(unknown), f"{', '.join(unknown)} may not approve this change; needs {lacking}", lacking=short)
 
 
 def _signed_for(program: Program, handle: str, signature: Any, platform: set[str]) -> bool:
@@ -468,17 +501,37 @@ def judge_version(j: _Judged, ke_high: Callable[[str], bool], signatures: Signat
         return verdict("unreadable", f"kedb cannot read {which}: {unreadable[0]}; a version the gate cannot judge never passes")
     before = j.before if isinstance(j.before, gate.State) else None
     after = j.after if isinstance(j.after, gate.State) else None
-    if not unreadable and not gate.needs_approval(before, after, ke_high):
+    by_service = gate.needs_approval(before, after, ke_high)
+    reply_roles = gate.reply_approvers(before, after, policy.risk_tags)
+    if not unreadable and not by_service and not reply_roles:
         return verdict("not-required", "not a change to a live high-impact record")
     if policy.program is None:  # the KB's first policy is being set up (high-impact by kedb's defaults)
         return verdict("before-gate", NO_POLICY)
     if before_gate:
         return verdict("before-gate", _before(gate_since), tuple(v.approved_by))
     program = policy.program
-    services = gate.approving_services(before, after)
-    groups = {f"approvers of {s}": program.approvers(s) for s in services} or {"approvers": []}
-    d = _decide_under(policy, groups, v.approved_by, v.authors, v.commit, signatures)
+    groups: dict[str, list[str]] = {}
+    if by_service:
+        services = gate.approving_services(before, after)
+        groups = {f"approvers of {s}": program.approvers(s) for s in services} or {"approvers": []}
+    for_reply = {reply_group(r): role_holders(program, r) for r in reply_roles}
+    d = _decide_under(policy, groups | for_reply, v.approved_by, v.authors, v.commit, signatures)
+    if d.status in ("missing", "unauthorised") and all(what in for_reply for what in d.lacking):
+        return verdict("reply-unapproved", f"{REPLY_CHANGED}; {d.message}", d.approvers, d.notes)
     return verdict(d.status, d.message, d.approvers, d.notes)
+
+
+REPLY_CHANGED = "its customer reply changed on a P1 or risk-tagged known error"
+
+
+def reply_group(role: str) -> str:
+    """How the approvers a reply needs are named in a verdict: by the role they must hold."""
+    return f"the {role} role for the customer reply"
+
+
+def role_holders(program: Program, role: str) -> list[str]:
+    """Handles of the people who hold ``role`` in content/roles.yml (empty when nobody does)."""
+    return [p.handle for p in program.roles.people if role in p.roles] if program.roles else []
 
 
 def judge_landing(landing: Landing, policy: Policy, signatures: Signatures) -> ChangeApproval:

@@ -12,6 +12,13 @@ People are named from ``content/roles.yml`` of the **target branch** as it is no
 force before the change: the gate judges a merge by its first parent), never of the merge
 request's head: a merge request that appoints an approver does not choose its own. Only a
 brand-new KB, whose target branch has no content yet, is named from its head.
+
+A change to the customer reply of a P1 or risk-tagged known error is listed with the roles that
+must approve it, decided by :func:`kedb.core.gate.reply_approvers` as the gate decides it (the
+reply as the loader reads it, judged before and after, publishing and deleting included), with
+the holders of each role named from the target branch's ``content/roles.yml`` and the risk
+tags' roles from its ``content/triage.yml``.
+
 Markdown output is meant to be posted as a merge-request comment as it is.
 """
 
@@ -26,7 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from ..core.findings import Finding
-from ..core.gate import RECORD_DIR, State, approving_services, gated, high_impact, maintainer_paths, needs_approval, state_from_fields
+from ..core.gate import (
+    RECORD_DIR,
+    REPLY_FIELD,
+    State,
+    approving_services,
+    gated,
+    high_impact,
+    maintainer_paths,
+    needs_approval,
+    reply_approvers,
+    reply_digest,
+    state_from_fields,
+)
 from ..core.kb import KB, Program, Record
 from ..core.records import KnownError, Workaround
 from .basediff import BaseComparison, RecordDiff
@@ -36,9 +55,6 @@ _RISK_LEVELS = {"low": 0, "medium": 1, "high": 2}
 _IMPACT = {"low": 0, "medium": 1, "high": 2}
 _PRIORITY = {"P3": 0, "P2": 1, "P1": 2}
 _FIX = ("none", "proposed", "approved", "deployed", "verified")
-# Customer replies of a P1 record go through the incident lead, as do those of a risk tag whose
-# triage entry names no known role (the same rule as the record page's "reply approvers").
-P1_APPROVER_ROLE = "incident-lead"
 NOT_GATED = "not gated (not live and high-impact before or after this change): the merge request's reviewer decides"
 
 
@@ -122,19 +138,22 @@ def _role_name(program: Program, role: str) -> str:
     return role.replace("-", " ")
 
 
-def reply_roles(program: Program, metas: Iterable[Any]) -> list[str]:
-    """Roles that approve a customer reply: the triage ``approver_role`` of each risk tag, and the
-    incident lead for P1, over the record's versions before and after the change."""
-    defs = {d.id: d.approver_role for d in program.triage.risk_tags} if program.triage else {}
-    roles: list[str] = []
-    for m in metas:
-        if isinstance(m, KnownError):
-            roles += [P1_APPROVER_ROLE] if m.priority == "P1" else []
-            roles += [defs.get(t, P1_APPROVER_ROLE) for t in m.risk_tags]
-    return list(dict.fromkeys(roles))
+def _reply_risk(program: Program, before: State | None, after: State | None) -> Risk | None:
+    """The customer reply a reader can send changes on a P1 or risk-tagged record: who must approve it."""
+    roles = reply_approvers(before, after, program.triage.risk_tags if program.triage else ())
+    if not roles:
+        return None
+    sent_before, sent_after = (s is not None and s.live and s.reply is not None for s in (before, after))
+    if sent_before and sent_after:
+        what = "customer reply text changed"
+    elif sent_after:
+        what = "customer reply text of a new record" if before is None else "customer reply text published"
+    else:
+        what = "customer reply withdrawn (the record is deleted or no longer published)"
+    return _role_risk(program, f"{what} on a P1 or risk-tagged record", roles)
 
 
-def _role_risk(program: Program, text: str, roles: list[str]) -> Risk:
+def _role_risk(program: Program, text: str, roles: Iterable[str]) -> Risk:
     parts, names = [], []
     for role in roles:
         holders = [_name(program, p.handle) for p in (program.roles.people if program.roles else []) if role in p.roles]
@@ -187,12 +206,13 @@ def risks_of(
         by_service = f"{approval.who} must agree"
     out: list[str] = []
     old, new = d.base, d.head
+    reply = _reply_risk(program, before, after)
     if d.change == "deleted" and old is not None:
         if _get(old, "status") == "published":
             out.append("a published record is deleted instead of retired: agents' bookmarks, links and ticket references break")
         if gated(before, ke_high):
             out.append("a record under the approval gate is deleted")
-        return [Risk(t, by_service, approvers if approval.needed else ()) for t in out]
+        return [Risk(t, by_service, approvers if approval.needed else ()) for t in out] + ([reply] if reply else [])
     assert new is not None
     so, sn = _get(old, "data_sensitivity"), _get(new, "data_sensitivity")
     if old is not None and _LEVELS.get(sn, 1) < _LEVELS.get(so, 1):
@@ -237,13 +257,7 @@ def risks_of(
         out.append(f"{_why_it_leaves(d)}{leaves}")
     if d.transition:
         out.append(d.transition[1])
-    risks = [Risk(t, by_service, approvers if approval.needed else ()) for t in out]
-    roles = reply_roles(program, [r.meta for r in (old, new) if r is not None])
-    reply_changed = "reply to customer" in titles if old is not None else bool(new.section("Reply to customer").strip())
-    if roles and reply_changed:
-        what = "customer reply text changed" if old is not None else "customer reply text of a new record"
-        risks.append(_role_risk(program, f"{what} on a P1 or risk-tagged record", roles))
-    return risks
+    return [Risk(t, by_service, approvers if approval.needed else ()) for t in out] + ([reply] if reply else [])
 
 
 def _record_dir_others(root: Path, commit: str) -> list[tuple[str, str]]:
@@ -269,7 +283,10 @@ def make(cmp: BaseComparison, head: KB, findings: Iterable[Finding] = ()) -> Rev
         return rec is not None and isinstance(rec.meta, KnownError) and policy.is_high_impact(rec.meta)
 
     def state(rec: Record | None) -> State | None:
-        return None if rec is None else state_from_fields(rec.id, rec.meta.model_dump(), policy.is_high_impact_fields)
+        if rec is None:
+            return None
+        fields = {**rec.meta.model_dump(), REPLY_FIELD: reply_digest(rec.source.body)}
+        return state_from_fields(rec.id, fields, policy.is_high_impact_fields)
 
     by_path: dict[str, list[Finding]] = {}
     for f in findings:

@@ -219,7 +219,7 @@ def glossary(ctx: BuildContext, w: BodyWriter) -> None:
     p = ctx.kb.program
     terms = dict(TERMS)
     for k in p.kpis.kpis if p.kpis else ():
-        terms[k.name] = f"{k.definition} ({P.better(k.lower_is_better)}; target {D.target_text(k)})"
+        terms[k.name] = f"{k.definition} ({P.better(k.lower_is_better)}; target {D.target_text(ctx, k)})"
     for c in p.triage.priorities if p.triage else ():
         terms[f"{c.id} {c.name}"] = f"{c.definition} First response within {P.quantity(c.response_minutes, 'minutes')}."
     for t in p.escalation.tiers if p.escalation else ():

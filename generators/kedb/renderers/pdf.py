@@ -1,13 +1,15 @@
 """``proof-brief.pdf``: the evidence pack for governance and commercial review.
 
 Scope and period, who produced the pack and a block for those who attest it; the results at a
-glance; KPI baseline and movement (better or worse, in words and colour; one chart per
-direction); the aged-ticket audit when one is stored; each control with its evidence source, last
-run, run reference and result; the exceptions with their remediation owner and date; the approval
-trail of the published records, one entry per commit; and the SHA-256 of the other three
-artefacts and of every source file, so a reviewer can check each against the repository. Fonts
-are embedded (see ``_pdftext``); the file's dates are the build date, so the same commit gives the
-same bytes. Pages read "Page N of M".
+glance; KPI baseline and movement (better or worse, in words and colour; on track, at risk or
+missed against each KPI's own target; one chart per direction); the aged-ticket audit when one
+is stored; the false-positive rate of problem candidates and the decision log (internal editions
+of a KB with content/decisions.yml); each control with its evidence source, last run, run reference and result, and every
+framework mapping it carries (any framework, as written); the exceptions with their remediation
+owner and date; the approval trail of the published records, one entry per commit; and the
+SHA-256 of the other three artefacts and of every source file, so a reviewer can check each
+against the repository. Fonts are embedded (see ``_pdftext``); the file's dates are the build
+date, so the same commit gives the same bytes. Pages read "Page N of M".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..build import facts as D
 from ..core import present as P
+from ..core import standing as S
 from ..core.gate import EVIDENCE_NOTE, RULE_SUMMARY
 from ..core.trail import APPROVAL_LABEL, VIOLATIONS
 from . import _audit as A
@@ -69,6 +72,7 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     audits = A.view(ctx)
     if audits is not None:
         _audit(audits, story, s, w)
+    _candidate_decisions(ctx, story, s, w)
     _controls(ctx, story, s, w, control_runs)
     _exceptions(ctx, story, s, w, control_runs)
     _approvals(ctx, story, s, w)
@@ -321,11 +325,10 @@ def _cover(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> 
 
 def _glance(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, rows: list[D.KpiRow], runs: list[E.ControlRun]) -> None:
     story.append(para("Results at a glance", s["h1"]))
-    standing = Counter(r.standing for r in rows)
     results = Counter(r.result for r in runs)
     rep = ctx.approvals
     lines = [
-        ("KPIs", ", ".join(f"{n} {k}" for k, n in standing.items()) or "none defined"),
+        ("KPIs", S.summary(r.standing for r in rows) or "none defined"),
         ("Controls", f"{len(runs)} controls: {results['pass']} passed their last run, {results['fail']} failed, "
                      f"{results['not run']} keep their evidence outside the repository"),
         ("Exceptions", f"{sum(1 for r in runs if r.exception)} (listed with their remediation owner and date)"),
@@ -346,7 +349,9 @@ def _kpis(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, rows
     periods = D.checkpoint_periods(ctx)
     if periods:
         story.append(para(f"Baseline {periods[0]}; week 4 is the snapshot of {periods[1]}, week 8 of {periods[2]} (content/kpi/). "
-                          "Since baseline compares the latest value with the baseline, judged by the KPI's direction.", s["intro"]))  # fmt: skip
+                          "Since baseline compares the latest value with the baseline, judged by the KPI's direction. Standing "
+                          "judges the latest value against the KPI's own target, absolute or an improvement in percent of the "
+                          f"baseline, as of the last day of its month. {S.RULE}", s["intro"]))  # fmt: skip
     body = []
     for r in rows:
         u = r.kpi.unit
@@ -387,6 +392,40 @@ def _audit(v: A.AuditView, story: list[Any], s: dict[str, Any], w: float) -> Non
 
 
 # ---------------------------------------------------------------- controls and exceptions
+# ---------------------------------------------------------------- candidate decisions (content/decisions.yml)
+def _candidate_decisions(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:
+    """The false-positive rate of problem candidates and the decision log, as on the KPI page; left out
+    without content/decisions.yml and in public editions (:func:`kedb.build.facts.candidate_decisions`)."""
+    found = D.candidate_decisions(ctx)
+    if found is None:
+        return
+    summary, rows = found
+    t = summary.total
+    story.append(para("Problem candidates: false positives and overrides", s["h1"]))
+    story.append(para(f"False-positive rate {P.quantity(t.rate, 'percent')} (candidates rejected / candidates decided). "
+                      f"{summary.basis}", s["intro" if summary.months else "body"]))  # fmt: skip
+    if summary.months:
+        body = [[m.period, str(m.proposed), str(m.rejected), P.quantity(m.rate, "percent")] for m in summary.months]
+        story += _tables(["Month", "Candidates decided", "Rejected", "False-positive rate"], body, [1, 1.4, 1, 1.4], w)
+    story.append(para("Decision log", s["h2"]))
+    if not rows:
+        story.append(para("No decision is logged yet.", s["note"]))
+        return
+    story.append(para("Rejections, manual overrides and problems no rule proposed, oldest first, from content/decisions.yml; "
+                      "each under its signature or problem and the volume when it was decided.", s["intro"]))  # fmt: skip
+    body: list[list[Cell]] = []
+    spans: list[int] = []
+    for r in rows:
+        if r.subject or r.volume:
+            spans.append(len(body))
+            body.append([" · ".join(x for x in (r.subject, r.volume) if x), "", "", ""])
+        body.append([P.day(r.day), r.kind, r.by, r.reason])
+    story += _tables(["Date", "Decision", "By", "Why"], body, [0.9, 1.3, 1.1, 4.5], w, spans=spans)
+    story.append(para(f"A rejected signature is proposed again once the latest window of its rule holds "
+                      f"{P.number(summary.regrowth_factor)} times the tickets it held when rejected. Rejections leave no problem "
+                      "record and never count into mean time to root cause.", s["note"]))  # fmt: skip
+
+
 def _controls(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, runs: list[E.ControlRun]) -> None:
     story.append(para("Controls: evidence, last run and result", s["h1"]))
     if ctx.kb.program.risks is None:
@@ -407,10 +446,26 @@ def _controls(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, 
     rows = []
     for r in runs:
         c = r.control
-        maps = "\n".join(f"{m.framework} {m.ref}" for m in c.mappings) or P.NONE
+        maps = "\n".join(m.text for m in c.mappings) or P.NONE
         rows.append([c.id, f"{r.risk.id} {r.risk.title}", f"{c.description}\nRuns: {c.frequency}; operated by {D.person(ctx, c.owner)}.\n"
                      f"Evidence: {c.evidence}", maps])  # fmt: skip
     story += _tables(["Control", "Treats risk", "What it does, how often, evidence", "Framework mapping"], rows, [0.7, 2.2, 4.6, 2.2], w)
+    refs = D.framework_refs(ctx)
+    if refs:
+        story.append(para("Controls by framework", s["h2"]))
+        story.append(para("Every framework reference the controls map to (content/risks.yml), with the controls that answer it "
+                          "and the result of each one's last run.", s["intro"]))  # fmt: skip
+        result = {r.control.id: r.result for r in runs}
+        body: list[list[Cell]] = []
+        spans: list[int] = []
+        for fw in dict.fromkeys(f.framework for f in refs):
+            spans.append(len(body))
+            body.append([fw, "", ""])
+            for f in (x for x in refs if x.framework == fw):
+                results = sorted({result.get(c, "not run") for c in f.controls})
+                word = "fail" if "fail" in results else "pass" if results == ["pass"] else "not run"
+                body.append([f.ref, ", ".join(f.controls), (", ".join(results), word)])
+        story += _tables(["Reference", "Controls", "Last results"], body, [3.4, 1.4, 1.4], w, spans=spans)
 
 
 def _exceptions(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float, runs: list[E.ControlRun]) -> None:

@@ -1,10 +1,11 @@
 """``exec-brief.pptx``: the executive deck for internal or client briefings.
 
-Slides: the title; the verdict (each KPI on target, on track or at risk, and the decisions asked
-of the reader); the problem and the cost of repeat work with the saving at target; KPI trends
+Slides: the title; the verdict (each KPI on track, at risk or missed against its own target,
+absolute or relative to the baseline, by :mod:`kedb.core.standing`, and the decisions asked of
+the reader); the problem and the cost of repeat work with the saving at target; KPI trends
 over every snapshot, one chart per KPI and one slide per direction (lower is better, higher is
-better), so no chart mixes them; KPI baseline, checkpoints and targets; the aged-ticket audit
-when one is stored; the top recurring problems; the top risks with their actions, owners and
+better), so no chart mixes them; KPI baseline, checkpoints and targets; ticket volume and
+backlog by month; the aged-ticket audit when one is stored; the top recurring problems; the top risks with their actions, owners and
 dates; approvals waiting and the gate on main; the next 30 days on the real calendar; where the
 figures come from. Every slide but the first is numbered and carries speaker notes naming the
 files and commands behind its figures.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..build import facts as D
 from ..core import present as P
+from ..core import standing as S
 from ..core.resources import find_template
 from ..core.trail import APPROVAL_LABEL
 from . import _audit as A
@@ -48,6 +50,7 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     _problem(ctx, deck)
     _trends(ctx, deck, rows)
     _kpi_table(ctx, deck, rows)
+    _volume(ctx, deck)
     audits = A.view(ctx)
     if audits is not None:
         _audit(deck, audits)
@@ -90,23 +93,24 @@ def _title(ctx: BuildContext, deck: Deck) -> None:
 
 # ---------------------------------------------------------------- verdict and asks
 def _overall(rows: list[D.KpiRow]) -> str:
-    standings = [r.standing for r in rows if r.standing != "not measured"]
-    if not standings:
-        return "not measured"
-    return "at risk" if "at risk" in standings else "on target" if set(standings) == {"on target"} else "on track"
+    """The verdict in a few words: how many of the judged KPIs are on track, and how many missed."""
+    judged = [r.standing for r in rows if r.standing in (S.ON_TRACK, S.AT_RISK, S.MISSED)]
+    if not judged:
+        return "no KPI measured yet"
+    text = f"{judged.count(S.ON_TRACK)} of {len(judged)} measured KPIs on track"
+    return text + (f", {judged.count(S.MISSED)} missed" if S.MISSED in judged else "")
 
 
 def asks(ctx: BuildContext, rows: list[D.KpiRow], n: int = 3) -> list[str]:
-    """The decisions the deck asks of its reader, most pressing first, each from the data: KPIs at
-    risk, permanent fixes waiting for change approval, controls that do not operate yet, records
+    """The decisions the deck asks of its reader, most pressing first, each from the data: KPIs that
+    missed their target or are at risk, permanent fixes waiting for change approval, controls that do not operate yet, records
     waiting for an approver, changes on main without a valid approval."""
     out: list[str] = []
-    for r in rows:
-        if r.standing == "at risk":
-            owner = f" (owner {D.person(ctx, r.kpi.owner)})" if r.kpi.owner else ""
-            out.append(
-                f"Agree a recovery plan for {r.kpi.name}: {P.quantity(r.latest, r.kpi.unit)} against a target of {r.target_text}{owner}."
-            )
+    for r in sorted(rows, key=lambda r: r.standing != S.MISSED):  # missed first, then at risk
+        if r.judgement.short:
+            owner = f"; owner {D.person(ctx, r.kpi.owner)}" if r.kpi.owner else ""
+            out.append(f"Agree a recovery plan for {r.kpi.name}: {P.quantity(r.latest, r.kpi.unit)} against a target of "
+                       f"{r.target_text} ({r.standing}{owner}).")  # fmt: skip
     for p in ctx.kb.problems:
         if p.meta.status == "fix-proposed":
             out.append(f"Approve the permanent fix for {p.id} {p.meta.title} through change"
@@ -129,21 +133,20 @@ def asks(ctx: BuildContext, rows: list[D.KpiRow], n: int = 3) -> list[str]:
 
 
 def _verdict(ctx: BuildContext, deck: Deck, rows: list[D.KpiRow]) -> None:
-    overall = _overall(rows)
-    counts = {k: sum(1 for r in rows if r.standing == k) for k in ("on target", "on track", "at risk", "not measured")}
-    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    s = deck.slide(f"Verdict: {overall}", "Standing of each KPI: its latest snapshot against the target in content/kpis.yml. "
-                   f"On target: inside the target; on track: at least {round(D.ON_TRACK_SHARE * 100)} % of the way from the baseline "
-                   "to the target; at risk: less than that, or moving away. Latest values from " + _snapshot_files(ctx) + ". "
-                   "The decisions are drawn from the data: KPIs at risk, fixes waiting for change approval, controls not yet "
-                   "operating (content/risks.yml), records waiting for an approver.")  # fmt: skip
+    summary = S.summary(r.standing for r in rows)
+    s = deck.slide(f"Verdict: {_overall(rows)}", "Standing of each KPI: its latest snapshot against its own target in "
+                   f"content/kpis.yml, absolute or relative to the baseline, as of the last day of the month measured. {S.RULE} "
+                   "Latest values from " + _snapshot_files(ctx) + ". The decisions are drawn from the data: KPIs missed or "
+                   "at risk, fixes waiting for change approval, controls not yet operating (content/risks.yml), records "
+                   "waiting for an approver.")  # fmt: skip
     left_w = deck.body_w * 0.6
     deck.text(s, [(f"{len(rows)} KPIs: {summary}.", -1)], deck.margin, deck.top, left_w, 30, size=16)
     body = [
-        [r.kpi.name, P.quantity(r.latest, r.kpi.unit), r.target_text, (r.movement_text, r.verdict), (r.standing, r.standing)] for r in rows
-    ]
-    shown = deck.table(s, ["KPI", "Latest", "Target", "Since baseline", "Standing"], body, deck.margin, deck.top + 36, left_w,
-                       deck.body_h - 36, [2.6, 1, 1, 1.8, 1.2], sizes=(16, 15, 14, 13, 12, 11, 10))  # fmt: skip
+        [r.kpi.name, P.quantity(r.latest, r.kpi.unit), r.target_range, r.due_text, (r.movement_text, r.verdict), (r.standing, r.standing)]
+        for r in rows
+    ]  # a date in its own column: a slide's table would break it at a hyphen
+    shown = deck.table(s, ["KPI", "Latest", "Target", "Due", "Since baseline", "Standing"], body, deck.margin, deck.top + 36, left_w,
+                       deck.body_h - 36, [2.6, 1, 1.1, 1.1, 1.8, 1.2], sizes=(16, 15, 14, 13, 12, 11, 10))  # fmt: skip
     if shown < len(body):
         deck.text(
             s, [(f"and {len(body) - shown} more KPIs: the next slides show each.", -1)], deck.margin, deck.bottom - 20, left_w, 20, size=11
@@ -236,7 +239,8 @@ def _trends(ctx: BuildContext, deck: Deck, rows: list[D.KpiRow]) -> None:
         if not group:
             continue
         s = deck.slide(f"KPI trends: {P.better(lower)}", "Every monthly snapshot in content/kpi/ (" + _snapshot_files(ctx) + "), computed "
-                       "by kedb kpi from the ticket export; the dashed series is the target bound from content/kpis.yml. A month "
+                       "by kedb kpi from the ticket export; the dashed series is the value that just meets the target in "
+                       "content/kpis.yml (for a target relative to the baseline, worked out from the baseline). A month "
                        "without a point could not be computed (its basis is in the snapshot file). One chart per KPI: "
                        "lower-is-better and higher-is-better KPIs are never drawn on one scale.")  # fmt: skip
         cols = 3 if len(group) >= 5 else 2 if len(group) >= 2 else 1
@@ -256,7 +260,7 @@ def _trends(ctx: BuildContext, deck: Deck, rows: list[D.KpiRow]) -> None:
             data = CategoryChartData(number_format="0.0")
             data.categories = [p for p, _ in points] or ["—"]
             data.add_series(r.kpi.name, [None if v is None else round(v, 1) for _, v in points] or [None])  # as the slides write it
-            bound = r.kpi.target.max if lower else r.kpi.target.min
+            bound = r.threshold
             if bound is not None:
                 data.add_series("Target", [bound] * max(1, len(points)))
             unit = P.SUFFIX.get(r.kpi.unit, "").strip() or r.kpi.unit
@@ -290,16 +294,18 @@ def _style_trend(chart: object, standing: str) -> None:
 def _kpi_table(ctx: BuildContext, deck: Deck, rows: list[D.KpiRow]) -> None:
     gaps = D.kpi_gaps(rows)
     s = deck.slide("KPI baseline, checkpoints and targets", "Baseline and targets: content/kpis.yml. Week 4 and week 8: the snapshot of "
-                   "the month holding each checkpoint (" + _snapshot_files(ctx) + "). Since baseline compares the latest value with "
-                   "the baseline, judged by the KPI's direction." + (" Missing figures: " + " ".join(gaps) if gaps else ""))  # fmt: skip
+                   "the month holding each checkpoint (" + _snapshot_files(ctx) + "). A target is absolute (due by the week-8 "
+                   "checkpoint) or an improvement range in percent of the baseline (due the given days after the baseline "
+                   "month). Since baseline compares the latest value with the baseline, judged by the KPI's direction; standing "
+                   "judges the latest value against the target." + (" Missing figures: " + " ".join(gaps) if gaps else ""))  # fmt: skip
     body = [
         [r.kpi.name, P.better_word(r.kpi.lower_is_better), P.quantity(r.baseline, r.kpi.unit), P.quantity(r.week4, r.kpi.unit),
-         P.quantity(r.week8, r.kpi.unit), r.target_text, (r.movement_text, r.verdict), (r.standing, r.standing)]
+         P.quantity(r.week8, r.kpi.unit), r.target_range, r.due_text, (r.movement_text, r.verdict), (r.standing, r.standing)]
         for r in rows
     ]  # fmt: skip
     height = deck.body_h - (18 * min(len(gaps), 3) + 12 if gaps else 0)
-    deck.table(s, ["KPI", "Better", "Baseline", "Week 4", "Week 8", "Target", "Since baseline", "Standing"], body, deck.margin, deck.top,
-               deck.body_w, height, [2.6, 0.9, 1, 1, 1, 1, 1.6, 1.2], sizes=(13, 12, 11, 10))  # fmt: skip
+    deck.table(s, ["KPI", "Better", "Baseline", "Week 4", "Week 8", "Target", "Due", "Since baseline", "Standing"], body, deck.margin,
+               deck.top, deck.body_w, height, [2.6, 0.9, 1, 1, 1, 1.1, 1, 1.6, 1.2], sizes=(13, 12, 11, 10))  # fmt: skip
     if gaps:
         deck.text(
             s,
@@ -311,6 +317,38 @@ def _kpi_table(ctx: BuildContext, deck: Deck, rows: list[D.KpiRow]) -> None:
             size=11,
             min_size=8,
         )
+
+
+def _volume(ctx: BuildContext, deck: Deck) -> None:
+    """Tickets opened and resolved per month as columns, the backlog at each month's end beside them."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.dml.color import RGBColor
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    months = D.volume(ctx)
+    if not months:
+        return
+    names = [name for _, name in D.VOLUME]
+    partial = [f"{m.period}: {m.coverage}" for m in months if m.coverage]
+    s = deck.slide("Ticket volume and backlog by month", "Tickets opened and resolved in each month, and the backlog (tickets "
+                   "opened before the month's end and still open then), from the KPI snapshots (" + _snapshot_files(ctx) + "), "
+                   "computed by kedb kpi from the ticket export." + (" Months covered in part: " + "; ".join(partial) if partial
+                   else ""))  # fmt: skip
+    width = deck.body_w * 0.62
+    data = CategoryChartData(number_format="#,##0")
+    data.categories = [m.period for m in months]
+    for k, name in enumerate(names):
+        data.add_series(name, [m.values[k] for m in months])
+    chart = deck.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, data, deck.margin, deck.top, width, deck.body_h,
+                       title="Tickets per month (opened, resolved, open at month end)", size=10)  # fmt: skip
+    chart.value_axis.has_major_gridlines = True
+    for series, colour in zip(chart.plots[0].series, ("9DC3E6", "1F4E79", "A6A6A6"), strict=False):  # no colour reads as good or bad
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = RGBColor.from_string(colour)
+    body = [[m.period, *(P.quantity(v, "count") for v in m.values)] for m in months]
+    left = deck.margin + width + 16
+    deck.table(s, ["Month", "Opened", "Resolved", "Backlog"], body, left, deck.top, deck.w - deck.margin - left, deck.body_h,
+               [1.1, 1, 1, 1], sizes=(13, 12, 11, 10))  # fmt: skip
 
 
 def _audit(deck: Deck, v: A.AuditView) -> None:

@@ -14,11 +14,13 @@ Only the formulas the renderer writes itself (:class:`._sheet.Formula`) are form
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..build import facts as D
 from ..core import present as P
+from ..core import standing as S
 from . import _audit as A
 from . import _evidence as E
 from . import file_name
@@ -69,9 +71,14 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
     _kpi_sheet(ctx, wb.active, rows)
     _kpi_definitions(ctx, wb.create_sheet("KPI definitions"), rows)
     _snapshots_sheet(ctx, wb.create_sheet("KPI snapshots"))
+    tenants = D.tenant_kpis(ctx)
+    if tenants:
+        _tenant_sheet(tenants, wb.create_sheet("KPIs by tenant"))
+    _volume_sheet(ctx, wb.create_sheet("Volume and backlog"))
     _risk_sheet(ctx, wb.create_sheet("Risks"))
     _actions_sheet(ctx, wb.create_sheet("Risk actions"))
     runs = _control_sheet(ctx, wb.create_sheet("Controls"))
+    _frameworks_sheet(ctx, wb.create_sheet("Framework mapping"), runs)
     _runs_sheet(ctx, wb.create_sheet("Control runs"), runs)
     _ke_sheet(ctx, wb.create_sheet("Known errors"))
     _commits_sheet(ctx, wb.create_sheet("Changes by commit"))
@@ -91,53 +98,67 @@ def render(ctx: BuildContext, out_dir: Path) -> Path:
 
 # ---------------------------------------------------------------- KPI tracker
 KPI_HEADER = [
-    "KPI", "Unit", "Better", "Baseline", "Week 4", "Week 8", "Target min", "Target max", "Week 4 vs baseline", "Week 8 vs baseline",
-    "Latest vs baseline %", "Since baseline", "Standing", "Owner", "Notes", "Week 4 index (baseline = 100)", "Week 8 index (baseline = 100)",
+    "KPI", "Unit", "Better", "Baseline", "Week 4", "Week 8", "Latest", "Latest as of", "Target", "Target due", "Week 4 vs baseline",
+    "Week 8 vs baseline", "Latest vs baseline %", "Since baseline", "Standing", "Owner", "Notes",
+    "Improve at least % (relative target)", "Target min (absolute)", "Target max (absolute)",
+    "Week 4 index (baseline = 100)", "Week 8 index (baseline = 100)",
 ]  # fmt: skip
-KPI_PRINTED = "O"  # the index columns after it feed the charts and are left out of the printed page
+KPI_PRINTED = "Q"  # the target's parameters and the index columns after it feed the formulas and charts; they are not printed
+INDEX_COLUMNS = (21, 22)
+ROW_CM = 0.45  # height of a default row as LibreOffice and Excel draw it (12.75 pt), to place the next chart below the last
+JUDGED = ["better", "worse", "no change", *S.WORDS]  # S.WORDS holds "not measured"
+
+
+def standing_formula(i: int) -> str:
+    """Row ``i``'s standing as a formula: the rule of :func:`kedb.core.standing.judge`, read from the
+    row's cells (D baseline, G latest, H the last day of its month, C direction, J the deadline, R the
+    least improvement in percent of a relative target, S/T an absolute target's bounds)."""
+    gain = f'IF(C{i}="lower",D{i}-G{i},G{i}-D{i})/ABS(D{i})*100'
+    relative, absolute = f"ISNUMBER(R{i})", f"OR(ISNUMBER(S{i}),ISNUMBER(T{i}))"
+    inside = f"AND(OR(NOT(ISNUMBER(S{i})),G{i}>=S{i}),OR(NOT(ISNUMBER(T{i})),G{i}<=T{i}))"
+    short = f'IF(AND(ISNUMBER(H{i}),ISNUMBER(J{i}),H{i}>=J{i}),"missed","at risk")'
+    return (
+        f'=IF(AND(NOT({relative}),NOT({absolute})),"no target",IF(NOT(ISNUMBER(G{i})),"not measured",'
+        f'IF({relative},IF(OR(NOT(ISNUMBER(D{i})),D{i}=0),"not measured",IF(ROUND({gain},9)>=R{i},"on track",{short})),'
+        f'IF({inside},"on track",{short}))))'
+    )
 
 
 def _kpi_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.chart.series import SeriesLabel
-    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.worksheet.pagebreak import Break
 
     ws.title = "KPI tracker"
-    share = D.ON_TRACK_SHARE
     data = []
     for i, r in enumerate(rows, start=2):
-        k = r.kpi
-        latest = f"IF(ISNUMBER(F{i}),F{i},E{i})"
-        within = f"AND(OR(NOT(ISNUMBER(G{i})),{latest}>=G{i}),OR(NOT(ISNUMBER(H{i})),{latest}<=H{i}))"
-        gap = f'IF(C{i}="lower",D{i}-H{i},G{i}-D{i})'
-        moved = f'IF(C{i}="lower",D{i}-{latest},{latest}-D{i})'
-        bound = f'IF(C{i}="lower",H{i},G{i})'
+        k, t = r.kpi, r.kpi.target
+        as_of = S.period_end(r.latest_period) if r.latest_period else None
         data.append([
-            k.name, k.unit, P.better_word(k.lower_is_better), r.baseline, r.week4, r.week8, k.target.min, k.target.max,
+            k.name, k.unit, P.better_word(k.lower_is_better), r.baseline, r.week4, r.week8, r.latest, as_of,
+            S.target_text(k, None), r.judgement.due,
             Formula(f'=IF(AND(ISNUMBER(E{i}),ISNUMBER(D{i})),E{i}-D{i},"")'),
             Formula(f'=IF(AND(ISNUMBER(F{i}),ISNUMBER(D{i})),F{i}-D{i},"")'),
-            Formula(f'=IF(AND(ISNUMBER({latest}),ISNUMBER(D{i}),D{i}<>0),({latest}-D{i})/D{i},"")', "0.0%"),
-            Formula(f'=IF(OR(NOT(ISNUMBER({latest})),NOT(ISNUMBER(D{i}))),"not measured",IF({latest}=D{i},"no change",'
-                    f'IF(({latest}<D{i})=(C{i}="lower"),"better","worse")))'),
-            Formula(f'=IF(NOT(ISNUMBER({latest})),"not measured",IF({within},"on target",IF(AND(ISNUMBER(D{i}),ISNUMBER({bound}),'
-                    f'{gap}>0),IF({moved}/{gap}>={share},"on track","at risk"),"at risk")))'),
+            Formula(f'=IF(AND(ISNUMBER(G{i}),ISNUMBER(D{i}),D{i}<>0),(G{i}-D{i})/ABS(D{i}),"")', "0.0%"),
+            Formula(f'=IF(OR(NOT(ISNUMBER(G{i})),NOT(ISNUMBER(D{i}))),"not measured",IF(G{i}=D{i},"no change",'
+                    f'IF((G{i}<D{i})=(C{i}="lower"),"better","worse")))'),
+            Formula(standing_formula(i)),
             D.person(ctx, k.owner), " ".join(g.split(": ", 1)[1] for g in D.kpi_gaps([r])),
+            t.improve.min_percent if t.improve else None, None if t.improve else t.min, None if t.improve else t.max,
             Formula(f"=IF(AND(ISNUMBER(E{i}),ISNUMBER(D{i}),D{i}<>0),ROUND(E{i}/D{i}*100,1),NA())"),
             Formula(f"=IF(AND(ISNUMBER(F{i}),ISNUMBER(D{i}),D{i}<>0),ROUND(F{i}/D{i}*100,1),NA())"),
         ])  # fmt: skip
-    widths = [24, 8, 7, 9, 9, 9, 8, 8, 9, 9, 9, 11, 11, 14, 32, 11, 11]
-    last = table(ws, KPI_HEADER, widths, data, freeze="B2")
+    widths = [24, 8, 7, 9, 9, 9, 9, 10, 14, 10, 9, 9, 9, 11, 11, 14, 32, 11, 10, 10, 11, 11]
+    last = table(ws, KPI_HEADER, widths, data, freeze="B2", dates=(8, 10))
     if not data:
         return
-    ws.conditional_formatting.add(
-        f"E2:F{last}",
-        FormulaRule(formula=["AND(ISNUMBER(E2),OR(AND(ISNUMBER($G2),E2<$G2),AND(ISNUMBER($H2),E2>$H2)))"], fill=fill(BREACH_FILL)),
-    )
-    judged(ws, f"L2:M{last}", ["better", "worse", "no change", "not measured", "on target", "on track", "at risk"])
+    judged(ws, f"N2:O{last}", JUDGED)
     validation(ws, "C", last, ["lower", "higher"], "better when")
-    text_cell(ws, last + 2, 1, "Standing: on target inside the target; on track when at least half the way from the baseline to the target; "
-                               "at risk otherwise. Each chart below holds the KPIs of one direction only.")  # fmt: skip
-    anchor = last + 4
+    notes = ["Standing of the latest figure, as of the last day of its month (Latest as of), against the target due on Target due.",
+             *S.RULES, "The formulas read the target from columns R to T. Each chart below holds the KPIs of one direction only."]  # fmt: skip
+    for n, line in enumerate(notes, start=last + 2):
+        text_cell(ws, n, 1, line)
+    anchor = last + 3 + len(notes)
     for lower in (True, False):
         idx = [n for n, r in enumerate(rows, start=2) if r.kpi.lower_is_better == lower and r.baseline]
         if not idx:
@@ -146,7 +167,8 @@ def _kpi_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
         chart.type = "bar"
         chart.title = f"{P.better(lower).capitalize()}: index of the baseline (baseline = 100)"
         chart.y_axis.title = "index"
-        chart.add_data(Reference(ws, min_col=16, max_col=17, min_row=idx[0], max_row=idx[-1]), titles_from_data=False)
+        chart.add_data(Reference(ws, min_col=INDEX_COLUMNS[0], max_col=INDEX_COLUMNS[1], min_row=idx[0], max_row=idx[-1]),
+                       titles_from_data=False)  # fmt: skip
         chart.set_categories(Reference(ws, min_col=1, min_row=idx[0], max_row=idx[-1]))
         chart.y_axis.scaling.min = 0  # an index axis starting above zero exaggerates every bar
         for series, name, colour in zip(chart.series, ("Week 4", "Week 8"), ("9DC3E6", "1F4E79"), strict=False):
@@ -154,15 +176,18 @@ def _kpi_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
             series.graphicalProperties.solidFill = colour  # checkpoints light to dark: no colour reads as good or bad
             series.graphicalProperties.line.solidFill = colour
         chart.height, chart.width = 3.5 + 1.5 * len(idx), 26
-        ws.add_chart(chart, f"A{anchor}")
-        anchor += round(chart.height / 0.5) + 2
+        # Each chart starts a page, a row below the break: a chart cut by a page break, or whose frame touches the
+        # page above, is drawn (clipped) on both pages.
+        ws.row_breaks.append(Break(id=anchor - 1))
+        ws.add_chart(chart, f"A{anchor + 1}")
+        anchor += math.ceil(chart.height / ROW_CM) + 3
     ws.print_area = f"A1:{KPI_PRINTED}{anchor}"
 
 
 def _kpi_definitions(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None:
     data = [[r.kpi.id, r.kpi.name, r.kpi.definition, r.kpi.formula, r.kpi.unit, P.better(r.kpi.lower_is_better), r.target_text,
              r.kpi.source, D.person(ctx, r.kpi.owner)] for r in rows]  # fmt: skip
-    table(ws, ["KPI id", "KPI", "Definition", "Formula", "Unit", "Better", "Target", "Source", "Owner"], [20, 22, 48, 34, 8, 14, 10, 9, 13],
+    table(ws, ["KPI id", "KPI", "Definition", "Formula", "Unit", "Better", "Target", "Source", "Owner"], [20, 22, 48, 34, 8, 14, 16, 9, 13],
           data)  # fmt: skip
 
 
@@ -179,6 +204,35 @@ def _snapshots_sheet(ctx: BuildContext, ws: Worksheet) -> None:
     for row in ws.iter_rows(min_row=2, max_row=last, min_col=5, max_col=4 + len(periods)):
         for cell in row:
             cell.number_format = "#,##0.0#"
+
+
+def _tenant_sheet(tenants: list[D.TenantKpis], ws: Worksheet) -> None:
+    """Each tenant's months and where it stands against its own baseline (:func:`kedb.build.facts.tenant_kpis`)."""
+    periods = sorted({p for t in tenants for p in t.periods})
+    data = []
+    for t in tenants:
+        for r in t.rows:
+            data.append([t.tenant, r.kpi.name, r.kpi.unit, P.better_word(r.kpi.lower_is_better), r.baseline,
+                         *(t.figures[r.kpi.id].get(p) for p in periods), r.latest_period or P.NONE, r.target_range, r.standing,
+                         r.baseline_note])  # fmt: skip
+    header = ["Tenant", "KPI", "Unit", "Better", "Own baseline", *periods, "Latest as of", "Target", "Standing", "Notes"]
+    last = table(ws, header, [10, 26, 9, 8, 11, *([11] * len(periods)), 11, 18, 12, 30], data, freeze="C2")
+    for row in ws.iter_rows(min_row=2, max_row=last, min_col=5, max_col=5 + len(periods)):
+        for cell in row:
+            cell.number_format = "#,##0.0#"
+
+
+def _volume_sheet(ctx: BuildContext, ws: Worksheet) -> None:
+    """Tickets opened, resolved and open at each month's end, from every snapshot (:func:`kedb.build.facts.volume`)."""
+    months = D.volume(ctx)
+    names = [name for _, name in D.VOLUME]
+    data = [[m.period, *m.values, m.coverage or "the whole month"] for m in months]
+    last = table(ws, ["Month", *names, "Export covers"], [10, 14, 14, 16, 44], data, freeze="B2")
+    for row in ws.iter_rows(min_row=2, max_row=last, min_col=2, max_col=1 + len(names)):
+        for cell in row:
+            cell.number_format = "#,##0"
+    if not data:
+        text_cell(ws, 3, 1, "No KPI snapshot holds volume figures yet: run kedb kpi --period YYYY-MM --write.")
 
 
 # ---------------------------------------------------------------- risks, actions, controls
@@ -231,7 +285,7 @@ def _control_sheet(ctx: BuildContext, ws: Worksheet) -> list[E.ControlRun]:
     data = []
     for run in runs:
         c = run.control
-        mapping = "\n".join(f"{x.framework}: {x.ref}" for x in c.mappings)
+        mapping = "\n".join(x.text for x in c.mappings)
         data.append([c.id, run.risk.id, c.description, c.type, D.person(ctx, c.owner), c.frequency, c.status, mapping])
     header = ["Control id", "Risk id", "What it does", "Type", "Owner", "Frequency", "Status", "Framework mapping"]
     last = table(ws, header, [8, 7, 56, 10, 13, 18, 12, 30], data)
@@ -241,6 +295,23 @@ def _control_sheet(ctx: BuildContext, ws: Worksheet) -> list[E.ControlRun]:
         ws.conditional_formatting.add(f"G2:G{last}", CellIsRule(operator="equal", formula=['"needs-improvement"'], fill=fill(BREACH_FILL)))
         ws.conditional_formatting.add(f"G2:G{last}", CellIsRule(operator="equal", formula=['"planned"'], fill=fill(WARN_FILL)))
     return runs
+
+
+def _frameworks_sheet(ctx: BuildContext, ws: Worksheet, runs: list[E.ControlRun]) -> None:
+    """One row per framework reference and control that maps to it (:func:`kedb.build.facts.framework_refs`),
+    with the control's status and last result, so a reviewer filters one framework and sees its evidence."""
+    by_id = {run.control.id: run for run in runs}
+    data = []
+    for f in D.framework_refs(ctx):
+        for cid in f.controls:
+            run = by_id.get(cid)
+            data.append([f.framework, f.ref, cid, run.risk.id if run else "", run.control.status if run else "",
+                         run.result if run else ""])  # fmt: skip
+    last = table(ws, ["Framework", "Reference", "Control id", "Risk id", "Control status", "Last result"], [20, 40, 9, 8, 14, 10], data)
+    if data:
+        judged(ws, f"F2:F{last}", ["pass", "fail", "not run"])
+    else:
+        text_cell(ws, 3, 1, "No control in content/risks.yml carries a framework mapping.")
 
 
 def _runs_sheet(ctx: BuildContext, ws: Worksheet, runs: list[E.ControlRun]) -> None:
@@ -367,13 +438,19 @@ def _about_sheet(ctx: BuildContext, ws: Worksheet, rows: list[D.KpiRow]) -> None
         ("Checkpoints", f"baseline {periods[0]}, week 4 in {periods[1]}, week 8 in {periods[2]}" if periods else "content/kpis.yml missing"),
         ("KPI snapshots", ", ".join(s.period for s in ctx.kb.kpi_snapshots) or "none yet (content/kpi/ is empty)"),
         ("Not measured yet", "\n".join(D.kpi_gaps(rows)) or P.NONE),
-        ("KPI tracker", "Baseline from content/kpis.yml; week 4 and week 8 from the snapshot of the month holding each checkpoint. "
-                        "Movement, since baseline, standing and index columns are formulas: change a value and they follow."),
+        ("KPI tracker", "Baseline from content/kpis.yml (else the baseline month's snapshot); week 4 and week 8 from the snapshot "
+                        "of the month holding each checkpoint; latest from the newest snapshot with a figure. Movement, since "
+                        "baseline, standing and index columns are formulas: change a value or a target and they follow."),
         ("KPI snapshots sheet", "Every KPI in every stored snapshot (content/kpi/): the trend behind the checkpoints."),
+        ("Volume and backlog", "Tickets opened and resolved in each month and the backlog (open at the month's end), from the "
+                               "same snapshots."),
         ("Risks", "One row per risk in content/risks.yml: score = likelihood × impact (low 1, medium 2, high 3); next review one "
                   "review cadence after the last; the earliest open action."),
         ("Risk actions", "Every action of every risk, with its owner and due date."),
-        ("Controls", "One row per control: what it does, its owner, frequency, status and framework mapping."),
+        ("Controls", "One row per control: what it does, its owner, frequency, status and framework mappings (every framework, "
+                     "as written in content/risks.yml)."),
+        ("Framework mapping", "One row per framework reference and control mapped to it, with the control's status and the "
+                              "result of its last run: filter a framework to see its evidence."),
         ("Control runs", "Each control's evidence source, its last run and result as of the build date, and its remediation."),
         ("Known errors", "One row per known error in this edition; recurrence figures come from the trigger of its problem record."),
         ("Changes by commit", "Every commit that changed a record of this edition, newest first, with the records it changed and "

@@ -417,7 +417,7 @@ class Builder:
                 hidden,
                 {"playbooks": [(urls.playbook_src(p), p) for p in kb.playbooks]},
             ),
-            (urls.KPIS, "kpis.html.j2", "KPIs", {}, {"k": kpis.view(ctx)}),
+            (urls.KPIS, "kpis.html.j2", "KPIs", {}, {"k": kpis.view(ctx), "decided": kpis.decision_view(ctx)}),
             *(
                 [
                     (

@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 from ..build.context import BuildContext
 from ..build.facts import person as person  # one definition for the site and the artefacts
 from ..build.facts import service_name as service_name
+from ..core.gate import reply_roles
 from ..core.kb import Record
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, KnownError, Problem, review_due, review_overdue
 from ..core.trail import CommitChange, Version
 
 DUE_SOON_DAYS = 30
-P1_APPROVER_ROLE = "incident-lead"  # P1 replies go through the incident lead (content/roles.yml)
 
 
 @dataclass(frozen=True)
@@ -118,17 +118,10 @@ def role_name(ctx: BuildContext, role: str) -> str:
 
 
 def reply_approvers(ctx: BuildContext, ke: KnownError) -> list[str]:
-    """Roles that must approve a customer reply: the triage ``approver_role`` of each risk tag,
-    and the incident lead for P1."""
-    roles: list[str] = []
-    if ke.priority == "P1":
-        roles.append(P1_APPROVER_ROLE)
+    """Roles that must approve a customer reply, by name: the gate's own rule
+    (:func:`kedb.core.gate.reply_roles`: the incident lead for P1, each risk tag's ``approver_role``)."""
     triage = ctx.kb.program.triage
-    defs = {d.id: d for d in triage.risk_tags} if triage else {}
-    for tag in ke.risk_tags:
-        d = defs.get(tag)
-        roles.append(d.approver_role if d else P1_APPROVER_ROLE)
-    return [role_name(ctx, r) for r in dict.fromkeys(roles)]
+    return [role_name(ctx, r) for r in reply_roles(ke.priority, ke.risk_tags, triage.risk_tags if triage else ())]
 
 
 def risk_handling(ctx: BuildContext, ke: KnownError) -> list[tuple[str, str]]:

@@ -9,26 +9,25 @@ are made for the periods and chases whose *deadline* fell in the window of
 ``window_days`` up to the moment: each of those is decided, so recent fast moves and recent
 slow ones count alike. Every figure carries its numerator, denominator, the number of tickets
 it comes from and a ``basis`` sentence; a figure the export cannot give is ``null`` with the
-reason. The README ("Flow audit") lists every definition.
+reason. The SLA timers are :mod:`kedb.tickets.audit_sla`, intake completeness
+:mod:`kedb.tickets.audit_intake`. The README ("Flow audit") lists every definition.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..core.audits import AgeBucket, AtRisk, Audit, AuditFigure, ProgressionRow
+from ..core.audits import AgeBucket, Audit, AuditFigure, ProgressionRow
 from ..core.errors import UsageError
 from ..core.kb import KB
 from . import audit_flow as F
+from . import audit_sla as S
 from . import audit_sql as Q
+from .audit_intake import intake
 from .coverage import Span, open_at, span
 from .store import StoreInfo
-
-MAX_AT_RISK = 200
-_TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#:-]*$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class AuditRun:
     at_risk: tuple[Listed, ...]
     breached: tuple[Listed, ...]
     stalled: tuple[Listed, ...]
+    on_thresholds: tuple[S.Placed, ...] = ()  # at or past a threshold of some SLA timer, the highest threshold first
+    thresholds: tuple[float, ...] = ()  # sla_thresholds of the policy
 
 
 def resolve_as_of(found: Span | None, info: StoreInfo, as_of: date | None) -> tuple[date, list[str]]:
@@ -98,12 +99,13 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
     covered = found.covers(c.start.date(), instant.date()) if found else None
     Q.policy_tables(con, policy, info.system)
     if info.event_log:
-        Q.event_tables(con, policy, instant, c.start)
+        Q.event_tables(con, policy, instant, c.start, Q.chase_limit(policy, kb.program.triage))
         open_sql = _open_from_events(c)
     else:
         open_sql = _open_from_tickets()
     con.execute(f"CREATE OR REPLACE TEMP TABLE op AS {open_sql}", [instant])
-    figures = [*_open_figures(c), *_sla(c)]
+    placed = S.place(c)
+    figures = [*_open_figures(c), *S.figures(c, placed)]
     by_stage: list[ProgressionRow] = []
     by_group: list[ProgressionRow] = []
     if info.event_log:
@@ -114,11 +116,14 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
         figures += [F.fig(f, None, u, 0, why) for f, u in (("progression_sla", "percent"), ("stalled", "count"), ("bounce_rate", "percent"),
                                                           ("bounces", "count"), ("chases", "count"), ("chases_answered", "percent"))]  # fmt: skip
         figures.append(F.reopens_from_tickets(c))
-    at_risk, total = _at_risk(c)
+    at_risk, total = S.stored_at_risk(c, placed)
+    said = f"{covered.text[0].upper()}{covered.text[1:]} of the window. " if covered is not None else ""
     if covered is not None:
-        figures = [
-            f.model_copy(update={"basis": f"{covered.text[0].upper()}{covered.text[1:]} of the window. {f.basis}"[:400]}) for f in figures
-        ]
+        figures = [f.model_copy(update={"basis": f"{said}{f.basis}"[:400]}) for f in figures]
+    completeness = intake(c)
+    if completeness is not None and said:
+        completeness = completeness.model_copy(update={"basis": f"{said}{completeness.basis}"[:400]})
+    triage_src = kb.program.sources.get("triage.yml") if kb.program.triage is not None else None
     audit = Audit(
         as_of=day,
         window_days=policy.window_days,
@@ -131,8 +136,11 @@ def compute(con: Any, kb: KB, info: StoreInfo, as_of: date | None = None) -> Aud
         by_group=by_group,
         at_risk=at_risk,
         at_risk_total=total,
+        triage_sha256=triage_src.sha256 if triage_src else None,
+        sla_timers=S.timers(c, placed),
+        intake=completeness,
     )
-    return AuditRun(audit, tuple(notes), *_lists(c))
+    return AuditRun(audit, tuple(notes), *_lists(c, placed), S.on_thresholds(c, placed), tuple(policy.sla_thresholds))
 
 
 # ---------------------------------------------------------------- open tickets
@@ -141,7 +149,7 @@ def _open_from_events(c: F.Ctx) -> str:
     the stage and group of their last event before it."""
     return f"""
         WITH cur AS (SELECT id, arg_max(stage, step) AS stage, arg_max(grp, step) AS grp, max(ts) AS last_ts FROM ae GROUP BY id)
-        SELECT t.id, t.opened_at, t.priority, cur.stage, cur.grp, cur.last_ts
+        SELECT t.id, t.opened_at, t.priority, cur.stage, cur.grp, cur.last_ts, t.first_response_at AS fr
         FROM ({open_at(True, "$1")}) t LEFT JOIN cur USING (id)
     """
 
@@ -149,7 +157,8 @@ def _open_from_events(c: F.Ctx) -> str:
 def _open_from_tickets() -> str:
     """One row per ticket: open at the moment when not resolved, closed or cancelled before it (the KPIs' backlog)."""
     return f"""
-        SELECT id, opened_at, priority, CAST(NULL AS VARCHAR) AS stage, assignment_group AS grp, CAST(NULL AS TIMESTAMP) AS last_ts
+        SELECT id, opened_at, priority, CAST(NULL AS VARCHAR) AS stage, assignment_group AS grp, CAST(NULL AS TIMESTAMP) AS last_ts,
+               first_response_at AS fr
         FROM ({open_at(False, "$1")})
     """
 
@@ -189,100 +198,27 @@ def _ages(c: F.Ctx) -> list[AgeBucket]:
     return [*out, AgeBucket(from_days=bounds[-1], to_days=None, tickets=got.get(len(bounds) - 1, 0))]
 
 
-def _sla_table(c: F.Ctx) -> str | None:
-    """``sla``: open tickets with a P1–P3 priority, their limit and the SLA minutes used (paused stages left out)."""
-    triage = c.kb.program.triage
-    if triage is None:
-        return None
-    clock = c.policy.sla_clock
-    limits = " ".join(f"WHEN {Q.lit(p.id.lower())} THEN {p.resolution_hours * 60}" for p in triage.priorities)
-    paused = "0"
-    if c.info.event_log:
-        paused = f"""coalesce((SELECT sum({Q.clock_of(clock, "coalesce(pe.t1, $1)")} - {Q.clock_of(clock, "greatest(pe.t0, op.opened_at)")})
-                               FROM pe WHERE pe.id = op.id AND pe.pauses), 0)"""
-    return f"""
-        SELECT id, upper(priority) AS priority, stage, grp, opened_at, CASE lower(priority) {limits} END AS lim,
-               {c.now(clock)} - {Q.clock_of(clock, "opened_at")} - {paused} AS used
-        FROM op WHERE lower(priority) IN ('p1', 'p2', 'p3')
-    """
-
-
-def _sla(c: F.Ctx) -> list[AuditFigure]:
-    sql = _sla_table(c)
-    if sql is None:
-        why = "content/triage.yml has no resolution timers."
-        return [F.fig("sla_at_risk", None, "count", 0, why), F.fig("sla_breached", None, "count", 0, why)]
-    c.con.execute(f"CREATE OR REPLACE TEMP TABLE sla AS {sql}", [c.instant] if "$1" in sql else [])
-    margin = c.policy.sla_at_risk_percent
-    risk, breached, known, total = c.one(
-        f"SELECT count(*) FILTER (WHERE used >= lim * {margin / 100} AND used < lim), count(*) FILTER (WHERE used >= lim), "
-        "(SELECT count(*) FROM sla), (SELECT count(*) FROM op) FROM sla"
-    )
-    clock = "calendar time" if c.policy.sla_clock == "calendar" else "working hours"
-    paused = [s.id for s in c.policy.stages if s.pauses_sla]
-    pause = f", time in {', '.join(paused)} left out" if paused and c.info.event_log else ""
-    if paused and not c.info.event_log:
-        pause = "; pauses cannot be seen in a one-row export"
-    base = f"{known} open tickets with a priority P1–P3 judged against the resolution timers of content/triage.yml ({clock}{pause})"
-    left = f"; {total - known} without such a priority left out." if total > known else "."
-    return [
-        F.fig(
-            "sla_at_risk",
-            risk,
-            "count",
-            known,
-            f"{base}: at risk when {margin:g} % or more of the timer is used but not all{left}",
-            risk,
-            known,
-        ),
-        F.fig("sla_breached", breached, "count", known, f"{base}: past the whole timer and still open{left}", breached, known),
-    ]
-
-
-def _at_risk(c: F.Ctx) -> tuple[list[AtRisk], int]:
-    if c.kb.program.triage is None:
-        return [], 0
-    margin = c.policy.sla_at_risk_percent / 100
-    rows = c.con.execute(
-        f"SELECT id, priority, stage, grp, epoch($1 - opened_at) / 3600, 100.0 * used / lim FROM sla "
-        f"WHERE used >= lim * {margin} AND used < lim ORDER BY used / lim DESC, id",
-        [c.instant],
-    ).fetchall()
-    out = [
-        AtRisk(id=i, priority=p, stage=s, group=(g[:400] if g else None), age_hours=round(h, 1), sla_used=round(u, 1))
-        for i, p, s, g, h, u in rows
-        if _TICKET_ID.match(i) and len(i) <= 40
-    ]
-    return out[:MAX_AT_RISK], len(rows)
-
-
-def _lists(c: F.Ctx) -> tuple[tuple[Listed, ...], tuple[Listed, ...], tuple[Listed, ...]]:
+def _lists(c: F.Ctx, placed: list[S.Placed]) -> tuple[tuple[Listed, ...], tuple[Listed, ...], tuple[Listed, ...]]:
     """Every at-risk, past-SLA and stalled ticket, most urgent first (ids that cannot be shown safely are left out)."""
 
-    def rows(sql: str) -> tuple[Listed, ...]:
-        got = c.con.execute(sql, [c.instant]).fetchall()
-        return tuple(
-            Listed(
-                i, p, s, (g[:400] if g else None), round(h, 1), None if u is None else round(u, 1), None if idle is None else round(idle, 1)
-            )
-            for i, p, s, g, h, u, idle in got
-            if _TICKET_ID.match(i) and len(i) <= 40
-        )
+    def listed(p: S.Placed) -> Listed:
+        used = round(100.0 * p.resolution_used / p.resolution_limit, 1)
+        return Listed(p.id, p.priority, p.stage, p.group, round(p.age_hours, 1), used)
 
-    at_risk = breached = stalled = ()
-    if c.kb.program.triage is not None:
-        margin = c.policy.sla_at_risk_percent / 100
-        base = "SELECT id, priority, stage, grp, epoch($1 - opened_at) / 3600, 100.0 * used / lim, CAST(NULL AS DOUBLE) FROM sla "
-        at_risk = rows(base + f"WHERE used >= lim * {margin} AND used < lim ORDER BY used / lim DESC, id")
-        breached = rows(base + "WHERE used >= lim ORDER BY used / lim DESC, id")
+    at_risk = tuple(listed(p) for p in S.rows_of(placed, lambda p: S.at_risk_of(c, p)))
+    breached = tuple(listed(p) for p in S.rows_of(placed, lambda p: p.past("resolution", 100.0)))
+    stalled: tuple[Listed, ...] = ()
     if c.info.event_log:
         now_w, now_c = c.now("working"), c.now("calendar")
-        stalled = rows(
-            f"""SELECT op.id, upper(op.priority), op.stage, op.grp, epoch($1 - op.opened_at) / 3600, CAST(NULL AS DOUBLE),
-                       epoch($1 - op.last_ts) / 3600
+        got = c.con.execute(
+            f"""SELECT op.id, upper(op.priority), op.stage, op.grp, epoch($1 - op.opened_at) / 3600, epoch($1 - op.last_ts) / 3600
                 FROM op JOIN pol_stage s USING (stage)
                 WHERE op.last_ts IS NOT NULL
                   AND CASE WHEN s.clock = 'calendar' THEN {now_c} ELSE {now_w} END - {Q.clocked("op.last_ts", "s.clock")} > s.thr
-                ORDER BY op.last_ts, op.id"""
+                ORDER BY op.last_ts, op.id""",
+            [c.instant],
+        ).fetchall()
+        stalled = tuple(
+            Listed(i, p, st, (g[:400] if g else None), round(h, 1), None, round(idle, 1)) for i, p, st, g, h, idle in got if S.shown_id(i)
         )
     return at_risk, breached, stalled

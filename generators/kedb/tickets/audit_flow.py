@@ -10,18 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..core.audits import AuditFigure, ProgressionRow
+from ..core.audits import AuditFigure, ProgressionRow, percent
 from ..core.kb import KB
-from ..core.progression import ProgressionFile, clock_minutes, duration_minutes
+from ..core.progression import ProgressionFile, clock_minutes
 from . import audit_sql as Q
 from .store import StoreInfo
 
 MAX_GROUPS = 25
 OTHER_GROUPS = "(other groups)"
-
-
-def pct(num: float, den: float) -> float | None:
-    return round(100.0 * num / den, 2) if den else None
+pct = percent  # every share of the audit rounds the same way (kedb.core.audits.percent)
 
 
 def fig(
@@ -140,43 +137,43 @@ def chases(c: Ctx) -> list[AuditFigure]:
     if not ("caller" in c.info.columns and "updated_by" in c.info.columns):
         why = "The export does not say who made each update (updated_by) and who raised the ticket (caller), so chases cannot be seen."
         return [fig("chases", None, "count", 0, why), fig("chases_answered", None, "percent", 0, why)]
-    ch = c.policy.chases
-    thr = duration_minutes(ch.answer_within, ch.clock, c.policy.working_hours)
+    limit = Q.chase_limit(c.policy, c.kb.program.triage)
+    clock = limit.clock if limit else "calendar"
+    thr = limit.sql("t.priority") if limit else "CAST(NULL AS DOUBLE)"
     c.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE chase AS
         WITH x AS (
-            SELECT a.id, a.step, a.ts, a.who, t.caller_key, lag(a.stage) OVER w AS before_stage, lag(a.class) OVER w AS before_class,
+            SELECT a.id, a.step, a.ts, a.who, t.caller_key, {thr} AS thr, lag(a.stage) OVER w AS before_stage,
+                   lag(a.class) OVER w AS before_class,
                    min(CASE WHEN a.who IS NOT NULL AND a.who <> t.caller_key THEN a.ts END)
                        OVER (PARTITION BY a.id ORDER BY a.step ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS answer
             FROM ae a JOIN tickets t USING (id)
             WHERE a.id IN (SELECT e.id FROM ae e JOIN tickets k USING (id) WHERE e.who = k.caller_key AND e.step > 1)
             WINDOW w AS (PARTITION BY a.id ORDER BY a.step)
         )
-        SELECT x.id, x.ts, x.answer, {Q.clock_of(ch.clock, "x.ts")} AS c0,
-               CASE WHEN x.answer IS NOT NULL THEN {Q.clock_of(ch.clock, "x.answer")} END AS c1
+        SELECT x.id, x.ts, x.answer, {Q.clock_of(clock, "x.ts")} AS c0,
+               CASE WHEN x.answer IS NOT NULL THEN {Q.clock_of(clock, "x.answer")} END AS c1, x.thr
         FROM x JOIN pol_stage s ON s.stage = x.before_stage
         WHERE x.who = x.caller_key AND x.step > 1 AND s.waiting IN ('desk', 'third-party') AND x.before_class NOT IN {Q.DONE}"""
     )
-    made, made_t = c.one("SELECT count(*), count(DISTINCT id) FROM chase WHERE ts >= $1", [c.start])
-    clock = f"'{ch.clock}'"
-    n, within, tickets = c.one(
-        f"SELECT count(*), count(*) FILTER (WHERE c1 IS NOT NULL AND c1 - c0 <= {thr}), count(DISTINCT id) FROM chase "
-        f"WHERE {c.window_sql(f'c0 + {thr}', clock)}"
-    )
+    made, made_t, unjudged = c.one("SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE thr IS NULL) FROM chase WHERE ts >= $1",
+                                    [c.start])  # fmt: skip
     what = "an update by the ticket's own caller (same one-way hash) after it was logged, while it waited on the desk or a third party"
-    return [
-        fig("chases", made, "count", made_t, f"Chases made in {c.span}: {what}."),
-        fig(
-            "chases_answered",
-            pct(within, n),
-            "percent",
-            tickets,
-            f"{n} chases whose answer deadline ({ch.answer_within} {ch.clock}) fell in {c.span}; answered in time when someone other "
-            "than the caller updated the ticket by then.",
-            within,
-            n,
-        ),
-    ]
+    made_fig = fig("chases", made, "count", made_t, f"Chases made in {c.span}: {what}.")
+    if limit is None:
+        why = "No answer time: chases.answer_within is not set and content/triage.yml, which gives each priority's update interval, is missing."
+        return [made_fig, fig("chases_answered", None, "percent", 0, why)]
+    n, within, tickets = c.one(
+        "SELECT count(*), count(*) FILTER (WHERE c1 IS NOT NULL AND c1 - c0 <= thr), count(DISTINCT id) FROM chase "
+        f"WHERE thr IS NOT NULL AND {c.window_sql('c0 + thr', repr(clock))}"
+    )
+    basis = (
+        f"{n} chases whose answer deadline ({limit.text}) fell in {c.span}; answered in time when someone other than the caller "
+        "updated the ticket by then."
+    )
+    if unjudged:
+        basis += f" {unjudged} chases made in the window on tickets without a priority P1–P3 have no deadline and are left out."
+    return [made_fig, fig("chases_answered", pct(within, n), "percent", tickets, basis, within, n)]
 
 
 def reopens(c: Ctx) -> AuditFigure:

@@ -17,10 +17,13 @@ period. The time between two moments on a clock is the difference of their clock
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..core.progression import ProgressionFile, clock_sql, duration_minutes
+from ..core import present
+from ..core.program import TriageFile
+from ..core.progression import Clock, ProgressionFile, clock_sql, duration_minutes
 from .sqlexpr import lit
 
 BOUNCES = ("first-line", "back-and-forth", "rejected")
@@ -65,20 +68,60 @@ def clock_of(clock: str, expr: str) -> str:
     return m if clock == "calendar" else f"wclk({m})"
 
 
-def reach_days(policy: ProgressionFile) -> int:
+@dataclass(frozen=True)
+class ChaseLimit:
+    """How long a caller's chase may wait for an answer: the update interval of the ticket's priority
+    (``content/triage.yml``, on ``sla_clock``), or one time for all when ``chases.answer_within`` is set."""
+
+    minutes: dict[str, float]  # priority (P1–P3) -> minutes on ``clock``; empty with the override
+    override: float | None  # minutes of ``chases.answer_within``
+    clock: Clock
+    text: str  # the deadline in words, for the basis
+
+    def sql(self, priority: str) -> str:
+        """The answer time of a chase in minutes of ``clock``; NULL for a ticket whose priority has no update interval."""
+        if self.override is not None:
+            return repr(self.override)
+        return "CASE upper(" + priority + ") " + " ".join(f"WHEN {lit(k)} THEN {v!r}" for k, v in self.minutes.items()) + " END"
+
+    @property
+    def longest(self) -> float:
+        return self.override if self.override is not None else max(self.minutes.values())
+
+
+def chase_limit(policy: ProgressionFile, triage: TriageFile | None) -> ChaseLimit | None:
+    """The chase answer time the policy sets (None: no override and no ``content/triage.yml`` to take intervals from)."""
+    ch = policy.chases
+    if ch.answer_within is not None:
+        m = duration_minutes(ch.answer_within, ch.clock, policy.working_hours)
+        return ChaseLimit({}, m, ch.clock, f"chases.answer_within, {ch.answer_within} of {ch.clock} time for every priority")
+    if triage is None:
+        return None
+    each = ", ".join(f"{p.id} {present.duration(p.update_minutes, 'minutes', decimals=0)}" for p in triage.priorities)
+    return ChaseLimit(
+        {p.id: float(p.update_minutes) for p in triage.priorities},
+        None,
+        policy.sla_clock,
+        f"the update interval of the ticket's priority in content/triage.yml, {each}, on {policy.sla_clock} time",
+    )
+
+
+def reach_days(policy: ProgressionFile, chase: ChaseLimit | None) -> int:
     """Calendar days (an upper bound) that the longest threshold can span: a status period or chase that
     started longer than this before the window cannot have its deadline in it."""
     wh = policy.working_hours
     start, end = wh.minutes()
     week = len(set(wh.days)) * max(1, end - start)
+    spans = [(duration_minutes(s.threshold, s.clock, wh), s.clock) for s in policy.stages]
+    if chase is not None:
+        spans.append((chase.longest, chase.clock))
     longest = 0.0
-    for text, clock in [(s.threshold, s.clock) for s in policy.stages] + [(policy.chases.answer_within, policy.chases.clock)]:
-        m = duration_minutes(text, clock, wh)
+    for m, clock in spans:
         longest = max(longest, m / 1440 if clock == "calendar" else 7 * (m // week + 1))
     return int(longest) + 2
 
 
-def event_tables(con: Any, policy: ProgressionFile, instant: datetime, window_start: datetime) -> None:
+def event_tables(con: Any, policy: ProgressionFile, instant: datetime, window_start: datetime, chase: ChaseLimit | None) -> None:
     """Create ``ae`` and ``pe`` (see the module docstring) for the events before ``instant``.
 
     Only tickets that can count are read: those with an event after the window's start less the
@@ -115,7 +158,7 @@ def event_tables(con: Any, policy: ProgressionFile, instant: datetime, window_st
         )
         SELECT id, step, ts, class, grp, who, prev_class, handoff, {stage} AS stage FROM k
         """,
-        [instant, window_start - timedelta(days=reach_days(policy))],
+        [instant, window_start - timedelta(days=reach_days(policy, chase))],
     )
     con.execute(
         f"""

@@ -10,7 +10,13 @@ signature part cannot recur and are counted apart.
 A signature is *covered* by a known error (not retired) or an open problem (not closed) when it
 equals that record's signature (``symptom_signature``, a problem's ``trigger.signature`` or
 its known errors' signatures) or starts with it followed by ``:`` (the record is more
-general). Covered signatures are attached to their records; the others are proposed.
+general). Covered signatures are attached to their records; the others are proposed, unless
+``content/decisions.yml`` rejected them (:mod:`kedb.core.decisions`): a rejected signature is
+held back until the latest window of the rule it was rejected under holds ``regrowth_factor``
+times the tickets it held then, and it is then proposed again with its rejection shown.
+
+``until`` (``--as-of``) reads the store as it was at the end of that day: only tickets opened
+by then count, so a decision records the volume the desk saw when it decided.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from ..core.decisions import Decision, DecisionsFile
 from ..core.kb import KB
 from ..core.program import RecurrenceFile, RecurrenceRule
 from ..core.records import KnownError, Problem
@@ -79,14 +86,16 @@ def shown_sql(used: list[str]) -> str:
     return f"CASE WHEN {' OR '.join(f'{c} IS NOT NULL' for c in cols)} THEN concat_ws(':', {parts}) END"
 
 
-def create_signature_view(con: Any, recurrence: RecurrenceFile, columns: Mapping[str, object]) -> None:
+def create_signature_view(con: Any, recurrence: RecurrenceFile, columns: Mapping[str, object], until: date | None = None) -> None:
     """Temp table ``sig``: the tickets that can recur, with their signature from the configured fields
-    (``signature``, the key records carry) and as shown (``shown``, empty parts kept)."""
+    (``signature``, the key records carry) and as shown (``shown``, empty parts kept); with ``until``,
+    only those opened by the end of that day."""
     used, _ = signature_fields_used(recurrence.signature_fields, columns)
+    upto = f" AND opened_at < DATE {S.lit((until + timedelta(days=1)).isoformat())}" if until else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE sig AS SELECT id, opened_at, customer, ci_n, service_n, caller_key, "
         f"{signature_sql(recurrence.signature_fields)} AS signature, {shown_sql(used)} AS shown FROM tickets "
-        "WHERE NOT coalesce(is_request, false) AND class IS DISTINCT FROM 'cancelled'"
+        f"WHERE NOT coalesce(is_request, false) AND class IS DISTINCT FROM 'cancelled'{upto}"
     )
 
 
@@ -107,6 +116,19 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """A standing rejection of a candidate's signature in ``content/decisions.yml``, measured now."""
+
+    decision: Decision
+    now: int | None  # tickets in the latest window of the rule it was rejected under; None: it does not meet that rule now
+    again_at: int  # tickets in that window that propose it again (regrowth factor × volume then)
+
+    @property
+    def proposed_again(self) -> bool:
+        return self.now is not None and self.now >= self.again_at
+
+
+@dataclass(frozen=True)
 class Candidate:
     shown: str  # the signature with empty parts as (none): what a candidate is
     signature: str  # the key a record carries (empty parts left out)
@@ -116,6 +138,13 @@ class Candidate:
     first: date
     last: date
     covered_by: tuple[str, ...]  # known errors / open problems that cover it; empty: proposed
+    windows: tuple[Window, ...] = ()  # the latest window of every rule it meets, in content order
+    rejected: Rejection | None = None  # its standing rejection, if content/decisions.yml has one
+
+    @property
+    def held_back(self) -> bool:
+        """Rejected and not grown enough since: neither proposed nor attached."""
+        return not self.covered_by and self.rejected is not None and not self.rejected.proposed_again
 
     def service(self, known: set[str]) -> str | None:
         """The service most of the window's tickets name, if it is in the taxonomy."""
@@ -134,7 +163,12 @@ class Report:
 
     @property
     def proposed(self) -> list[Candidate]:
-        return [c for c in self.candidates if not c.covered_by]
+        return [c for c in self.candidates if not c.covered_by and not c.held_back]
+
+    @property
+    def held_back(self) -> list[Candidate]:
+        """Rejected before, and held back until their volume grows past the regrowth factor."""
+        return [c for c in self.candidates if c.held_back]
 
     @property
     def attached(self) -> list[Candidate]:
@@ -207,11 +241,21 @@ def _windows(con: Any, i: int, rule: RecurrenceRule, columns: Mapping[str, objec
     }
 
 
-def find(con: Any, kb: KB, columns: Mapping[str, object], since: date | None = None) -> Report:
-    """Apply every recurrence rule to the store; covered signatures are attached, the others proposed."""
+def rejection(log: DecisionsFile | None, shown: str, windows: tuple[Window, ...]) -> Rejection | None:
+    """The standing rejection of ``shown``, with the tickets now in the window of the rule it was rejected under."""
+    d = log.standing(shown) if log is not None else None
+    if log is None or d is None:
+        return None
+    now = next((w.tickets for w in windows if w.rule == d.rule), None)
+    return Rejection(d, now, log.again_at(d.volume or 1))
+
+
+def find(con: Any, kb: KB, columns: Mapping[str, object], since: date | None = None, until: date | None = None) -> Report:
+    """Apply every recurrence rule to the store (as of the end of ``until``); covered signatures
+    are attached, rejected ones held back until they grow, the others proposed."""
     recurrence = kb.program.recurrence or DEFAULT_RECURRENCE
     used, lacking = signature_fields_used(recurrence.signature_fields, columns)
-    create_signature_view(con, recurrence, columns)
+    create_signature_view(con, recurrence, columns, until)
     tickets, without, signatures = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE shown IS NULL), count(DISTINCT shown) FROM sig"
     ).fetchone()
@@ -228,9 +272,23 @@ def find(con: Any, kb: KB, columns: Mapping[str, object], since: date | None = N
         ).fetchall()
     }
     cover = coverage(kb)
+    log = kb.program.decisions
     cands = []
     for shown, wins in met.items():
         sig, n, first, last = totals[shown]
-        cands.append(Candidate(shown, sig, wins[0], tuple(w.rule for w in wins), n, first, last, covered_by(sig, cover)))
+        cands.append(
+            Candidate(
+                shown,
+                sig,
+                wins[0],
+                tuple(w.rule for w in wins),
+                n,
+                first,
+                last,
+                covered_by(sig, cover),
+                tuple(wins),
+                rejection(log, shown, tuple(wins)),
+            )
+        )
     cands.sort(key=lambda c: (-c.trigger.tickets, c.shown))
     return Report(tuple(used), tuple(lacking), tickets, without, signatures, tuple(cands))

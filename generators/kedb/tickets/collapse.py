@@ -18,7 +18,8 @@ what a single-row export cannot:
 * reassignments: changes of ``assignment_group`` between rows, unless it has a counter.
 
 Free text is read from the latest row only, to extract error codes; it is not stored. Nor
-are the raw category values: only their normalised forms (``service_n`` … ``ci_n``).
+are the raw category values: only their normalised forms (``service_n`` … ``ci_n``), and the
+tenant's (``tenant``).
 """
 
 from __future__ import annotations
@@ -83,10 +84,12 @@ def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide:
             keep = "WHERE get_bit(getvariable('kedb_latest'), CAST(_ord - 1 AS INTEGER)) = 1"
         con.execute(f"CREATE TEMP TABLE lt AS SELECT _ord, {', '.join(latest_columns(res))} FROM {numbered(inp, m.missing)} {keep}")
     # Signature parts are normalised once per distinct raw value: there are far fewer values than tickets.
-    union = " UNION ".join(f"SELECT '{p}' AS f, r_{p} AS v FROM {latest}" for p in SIGNATURE_PARTS)
-    cases = " ".join(f"WHEN '{p}' THEN {S.norm(_clean(res, p, 'v'))}" for p in SIGNATURE_PARTS)
+    # So is the tenant, which is matched to content/kedb.yml in the same normal form (kedb.tickets.tenants).
+    normed = (*SIGNATURE_PARTS, "tenant")
+    union = " UNION ".join(f"SELECT '{p}' AS f, r_{p} AS v FROM {latest}" for p in normed)
+    cases = " ".join(f"WHEN '{p}' THEN {S.norm(_clean(res, p, 'v'))}" for p in normed)
     con.execute(f"CREATE TEMP TABLE norm AS SELECT f, v, CASE f {cases} END AS n FROM ({union}) WHERE v IS NOT NULL")
-    joins = " ".join(f"LEFT JOIN norm n_{p} ON n_{p}.f = '{p}' AND n_{p}.v = e.r_{p}" for p in SIGNATURE_PARTS)
+    joins = " ".join(f"LEFT JOIN norm n_{p} ON n_{p}.f = '{p}' AND n_{p}.v = e.r_{p}" for p in normed)
     parts = ", ".join(f"n_{p}.n AS {p}_n" for p in SIGNATURE_PARTS)
     d, has_group = event_log, "assignment_group" in res.columns
     caller = S.hashed(_clean(res, "caller", "e.r_caller"), res.salt)
@@ -98,6 +101,7 @@ def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide:
             {S.in_list(_clean(res, "type", "e.r_type"), m.request_types)} AS is_request,
             {_clean(res, "priority", "e.r_priority")} AS priority, {_clean(res, "customer", "e.r_customer")} AS customer,
             {caller} AS caller_key, a.assignment_group, {_clean(res, "problem_id", "e.r_problem_id")} AS problem_id,
+            n_tenant.n AS tenant, e.knowledge, e.satisfaction,
             {parts}, {S.codes("e.r_text")} AS codes,
             coalesce(e.first_response_at, a.opened_at + {minutes}{", a.ev_response" if d else ""}) AS first_response_at,
             e.first_response_minutes, e.resolution_minutes, e.resolved_at, e.closed_at,

@@ -7,6 +7,8 @@ tenth as many tickets were opened as on a median day of the stretch. A lone tick
 after the rest, or a few old tickets carried into a newer export, do not stretch it. A month or an audit window
 that reaches past those days is *partial*: its figures count only the tickets the export holds,
 and every output says so with the days covered. The audit's default date is the last covered day.
+The days are always the whole export's, also when the figures are one tenant's
+(:mod:`kedb.tickets.tenants`).
 
 **Open at a moment.** A ticket is open at a moment when it was opened before it and, in an event
 log, its last event before the moment is not resolved, closed or cancelled; in a one-row export
@@ -24,6 +26,7 @@ from typing import Any
 
 from ..core import present
 from ..core.snapshots import Coverage
+from .tenants import whole
 
 FLOOR_SHARE = 0.1  # a day is covered when it has at least this share of a median day's tickets
 MAX_GAP_DAYS = 14  # more days than this without a ticket opened split the export's days into stretches
@@ -75,7 +78,10 @@ class Span:
 
 def span(con: Any) -> Span | None:
     """The days the store's export covers (None for an empty store)."""
-    per_day = con.execute("SELECT opened_at::DATE AS d, count(*) FROM tickets WHERE opened_at IS NOT NULL GROUP BY d ORDER BY d").fetchall()
+    tickets, events = whole(con, "tickets"), whole(con, "events")  # the export's days, also for one tenant's figures
+    per_day = con.execute(
+        f"SELECT opened_at::DATE AS d, count(*) FROM {tickets} WHERE opened_at IS NOT NULL GROUP BY d ORDER BY d"
+    ).fetchall()
     if not per_day:
         return None
     stretches: list[list[tuple[date, int]]] = [[per_day[0]]]
@@ -89,7 +95,7 @@ def span(con: Any) -> Span | None:
     first, last = normal[0], normal[-1]
     before = sum(n for d, n in per_day if d < first)
     after = sum(n for d, n in per_day if d > last)
-    latest = con.execute("SELECT max(ts)::DATE FROM events").fetchone()[0]
+    latest = con.execute(f"SELECT max(ts)::DATE FROM {events}").fetchone()[0]
     return Span(first, last, median, per_day[0][0], per_day[-1][0], before, after, latest)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-FieldKind = Literal["text", "timestamp", "integer", "number", "boolean", "freetext"]
+SCORE_MIN, SCORE_MAX = 1, 5  # the satisfaction scale
+SATISFIED = 4  # a rating of at least this is a satisfied customer (CSAT)
+
+FieldKind = Literal["text", "timestamp", "integer", "number", "boolean", "score", "freetext"]
 StatusClass = Literal["new", "open", "pending", "resolved", "closed", "cancelled"]
 
 # name -> (kind, meaning). The order is the order of the documentation.
@@ -22,6 +25,11 @@ FIELDS: dict[str, tuple[FieldKind, str]] = {
     "type": ("text", "Ticket type; values listed in `request_types` are service requests (left out of the repeat rate)."),
     "priority": ("text", "Priority; when it maps to `P1`–`P3` the SLA timers of `content/triage.yml` apply."),
     "customer": ("text", "Customer (company, organisation, client): `distinct_by: customers`."),
+    "tenant": (
+        "text",
+        "Tenant of `content/kedb.yml` the ticket is for (`kedb kpi --tenant`, `kedb tickets audit --tenant`): the value matches a "
+        "tenant's id or name, ignoring case, accents, spaces and punctuation; `values:` maps any other spelling to an id.",
+    ),
     "caller": ("text", "Person who raised it: `distinct_by: callers`. Stored only as a one-way hash."),
     "updated_by": ("text", "Who made this update (event logs). Stored only as a one-way hash."),
     "service": ("text", "Service (business service, affected service): a signature part."),
@@ -41,6 +49,13 @@ FIELDS: dict[str, tuple[FieldKind, str]] = {
     "response_breached": ("boolean", "The first-response timer was missed."),
     "resolution_breached": ("boolean", "The resolution timer was missed."),
     "problem_id": ("text", "Problem record the ticket is linked to in the tool (tickets per problem)."),
+    "knowledge": ("boolean", "A knowledge article was used to resolve the ticket (ServiceNow `knowledge`): the KB-assisted share."),
+    "satisfaction": (
+        "score",
+        "The customer's satisfaction rating, 1 (worst) to 5 (best); `values:` maps another scale or words onto it (Zendesk "
+        "`good` → 5, `bad` → 1) and a word mapped to a missing marker (`offered` → `-`) means not rated. Any other value stops "
+        "the import.",
+    ),
     "text": ("freetext", "Subject and description: read only to extract error codes, never stored."),
 }
 REQUIRED = ("id", "opened_at")

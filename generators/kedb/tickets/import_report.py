@@ -39,6 +39,21 @@ def _figures(ids: list[str], names: dict[str, str]) -> str:
     return ", ".join(f"{i} ({names[i]})" if names.get(i, i) != i else i for i in ids)
 
 
+def tenant_text(per: tuple[tuple[str, int], ...]) -> str:
+    """``tickets per tenant of content/kedb.yml (kedb kpi --tenant): ACME 4,012, …; 12 name no tenant …``."""
+    named = [f"{t} {n:,}" for t, n in per if t not in ("", "-")]
+    text = "tickets per tenant of content/kedb.yml (kedb kpi --tenant): " + (", ".join(named) or "none")
+    other = dict(per)
+    if other.get(""):
+        text += (
+            f"; {other['']:,} name no tenant by its id or name (a --map file maps another spelling: "
+            '`fields: {tenant: {columns: [...], values: {"Their name": TENANT_ID}}}`)'
+        )
+    if other.get("-"):
+        text += f"; {other['-']:,} have no tenant value"
+    return text
+
+
 def report(r: ImportResult, store: str) -> list[str]:
     shape = "an event log, collapsed to each ticket's latest state" if r.event_log else "one row per ticket"
     out = [
@@ -55,6 +70,8 @@ def report(r: ImportResult, store: str) -> list[str]:
             pair += f" (the header repeats it: {', '.join(f'`{c}`' for c in copies)} not read)"
         pairs.append(pair)
     out += _fill(pairs)
+    if r.tenants:
+        out += _wrap(tenant_text(r.tenants), 0)
     if h.unused:
         out += _fill(list(h.unused), 0, ",", f"columns not read ({len(h.unused)}): ")
     if h.missing:
@@ -77,7 +94,7 @@ def report(r: ImportResult, store: str) -> list[str]:
         out.append("less exact:")
         for w in weaker:
             out += _wrap(w)
-    lost_kpis = [k for k in r.configured.kpis if k in r.lost]
+    lost_kpis = [k for k in r.configured.kpis if k in r.lost and k not in needs.OPTIONAL]
     if lost_kpis:
         out += _wrap(
             f"kedb tickets import --strict would refuse this export: {len(lost_kpis)} KPI{'s' * (len(lost_kpis) != 1)} of "

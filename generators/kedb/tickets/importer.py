@@ -28,23 +28,25 @@ from typing import Any
 
 from ..core.errors import FindingsError, UsageError
 from ..core.load.datafile import read_data_file
-from ..core.program import KpisFile, TriageFile
+from ..core.program import KpisFile, SettingsFile, Tenant, TriageFile
 from . import needs
 from . import sqlexpr as S
 from .collapse import build
-from .fields import FIELDS
+from .fields import FIELDS, SCORE_MAX, SCORE_MIN
 from .header import Header, understand
 from .mapping import Resolved, TicketMapping, apply, resolve
 from .progress import QUIET, Progress, phase
 from .reader import Input, open_export
-from .rows import BITS, CHECKED, alias, latest_columns, numbered, peek_sql, raw, typed
+from .rows import BITS, CHECKED, alias, given, latest_columns, numbered, peek_sql, raw, typed
 from .statuses import unknown_statuses
 from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, import_lock, store_path
+from .tenants import counts as tenant_counts
 
 MAX_LISTED = 20
 _PROBLEM = {
     "integer": "not a whole number of 0 or more",
     "number": "not a number of 0 or more",
+    "score": f"not a rating from {SCORE_MIN} to {SCORE_MAX} (map another scale or words onto it with `values:` in a --map file)",
 }
 
 
@@ -56,6 +58,7 @@ class Configured:
     names: dict[str, str] = field(default_factory=dict)  # KPI id -> its name
     triage: bool = False
     problems: tuple[str, ...] = ()  # program files that could not be read
+    tenants: tuple[Tenant, ...] = ()  # content/kedb.yml's, for the tickets-per-tenant count
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class ImportResult:
     header: Header
     lost: tuple[str, ...]  # figures the store cannot give (see kedb.tickets.needs)
     configured: Configured
+    tenants: tuple[tuple[str, int], ...] = ()  # tickets per tenant of the store (kedb.tickets.tenants.counts); () without a tenant column
 
 
 def _sha256(path: Path) -> str:
@@ -96,7 +100,7 @@ def _rows_sql(inp: Input, res: Resolved, extra: list[str]) -> str:
     cells = ["_ord", f"{typed(res, 'id')} AS id" if "id" in has else "CAST(NULL AS VARCHAR) AS id", *extra]
     for name in CHECKED:
         if name in has:
-            cells += [f"{typed(res, name)} AS t_{name}", f"{raw(res, name)} IS NOT NULL AS p_{name}"]
+            cells += [f"{typed(res, name)} AS t_{name}", f"{given(res, name)} IS NOT NULL AS p_{name}"]
         elif name in ("opened_at", "updated_at", "seq"):
             cells.append(f"CAST(NULL AS {'BIGINT' if name == 'seq' else 'TIMESTAMP'}) AS t_{name}")
     status = S.translated(raw(res, "status"), m.fields["status"]) if "status" in has else "CAST(NULL AS VARCHAR)"
@@ -264,34 +268,38 @@ def _append_old(con: Any, old: Path, source: str) -> None:
 
 
 def configured(root: Path) -> Configured:
-    """The KPIs of ``content/kpis.yml`` and whether ``content/triage.yml`` has SLA timers (each file read strictly)."""
+    """The KPIs of ``content/kpis.yml``, whether ``content/triage.yml`` has SLA timers and the tenants of
+    ``content/kedb.yml`` (each file read strictly; only the first two can make ``--strict`` refuse)."""
     problems: list[str] = []
     kpis: tuple[str, ...] = ()
     names: dict[str, str] = {}
     triage = False
-    for rel, model in (("content/kpis.yml", KpisFile), ("content/triage.yml", TriageFile)):
+    tenants: tuple[Tenant, ...] = ()
+    for rel, model in (("content/kpis.yml", KpisFile), ("content/triage.yml", TriageFile), ("content/kedb.yml", SettingsFile)):
         path = Path(root) / rel
         if not path.is_file():
             continue
         got = read_data_file(path, rel, model)
         if got.issues or got.model is None:
-            problems.append(rel)
+            if model is not SettingsFile:  # without its tenants the import only counts no ticket per tenant
+                problems.append(rel)
         elif isinstance(got.model, KpisFile):
             kpis = tuple(k.id for k in got.model.kpis)
             names = {k.id: k.name for k in got.model.kpis}
         elif isinstance(got.model, TriageFile):
             triage = bool(got.model.priorities)
-    return Configured(kpis, names, triage, tuple(problems))
+        elif isinstance(got.model, SettingsFile):
+            tenants = tuple(got.model.tenants)
+    return Configured(kpis, names, triage, tuple(problems), tenants)
 
 
 def strict_problems(header: Header, cfg: Configured, event_log: bool) -> list[str]:
-    """Why ``--strict`` refuses the export: each configured KPI it cannot give, and the fields that would give it."""
+    """Why ``--strict`` refuses the export: each configured KPI it cannot give (CSAT and the KB-assisted share only when
+    the export has their field: :data:`kedb.tickets.needs.OPTIONAL`), and the fields that would give it."""
     out = [f"{rel} cannot be read (run `kedb check`): --strict cannot tell which KPIs are needed" for rel in cfg.problems]
     have = needs.available(header.used, event_log=event_log, triage=cfg.triage)
     near = {m.field: m for m in header.missing}
-    for kpi in cfg.kpis:
-        if needs.computable(kpi, have):
-            continue
+    for kpi in needs.refused(cfg.kpis, have):
         name = f" ({cfg.names[kpi]})" if cfg.names.get(kpi, kpi) != kpi else ""
         out.append(f"{kpi}{name} cannot be computed: it needs {needs.needs_text(kpi)}")
         for way in needs.NEEDS[kpi][1]:
@@ -382,6 +390,7 @@ def _import(
                     if old is not None:
                         _append_old(con, old, source)
                     total = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+                    per_tenant = tenant_counts(con, cfg.tenants) if "tenant" in res.columns else ()
                     con.execute("CHECKPOINT")
                     ph.detail = f"{total:,} tickets in {target.name}"
             finally:
@@ -395,5 +404,5 @@ def _import(
     have = needs.available(res.columns, event_log=event_log, triage=cfg.triage)
     return ImportResult(
         target, file.name, source, rows, n, event_log, first, last, res.columns, res.absent, total, header,
-        tuple(needs.lost(have)), cfg,
+        tuple(needs.lost(have)), cfg, per_tenant,
     )  # fmt: skip

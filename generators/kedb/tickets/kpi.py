@@ -1,4 +1,5 @@
-"""``kedb kpi --period YYYY-MM``: the month's KPI figures, from the ticket store and the problem records.
+"""``kedb kpi --period YYYY-MM`` (or ``--week YYYY-Www``, and ``--tenant ID``): a period's KPI figures, from the
+ticket store and the problem records.
 
 Each figure carries its numerator, denominator and a ``basis`` sentence (what was counted,
 from how many tickets or problems, and what the export could not tell). A figure that cannot
@@ -10,75 +11,39 @@ volume and backlog. The backlog counts open tickets as the audit does
 (:func:`kedb.tickets.coverage.open_at`). A month the export covers only in part is marked: the
 snapshot's ``coverage``, and the first sentence of every ticket figure's basis. Definitions, in
 the words a desk lead uses, are in ``content/kpis.yml``; the README lists how each is computed.
+The desk's everyday figures (first contact resolution, resolution time per priority, CSAT, the
+KB-assisted share) are :mod:`kedb.tickets.kpi_desk`. A week is an ISO week, computed as a month
+is; one tenant's figures count only its tickets (:func:`kedb.tickets.tenants.scoped`), and its
+problem figures only the problems of all tenants and those naming it.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import UsageError
 from ..core.kb import KB
 from ..core.load.stored import write_data_file
 from ..core.records import KnownError, Problem
-from ..core.snapshots import KPI_DIR, Coverage, KpiSnapshot, KpiValue, dump
+from ..core.snapshots import Coverage, KpiSnapshot, KpiValue, dump, period_bounds
 from . import needs
-from .candidates import DEFAULT_RECURRENCE, create_signature_view, signature_fields_used
-from .coverage import Span, open_at, span
+from .candidates import create_signature_view, signature_fields_used
+from .coverage import open_at
+from .kpi_ctx import Ctx, col, ratio, unavailable
+from .kpi_desk import desk_figures
 from .store import StoreInfo
+from .tenants import Scope, scoped
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_NOT_CANCELLED = "class IS DISTINCT FROM 'cancelled'"
-
-
-def period_bounds(period: str) -> tuple[datetime, datetime]:
-    m = _PERIOD.match(period)
-    if not m:
-        raise UsageError(f"'{period}' is not a month; write it as YYYY-MM (e.g. 2026-08)")
-    y, mo = int(m.group(1)), int(m.group(2))
-    return datetime(y, mo, 1), datetime(y + (mo == 12), mo % 12 + 1, 1)
+__all__ = ["checkpoint_periods", "compute", "period_bounds", "write"]
 
 
-def _ratio(kid: str, num: float, den: float, basis: str, unit: str = "percent") -> KpiValue:
-    value = None if not den else round((100.0 * num / den) if unit == "percent" else num / den, 2)
-    return KpiValue(id=kid, value=value, unit=unit, numerator=round(num, 2), denominator=den, basis=basis[:400])  # type: ignore[arg-type]
-
-
-def _none(kid: str, unit: str, basis: str) -> KpiValue:
-    return KpiValue(id=kid, value=None, unit=unit, basis=basis[:400])  # type: ignore[arg-type]
-
-
-def _col(info: StoreInfo, field: str) -> str | None:
-    cols = info.columns.get(field)
-    return cols[0] if cols else None
-
-
-class _Ctx:
-    def __init__(self, con: Any, kb: KB, info: StoreInfo, period: str) -> None:
-        self.con, self.kb, self.info, self.period = con, kb, info, period
-        self.start, self.end = period_bounds(period)
-        self.recurrence = kb.program.recurrence or DEFAULT_RECURRENCE
-        self.window = self.recurrence.repeat_window_days
-        self.params = [self.start, self.end]
-        self.have = needs.available(info.columns, event_log=info.event_log, triage=kb.program.triage is not None)
-        self.span: Span | None = span(con)
-
-    def one(self, sql: str) -> tuple[Any, ...]:
-        return tuple(self.con.execute(sql, self.params).fetchone())
-
-    @property
-    def done(self) -> str:
-        return f"done_at >= $1 AND done_at < $2 AND {_NOT_CANCELLED}"
-
-
-def _volume(c: _Ctx) -> list[KpiValue]:
+def _volume(c: Ctx) -> list[KpiValue]:
     opened, resolved = c.one(
         f"SELECT count(*) FILTER (WHERE opened_at >= $1 AND opened_at < $2), count(*) FILTER (WHERE {c.done}) FROM tickets"
     )
     backlog = c.con.execute(f"SELECT count(*) FROM ({open_at(c.info.event_log, '$1')})", [c.end]).fetchone()[0]
-    p = c.period
+    p = c.label
     return [
         KpiValue(id="ticket_volume", value=opened, unit="count", basis=f"Tickets opened in {p} (every type)."),
         KpiValue(id="tickets_resolved", value=resolved, unit="count", basis=f"Tickets resolved (else closed) in {p}, not cancelled."),
@@ -92,7 +57,7 @@ def _volume(c: _Ctx) -> list[KpiValue]:
     ]
 
 
-def _repeat(c: _Ctx) -> KpiValue:
+def _repeat(c: Ctx) -> KpiValue:
     create_signature_view(c.con, c.recurrence, c.info.columns)
     repeats, total, unsigned = c.one(
         f"""
@@ -107,7 +72,7 @@ def _repeat(c: _Ctx) -> KpiValue:
     used, unused = signature_fields_used(c.recurrence.signature_fields, c.info.columns)
     fields = ", ".join(used) or "none of its fields"
     basis = (
-        f"{total} incidents resolved in {c.period} with a signature (from {fields}"
+        f"{total} incidents resolved in {c.label} with a signature (from {fields}"
         + (f"; not in the export: {', '.join(unused)}" if unused else "")
         + f"); a repeat had the same signature on another ticket opened up to {c.window} days before it."
     )
@@ -115,11 +80,11 @@ def _repeat(c: _Ctx) -> KpiValue:
         basis += f" {unsigned} without any signature part left out."
     if c.info.first and c.info.first > (c.start - timedelta(days=c.window)).date():
         basis += f" Tickets start {c.info.first}: earlier repeats are not seen."
-    return _ratio("repeat_ticket_rate", repeats, total, basis)
+    return ratio("repeat_ticket_rate", repeats, total, basis)
 
 
-def _first_response(c: _Ctx) -> KpiValue:
-    minutes_col, at_col = _col(c.info, "first_response_minutes"), _col(c.info, "first_response_at")
+def _first_response(c: Ctx) -> KpiValue:
+    minutes_col, at_col = col(c.info, "first_response_minutes"), col(c.info, "first_response_at")
     if minutes_col:
         how = f"minutes as the export measured them ('{minutes_col}')"
     elif at_col:
@@ -127,9 +92,9 @@ def _first_response(c: _Ctx) -> KpiValue:
     elif c.info.event_log:
         how = "calendar minutes from opened to the first update that left a new status (event log)"
     else:
-        return _none("first_response_time", "minutes", "The export has no first-response time and is not an event log.")
+        return unavailable("first_response_time", "minutes", "The export has no first-response time and is not an event log.")
     if not needs.computable("first_response_time", c.have):
-        return _none("first_response_time", "minutes", "The event log has no status column, so no update can be seen leaving new.")
+        return unavailable("first_response_time", "minutes", "The event log has no status column, so no update can be seen leaving new.")
     total, n, negative = c.one(
         """
         WITH r AS (SELECT coalesce(first_response_minutes, epoch(first_response_at - opened_at) / 60.0) AS m
@@ -137,26 +102,26 @@ def _first_response(c: _Ctx) -> KpiValue:
         SELECT coalesce(sum(m) FILTER (WHERE m >= 0), 0), count(*) FILTER (WHERE m >= 0), count(*) FILTER (WHERE m < 0) FROM r
         """
     )
-    basis = f"Mean over {n} tickets first answered in {c.period}: {how}; support hours are not applied unless the tool did."
+    basis = f"Mean over {n} tickets first answered in {c.label}: {how}; support hours are not applied unless the tool did."
     if negative:
         basis += f" {negative} answered before being opened left out."
-    return _ratio("first_response_time", total, n, basis, unit="minutes")
+    return ratio("first_response_time", total, n, basis, unit="minutes")
 
 
-def _sla(c: _Ctx) -> KpiValue:
+def _sla(c: Ctx) -> KpiValue:
     flags = [f for f in ("sla_breached", "response_breached", "resolution_breached") if f in c.info.columns]
     if flags:
         breached, known, total = c.one(
             f"SELECT count(*) FILTER (WHERE sla_breached), count(sla_breached), count(*) FROM tickets WHERE {c.done}"
         )
-        cols = ", ".join(f"'{_col(c.info, f)}'" for f in flags)
-        basis = f"{known} tickets resolved in {c.period} with an SLA result in the export ({cols}); breached if any timer was missed."
+        cols = ", ".join(f"'{col(c.info, f)}'" for f in flags)
+        basis = f"{known} tickets resolved in {c.label} with an SLA result in the export ({cols}); breached if any timer was missed."
         if total > known:
             basis += f" {total - known} without one left out."
-        return _ratio("sla_breach_rate", breached, known, basis)
+        return ratio("sla_breach_rate", breached, known, basis)
     triage = c.kb.program.triage
     if triage is None:
-        return _none("sla_breach_rate", "percent", "The export has no SLA result and content/triage.yml has no timers.")
+        return unavailable("sla_breach_rate", "percent", "The export has no SLA result and content/triage.yml has no timers.")
     resp = " ".join(f"WHEN '{p.id.lower()}' THEN {p.response_minutes}" for p in triage.priorities)
     resol = " ".join(f"WHEN '{p.id.lower()}' THEN {p.resolution_hours * 60}" for p in triage.priorities)
     breached, known, total = c.one(
@@ -170,70 +135,73 @@ def _sla(c: _Ctx) -> KpiValue:
         """
     )
     basis = (
-        f"{known} tickets resolved in {c.period} with a priority P1–P3, judged against the timers in content/triage.yml "
+        f"{known} tickets resolved in {c.label} with a priority P1–P3, judged against the timers in content/triage.yml "
         "(the export has no SLA result; time on hold is not excluded)."
     )
     if total > known:
         basis += f" {total - known} without such a priority left out."
-    return _ratio("sla_breach_rate", breached, known, basis)
+    return ratio("sla_breach_rate", breached, known, basis)
 
 
-def _counts(c: _Ctx) -> list[KpiValue]:
+def _counts(c: Ctx) -> list[KpiValue]:
     out: list[KpiValue] = []
     reopened, known = c.one(f"SELECT count(*) FILTER (WHERE reopen_count > 0), count(reopen_count) FROM tickets WHERE {c.done}")
-    src = f"'{_col(c.info, 'reopen_count')}'" if "reopen_count" in c.info.columns else "the event log's moves back from resolved"
+    src = f"'{col(c.info, 'reopen_count')}'" if "reopen_count" in c.info.columns else "the event log's moves back from resolved"
     if known or "reopen_count" in c.info.columns or c.info.event_log:
-        basis = f"{known} tickets resolved in {c.period}; reopened at least once per {src} (the export does not say when, so any reopen counts)."
-        out.append(_ratio("reopen_rate", reopened, known, basis))
+        basis = (
+            f"{known} tickets resolved in {c.label}; reopened at least once per {src} (the export does not say when, so any reopen counts)."
+        )
+        out.append(ratio("reopen_rate", reopened, known, basis))
     else:
-        out.append(_none("reopen_rate", "percent", "The export has no reopen count and is not an event log."))
+        out.append(unavailable("reopen_rate", "percent", "The export has no reopen count and is not an event log."))
     moved, once, known = c.one(
         "SELECT count(*) FILTER (WHERE reassignment_count > 0), count(*) FILTER (WHERE reassignment_count = 1), "
         f"count(reassignment_count) FROM tickets WHERE {c.done}"
     )
     if known:
         src = (
-            f"'{_col(c.info, 'reassignment_count')}'"
+            f"'{col(c.info, 'reassignment_count')}'"
             if "reassignment_count" in c.info.columns
             else "assignment-group changes in the event log"
         )
+        out.append(ratio("reassignment_rate", moved, known, f"{known} tickets resolved in {c.label}; reassigned at least once per {src}."))
         out.append(
-            _ratio("reassignment_rate", moved, known, f"{known} tickets resolved in {c.period}; reassigned at least once per {src}.")
-        )
-        out.append(
-            _ratio(
+            ratio(
                 "escalation_accuracy",
                 once,
                 moved,
-                f"Proxy from {moved} reassigned tickets resolved in {c.period}: share reassigned exactly once; a further "
+                f"Proxy from {moved} reassigned tickets resolved in {c.label}: share reassigned exactly once; a further "
                 "reassignment means the hand-off was sent back or re-routed.",
             )
         )
     else:
         why = "The export has no reassignment count or assignment-group history."
-        out += [_none("reassignment_rate", "percent", why), _none("escalation_accuracy", "percent", why)]
+        out += [unavailable("reassignment_rate", "percent", why), unavailable("escalation_accuracy", "percent", why)]
     if "problem_id" in c.info.columns:
         linked, problems = c.one(
             "SELECT count(*) FILTER (WHERE problem_id IS NOT NULL), count(DISTINCT problem_id) FROM tickets WHERE opened_at >= $1 AND opened_at < $2"
         )
-        basis = f"Tickets opened in {c.period} linked to a problem in the tool ('{_col(c.info, 'problem_id')}'), per distinct problem."
-        out.append(_ratio("tickets_per_problem", linked, problems, basis, unit="count"))
+        basis = f"Tickets opened in {c.label} linked to a problem in the tool ('{col(c.info, 'problem_id')}'), per distinct problem."
+        out.append(ratio("tickets_per_problem", linked, problems, basis, unit="count"))
     else:
-        out.append(_none("tickets_per_problem", "count", "The export has no problem link (problem_id)."))
+        out.append(unavailable("tickets_per_problem", "count", "The export has no problem link (problem_id)."))
     return out
 
 
-def _problems(c: _Ctx) -> list[KpiValue]:
-    probs = [r.meta for r in c.kb.problems if isinstance(r.meta, Problem)]
+def _problems(c: Ctx) -> list[KpiValue]:
+    # one tenant's figures: the problems of every tenant and those naming it, as its edition shows them
+    probs = [
+        r.meta for r in c.kb.problems if isinstance(r.meta, Problem) and (not c.tenant or not r.meta.tenants or c.tenant in r.meta.tenants)
+    ]
     start, end = c.start.date(), c.end.date()
     rc = sorted((p for p in probs if p.root_cause_identified and start <= p.root_cause_identified < end), key=lambda p: p.id)
     days = [(p.root_cause_identified - p.opened).days for p in rc if p.root_cause_identified]
     names = ", ".join(f"{p.id} {d} d" for p, d in zip(rc, days, strict=True))
-    mttrc = _ratio(
+    mttrc = ratio(
         "mean_time_to_root_cause",
         sum(days),
         len(days),
-        f"{len(days)} problem record{'s' * (len(days) != 1)} reached root cause in {c.period}"
+        f"{len(days)} problem record{'s' * (len(days) != 1)} reached root cause in {c.label}"
         + (f": {names}." if len(rc) <= 6 and rc else "."),
         unit="days",
     )
@@ -262,27 +230,27 @@ def _problems(c: _Ctx) -> list[KpiValue]:
         ).fetchone()[0]
         (failed if n else ok).append(p.id)
     n = len(ok) + len(failed)
-    basis = f"{n} problem fix{'es' * (n != 1)} whose {w}-day check ended in {c.period}"
+    basis = f"{n} problem fix{'es' * (n != 1)} whose {w}-day check ended in {c.label}"
     basis += f" ({', '.join(ok + failed)})" if ok or failed else ""
     basis += f"; a fix failed when a ticket with its signature was opened in the {w} days after fixed_on."
     if unknown:
         basis += f" {', '.join(unknown)} left out: the imported tickets do not cover the {w} days after the fix."
-    return [mttrc, _ratio("problem_fix_success_rate", len(ok), len(ok) + len(failed), basis)]
+    return [mttrc, ratio("problem_fix_success_rate", len(ok), len(ok) + len(failed), basis)]
 
 
 # Figures that come from the problem records, not from the tickets of the month.
 FROM_RECORDS = ("mean_time_to_root_cause", "problem_fix_success_rate")
 
 
-def _explained(c: _Ctx, v: KpiValue, coverage: Coverage | None) -> KpiValue:
+def _explained(c: Ctx, v: KpiValue, coverage: Coverage | None) -> KpiValue:
     """``v`` with its basis saying why it is n/a, and that the month is partial, where that is so."""
     basis = v.basis
     if v.value is None and not basis.startswith("n/a"):
         why = needs.needs_text(v.id) if not needs.computable(v.id, c.have) else None
         if why:
-            basis = f"n/a: the export cannot give it (it needs {why}). {basis}"
+            basis = f"n/a: the export has no {why}. {basis}"
         elif v.id not in FROM_RECORDS:
-            basis = f"n/a: nothing to count in {c.period}. {basis}"
+            basis = f"n/a: nothing to count in {c.label}. {basis}"
         else:
             basis = f"n/a: {basis}"
     if coverage is not None and v.id not in FROM_RECORDS:
@@ -290,28 +258,27 @@ def _explained(c: _Ctx, v: KpiValue, coverage: Coverage | None) -> KpiValue:
     return v.model_copy(update={"basis": basis[:400]}) if basis != v.basis else v
 
 
-def coverage_of(c: _Ctx) -> Coverage | None:
-    """How much of the month the export covers (None: all of it)."""
+def coverage_of(c: Ctx) -> Coverage | None:
+    """How much of the period the export covers (None: all of it)."""
     if c.span is None:
         return Coverage(first=None, last=None, days=0, of_days=(c.end - c.start).days)
     return c.span.covers(c.start.date(), c.end.date())
 
 
-def compute(con: Any, kb: KB, info: StoreInfo, period: str) -> KpiSnapshot:
-    """The snapshot for ``period`` (YYYY-MM), in the order of ``content/kpis.yml`` then volume figures."""
-    c = _Ctx(con, kb, info, period)
-    coverage = coverage_of(c)
-    values = [_repeat(c), *_problems(c), _first_response(c), _sla(c), *_counts(c), *_volume(c)]
+def compute(con: Any, kb: KB, info: StoreInfo, period: str, tenant: str | None = None) -> tuple[KpiSnapshot, Scope | None]:
+    """The snapshot for ``period`` (a month ``YYYY-MM`` or an ISO week ``YYYY-Www``), of the whole desk or of ``tenant``'s
+    tickets only (:mod:`kedb.tickets.tenants`), in the order of ``content/kpis.yml`` then the other figures; and the
+    tenant's scope (None for the desk)."""
+    period_bounds(period)
+    with scoped(con, kb, info.columns, tenant) as scope:
+        c = Ctx(con, kb, info, period, tenant)
+        coverage = coverage_of(c)
+        values = [_repeat(c), *_problems(c), _first_response(c), _sla(c), *_counts(c), *desk_figures(c), *_volume(c)]
     values = [_explained(c, v, coverage) for v in values]
     order = [k.id for k in kb.program.kpis.kpis] if kb.program.kpis else []
     values.sort(key=lambda v: (order.index(v.id) if v.id in order else len(order), 0))
-    return KpiSnapshot(
-        period=period,
-        window_days=c.window,
-        source=info.snapshot_source(),
-        coverage=coverage,
-        values=values,
-    )
+    snap = KpiSnapshot(period=period, tenant=tenant, window_days=c.window, source=info.snapshot_source(), coverage=coverage, values=values)
+    return snap, scope
 
 
 def checkpoint_periods(kb: KB) -> list[str]:
@@ -323,5 +290,8 @@ def checkpoint_periods(kb: KB) -> list[str]:
 
 
 def write(kb: KB, snap: KpiSnapshot, command: str) -> Path:
-    """Write ``content/kpi/<period>.yml`` through a temporary file, after reading it back as kedb will."""
-    return write_data_file(kb.root, f"{KPI_DIR}/{snap.period}.yml", dump(snap, command), snap, f"snapshot for {snap.period}")
+    """Write the snapshot where :func:`kedb.core.snapshots.snapshot_path` keeps it (``content/kpi/2026-10.yml``,
+    ``content/kpi/weeks/2026-W43.yml``, ``content/kpi/tenants/ACME/…``) through a temporary file, after reading it
+    back as kedb will."""
+    whose = f" of tenant {snap.tenant}" if snap.tenant else ""
+    return write_data_file(kb.root, snap.path, dump(snap, command), snap, f"snapshot for {snap.period}{whose}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..core.snapshots import DESK_IDS
 from .fields import SIGNATURE_PARTS
 
 EVENTS = "@events"
@@ -30,6 +31,10 @@ _RESPONSE = _ways(["first_response_minutes"], ["first_response_at"], [EVENTS, "s
 _REOPEN = _ways(["reopen_count"], [EVENTS, "status"])
 _MOVES = _ways(["reassignment_count"], [EVENTS, "assignment_group"])
 _FLOW = _ways([EVENTS, "status"])
+# First contact resolution needs both a reassignment and a reopen count, each from its column or the event log.
+_FIRST_CONTACT = tuple(frozenset(a | b) for a in _MOVES for b in _REOPEN)
+# A resolution time per priority needs the priority (without any resolution time there is nothing resolved to count).
+_RESOLVED = _ways(["priority"])
 
 # figure id -> (what it is in words, the ways to compute it). KPIs of content/kpis.yml first,
 # then the volume figures of a snapshot, then the flow audit's figures.
@@ -42,8 +47,13 @@ NEEDS: dict[str, tuple[str, Ways]] = {
     "escalation_accuracy": ("KPI", _MOVES),
     "reassignment_rate": ("KPI", _MOVES),
     "tickets_per_problem": ("KPI", _ways(["problem_id"])),
+    "first_contact_resolution": ("KPI", _FIRST_CONTACT),
+    **{k: ("KPI", _RESOLVED) for k in DESK_IDS if k.startswith("resolution_time_")},
+    "csat": ("KPI", _ways(["satisfaction"])),
+    "kb_assisted_resolution": ("KPI", _ways(["knowledge"])),
     "sla_at_risk": ("audit", _ways(["priority", TRIAGE])),
     "sla_breached": ("audit", _ways(["priority", TRIAGE])),
+    "response_timer": ("audit", tuple(w | {"priority", TRIAGE} for w in _RESPONSE)),
     "progression_sla": ("audit", _FLOW),
     "stalled": ("audit", _FLOW),
     "bounce_rate": ("audit", _ways([EVENTS, "assignment_group"], [EVENTS, "status"])),
@@ -51,6 +61,11 @@ NEEDS: dict[str, tuple[str, Ways]] = {
     "chases": ("audit", _ways([EVENTS, "status", "caller", "updated_by"])),
     "chases_answered": ("audit", _ways([EVENTS, "status", "caller", "updated_by"])),
 }
+
+# Figures that only some tools export what they need for (a satisfaction rating, a knowledge flag): n/a without it,
+# like any figure, but never a reason for `kedb tickets import --strict` to refuse an export (ServiceNow's incident
+# export has no rating, and a desk that defines CSAT would otherwise be refused every one of them).
+OPTIONAL: frozenset[str] = frozenset({"csat", "kb_assisted_resolution"})
 
 # What a missing field makes less exact without losing a figure.
 WEAKER: dict[str, str] = {
@@ -79,6 +94,11 @@ def computable(figure: str, have: frozenset[str]) -> bool:
 def lost(have: frozenset[str]) -> list[str]:
     """The figures that will be n/a with what is available, in table order."""
     return [f for f in NEEDS if not computable(f, have)]
+
+
+def refused(kpis: Iterable[str], have: frozenset[str]) -> list[str]:
+    """The KPIs among ``kpis`` that make ``--strict`` refuse the export: those it cannot give, except :data:`OPTIONAL` ones."""
+    return [k for k in kpis if k not in OPTIONAL and not computable(k, have)]
 
 
 def lost_by(field: str, have: frozenset[str]) -> list[str]:

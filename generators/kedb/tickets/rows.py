@@ -41,7 +41,7 @@ def numbered(inp: Input, missing: list[str] | None = None) -> str:
 # Fields read on every row (they order an event log, or are kept per row in `events`); the others
 # are descriptive: only each ticket's latest row is kept.
 PER_ROW = ("id", "opened_at", "updated_at", "seq", "status", "assignment_group", "updated_by")
-CHECKED = tuple(n for n, (k, _) in FIELDS.items() if k in ("timestamp", "integer", "number", "boolean"))
+CHECKED = tuple(n for n, (k, _) in FIELDS.items() if k in ("timestamp", "integer", "number", "boolean", "score"))
 BITS = {name: 1 << i for i, name in enumerate(("id", "status", *CHECKED))}
 
 
@@ -50,12 +50,19 @@ def raw(res: Resolved, name: str) -> str:
     return f"nullif(trim({S.ident(res.columns[name][0])}), '')"
 
 
+def given(res: Resolved, name: str) -> str:
+    """The field's cell with the mapping's ``values:`` applied: a value they turn into a missing marker
+    (Zendesk's `offered` → `-`: asked, not rated) is no value, not a cell that cannot be read."""
+    spec = res.mapping.fields[name]
+    return S.cleaned(S.translated(raw(res, name), spec), res.mapping.missing) if spec.values else raw(res, name)
+
+
 def typed(res: Resolved, name: str) -> str:
     """The field's value in its type, or NULL when the cell is empty or cannot be read."""
     m = res.mapping
     kind = FIELDS[name][0]
     spec = m.fields[name]
-    v = S.translated(raw(res, name), spec)
+    v = given(res, name)
     if kind == "timestamp":
         return S.timestamp(v, m)
     if kind == "integer":
@@ -64,10 +71,12 @@ def typed(res: Resolved, name: str) -> str:
         return S.number(v)
     if kind == "boolean":
         return S.boolean(v, m, spec.negate)
+    if kind == "score":
+        return S.score(v)
     return v
 
 
-_SQL_TYPE = {"timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+_SQL_TYPE = {"timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "score": "DOUBLE"}
 
 
 def latest_columns(res: Resolved) -> list[str]:

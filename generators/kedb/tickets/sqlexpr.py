@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .fields import SCORE_MAX, SCORE_MIN
 from .mapping import FieldSpec, TicketMapping
 
 ISO_NAIVE = (
@@ -101,6 +102,12 @@ def integer(v: str, subtract: int = 0) -> str:
 def number(v: str) -> str:
     d = f"try_cast(replace({v}, ',', '.') AS DOUBLE)"
     return f"(CASE WHEN {d} >= 0 THEN {d} END)"
+
+
+def score(v: str) -> str:
+    """A satisfaction rating on the 1–5 scale (decimals allowed: an average of several answers); NULL otherwise."""
+    d = f"try_cast(replace({v}, ',', '.') AS DOUBLE)"
+    return f"(CASE WHEN {d} >= {SCORE_MIN} AND {d} <= {SCORE_MAX} THEN {d} END)"
 
 
 def boolean(v: str, mapping: TicketMapping, negate: bool) -> str:

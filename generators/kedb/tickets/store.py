@@ -7,13 +7,13 @@ queries behind repeats and recurrence in one pass. The store is rebuilt in a tem
 and moved into place, so a failed or interrupted import leaves the previous store untouched,
 and one import at a time holds ``.kedb/import.lock`` (:func:`import_lock`).
 
-Tables (schema version 2):
+Tables (schema version 3):
 
 * ``tickets`` — one row per ticket, its latest state: id, timestamps (``done_at``: resolved;
   in an event log without ``resolved_at``, when the log shows it entering resolved or closed;
-  else closed), counts, SLA flag, priority, customer, hashed caller, problem id and the
-  normalised signature parts (``service_n`` … ``ci_n``, ``codes``). No subject, description or
-  raw category text is stored.
+  else closed), counts, SLA flag, priority, customer, the tenant (normalised), hashed caller,
+  problem id, knowledge flag, satisfaction rating and the normalised signature parts
+  (``service_n`` … ``ci_n``, ``codes``). No subject, description or raw category text is stored.
 * ``events`` — one row per export row (per update in an event log): ticket id, ``step``
   (1, 2, … in time order), ``ts``, ``status`` and its ``class``, ``assignment_group``,
   hashed ``updated_by_key`` and ``export_row`` (1 = the export's first ticket row). Time in
@@ -41,7 +41,7 @@ from .sqlexpr import lit
 STORE_DIR = ".kedb"
 STORE_NAME = "tickets.duckdb"
 LOCK_NAME = "import.lock"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 MEMORY_LIMIT = os.environ.get("KEDB_DUCKDB_MEMORY", "1GB")
 
 

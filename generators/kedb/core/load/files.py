@@ -191,7 +191,7 @@ def _read_by_loader(rel: str) -> bool:
         return name in PROGRAM_FILES or rel in (SSH_SIGNERS_FILE, GPG_SIGNERS_FILE)
     if folder == PLAYBOOK_DIR:
         return name.endswith(".md")
-    return folder in (KPI_DIR, AUDIT_DIR) and name.endswith(".yml")
+    return (folder in (KPI_DIR, AUDIT_DIR) or folder.startswith(KPI_DIR + "/")) and name.endswith(".yml")
 
 
 def _refused_asset(path: Path, rel: str) -> str | None:

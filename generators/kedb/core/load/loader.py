@@ -24,7 +24,7 @@ from ..findings import Finding
 from ..kb import KB, Program, Record, Source
 from ..program import PROGRAM_FILES, REQUIRED_PROGRAM_FILES, Playbook, SettingsFile
 from ..records import RECORD_MODELS
-from ..snapshots import KPI_DIR, KpiSnapshot
+from ..snapshots import KPI_DIR, split
 from . import cache, frontmatter, scan
 from .datafile import FileResult, Issue, decode_text, read_data_file, validate
 from .files import (
@@ -37,7 +37,7 @@ from .files import (
     special_finding,
     template_links,
 )
-from .stored import read_stored
+from .stored import read_snapshots, read_stored
 from .yamlstrict import Parsed, Path_, parse
 
 PARALLEL_THRESHOLD = 1500
@@ -373,9 +373,8 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
             rid = res.model.id  # type: ignore[attr-defined]
             if rid not in records:
                 records[rid] = Record(res.model, res.source)  # type: ignore[arg-type]
-    snapshots = (
-        read_stored(root, KPI_DIR, KpiSnapshot, "period", "snapshot is for", findings) if content.readable(KPI_DIR, files_too=True) else ()
-    )
+    snapshots = read_snapshots(root, findings) if content.readable(KPI_DIR, files_too=True) else ()
+    months, weeks, tenants = split(snapshots)
     audits = read_stored(root, AUDIT_DIR, Audit, "as_of", "audit is as of", findings) if content.readable(AUDIT_DIR, files_too=True) else ()
     program = Program.from_models(program_models, program_sources)
     kb = KB(
@@ -384,7 +383,9 @@ def _load(root: Path, workers: int | None, use_cache: bool) -> tuple[KB, list[Fi
         program=program,
         playbooks=tuple(playbooks),
         seen_ids=seen_ids,
-        kpi_snapshots=snapshots,
+        kpi_snapshots=months,
+        kpi_weeks=weeks,
+        kpi_tenants=tenants,
         audits=audits,
     )
     return kb, findings

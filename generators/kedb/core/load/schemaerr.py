@@ -19,6 +19,8 @@ _PATTERNS = {
     r"^[A-Za-z0-9][A-Za-z0-9_-]*$": "letters, digits, '_' or '-' (like 'ACME')",
     r"^[A-Za-z0-9][A-Za-z0-9_.#:-]*$": "a ticket id like INC0012345",
     r"^[a-z0-9][a-z0-9._-]*(:[a-z0-9][a-z0-9._-]*)*$": "lower-case parts separated by ':' (like 'm365-mail:outlook:0x8004010f')",
+    r"^([a-z0-9][a-z0-9._-]*|\(none\))(:([a-z0-9][a-z0-9._-]*|\(none\)))*$": "a signature as `kedb candidates` shows it "
+    "(like 'printing:scanner:(none):scan-to-email-fails')",
     r"^\d{4}-(0[1-9]|1[0-2])$": "a month like 2026-08",
     r"^C-\d{2,}$": "a control id like C-01",
     r"^R-\d{2,}$": "a risk id like R-01",

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from ..audits import AUDIT_DIR, Audit, dump
 from ..errors import FindingsError, UsageError
 from ..findings import Finding
+from ..snapshots import KPI_DIR, KpiSnapshot
 from .datafile import read_data_file
 
 
@@ -59,6 +60,36 @@ def read_stored(root: Path, folder: str, model: type[M], key: str, what: str, fi
             line = res.source.lines.get((key,), 1) if res.source else 1
             findings.append(Finding(rel, line, "KE705", f"this {what} is {name} but the file is named {p.name}; rename it {name}.yml"))
     return tuple(sorted(out, key=lambda m: getattr(m, key)))
+
+
+def read_snapshots(root: Path, findings: list[Finding]) -> tuple[KpiSnapshot, ...]:
+    """Every KPI snapshot under ``content/kpi/`` (the desk's months and weeks, each tenant's), each in
+    the place :func:`kedb.core.snapshots.snapshot_path` gives its period and tenant (KE705 otherwise,
+    naming that place). Hidden files and folders are skipped, as the walk of ``content/`` skips them;
+    links are never followed (the walk reports them, KE014)."""
+    out: list[KpiSnapshot] = []
+    base = root / KPI_DIR
+    if not base.is_dir() or base.is_symlink():
+        return ()
+    for p in sorted(base.rglob("*.yml")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink() or any(part.startswith(".") for part in p.relative_to(base).parts) or not p.is_file():
+            continue
+        res = read_data_file(p, rel, KpiSnapshot)
+        findings.extend(res.findings())
+        if not isinstance(res.model, KpiSnapshot):
+            continue
+        snap = res.model
+        if rel == snap.path:
+            out.append(snap)
+            continue
+        key = ("tenant",) if snap.tenant and p.stem == snap.period else ("period",)
+        line = res.source.lines.get(key, 1) if res.source else 1
+        whose = f" of tenant {snap.tenant}" if snap.tenant else " of the whole desk"
+        findings.append(
+            Finding(rel, line, "KE705", f"this snapshot is for {snap.period}{whose} but the file is {rel}; move it to {snap.path}")
+        )
+    return tuple(sorted(out, key=lambda s: (s.tenant or "", s.period)))
 
 
 def write_audit(root: Path, audit: Audit, command: str) -> Path:
