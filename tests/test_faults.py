@@ -56,6 +56,9 @@ def start() -> Iterator[Start]:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            # as from a terminal: a runner started in the background by a shell without job
+            # control ignores SIGINT, and a child would inherit that and never see the Ctrl-C
+            preexec_fn=_default_sigint,
         )
         started.append(proc)
         return proc
@@ -65,6 +68,10 @@ def start() -> Iterator[Start]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def user_env(home: Path, path: str | None = None) -> dict[str, str]:
@@ -317,4 +324,6 @@ def test_a_record_swapped_for_a_pipe_after_the_walk_is_refused_when_read(base_kb
     make_fifo(base_kb / rel)
     sha, res = loader._scan_record((str(base_kb), rel, scan.Allow(), 10**6, 10**4))
     assert sha is None
-    assert [(c, m.split(";")[0]) for c, _, m in res.issues] == [("KE016", f"'{rel}' is not a regular file (a named pipe, device or socket)")]
+    assert [(c, m.split(";")[0]) for c, _, m in res.issues] == [
+        ("KE016", f"'{rel}' is not a regular file (a named pipe, device or socket)")
+    ]
