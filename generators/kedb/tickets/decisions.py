@@ -40,7 +40,7 @@ from ..core.load.stored import write_data_file
 from ..core.load.yamlstrict import parse
 from ..core.records import Problem
 from .candidates import Candidate, Report
-from .drafts import _tenants as tenants_of
+from .drafts import tenants_of
 
 HEADER = (
     "# Decisions on problem candidates, oldest first: false positives (rejected), manual overrides\n"

@@ -34,7 +34,7 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _tenants(kb: KB, customers: tuple[str, ...]) -> list[str]:
+def tenants_of(kb: KB, customers: tuple[str, ...]) -> list[str]:
     """Tenant ids when every customer in the window is a known tenant (by id or name); else all tenants."""
     settings = kb.program.settings
     if not customers or settings is None:
@@ -44,7 +44,7 @@ def _tenants(kb: KB, customers: tuple[str, ...]) -> list[str]:
     return sorted(i for i in ids if i) if None not in ids else []
 
 
-def _owner(kb: KB, service: str) -> str:
+def owner_of(kb: KB, service: str) -> str:
     roles = kb.program.roles
     if roles is None:
         raise UsageError("content/roles.yml is missing or invalid: no owner can be given to the drafts")
@@ -67,12 +67,12 @@ def render(kb: KB, cand: Candidate, rid: str, service: str, today: date, info: S
         f"title: {_q(title)}",
         "status: candidate",
         f"service: {service}",
-        f"owner: {_owner(kb, service)}",
+        f"owner: {owner_of(kb, service)}",
         f"created: {today.isoformat()}",
         f"review_by: {(today + timedelta(days=180)).isoformat()}",
         "tags: [recurrence-candidate]",
         "data_sensitivity: internal",
-        f"tenants: [{', '.join(_tenants(kb, w.customers))}]",
+        f"tenants: [{', '.join(tenants_of(kb, w.customers))}]",
         f"opened: {today.isoformat()}",
         "root_cause_identified: null",
         "trigger:",

@@ -50,7 +50,7 @@ from . import audit_sla as S
 from .audit import compute, resolve_as_of
 from .candidates import DEFAULT_RECURRENCE, Candidate, create_signature_view, distinct_sql, find
 from .coverage import span
-from .drafts import _owner
+from .drafts import owner_of
 from .store import StoreInfo
 from .tenants import which
 
@@ -182,7 +182,7 @@ def _candidate_cards(con: Any, kb: KB, info: StoreInfo, day: date) -> list[Card]
         w = c.trigger
         service = c.service(known)
         owner = (
-            Who(*_person(kb, _owner(kb, service)), f"primary owner of {_service_name(kb, service)}")
+            Who(*_person(kb, owner_of(kb, service)), f"primary owner of {_service_name(kb, service)}")
             if service and kb.program.roles
             else Who(told[0].name, told[0].handle, "problem manager (its tickets name no service of content/services.yml)")
         )
