@@ -270,24 +270,96 @@ def test_excel_sep_line_and_utf16(base_kb: Path, tmp_path: Path) -> None:
     assert tickets(base_kb)["T1"]["category_n"] == "ecran-noir"
 
 
-@pytest.mark.parametrize("export", ["servicenow-semicolon.csv", "zendesk.csv"])
-def test_both_first_passes_give_the_same_store(base_kb: Path, monkeypatch: pytest.MonkeyPatch, export: str) -> None:
+def _store_rows(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return (
+        rows(root, "SELECT * EXCLUDE (caller_key) FROM tickets ORDER BY id"),
+        rows(root, "SELECT * EXCLUDE (updated_by_key) FROM events ORDER BY id, step"),
+    )
+
+
+@pytest.mark.parametrize("export", ["servicenow-semicolon.csv", "zendesk.csv", "jira.csv", "superops.json", "zendesk.ndjson"])
+def test_every_way_of_reading_gives_the_same_store(base_kb: Path, monkeypatch: pytest.MonkeyPatch, export: str) -> None:
     """An export that looks like one row per ticket keeps every row's descriptive columns in the first pass; any
-    other is read a second time for its latest rows. The guess only changes the cost, never the store."""
+    other is read a second time for its latest rows. The first pass reads in parallel when DuckDB's plan keeps file
+    order, else it numbers the rows in one thread. These choices only change the cost, never the store."""
     from kedb.tickets import importer
 
-    source = "servicenow" if export.startswith("servicenow") else "zendesk"
-    got = []
+    source = {"servicenow": "servicenow", "zendesk": "zendesk", "jira": "jira", "superops": "superops"}[export.split("-")[0].split(".")[0]]
+    taken: list[bool] = []
+    real = importer.in_file_order
+    assert imp(base_kb, TICKETS / export, source).exit_code == 0
+    got = [_store_rows(base_kb)]
     for one_row in (True, False):
-        monkeypatch.setattr(importer, "looks_one_row", lambda *_a, one_row=one_row: one_row)
-        assert imp(base_kb, TICKETS / export, source).exit_code == 0
-        got.append(
-            (
-                rows(base_kb, "SELECT * EXCLUDE (caller_key) FROM tickets ORDER BY id"),
-                rows(base_kb, "SELECT * EXCLUDE (updated_by_key) FROM events ORDER BY id, step"),
+        for parallel in (True, False):
+            monkeypatch.setattr(importer, "looks_one_row", lambda *_a, one_row=one_row: one_row)
+            monkeypatch.setattr(
+                importer, "in_file_order", lambda con, sql, p=parallel: taken.append(real(con, sql)) or (p and real(con, sql))
             )
-        )
-    assert got[0] == got[1] and got[0][0]
+            assert imp(base_kb, TICKETS / export, source).exit_code == 0
+            got.append(_store_rows(base_kb))
+    assert all(g == got[0] for g in got) and got[0][0]
+    assert all(taken), "the plan of the first pass no longer keeps file order: the import reads in one thread"
+
+
+def _event_log(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "log.csv"
+    path.write_text("id,opened_at,updated_at,status,category,priority\n" + "".join(f"{ln}\n" for ln in lines), encoding="utf-8")
+    return path
+
+
+def test_an_event_log_with_tied_rows_keeps_the_last_in_file_order(base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of one ticket with the same time and no sequence column are put in file order, whichever way the rows
+    are read: the latest row is the last of them in the file, even when its per-row cells equal an earlier row's
+    (then the second pass cannot tell them apart by key and numbers the rows instead)."""
+    from kedb.tickets import collapse, importer
+
+    log = _event_log(
+        tmp_path,
+        [
+            "T1,2026-01-05 09:00,2026-01-05 09:00,new,printer,3",
+            "T1,2026-01-05 09:00,2026-01-05 10:00,open,printer,3",
+            "T1,2026-01-05 09:00,2026-01-05 10:00,open,spooler,2",  # same per-row cells as the row above: a tie
+            "T2,2026-01-06 09:00,2026-01-06 09:00,new,vpn,4",
+            "T2,2026-01-06 09:00,2026-01-06 11:00,resolved,vpn,4",
+            "T2,2026-01-06 09:00,2026-01-06 11:00,open,tunnel,1",  # same time, other status: the later row wins
+        ],
+    )
+    unique: list[bool] = []
+    real_unique = collapse._keys_unique
+    monkeypatch.setattr(collapse, "_keys_unique", lambda con: unique.append(real_unique(con)) or unique[-1])
+    results = []
+    for parallel in (True, False):
+        monkeypatch.setattr(importer, "in_file_order", lambda con, sql, p=parallel, real=importer.in_file_order: p and real(con, sql))
+        res = imp(base_kb, log, "csv")
+        assert res.exit_code == 0, res.output
+        results.append(_store_rows(base_kb))
+    assert unique == [False], "the tie must send the parallel path to numbered rows"
+    assert results[0] == results[1]
+    t = {r["id"]: r for r in results[0][0]}
+    assert (t["T1"]["category_n"], t["T1"]["priority"], t["T1"]["last_row"]) == ("spooler", "2", 3)
+    assert (t["T2"]["category_n"], t["T2"]["class"], t["T2"]["last_row"]) == ("tunnel", "open", 6)
+
+
+def test_an_event_log_without_ties_finds_its_latest_rows_by_key(base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kedb.tickets import collapse
+
+    log = _event_log(
+        tmp_path,
+        [
+            "T2,2026-01-06 09:00,2026-01-06 09:00,new,vpn,4",
+            "T1,2026-01-05 09:00,2026-01-05 09:00,new,printer,3",
+            "T1,2026-01-05 09:00,2026-01-05 12:00,open,spooler,2",
+            "T2,2026-01-06 09:00,2026-01-06 11:00,resolved,tunnel,1",
+            "T1,2026-01-05 09:00,2026-01-05 10:00,open,printer,3",  # older than the row above, though later in the file
+        ],
+    )
+    unique: list[bool] = []
+    real_unique = collapse._keys_unique
+    monkeypatch.setattr(collapse, "_keys_unique", lambda con: unique.append(real_unique(con)) or unique[-1])
+    assert imp(base_kb, log, "csv").exit_code == 0
+    assert unique == [True]
+    t = tickets(base_kb)
+    assert (t["T1"]["category_n"], t["T1"]["last_row"], t["T2"]["category_n"], t["T2"]["last_row"]) == ("spooler", 3, "tunnel", 4)
 
 
 def test_the_guess_about_the_shape_reads_the_first_rows_only(tmp_path: Path) -> None:
@@ -310,3 +382,20 @@ def test_the_guess_about_the_shape_reads_the_first_rows_only(tmp_path: Path) -> 
     finally:
         importer.PEEK_ROWS = old
         con.close()
+
+
+def test_columns_named_like_kedbs_own_are_read_as_the_exports(base_kb: Path, tmp_path: Path) -> None:
+    """A header may use the names kedb's queries give their own columns (row number, row key, the latest row):
+    they are the export's columns, read as '<name> (2)', and the import neither fails nor mixes them up."""
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "id,opened_at,updated_at,status,_ord,_K,export_row,category\n"
+        "T1,2026-01-05 09:00,2026-01-05 09:00,new,9,9,9,printer\n"
+        "T1,2026-01-05 09:00,2026-01-05 10:00,open,8,8,8,spooler\n"
+        "T2,2026-01-06 09:00,2026-01-06 09:00,new,7,7,7,vpn\n",
+        encoding="utf-8",
+    )
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    assert (t["T1"]["category_n"], t["T1"]["last_row"], t["T2"]["category_n"], t["T2"]["last_row"]) == ("spooler", 2, "vpn", 3)

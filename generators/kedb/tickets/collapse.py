@@ -30,7 +30,7 @@ from . import sqlexpr as S
 from .fields import DONE_CLASSES, SIGNATURE_PARTS
 from .mapping import Resolved
 from .reader import Input
-from .rows import latest_columns, numbered
+from .rows import latest_columns, numbered, row_key, scan_sql
 
 _DONE = "(" + ", ".join(S.lit(c) for c in DONE_CLASSES) + ")"
 _SCRATCH = ("prev_class", "prev_group", "is_last", "opened_at", "_bad")  # columns of the first pass the store does not keep
@@ -62,11 +62,37 @@ def _aggregate(con: Any) -> None:
     )
 
 
-def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool) -> None:
+def _keys_unique(con: Any) -> bool:
+    """True when no latest row shares its key (:func:`~kedb.tickets.rows.row_key`) with another row of the export."""
+    return not con.execute(
+        "SELECT count(*) FROM events WHERE is_last AND _k IN (SELECT _k FROM events GROUP BY _k HAVING count(*) > 1)"
+    ).fetchone()[0]
+
+
+def _latest_by_key(con: Any, inp: Input, res: Resolved) -> None:
+    """``lt`` from a parallel scan: the rows whose key is a latest row's (a bitmap of the keys' low bits drops
+    most others before the join). Exact, because each latest key belongs to that row alone (:func:`_keys_unique`)."""
+    con.execute("CREATE TEMP TABLE lk AS SELECT _k, export_row AS _ord FROM events WHERE is_last")  # names no export column has
+    n = con.execute("SELECT count(*) FROM lk").fetchone()[0]
+    size = 1 << max(20, min(27, (16 * max(n, 1) - 1).bit_length()))  # about 6 % of other rows pass the bitmap
+    con.execute(f"SET VARIABLE kedb_latest = (SELECT bitstring_agg(CAST(_k % {size} AS INTEGER), 0, {size - 1}) FROM lk)")
+    key = row_key(res)
+    scan = (
+        f"(SELECT {key} AS _k, * FROM {scan_sql(inp, res.mapping.missing)} "
+        f"WHERE get_bit(getvariable('kedb_latest'), CAST({key} % {size} AS INTEGER)) = 1)"
+    )
+    con.execute(f"CREATE TEMP TABLE lt AS SELECT k._ord, {', '.join(latest_columns(res))} FROM {scan} JOIN lk k USING (_k)")
+    con.execute("DROP TABLE lk")
+
+
+def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool, keyed: bool = False) -> None:
     """Create ``tickets`` from ``events`` and the export's latest rows; drop the first pass's scratch columns.
 
-    ``wide``: the first pass kept every row's descriptive columns (table ``pass1``), as it does for an export that
-    looked like one row per ticket; they are taken from there instead of a second pass over the file."""
+    ``wide``: the first pass kept every row's descriptive columns (``pass1``), as it does for an export that
+    looked like one row per ticket; they are taken from there instead of a second pass over the file.
+    ``keyed``: the first pass read in parallel (:func:`kedb.tickets.importer.in_file_order`): ``events`` has
+    each row's key ``_k``, and ``pass1`` is a view over the table ``pass0``. The second pass of an event log
+    then finds the latest rows by their keys, in parallel, when those keys are unique; else by their numbers."""
     m = res.mapping
     if not event_log:  # one row per ticket: each row is its ticket's state, with nothing to aggregate
         con.execute(
@@ -76,9 +102,12 @@ def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide:
     else:
         _aggregate(con)
     if wide:  # every row's descriptive columns are in pass1; the join below on last_ord picks the latest
-        latest, scratch = "pass1", ["pass1"]
+        latest, scratch = "pass1", (["VIEW pass1", "TABLE pass0"] if keyed else ["TABLE pass1"])
+    elif event_log and keyed and _keys_unique(con):
+        latest, scratch = "lt", ["TABLE lt"]
+        _latest_by_key(con, inp, res)
     else:
-        keep, latest, scratch = "", "lt", ["lt"]
+        keep, latest, scratch = "", "lt", ["TABLE lt"]
         if event_log:  # only the latest rows: a bitmap of their row numbers, a constant the scan tests each row against
             con.execute(f"SET VARIABLE kedb_latest = (SELECT bitstring_agg(export_row, 1, {max(rows, 1)}) FROM events WHERE is_last)")
             keep = "WHERE get_bit(getvariable('kedb_latest'), CAST(_ord - 1 AS INTEGER)) = 1"
@@ -117,8 +146,8 @@ def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide:
         """
     )
     con.execute(f"DROP {'TABLE' if event_log else 'VIEW'} agg")
-    for t in ("norm", *scratch):
-        con.execute(f"DROP TABLE {t}")
+    for t in ("TABLE norm", *scratch):
+        con.execute(f"DROP {t}")
     con.execute("RESET VARIABLE kedb_latest")
-    for col in _SCRATCH:
+    for col in (*_SCRATCH, "_k") if keyed else _SCRATCH:
         con.execute(f"ALTER TABLE events DROP COLUMN {col}")

@@ -5,7 +5,15 @@ with their row numbers) reads the narrow per-row columns (ticket, times, status,
 marks every cell it cannot read and puts each ticket's rows in time order (``updated_at``, then
 ``seq``, then file order) as the ``events`` table. Any unreadable row stops the import with a list
 of ``file: row N: …`` messages and nothing is written. A second pass reads the descriptive columns
-of each ticket's latest row only (:mod:`kedb.tickets.collapse`). The store is written to a
+of each ticket's latest row only (:mod:`kedb.tickets.collapse`).
+
+Both passes use both cores. File order needs a row number, and DuckDB numbers rows in one thread
+(``row_number() OVER ()``), which made everything above it single-threaded: the first pass instead
+writes its rows into a table whose plan keeps file order (checked on the plan, :func:`in_file_order`),
+and takes each row's number from the table's row id; the second pass finds the latest rows by a key
+of their per-row cells when each such key is unique (:mod:`kedb.tickets.collapse`). Where either is
+not possible, the rows are numbered in one thread as before: the store is the same either way
+(``tests/test_tickets_import.py`` builds it every way and compares). The store is written to a
 temporary file that replaces ``.kedb/tickets.duckdb``: an import that fails or is interrupted
 (Ctrl-C) leaves the store as it was. One import runs at a time.
 
@@ -37,7 +45,7 @@ from .header import Header, understand
 from .mapping import Resolved, TicketMapping, apply, resolve
 from .progress import QUIET, Progress, phase
 from .reader import Input, open_export
-from .rows import BITS, CHECKED, alias, given, latest_columns, numbered, peek_sql, raw, typed
+from .rows import BITS, CHECKED, alias, given, latest_columns, numbered, peek_sql, raw, typed, unnumbered
 from .statuses import unknown_statuses
 from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, import_lock, store_path
 from .tenants import counts as tenant_counts
@@ -88,9 +96,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _rows_sql(inp: Input, res: Resolved, extra: list[str]) -> str:
-    """Every row of the export, typed, with ``_bad``: the bits of the cells that cannot be read (and the
-    ``extra`` columns, ``expression AS name``, passed through).
+def _rows_sql(inp: Input, res: Resolved, extra: list[str], source: str) -> str:
+    """Every row of the export (``source``: :func:`~kedb.tickets.rows.numbered` or
+    :func:`~kedb.tickets.rows.unnumbered`), typed, with ``_bad``: the bits of the cells that cannot be read
+    (and the ``extra`` columns, ``expression AS name``, passed through).
 
     Three steps, so that each cell is parsed once: the cells are typed (and it is noted whether
     each was empty), then statuses get their class, then the bits are set."""
@@ -111,7 +120,7 @@ def _rows_sql(inp: Input, res: Resolved, extra: list[str]) -> str:
     classed = (
         "SELECT _ord, id, t_opened_at AS opened_at, coalesce(t_updated_at, t_opened_at) AS ts, t_seq AS seq, status, "
         f"{S.status_class('status', m)} AS class, assignment_group, updated_by_key{''.join(', ' + f for f in flags)}{names} "
-        f"FROM (SELECT {', '.join(cells)} FROM {numbered(inp, m.missing)})"
+        f"FROM (SELECT {', '.join(cells)} FROM {source})"
     )
     bad = [f"CASE WHEN id IS NULL THEN {BITS['id']} ELSE 0 END"] if "id" in has else []
     if "status" in has and m.statuses:
@@ -143,31 +152,73 @@ def looks_one_row(con: Any, inp: Input, res: Resolved) -> bool:
     return bool(n) and n == distinct
 
 
-def _load(con: Any, inp: Input, res: Resolved, wide: bool) -> int:
+# What a plan may hold for its table to keep the rows in file order: a scan, projections, filters, and the
+# insert DuckDB uses when it keeps the order of its input (BATCH_…; plain CREATE_TABLE_AS does not).
+ORDERED = frozenset({"BATCH_CREATE_TABLE_AS", "PROJECTION", "FILTER", "READ_CSV"})
+
+
+def in_file_order(con: Any, sql: str) -> bool:
+    """True when DuckDB's physical plan for ``sql`` (a ``CREATE TABLE … AS``) only scans, projects and filters, so
+    the table holds the rows in the order of the file (DuckDB's "order preservation") and numbers them by row id.
+
+    Any other operator (a join that DuckDB made of a long ``IN`` list, say) gives up that order: the caller then
+    numbers the rows in one thread (:func:`~kedb.tickets.rows.numbered`), slower and as correct."""
+    import duckdb
+
+    try:
+        plan = json.loads(con.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()[0][1])
+    except (duckdb.Error, IndexError, ValueError):
+        return False
+    names: set[str] = set()
+    todo = list(plan if isinstance(plan, list) else [plan])
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            names.add(str(node.get("name", "")).strip())
+            todo.extend(node.get("children", []))
+    return bool(names) and names <= ORDERED
+
+
+def _load(con: Any, inp: Input, res: Resolved, wide: bool) -> tuple[int, bool]:
     """Create ``events`` (each row typed and in time order per ticket, with the columns the collapse needs);
     raise on any row that cannot be read. With ``wide``, every row is first kept with its descriptive columns
-    as ``pass1`` and only its narrow columns are sorted: cheaper than a second pass when most rows are latest."""
+    as ``pass1`` and only its narrow columns are sorted: cheaper than a second pass when most rows are latest.
+
+    The rows are read in parallel into a table that numbers them (``pass0``, with ``pass1`` a view adding
+    ``_ord``) when the plan keeps file order (:func:`in_file_order`), else numbered in one thread. Returns the
+    number of rows and whether the first way was taken: then ``events`` has each row's key ``_k``
+    (:func:`~kedb.tickets.rows.row_key`) for the second pass, and ``pass1`` is a view over ``pass0``."""
     extra = latest_columns(res) if wide else []
     window = """
         SELECT id, CAST(row_number() OVER w AS INTEGER) AS step, ts, status, class, assignment_group, updated_by_key,
                _ord AS export_row, lag(class) OVER w AS prev_class, lag(assignment_group) OVER w AS prev_group,
-               lead(_ord) OVER w IS NULL AS is_last, opened_at, _bad
+               lead(_ord) OVER w IS NULL AS is_last, opened_at, _bad{key}
         FROM {rows} WINDOW w AS (PARTITION BY id ORDER BY ts, coalesce(seq, -1), _ord)
     """
     import duckdb
 
+    parallel = f"CREATE TEMP TABLE pass0 AS {_rows_sql(inp, res, [*extra, '_k AS _k'], unnumbered(inp, res, res.mapping.missing))}"
+    keyed = in_file_order(con, parallel)
     try:
-        if wide:
-            con.execute(f"CREATE TEMP TABLE pass1 AS {_rows_sql(inp, res, extra)}")
-            con.execute(f"CREATE TABLE events AS {window.format(rows='pass1')}")
+        if keyed:
+            con.execute(parallel)
+            con.execute("CREATE TEMP VIEW pass1 AS SELECT rowid + 1 AS _ord, * EXCLUDE (_ord) FROM pass0")
+            con.execute(f"CREATE TABLE events AS {window.format(rows='pass1', key=', _k')}")
+            if not wide:
+                con.execute("DROP VIEW pass1")
+                con.execute("DROP TABLE pass0")
+        elif wide:
+            con.execute(f"CREATE TEMP TABLE pass1 AS {_rows_sql(inp, res, extra, numbered(inp, res.mapping.missing))}")
+            con.execute(f"CREATE TABLE events AS {window.format(rows='pass1', key='')}")
         else:
-            con.execute(f"CREATE TABLE events AS {window.format(rows='(' + _rows_sql(inp, res, extra) + ')')}")
+            rows = "(" + _rows_sql(inp, res, extra, numbered(inp, res.mapping.missing)) + ")"
+            con.execute(f"CREATE TABLE events AS {window.format(rows=rows, key='')}")
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise FindingsError(f"{inp.display}: the export cannot be read: {first}") from None
     _rejects(con, inp)
     _bad_values(con, inp, res)
-    return int(con.execute("SELECT count(*) FROM events").fetchone()[0])
+    return int(con.execute("SELECT count(*) FROM events").fetchone()[0]), keyed
 
 
 def _rejects(con: Any, inp: Input) -> None:
@@ -357,13 +408,13 @@ def _import(
                 size = file.stat().st_size
                 with phase(progress, f"reading {inp.display} ({size / 1e6:,.1f} MB)", con) as ph:
                     wide = looks_one_row(con, inp, res)
-                    rows = _load(con, inp, res, wide)
+                    rows, keyed = _load(con, inp, res, wide)
                     ph.detail = f"{rows:,} rows"
                 event_log = bool(con.execute("SELECT count(*) > 0 FROM events WHERE step > 1").fetchone()[0])
                 if strict and (problems := strict_problems(header, cfg, event_log)):
                     _refuse(file, problems)
                 with phase(progress, "collapsing to tickets" if event_log else "typing tickets", con) as ph:
-                    build(con, inp, res, event_log, rows, wide)
+                    build(con, inp, res, event_log, rows, wide, keyed)
                     n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
                     ph.detail = f"{n:,} tickets"
                 with phase(progress, "writing the store") as ph:

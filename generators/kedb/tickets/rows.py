@@ -34,8 +34,29 @@ def peek_sql(inp: Input, column: str, rows: int) -> str:
 
 
 def numbered(inp: Input, missing: list[str] | None = None) -> str:
-    """The export's rows with ``_ord``: 1 for the first data row, in file order."""
+    """The export's rows with ``_ord``: 1 for the first data row, in file order.
+
+    DuckDB numbers them in one thread (a streaming window), so everything computed above it runs in
+    one thread too; :func:`unnumbered` is the parallel way, for a table that numbers its rows itself."""
     return f"(SELECT row_number() OVER () AS _ord, * FROM {scan_sql(inp, missing)})"
+
+
+def unnumbered(inp: Input, res: Resolved, missing: list[str] | None = None) -> str:
+    """The export's rows for a parallel scan: ``_ord`` is a placeholder (0) and ``_k`` is :func:`row_key`.
+
+    A table made from it by a plan that keeps file order (a scan, projections and filters: DuckDB's
+    "order preservation") holds the rows in file order, so its row id + 1 is the row's ``_ord``
+    (:func:`kedb.tickets.importer.in_file_order` checks the plan before that is relied on)."""
+    return f"(SELECT 0 AS _ord, {row_key(res)} AS _k, * FROM {scan_sql(inp, missing)})"
+
+
+def row_key(res: Resolved) -> str:
+    """A 64-bit hash of the row's per-row cells as read (ticket, times, sequence, status, group, who).
+
+    The second pass finds each ticket's latest row by this key instead of by its number, in parallel,
+    when no other row of the export has the same key (:mod:`kedb.tickets.collapse` checks)."""
+    cols = dict.fromkeys(res.columns[name][0] for name in PER_ROW if name in res.columns)
+    return f"hash({', '.join(S.ident(c) for c in cols)})"
 
 
 # Fields read on every row (they order an event log, or are kept per row in `events`); the others

@@ -66,9 +66,12 @@ def lits(items: Iterable[str]) -> str:
 
 
 def cleaned(v: str, missing: list[str]) -> str:
-    """Trimmed text, NULL when empty or one of the mapping's missing markers."""
-    markers = ", ".join(lit(m) for m in [*missing, ""])
-    return f"(CASE WHEN trim({v}) IN ({markers}) THEN NULL ELSE trim({v}) END)"
+    """Trimmed text, NULL when empty or one of the mapping's missing markers.
+
+    Lists of values are the arms of a simple ``CASE``, never ``IN (…)`` or ``list_contains``: DuckDB turns those
+    into a join, and a join gives up file order, which the import's parallel first pass needs
+    (:func:`kedb.tickets.importer.in_file_order`)."""
+    return f"(CASE trim({v}) {_whens([*missing, ''], 'NULL')} ELSE trim({v}) END)"
 
 
 def translated(v: str, spec: FieldSpec) -> str:
@@ -112,9 +115,13 @@ def score(v: str) -> str:
 
 def boolean(v: str, mapping: TicketMapping, negate: bool) -> str:
     yes, no = ("false", "true") if negate else ("true", "false")
-    t = ", ".join(lit(x.lower()) for x in mapping.true_values) or "NULL"
-    f = ", ".join(lit(x.lower()) for x in mapping.false_values) or "NULL"
-    return f"(CASE WHEN lower({v}) IN ({t}) THEN {yes} WHEN lower({v}) IN ({f}) THEN {no} END)"
+    whens = _whens([x.lower() for x in mapping.true_values], yes) + " " + _whens([x.lower() for x in mapping.false_values], no)
+    return f"(CASE lower({v}) {whens} END)" if whens.strip() else "CAST(NULL AS BOOLEAN)"
+
+
+def _whens(values: Iterable[str], then: str) -> str:
+    """``WHEN 'a' THEN x WHEN 'b' THEN x …``: a value list as the arms of a simple ``CASE`` (see :func:`cleaned`)."""
+    return " ".join(f"WHEN {lit(x)} THEN {then}" for x in dict.fromkeys(values))
 
 
 def status_class(v: str, mapping: TicketMapping) -> str:
@@ -125,8 +132,8 @@ def status_class(v: str, mapping: TicketMapping) -> str:
 
 
 def in_list(v: str, values: Iterable[str]) -> str:
-    items = ", ".join(lit(x.lower()) for x in values)
-    return f"coalesce(lower({v}) IN ({items}), false)" if items else "false"
+    whens = _whens([x.lower() for x in values], "true")
+    return f"coalesce(CASE lower({v}) {whens} END, false)" if whens else "false"
 
 
 def hashed(v: str, salt: str) -> str:
