@@ -48,9 +48,9 @@ from pydantic import BaseModel
 
 from .. import __version__
 from ..check.run import Report, run
+from ..core.audiences import AUDIENCES
 from ..core.errors import FindingsError, UsageError
 from ..core.kb import KB, Record
-from ..core.records import AUDIENCES
 from ..core.snapshots import for_edition
 from ..core.trail import ApprovalReport, History, Landing, RecordHistory, Version
 from ..git import history

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..core.records import AUDIENCES
+from ..core.audiences import AUDIENCES
 from .errors import handle_errors as _handle_errors
 
 

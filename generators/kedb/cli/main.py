@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..core.records import AUDIENCES
+from ..core.audiences import AUDIENCES
 from .errors import handle_errors as _handle_errors
 from .helptext import document
 

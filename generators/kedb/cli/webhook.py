@@ -38,7 +38,6 @@ from urllib.parse import urlsplit
 
 from ..core.errors import EnvironmentProblem, UsageError
 from ..core.findings import shown
-from ..tickets.store import STORE_DIR
 
 SENT_FILE = "notified.json"
 BATCH = 20  # cards per post: a chat message stays far below Slack's and Teams' size limits
@@ -169,6 +168,8 @@ class Sent:
 
     @classmethod
     def read(cls, root: Path) -> Sent:
+        from ..tickets.store import STORE_DIR  # not at start-up: it brings the ticket mapping's models
+
         path = Path(root) / STORE_DIR / SENT_FILE
         if not path.exists():
             return cls(path)

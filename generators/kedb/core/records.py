@@ -46,7 +46,6 @@ Level = Literal["low", "medium", "high"]
 Priority = Literal["P1", "P2", "P3"]
 RiskTag = Literal["security", "billing", "legal"]
 Sensitivity = Literal["public", "internal", "confidential"]
-AUDIENCES: tuple[str, ...] = ("internal", "public")  # the editions a build is for; confidential records are in none
 RecordStatus = Literal["draft", "in-review", "published", "retired"]
 ProblemStatus = Literal["candidate", "investigating", "root-cause-identified", "fix-proposed", "fix-approved", "closed"]
 

@@ -127,19 +127,35 @@ def _plain(tok: str, out: list[Term]) -> None:
         out.append(Term(stem(tok), tok, False))
 
 
+@lru_cache(maxsize=1 << 18)
+def _token(tok: str) -> tuple[Term, ...]:
+    """The terms of one token. A KB's texts repeat their words thousands of times, so each distinct
+    token is analysed once (10,000 records: 1.8 million tokens, a few tens of thousands distinct)."""
+    out: list[Term] = []
+    if "_" in tok:
+        parts = [p for p in tok.split("_") if p]
+        if len(parts) > 1:
+            out.append(Term("".join(parts), tok, True))
+        for p in parts:
+            _plain(p, out)
+    else:
+        _plain(tok, out)
+    return tuple(out)
+
+
 def analyse(text: str) -> list[Term]:
     """The terms of ``text`` in the order written (repeats kept: the index counts them)."""
-    out: list[Term] = []
-    for tok in tokens(text):
-        if "_" in tok:
-            parts = [p for p in tok.split("_") if p]
-            if len(parts) > 1:
-                out.append(Term("".join(parts), tok, True))
-            for p in parts:
-                _plain(p, out)
-        else:
-            _plain(tok, out)
-    return out
+    return [term for tok in tokens(text) for term in _token(tok)]
+
+
+@lru_cache(maxsize=1 << 18)
+def _token_keys(tok: str) -> tuple[str, ...]:
+    return tuple(t.key for t in _token(tok))
+
+
+def keys(text: str) -> list[str]:
+    """The index keys of :func:`analyse`'s terms: what the index counts."""
+    return [k for tok in tokens(text) for k in _token_keys(tok)]
 
 
 def joined(text: str) -> list[Term]:
