@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "_work"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
+import peer  # noqa: E402
 from runs import run_timed, spread  # noqa: E402
 from synth import make_kb  # noqa: E402
 from test_site_browser import ARGS, CHROMIUM, serve  # noqa: E402 - the same browser and flags as the browser tests
@@ -134,32 +135,10 @@ def _build(kb: Path) -> Path:
 
 
 def material_site(kb: Path) -> Path:
-    """The same records as plain Markdown pages in a stock Material site (the peer)."""
-    from kedb.core.load.loader import load
-
-    out = WORK / f"{kb.name}-material"
-    shutil.rmtree(out, ignore_errors=True)
-    docs = out / "docs"
-    docs.mkdir(parents=True)
-    loaded, _ = load(kb)
-    (docs / "index.md").write_text("# Known errors\n", encoding="utf-8")
-    for rec in loaded.records.values():
-        m = rec.meta
-        parts = [f"# {rec.id} {m.title}\n"]
-        codes = getattr(m, "error_codes", [])
-        if codes:
-            parts.append("Error codes: " + ", ".join(f"`{c}`" for c in codes) + "\n")
-        symptoms = getattr(m, "symptoms", [])
-        if symptoms:
-            parts.append("## Symptoms\n\n" + "\n".join(f"- {s}" for s in symptoms) + "\n")
-        parts.append(rec.source.body)
-        (docs / f"{rec.id}.md").write_text("\n".join(parts), encoding="utf-8")
-    (out / "mkdocs.yml").write_text("site_name: Plain Material\ntheme:\n  name: material\nplugins:\n  - search\n", encoding="utf-8")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    subprocess.run(
-        [str(BIN / "mkdocs"), "build", "--quiet", "--config-file", str(out / "mkdocs.yml")], check=True, env=env, capture_output=True
-    )
-    return out / "site"
+    """The same records as plain Markdown pages in a stock Material site (the peer: :mod:`peer`)."""
+    config = peer.write(kb, WORK / f"{kb.name}-material")
+    subprocess.run(peer.command(config), check=True, env=peer.ENV, capture_output=True)
+    return config.parent / "site"
 
 
 # ---------------------------------------------------------------- the browser
