@@ -139,3 +139,14 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     w.writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
     return path
+
+
+def gone(folder: Path, pattern: str, timeout: float = 20.0) -> None:
+    """Wait until nothing in ``folder`` matches ``pattern`` (what a detached process is deleting), or fail."""
+    import time
+
+    end = time.monotonic() + timeout
+    while list(folder.glob(pattern)):
+        if time.monotonic() > end:
+            raise AssertionError(f"{folder}: {pattern} still there after {timeout:g} s: {sorted(p.name for p in folder.glob(pattern))}")
+        time.sleep(0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from kbtest import AS_OF, init_repo, kedb
+from kbtest import AS_OF, gone, init_repo, kedb
 
 ARTEFACTS = ("implementation-runbook.docx", "kpi-and-risk-register.xlsx", "exec-brief.pptx", "proof-brief.pdf")
 
@@ -25,7 +25,8 @@ def test_artefacts_built_into_site_downloads_and_kept_for_mkdocs(base_kb: Path) 
         assert f"site/downloads/{name}" in r.stdout
     assert "approvals: 0 record versions needed one" in r.stdout
     assert all(f"kedb: {n}: done in" in r.stderr for n in ("docx", "xlsx", "pptx", "pdf")), "one quiet line per output off a terminal"
-    assert not list(base_kb.glob(".site.*")), "the staging folder is removed"
+    assert not list(base_kb.glob(".site.staging-*")), "the staging folder is removed"
+    gone(base_kb, ".site.trash-*")  # the old site, deleted by a detached process
 
 
 def test_a_failed_check_changes_nothing(base_kb: Path) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from kbtest import AS_OF, FIXTURES, copy_kb, git, init_repo, kedb, not_available
+from kbtest import AS_OF, FIXTURES, copy_kb, git, gone, init_repo, kedb, not_available
 from kedb.build import run
 
 LEFTOVER = re.compile(r"\.(staging|old|tmp)-\d+$")
@@ -146,25 +146,22 @@ def test_the_exchange_is_found_where_the_system_has_it() -> None:
 
 
 def test_the_swap_is_one_exchange_where_there_is_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No rename at all: site/ is the complete old or new site at every instant; the old tree
-    ends where the new one was staged and is removed from there."""
+    """site/ is the complete old or new site at every instant: one exchange swaps them; only then is
+    the old tree, now where the new one was staged, renamed to the trash and deleted from there."""
     _need_exchange()
     dst, src = _tree(tmp_path / "site", "old"), _tree(tmp_path / "stage", "new")
-    removed: list[tuple[str, str, str]] = []
-    real_rmtree = shutil.rmtree
+    renamed: list[tuple[str, str, str, str]] = []
+    real_rename = os.rename
 
-    def no_rename(*a: object) -> None:
-        raise AssertionError(f"renamed {a}: the exchange was not used")
+    def watching_rename(a: Path, b: Path) -> None:
+        renamed.append((Path(a).name, Path(b).name, _marker(Path(a)), _marker(dst)))
+        real_rename(a, b)
 
-    def watching_rmtree(path: Path, *a: object, **kw: object) -> None:
-        removed.append((Path(path).name, _marker(Path(path)), _marker(dst)))
-        real_rmtree(path, *a, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(run.os, "rename", no_rename)
-    monkeypatch.setattr(run.shutil, "rmtree", watching_rmtree)
+    monkeypatch.setattr(run.os, "rename", watching_rename)
     run._replace_tree(src, dst)
-    assert removed == [("stage", "old", "new")]
+    assert renamed == [("stage", f".site.trash-{os.getpid()}", "old", "new")], "no rename before the exchange"
     assert _marker(dst) == "new" and (dst / "sub" / "page.html").read_text() == "new"
+    gone(tmp_path, ".site.trash-*")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
@@ -191,8 +188,9 @@ def test_two_renames_where_there_is_no_exchange(tmp_path: Path, monkeypatch: pyt
     calls = _recording_renames(monkeypatch)
     dst = _tree(tmp_path / "site", "old")
     run._replace_tree(_tree(tmp_path / "stage", "new"), dst)
-    aside = f".site.old-{os.getpid()}"
-    assert calls == [("site", aside), ("stage", "site"), (aside, "stage")]
+    aside, trash = f".site.old-{os.getpid()}", f".site.trash-{os.getpid()}"
+    assert calls == [("site", aside), ("stage", "site"), (aside, "stage"), ("stage", trash)]
+    gone(tmp_path, trash)
     assert _marker(dst) == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
@@ -459,13 +457,14 @@ def test_a_symlinked_site_stays_a_link(base_kb: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert os.readlink(base_kb / "site") == link
     assert not (elsewhere / "www" / "stale.html").exists() and (elsewhere / "www" / "downloads" / "implementation-runbook.docx").is_file()
+    gone(elsewhere, ".www.trash-*")  # the old site, deleted beside the link's target
     assert sorted(p.name for p in elsewhere.iterdir()) == ["www"] and leftovers(base_kb) == []
     assert "built site: site" in r.stdout
 
 
 # ---------------------------------------------------------------- kedb build, killed
 # A child process runs `kedb` with one hook that sends itself a signal before or after the
-# nth call of one step: a page written (_finish), the exchange, a rename or an unlink of the swap,
+# nth call of one step: a page written (_finish), the exchange, a rename of the swap, the old site discarded,
 # the replace of an installed file, or the check (which comes after the repair).
 DRIVER = r"""
 import functools, os, signal, sys
@@ -504,9 +503,8 @@ if point == "page":
     plugin._finish = hook(plugin._finish, "after")
 elif point.startswith("exchange-"):
     run._exchange = hook(run._exchange, point.split("-")[1])
-elif point == "unlink":
-    run._replace_tree = scope(run._replace_tree)
-    os.unlink = hook(os.unlink, "after", gated=True)
+elif point == "discard":
+    run._discard = hook(run._discard, "after")
 elif point == "rename":
     run._exchange = lambda a, b: False
     run._replace_tree = scope(run._replace_tree)
@@ -578,7 +576,7 @@ def _next_build_repairs(kb: Path, site: dict[str, str] | None) -> None:
         ("page", 5, "old"),  # pages are being written into the staging folder
         ("exchange-before", 1, "old"),  # the staged site is complete
         ("exchange-after", 1, "new"),  # the old site is in the staging folder
-        ("unlink", 5, "new"),  # the old site is half removed
+        ("discard", 1, "new"),  # the old site renamed to .site.trash-<pid>, its deleter started
         ("rename", 2, "new"),  # no exchange: the new site moved in, the old one still aside
         ("rename", 3, "new"),  # no exchange: the old one moved into the staging folder
     ],
@@ -655,3 +653,27 @@ def test_a_concurrent_build_keeps_a_running_builds_folders(scenario: Scenario, t
         stopped.kill()
         stopped.wait()
     _next_build_repairs(kb, scenario.new)
+
+
+def test_the_old_site_is_deleted_by_a_detached_process(tmp_path: Path) -> None:
+    """The swap does not wait for the old site to be deleted: it becomes .site.trash-<pid> and goes away on its own."""
+    kb = tmp_path / "kb"
+    _tree(kb / "site", "old")
+    for i in range(200):
+        (kb / "site" / f"page-{i}.html").write_text("old page", encoding="utf-8")
+    _tree(kb / ".site.staging-1" / "site", "new")
+    run._replace_tree(kb / ".site.staging-1" / "site", kb / "site")
+    assert _marker(kb / "site") == "new" and not (kb / "site" / "page-0.html").exists()
+    gone(kb, ".site.trash-*")
+    assert not (kb / ".site.staging-1" / "site").exists()
+
+
+def test_a_trash_folder_gets_a_new_deleter_only_when_its_build_is_gone(tmp_path: Path, live: subprocess.Popen[bytes]) -> None:
+    kb = tmp_path / "kb"
+    _tree(kb / "site", "new")
+    dead = _dead_pid()
+    _tree(kb / f".site.trash-{dead}", "old")  # its build and its deleter were killed
+    _tree(kb / f".site.trash-{live.pid}", "old")  # a running build's
+    run._repair(kb / "site", kb / ".kedb")
+    gone(kb, f".site.trash-{dead}")
+    assert _marker(kb / f".site.trash-{live.pid}") == "old" and _marker(kb / "site") == "new"

@@ -34,6 +34,9 @@ The swap (:func:`_replace_tree`):
   files named with the pid of a process that no longer runs. A site moved aside by a swap that
   never finished is put back; their staging folders, old sites and temporary artefact files are
   removed. A running build's are left alone.
+- The old site is not deleted while the build waits: after the swap it becomes
+  ``.site.trash-<pid>`` and a detached process deletes it (:func:`_discard`); a trash folder of a
+  build that no longer runs gets a new deleter at the next build.
 """
 
 from __future__ import annotations
@@ -216,7 +219,42 @@ def _replace_tree(src: Path, dst: Path) -> None:
             raise
         if moved:
             os.rename(old, src)  # away from the name the next build would restore, then removed
-    shutil.rmtree(src, ignore_errors=True)
+    _discard(src, dst)
+
+
+def _discard(tree: Path, site: Path) -> None:
+    """Remove ``tree`` (the old site after a swap) without making the build wait: it is renamed
+    ``.<site>.trash-<pid>`` beside the site and deleted by a detached process. Deleting a site of
+    10,000 records (20,000 files) took 8 s here, as long as the rest of a build from the page cache.
+
+    A trash folder whose build no longer runs is handed to a new deleter by the next build
+    (:func:`_repair`), so a deleter that was killed costs nothing but disk space until then."""
+    if not tree.exists():  # a first swap: there was no old site
+        return
+    trash = site.with_name(f".{site.name}.trash-{os.getpid()}")
+    try:
+        os.rename(tree, trash)
+    except OSError:
+        shutil.rmtree(tree, ignore_errors=True)
+        return
+    _delete_detached(trash)
+
+
+def _delete_detached(folder: Path) -> None:
+    """``shutil.rmtree(folder)`` in a grandchild process that outlives this one (a double fork: nothing
+    to reap, no terminal); where there is no fork, here and now."""
+    if not hasattr(os, "fork"):
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: a new session, then a grandchild that deletes; neither returns into kedb
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _install_file(src: Path, dst: Path) -> None:
@@ -273,6 +311,10 @@ def _repair(site: Path, state: Path) -> None:
     temporary = [(d, f".{name}.tmp-") for name in names for d in (site / "downloads", *kept)]
     for folder, prefix in [(site.parent, old), (site.parent, f".{site.name}.staging-"), *temporary]:
         _clear(folder, prefix)
+    trash = f".{site.name}.trash-"
+    for path in site.parent.glob(glob.escape(trash) + "*"):
+        if _stale(path, trash) and path.is_dir() and not path.is_symlink():
+            _delete_detached(path)  # an earlier build's old site, its deleter gone or still at work
 
 
 def build(
