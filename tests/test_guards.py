@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import replace
@@ -25,7 +26,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from kbtest import FIXTURES, git
+from kbtest import FIXTURES, git, gone
 
 AS_OF = date(2026, 11, 22)
 WHEN = "2026-11-02T09:30:00+00:00"
@@ -330,19 +331,21 @@ def test_the_old_site_stays_until_the_new_one_is_in_place(tmp_path: Path, monkey
 
     dst = _tree(tmp_path / "site", "old")
     src = _tree(tmp_path / "stage", "new")
-    removed: list[tuple[str, str]] = []
-    real_rmtree = shutil.rmtree
+    discarded: list[tuple[str, str, str]] = []
+    real_rename = os.rename
 
-    def watching_rmtree(path: Path, *a: object, **kw: object) -> None:
-        # whenever anything is removed, site/ must already be the complete new site
-        removed.append((Path(path).name, (dst / "index.html").read_text() if (dst / "index.html").exists() else "MISSING"))
-        real_rmtree(path, *a, **kw)  # type: ignore[arg-type]
+    def watching_rename(a: Path, b: Path) -> None:
+        # the old tree goes to the trash (to be deleted) only once site/ is the complete new site
+        if ".trash-" in Path(b).name:
+            discarded.append((Path(a).name, (Path(a) / "index.html").read_text(), (dst / "index.html").read_text()))
+        real_rename(a, b)
 
-    monkeypatch.setattr(run.shutil, "rmtree", watching_rmtree)
+    monkeypatch.setattr(run.os, "rename", watching_rename)
     run._replace_tree(src, dst)
     assert (dst / "index.html").read_text() == "new" and (dst / "sub" / "page.html").read_text() == "new"
     assert not src.exists()
-    assert removed and all(state == "new" for _, state in removed)
+    assert discarded == [("stage", "old", "new")]
+    gone(tmp_path, ".site.trash-*")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing of the old site is left
 
 
@@ -353,6 +356,7 @@ def test_a_first_swap_and_a_second_one(tmp_path: Path) -> None:
     run._replace_tree(_tree(tmp_path / "a", "first"), dst)
     run._replace_tree(_tree(tmp_path / "b", "second"), dst)
     assert (dst / "index.html").read_text() == "second"
+    gone(tmp_path, ".site.trash-*")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
