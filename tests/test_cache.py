@@ -104,7 +104,7 @@ def test_settings_that_change_per_file_results_are_part_of_the_key(kb: Path, mon
 
 def test_a_new_kedb_is_a_new_context(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     findings(kb)
-    monkeypatch.setattr(cache, "_source_digest", lambda: "another version of kedb's code")
+    monkeypatch.setattr(cache, "source_digest", lambda: "another version of kedb's code")
     reads = count_reads(monkeypatch)
     findings(kb)
     assert len(reads) == len(list((kb / "known_errors").glob("*.md")))

@@ -718,7 +718,7 @@ def test_a_field_cache_kedb_did_not_write_is_never_believed(tmp_path: Path) -> N
     draft = ("draft", "m365-mail", "medium", "P1", [], None)
     forged = {"fields": list(approvals._GATE_FIELDS), "blobs": {v.blob: draft for v in h.of("KE-0001").versions}}
     path = root / ".kedb" / "cache" / approvals._FieldStore.NAME
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # history.read keeps its own cache there
     for content in (marshal.dumps(forged), b"kedb-sealed 1\n" + b"\x00" * 32 + marshal.dumps(forged)):
         path.write_bytes(content)
         verdicts = [a.status for a in approvals.verify(kb, h).items if a.record == "KE-0001"]

@@ -113,6 +113,34 @@ def test_history_on_another_ref_and_uncommitted_edits(repo: Path) -> None:
     assert bad.exit_code == 2 and "not a commit" in bad.stderr
 
 
+def test_history_is_kept_per_head_and_uncommitted_edits_are_read_fresh(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second read at the same head comes from .kedb/cache/history.bin (git log is not run); edits in
+    the working tree still show; a new commit, another ref, a cache file kedb did not write, and
+    KEDB_NO_CACHE=1 all read git again, and every read equals one from git."""
+    from kedb.core.load import cache
+
+    first = history.read(repo)
+    assert (repo / ".kedb" / "cache" / "history.bin").is_file()
+    real_log = history._log_entries
+    calls: list[int] = []
+    monkeypatch.setattr(history, "_log_entries", lambda raw: calls.append(1) or real_log(raw))
+    again = history.read(repo)
+    assert calls == [] and again == first, "the same head: read from the cache"
+    edit(repo, ke1(repo), "priority: P2", "priority: P3")
+    assert history.read(repo).of("KE-0001").uncommitted == "modified" and calls == []
+    assert history.read(repo, "main").ref == "main"
+    commit(repo, "KE-0001: lower priority", CAROL)
+    moved = history.read(repo)
+    assert calls == [1] and len(moved.of("KE-0001").versions) == 2 and moved.of("KE-0001").uncommitted is None
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    assert history.read(repo) == moved and calls == [1, 1]
+    monkeypatch.delenv("KEDB_NO_CACHE")
+    path = repo / ".kedb" / "cache" / "history.bin"
+    forged = cache.seal(b"another user's key" * 2, path.read_bytes()[-100:])
+    path.write_bytes(forged)
+    assert history.read(repo) == moved and calls == [1, 1, 1], "a cache file kedb did not write is never believed"
+
+
 def test_shallow_clone_is_refused_unless_allowed(repo: Path, tmp_path: Path) -> None:
     edit(repo, ke1(repo), "priority: P2", "priority: P3")
     commit(repo, "KE-0001: lower priority")

@@ -24,6 +24,7 @@ are unmarshalled. ``KEDB_NO_CACHE=1`` turns the cache off.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -57,8 +58,9 @@ def enabled() -> bool:
     return os.environ.get(ENV_OFF, "").strip() in ("", "0")
 
 
-def _source_digest() -> str:
-    """SHA-256 over kedb's own source files: any change to kedb's code is a new context."""
+@functools.cache
+def source_digest() -> str:
+    """SHA-256 over kedb's own source files: any change to kedb's code is a new context (computed once per process)."""
     h = hashlib.sha256()
     pkg = PACKAGE_DIR
     found = False
@@ -90,7 +92,7 @@ def context(settings: Any) -> str:
     parts = (
         _MAGIC,
         __version__,
-        _source_digest(),
+        source_digest(),
         sys.version,
         sys.implementation.cache_tag,
         marshal.version,
