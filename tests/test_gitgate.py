@@ -141,6 +141,47 @@ def test_history_is_kept_per_head_and_uncommitted_edits_are_read_fresh(repo: Pat
     assert history.read(repo) == moved and calls == [1, 1, 1], "a cache file kedb did not write is never believed"
 
 
+def test_the_approval_report_is_kept_per_head(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record's text edited in the working tree reuses the report of its head; a new commit, another gate
+    start in content/kedb.yml, a new record id, KEDB_NO_CACHE=1 or a cache file kedb did not write judge again,
+    and every report equals one judged from scratch."""
+    import kedb.git.approvals as approvals
+    from kedb.core.load import cache
+
+    judged: list[int] = []
+    real = approvals._verify
+    monkeypatch.setattr(approvals, "_verify", lambda *a: judged.append(1) or real(*a))
+
+    def report() -> object:
+        kb = load(repo, use_cache=False)[0]
+        got = verify(kb, history.read(repo))
+        assert got == real(kb, history.read(repo), None), "the kept report is the one judged from scratch"
+        return got
+
+    first = report()
+    assert judged == [1] and report() == first and judged == [1]
+    edit(repo, ke1(repo), "A stale cached credential.", "A stale cached credential in Credential Manager.")
+    report()
+    assert judged == [1], "an uncommitted edit of a record's text: the head's report"
+    settings = repo / "content" / "kedb.yml"
+    before = settings.read_text(encoding="utf-8")
+    settings.write_text(before.replace("approvals_since: 2026-01-01", "approvals_since: 2026-02-01"), encoding="utf-8")
+    report()
+    assert judged == [1, 1], "the gate's start is in the key"
+    settings.write_text(before, encoding="utf-8")
+    commit(repo, "KE-0001: say where the credential is", CAROL)
+    report()
+    assert judged == [1, 1, 1]
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    report()
+    assert judged == [1, 1, 1, 1]
+    monkeypatch.delenv("KEDB_NO_CACHE")
+    path = repo / ".kedb" / "cache" / "approvals.bin"
+    path.write_bytes(cache.seal(b"another user's key" * 2, path.read_bytes()[-200:]))
+    report()
+    assert judged == [1, 1, 1, 1, 1], "a cache file kedb did not write is never believed"
+
+
 def test_shallow_clone_is_refused_unless_allowed(repo: Path, tmp_path: Path) -> None:
     edit(repo, ke1(repo), "priority: P2", "priority: P3")
     commit(repo, "KE-0001: lower priority")

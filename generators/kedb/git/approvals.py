@@ -37,6 +37,8 @@ import bisect
 import contextlib
 import hashlib
 import marshal
+import pickle
+import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -600,9 +602,76 @@ def _signatures(root: Path, policies: Iterable[tuple[Policy, str]]) -> dict[str,
 
 def verify(kb: KB, history: History, only: Iterable[str] | None = None) -> ApprovalReport:
     """Judge every version of every record (or of the records ``only`` names), present or deleted,
-    and every main-line change to non-record files, each with the policy in force before it."""
+    and every main-line change to non-record files, each with the policy in force before it.
+
+    The report on every record is kept per head (:class:`_ReportCache`): it is what the commits say."""
     if not history.first_parent:
         raise ValueError("approvals are judged on the main line: read the history with first_parent=True")
+    if only is not None or not history.head:
+        return _verify(kb, history, only)
+    cache = _ReportCache(kb, history)
+    report = cache.load()
+    if report is None:
+        report = _verify(kb, history, None)
+        cache.save(report)
+    return report
+
+
+class _ReportCache:
+    """The approval report of a head, kept in ``.kedb/cache/approvals.bin`` between runs.
+
+    Everything the judgement reads is named by the head or by git object ids (each version's
+    fields and policy files, the allowed signing keys in force, the commits' signatures), except
+    what the key adds: kedb's code, the gate's start and evidence mode of the working tree's
+    ``content/kedb.yml``, the record ids of the KB (a record only in the working tree has no
+    version to judge, but is listed), the signature tools this machine verifies with, and the day
+    (a GPG key that expires turns a good signature into an expired one). So an
+    edit of a record's text, which changes none of these, reuses the report of its head: 10,000
+    records took 4.5 s to judge here. Sealed with this user's key like the other caches (a report
+    kedb did not write itself is never believed); one entry; ``KEDB_NO_CACHE=1`` turns it off."""
+
+    NAME = "approvals.bin"
+
+    def __init__(self, kb: KB, history: History) -> None:
+        from ..core.load.cache import source_digest
+
+        settings = kb.program.settings
+        ids = sorted(set(kb.records) | set(history.records))
+        parts = (
+            "kedb-approvals 1",
+            source_digest(),
+            str(history.head),
+            str(history.partial),
+            str(settings.approvals_since if settings else None),
+            str(settings.approval_evidence if settings else None),
+            hashlib.sha256("\n".join(ids).encode()).hexdigest(),
+            str(shutil.which("ssh-keygen")),
+            str(shutil.which("gpg")),
+            date.today().isoformat(),  # a GPG signature or key can expire: a signature's verdict holds for the day
+        )
+        self.key = "\0".join(parts).encode()
+        self.path = Path(kb.root) / CACHE_DIR / self.NAME
+        self.on = cache_enabled()
+
+    def load(self) -> ApprovalReport | None:
+        if not self.on:
+            return None
+        payload = read_sealed(self.path, f"{CACHE_DIR}/{self.NAME}")
+        if payload is None or not payload.startswith(self.key + b"\n"):
+            return None
+        try:
+            report = pickle.loads(payload[len(self.key) + 1 :])
+        except Exception:  # a damaged entry: judged again
+            return None
+        return report if isinstance(report, ApprovalReport) else None
+
+    def save(self, report: ApprovalReport) -> None:
+        if self.on:
+            with contextlib.suppress(OSError, ValueError, pickle.PicklingError):  # a cache that cannot be written only costs time
+                write_sealed(self.path, self.key + b"\n" + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _verify(kb: KB, history: History, only: Iterable[str] | None) -> ApprovalReport:
     ids = list(only) if only is not None else sorted(set(kb.records) | set(history.records))
     policies = Policies(kb.root)
     per_record = [(rid, history.of(rid).versions) for rid in ids]
