@@ -37,7 +37,6 @@ import bisect
 import contextlib
 import hashlib
 import marshal
-import pickle
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
@@ -52,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..core import gate
 from ..core.kb import KB, Program
 from ..core.load import frontmatter
-from ..core.load.cache import CACHE_DIR, read_sealed, write_sealed
+from ..core.load.cache import CACHE_DIR, read_kept, read_sealed, source_digest, write_kept, write_sealed
 from ..core.load.cache import enabled as cache_enabled
 from ..core.load.yamlstrict import parse_simple
 from ..core.program import RiskTagDef, RolesFile, SettingsFile
@@ -633,8 +632,6 @@ class _ReportCache:
     NAME = "approvals.bin"
 
     def __init__(self, kb: KB, history: History) -> None:
-        from ..core.load.cache import source_digest
-
         settings = kb.program.settings
         ids = sorted(set(kb.records) | set(history.records))
         parts = (
@@ -651,24 +648,13 @@ class _ReportCache:
         )
         self.key = "\0".join(parts).encode()
         self.path = Path(kb.root) / CACHE_DIR / self.NAME
-        self.on = cache_enabled()
 
     def load(self) -> ApprovalReport | None:
-        if not self.on:
-            return None
-        payload = read_sealed(self.path, f"{CACHE_DIR}/{self.NAME}")
-        if payload is None or not payload.startswith(self.key + b"\n"):
-            return None
-        try:
-            report = pickle.loads(payload[len(self.key) + 1 :])
-        except Exception:  # a damaged entry: judged again
-            return None
+        report = read_kept(self.path, self.key)
         return report if isinstance(report, ApprovalReport) else None
 
     def save(self, report: ApprovalReport) -> None:
-        if self.on:
-            with contextlib.suppress(OSError, ValueError, pickle.PicklingError):  # a cache that cannot be written only costs time
-                write_sealed(self.path, self.key + b"\n" + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+        write_kept(self.path, self.key, report)
 
 
 def _verify(kb: KB, history: History, only: Iterable[str] | None) -> ApprovalReport:

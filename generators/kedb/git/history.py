@@ -14,8 +14,6 @@ history (``--allow-shallow``), in which case :attr:`History.partial` is set and 
 
 from __future__ import annotations
 
-import contextlib
-import pickle
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -25,6 +23,7 @@ from pathlib import Path
 
 from ..core.errors import EnvironmentProblem
 from ..core.gate import POLICY_FILES, is_record_path
+from ..core.load.cache import CACHE_DIR, read_kept, source_digest, write_kept
 from ..core.trail import ChangeKind, History, Landing, Person, PolicyRef, RecordHistory, Uncommitted, Version
 
 RECORD_DIR = "known_errors"
@@ -375,32 +374,15 @@ class _HistoryCache:
     NAME = "history.bin"
 
     def __init__(self, root: Path, head: str, first_parent: bool, partial: bool) -> None:
-        from ..core.load import cache
-
-        self.on = cache.enabled()
-        self.path = Path(root) / cache.CACHE_DIR / self.NAME
-        self.key = "\0".join(("kedb-history 1", cache.source_digest(), head, str(first_parent), str(partial))).encode()
+        self.path = Path(root) / CACHE_DIR / self.NAME
+        self.key = "\0".join(("kedb-history 1", source_digest(), head, str(first_parent), str(partial))).encode()
 
     def load(self) -> History | None:
-        from ..core.load import cache
-
-        if not self.on:
-            return None
-        payload = cache.read_sealed(self.path, f"{cache.CACHE_DIR}/{self.NAME}")
-        if payload is None or not payload.startswith(self.key + b"\n"):
-            return None
-        try:
-            hist = pickle.loads(payload[len(self.key) + 1 :])
-        except Exception:  # a damaged entry is read again from git
-            return None
+        hist = read_kept(self.path, self.key)
         return hist if isinstance(hist, History) else None
 
     def save(self, hist: History) -> None:
-        from ..core.load import cache
-
-        if self.on:
-            with contextlib.suppress(OSError, ValueError, pickle.PicklingError):  # a cache that cannot be written only costs time
-                cache.write_sealed(self.path, self.key + b"\n" + pickle.dumps(hist, protocol=pickle.HIGHEST_PROTOCOL))
+        write_kept(self.path, self.key, hist)
 
 
 def _authors(commit: _Commit, author: Person, merge_authors: dict[str, tuple[Person, ...]]) -> tuple[Person, ...]:
