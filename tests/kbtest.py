@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -141,12 +142,17 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def gone(folder: Path, pattern: str, timeout: float = 20.0) -> None:
-    """Wait until nothing in ``folder`` matches ``pattern`` (what a detached process is deleting), or fail."""
+def settled(done: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    """Wait until ``done()`` (what a detached process is finishing, e.g. deleting), or fail."""
     import time
 
     end = time.monotonic() + timeout
-    while list(folder.glob(pattern)):
+    while not done():
         if time.monotonic() > end:
-            raise AssertionError(f"{folder}: {pattern} still there after {timeout:g} s: {sorted(p.name for p in folder.glob(pattern))}")
+            raise AssertionError(f"not settled after {timeout:g} s{': ' + what if what else ''}")
         time.sleep(0.05)
+
+
+def gone(folder: Path, pattern: str, timeout: float = 20.0) -> None:
+    """Wait until nothing in ``folder`` matches ``pattern`` (what a detached process is deleting), or fail."""
+    settled(lambda: not list(folder.glob(pattern)), timeout, f"{folder}: {pattern} still there")

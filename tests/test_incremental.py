@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kbtest import AS_OF, FIXTURES, copy_kb, init_repo, kedb
+from kbtest import AS_OF, FIXTURES, copy_kb, init_repo, kedb, settled
 from kedb.core import forkpool
 from kedb.site import cache as sitecache
 from kedb.site import chrome, pages
@@ -191,6 +191,8 @@ def test_incremental_builds_equal_clean_builds_in_workers(kb: Path, monkeypatch:
 def test_a_damaged_entry_is_ignored(kb: Path) -> None:
     clean = incremental_equals_clean(kb)
     base = kb / sitecache.CACHE_DIR / "internal"
+    for kind in ("page", "chrome"):  # the entries of earlier builds are deleted by a detached process
+        settled(lambda k=kind: len(list((base / k).iterdir())) == 4)
     page_entries = sorted((base / "page").iterdir())
     chrome_entries = sorted((base / "chrome").iterdir())
     assert len(page_entries) == 4 and len(chrome_entries) == 4

@@ -88,7 +88,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard(
         "site swap",
         "build.run",
-        ("_replace_tree", "_discard", "_install_file", "_exchange", "_renameat2", "_stale", "_clear", "_repair"),  # not _delete_detached: a mutant of a fork would run on inside the test process
+        ("_replace_tree", "_discard", "_install_file", "_exchange", "_renameat2", "_stale", "_clear", "_repair"),  # not core.background: a mutant of a fork would run on inside the test process
         tests=("SWAP",),
     ),
 )

@@ -56,6 +56,7 @@ from typing import Any
 
 from .. import renderers
 from ..check.run import ensure_kb
+from ..core.background import delete_detached
 from ..core.errors import EnvironmentProblem, KedbError, UsageError
 from ..core.gate import EVIDENCE_NOTE
 from ..core.trail import ApprovalReport
@@ -237,24 +238,7 @@ def _discard(tree: Path, site: Path) -> None:
     except OSError:
         shutil.rmtree(tree, ignore_errors=True)
         return
-    _delete_detached(trash)
-
-
-def _delete_detached(folder: Path) -> None:
-    """``shutil.rmtree(folder)`` in a grandchild process that outlives this one (a double fork: nothing
-    to reap, no terminal); where there is no fork, here and now."""
-    if not hasattr(os, "fork"):
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    pid = os.fork()
-    if pid == 0:  # the child: a new session, then a grandchild that deletes; neither returns into kedb
-        try:
-            os.setsid()
-            if os.fork() == 0:
-                shutil.rmtree(folder, ignore_errors=True)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    delete_detached([trash])
 
 
 def _install_file(src: Path, dst: Path) -> None:
@@ -314,7 +298,7 @@ def _repair(site: Path, state: Path) -> None:
     trash = f".{site.name}.trash-"
     for path in site.parent.glob(glob.escape(trash) + "*"):
         if _stale(path, trash) and path.is_dir() and not path.is_symlink():
-            _delete_detached(path)  # an earlier build's old site, its deleter gone or still at work
+            delete_detached([path])  # an earlier build's old site, its deleter gone or still at work
 
 
 def build(

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from ..build.context import BuildContext
+from ..core.background import delete_detached
 from ..core.load import cache as sealed
 from ..core.load.files import NotRegularFile, read_regular
 from ..core.resources import shipped_templates, template_dirs
@@ -146,14 +147,15 @@ class Store:
         self.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def prune(self) -> None:
-        """Remove the entries this build did not use (and anything else in the folder)."""
+        """Remove the entries this build did not use (and anything else in the folder), in a detached
+        process (:func:`kedb.core.background.delete_detached`): after a change of kedb or a template,
+        that is every entry, 20,000 files at 10,000 records, which took 27 s to delete here. An entry
+        a later build writes again under a name still being deleted may go too: one miss, then kept."""
         try:
             names = os.listdir(self.dir)
         except OSError:
             return
-        for name in names:
-            if name not in self.used and (_NAME.match(name) or name.endswith(".tmp")):
-                _remove(self.dir / name)
+        delete_detached(self.dir / name for name in names if name not in self.used and (_NAME.match(name) or name.endswith(".tmp")))
 
 
 def _remove(path: Path) -> None:
