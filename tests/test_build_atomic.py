@@ -677,3 +677,19 @@ def test_a_trash_folder_gets_a_new_deleter_only_when_its_build_is_gone(tmp_path:
     run._repair(kb / "site", kb / ".kedb")
     gone(kb, f".site.trash-{dead}")
     assert _marker(kb / f".site.trash-{live.pid}") == "old" and _marker(kb / "site") == "new"
+
+
+def test_a_caller_reading_the_output_does_not_wait_for_the_deletion(tmp_path: Path) -> None:
+    """The deleter holds none of kedb's files: a CI step reading kedb's output through a pipe gets its end
+    when kedb exits, not when the old site is gone (here the deletion is made to wait 5 s first)."""
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "page.html").write_text("old", encoding="utf-8")
+    code = (
+        "import time, sys\nfrom pathlib import Path\nimport kedb.core.background as b\nreal = b._remove_all\n"
+        "b._remove_all = lambda paths: (time.sleep(5), real(paths))\nb.delete_detached([Path(sys.argv[1])])\nprint('exited')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "exited"
+    assert (folder / "page.html").exists(), "the caller got the end of the output only once the deletion was over"
+    gone(tmp_path, "old")

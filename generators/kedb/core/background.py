@@ -29,10 +29,27 @@ def delete_detached(paths: Iterable[Path]) -> None:
         try:
             os.setsid()
             if os.fork() == 0:
+                _let_go()
                 _remove_all(todo)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+
+
+def _let_go() -> None:
+    """Hold none of this process's files: a caller reading kedb's output through a pipe waits for every
+    holder of the pipe to close it, and would wait for the deletion."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, _max_fd())
+
+
+def _max_fd() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (ValueError, OSError):  # pragma: no cover - every POSIX system has it
+        return 1024
 
 
 def _remove_all(paths: list[Path]) -> None:
