@@ -41,10 +41,7 @@ def _q(tag: str) -> str:
 
 
 def _sub(parent: Any, tag: str, **attrs: str) -> Any:
-    el = etree.SubElement(parent, _q(tag))
-    for k, v in attrs.items():
-        el.set(_q("w:" + k), v)
-    return el
+    return etree.SubElement(parent, _q(tag), {_q("w:" + k): v for k, v in attrs.items()})
 
 
 class BodyWriter:
@@ -110,8 +107,9 @@ class BodyWriter:
 
     # ------------------------------------------------------------ paragraphs
     def p(self, content: Cell = "", style: str | None = None, *, parent: Any = None, num_id: str | None = None, bold: bool = False,
-          keep: bool = False) -> Any:  # fmt: skip
-        """A paragraph; ``keep`` keeps it on the page of the next one (a heading's intro with its table)."""
+          keep: bool = False, size: str | None = None) -> Any:  # fmt: skip
+        """A paragraph; ``keep`` keeps it on the page of the next one (a heading's intro with its table);
+        ``size`` (half-points) goes on each of its runs."""
         p = etree.SubElement(self.body if parent is None else parent, W_P)
         sid = self.styles.get(style) if style else None
         if sid or num_id or keep:
@@ -124,18 +122,14 @@ class BodyWriter:
                 numpr = _sub(ppr, "w:numPr")
                 _sub(numpr, "w:ilvl", val="0")
                 _sub(numpr, "w:numId", val=num_id)
-        if isinstance(content, tuple) and len(content) == 2 and all(isinstance(x, str) for x in content) and content[1] in TONE:
-            self.run(p, plain(clean(content[0])), bold=True, color=TONE[content[1]])  # type: ignore[arg-type]
-            return p
-        runs = [(clean(content), "")] if isinstance(content, str) else content
-        for text, kind in runs:  # type: ignore[misc]
-            self.run(p, text, bold=bold or kind == "bold", mono=kind == "code")
+        for text, run_bold, mono, color in _runs(content, bold):
+            self.run(p, text, bold=run_bold, mono=mono, color=color, size=size)
         return p
 
     @staticmethod
-    def run(p: Any, text: str, *, bold: bool = False, mono: bool = False, color: str | None = None) -> Any:
+    def run(p: Any, text: str, *, bold: bool = False, mono: bool = False, color: str | None = None, size: str | None = None) -> Any:
         r = etree.SubElement(p, W_R)
-        if bold or mono or color:
+        if bold or mono or color or size:
             rpr = etree.SubElement(r, W_RPR)
             if mono:
                 _sub(rpr, "w:rFonts", ascii=MONO, hAnsi=MONO, cs=MONO)
@@ -143,6 +137,8 @@ class BodyWriter:
                 _sub(rpr, "w:b")
             if color:
                 _sub(rpr, "w:color", val=color)
+            if size:
+                _sub(rpr, "w:sz", val=size)
         for i, line in enumerate(text.split("\n")):
             if i:
                 etree.SubElement(r, qn("w:br"))
@@ -208,10 +204,10 @@ class BodyWriter:
         table is kept on one page (``keep``, by default for up to :data:`KEEP_ROWS` rows in a third
         of a page). The header row is always kept with the first row, and so with the heading or
         the paragraph before the table when that one asks to be kept with what follows."""
-        rows = list(rows)
+        rows = [[_glued(c) for c in row] for row in rows]
         n = len(header)
         weights = weights or [1.0] * n
-        texts = [list(header), *([_cell_text(_glued(c)) for c in row] for row in rows)]
+        texts = [list(header), *([_cell_text(c) for c in row] for row in rows)]
         faces = ["bold" if any(isinstance(r[c], tuple) for r in rows) else "sans" for c in range(n)]
         lay = _fit.layout(texts, TEXT_WIDTH_TWIPS / 20, weights=weights, sizes=(TABLE_SIZE, 8.5, 8, 7.5, 7), pad=2 * CELL_MARGIN / 20 + CELL_SLACK,
                           faces=faces, heights=False)  # fmt: skip
@@ -236,30 +232,11 @@ class BodyWriter:
             )
         # The size goes on every run: the Normal paragraph style would otherwise win over the table style's.
         size = str(round(lay.size * 2))
-        self._row(tbl, header, widths, header=True, keep=True, size=size)
-        for i, row in enumerate(rows):
-            self._row(tbl, row, widths, keep=keep and i < len(rows) - 1, size=size)
+        xml = [_row_xml([_glued(h) for h in header], widths, header=True, keep=True, size=size)]
+        xml += [_row_xml(row, widths, keep=keep and i < len(rows) - 1, size=size) for i, row in enumerate(rows)]
+        _append_xml(tbl, xml)
         self.p("")  # Word needs a paragraph between two tables, and it reads better
         return tbl
-
-    def _row(self, tbl: Any, cells: Sequence[Cell], widths: list[str], *, header: bool = False, keep: bool = False,
-             size: str | None = None) -> None:  # fmt: skip
-        tr = _sub(tbl, "w:tr")
-        trpr = _sub(tr, "w:trPr")
-        _sub(trpr, "w:cantSplit")
-        if header:
-            _sub(trpr, "w:tblHeader")
-        for cell, w in zip(cells, widths, strict=True):
-            tc = _sub(tr, "w:tc")
-            _sub(_sub(tc, "w:tcPr"), "w:tcW", w=w, type="dxa")
-            p = self.p(_glued(cell), parent=tc, bold=header, keep=keep)
-            if size:
-                for r in p.iter(W_R):
-                    rpr = r.find(W_RPR)
-                    if rpr is None:
-                        rpr = etree.Element(W_RPR)
-                        r.insert(0, rpr)
-                    _sub(rpr, "w:sz", val=size)
 
     # ------------------------------------------------------------ fields
     def field_runs(self, p: Any, instruction: str, shown: str) -> None:
@@ -319,6 +296,61 @@ class BodyWriter:
     def finish(self) -> None:
         if self.sect_pr is not None:
             self.body.append(self.sect_pr)
+
+
+Run = tuple[str, bool, bool, str | None]  # text, bold, monospaced, colour
+
+
+def _runs(content: Cell, bold: bool) -> list[Run]:
+    """The runs of a paragraph of ``content``: a judgement word's text bold in its colour, else one
+    run per span (all of them bold when ``bold``)."""
+    if isinstance(content, tuple) and len(content) == 2 and all(isinstance(x, str) for x in content) and content[1] in TONE:
+        return [(plain(clean(content[0])), True, False, TONE[content[1]])]  # type: ignore[arg-type]
+    runs = [(clean(content), "")] if isinstance(content, str) else content
+    return [(text, bold or kind == "bold", kind == "code", None) for text, kind in runs]  # type: ignore[misc]
+
+
+# Table rows are written as WordprocessingML text and parsed once per table: making the elements
+# one by one is most of the time of a long table. The markup is what BodyWriter.p and .run make
+# (tests compare the two).
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _escape(text: str) -> str:
+    """``text`` as XML character data that parses back to itself (a carriage return included)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _run_xml(text: str, bold: bool, mono: bool, color: str | None, size: str | None) -> str:
+    props = (
+        (f'<w:rFonts w:ascii="{MONO}" w:hAnsi="{MONO}" w:cs="{MONO}"/>' if mono else "")
+        + ("<w:b/>" if bold else "")
+        + (f'<w:color w:val="{color}"/>' if color else "")
+        + (f'<w:sz w:val="{size}"/>' if size else "")
+    )
+    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{_escape(line)}</w:t>' for line in text.split("\n"))
+    return f"<w:r><w:rPr>{props}</w:rPr>{lines}</w:r>" if props else f"<w:r>{lines}</w:r>"
+
+
+def _row_xml(cells: Sequence[Cell], widths: Sequence[str], *, header: bool = False, keep: bool = False, size: str | None = None) -> str:
+    """One table row of glued cells (:func:`_glued`), each cell one paragraph of :func:`_runs`."""
+    ppr = "<w:pPr><w:keepNext/></w:pPr>" if keep else ""
+    out = ["<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else "<w:tr><w:trPr><w:cantSplit/></w:trPr>"]
+    for cell, w in zip(cells, widths, strict=True):
+        runs = "".join(_run_xml(text, run_bold, mono, color, size) for text, run_bold, mono, color in _runs(cell, header))
+        out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr><w:p>{ppr}{runs}</w:p></w:tc>')
+    out.append("</w:tr>")
+    return "".join(out)
+
+
+def _append_xml(parent: Any, xml: list[str]) -> None:
+    """Parse ``xml`` (WordprocessingML elements) and append what it holds to ``parent``."""
+    frag = etree.fromstring(f'<w:tbl xmlns:w="{_W_NS}">{"".join(xml)}</w:tbl>', _PARSER)
+    for t in frag.iterfind(f".//{W_T}"):
+        if t.text is None:  # an empty line: run() writes <w:t></w:t>, which parses back as no text
+            t.text = ""
+    parent.extend(list(frag))
 
 
 def _cell_text(cell: Cell) -> str:

@@ -15,24 +15,31 @@ will be before it places it, and cut it over several slides instead of letting i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
 from ._pdftext import BOLD, MONO, SANS, has_cjk, register
 
 FONTS = {"sans": SANS, "bold": BOLD, "mono": MONO}
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 18)  # the distinct words of the longest tables, at a few sizes
 def width(text: str, size: float, face: str = "sans") -> float:
     """Width of ``text`` in points at ``size``; CJK characters count one em each."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    font = _font(face)
+    if has_cjk(text):
+        return sum(size if has_cjk(ch) else font.stringWidth(ch, size) for ch in text)
+    return float(font.stringWidth(text, size))
+
+
+@cache
+def _font(face: str) -> Any:
+    from reportlab.pdfbase.pdfmetrics import getFont
 
     register()
-    if has_cjk(text):
-        return sum(size if has_cjk(ch) else stringWidth(ch, FONTS[face], size) for ch in text)
-    return float(stringWidth(text, FONTS[face], size))
+    return getFont(FONTS[face])
 
 
 _SPACES = re.compile(r"[ \t\n]+")  # where a line may break: not at a no-break space
@@ -50,23 +57,65 @@ def glue(text: str) -> str:
     return _UNIT.sub("\u00a0", text)
 
 
-def longest_word(text: str, size: float, face: str = "sans") -> float:
-    """The width of the widest word of ``text``. Only the three longest words are measured: a word
-    with fewer letters than the third longest is not wider unless its letters are very broad, and
+def candidates(text: str) -> list[str]:
+    """The words of ``text`` that may be its widest: only the three longest are kept. A word with
+    fewer letters than the third longest is not wider unless its letters are very broad, and
     measuring every word of a 10,000-row table is most of its time."""
-    ws = words(text)
-    if len(ws) > 3:
-        ws = sorted(ws, key=len, reverse=True)[:3]
-    return max((width(w, size, face) for w in ws), default=0.0)
+    return _longest(words(text))
+
+
+def _longest(ws: list[str]) -> list[str]:
+    return sorted(ws, key=len, reverse=True)[:3] if len(ws) > 3 else ws
+
+
+def longest_word(text: str, size: float, face: str = "sans") -> float:
+    """The width of the widest word of ``text`` (of its :func:`candidates`)."""
+    return max((width(w, size, face) for w in candidates(text)), default=0.0)
+
+
+def widest(ws: Collection[str], sizes: Sequence[float], face: str = "sans") -> list[float]:
+    """The width of the widest of ``ws`` at each of ``sizes``, measuring as few words as it can.
+    Words are measured longest first, at the first size, until no word left can be wider than the
+    widest so far: a word is at most its length times the widest letter of all the words. A width
+    scales with the size, so only the words within a hair of the widest can be the widest at
+    another size, and only those are measured again."""
+    if not ws:
+        return [0.0] * len(sizes)
+    size = sizes[0]
+    letter = max(width(ch, size, face) for ch in set().union(*ws))
+    top, near = 0.0, []
+    for w in sorted(ws, key=len, reverse=True):
+        if len(w) * letter < top * (1 - 1e-9):
+            break
+        x = width(w, size, face)
+        if x > top:
+            top, near = x, [(w, x), *((v, y) for v, y in near if y >= x * (1 - 1e-9))]
+        elif x >= top * (1 - 1e-9):
+            near.append((w, x))
+    return [top, *(max(width(w, other, face) for w, _ in near) for other in sizes[1:])]
 
 
 def wrap(text: str, size: float, room: float, face: str = "sans") -> list[str]:
     """The lines ``text`` breaks into in ``room`` points, at spaces (and at its own line breaks)."""
+    return _wrap([words(para) for para in text.split("\n")], size, room, face)
+
+
+def wrap_fitting(text: str, size: float, room: float, face: str = "sans") -> list[str] | None:
+    """:func:`wrap`, or None when the widest word of ``text`` (:func:`longest_word`) is wider than
+    ``room``; the text is split into words once for both."""
+    paras = [words(para) for para in text.split("\n")]
+    longest = _longest([w for para in paras for w in para])  # candidates(text): a line break is a space
+    if max((width(w, size, face) for w in longest), default=0.0) > room:
+        return None
+    return _wrap(paras, size, room, face)
+
+
+def _wrap(paras: list[list[str]], size: float, room: float, face: str) -> list[str]:
     lines: list[str] = []
     space = width(" ", size, face)
-    for para in text.split("\n"):
+    for para in paras:
         line, used = "", 0.0
-        for w in words(para):
+        for w in para:
             ww = width(w, size, face)
             if line and used + space + ww > room:
                 lines.append(line)
@@ -105,15 +154,32 @@ def layout(
     n = len(rows[0]) if rows else 0
     weights = list(weights or [1.0] * n)
     faces = list(faces or ["sans"] * n)
-    for size in sizes:
-        need = [
-            max(longest_word(str(row[c]), size, header_face if r == 0 else faces[c]) for r, row in enumerate(rows)) + pad for c in range(n)
-        ]
+    wide = column_widest(rows, sizes, faces, header_face)
+    for k, size in enumerate(sizes):
+        need = [wide[c][k] + pad for c in range(n)]
         if sum(need) <= total or size == sizes[-1]:
             widths = share(total, need, weights)
             rows_h = row_heights(rows, widths, size, pad, vpad, leading, faces, header_face) if heights else []
             return Layout(size, tuple(widths), tuple(rows_h))
     raise AssertionError("unreachable")
+
+
+def column_widest(
+    rows: Sequence[Sequence[str]], sizes: Sequence[float], faces: Sequence[str], header_face: str = "bold"
+) -> list[list[float]]:
+    """For each column, the width of its widest word at each of ``sizes`` (the header row in
+    ``header_face``): each cell is split into words once, and a word repeated down a column is
+    measured once."""
+    if not rows:
+        return []
+    body: list[set[str]] = [set() for _ in rows[0]]
+    for row in rows[1:]:
+        for c, cell in enumerate(row):
+            body[c].update(candidates(str(cell)))
+    return [
+        [max(h, b) for h, b in zip(widest(candidates(str(head)), sizes, header_face), widest(body[c], sizes, faces[c]), strict=True)]
+        for c, head in enumerate(rows[0])
+    ]
 
 
 def share(total: float, need: Sequence[float], weights: Sequence[float]) -> list[float]:

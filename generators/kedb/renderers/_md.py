@@ -21,6 +21,7 @@ _INLINE = re.compile(r"`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\[([^\]]+)\]\(([^)\s]+)
 # Characters XML 1.0 cannot carry: ``kedb check`` reports them (KE108); this keeps a library
 # exception out of the build if one ever slips through a field the check does not cover.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MARKS = re.compile(r"[`*_\[]")  # a character that may start an inline marker
 
 Style = Literal["", "code", "bold"]
 Span = tuple[str, Style]
@@ -65,7 +66,7 @@ def spans(text: str) -> list[Span]:
 
 def plain(text: str) -> str:
     """``text`` without inline markers."""
-    if not any(mark in text for mark in "`*_["):
+    if not _MARKS.search(text):
         return clean(text)  # nothing to take out: most cells of a long table
     return "".join(t for t, _ in spans(text))
 

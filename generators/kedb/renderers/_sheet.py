@@ -8,12 +8,11 @@ inert); only the formulas the renderer writes itself (:class:`Formula`) are form
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from copy import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.present import TONE
-from ._md import clean, plain
+from ._md import clean
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -76,34 +75,40 @@ def table(ws: Worksheet, write: Write, header: Sequence[str], widths: Sequence[f
     """Header in row 1 (frozen, filtered, printed on every page), data below; returns the last row.
     Text wraps in every cell; ``dates``: 1-based columns shown as dates."""
     from openpyxl.styles import Alignment
+    from openpyxl.styles.cell_style import StyleArray
     from openpyxl.utils import get_column_letter
 
     body, _, head = fonts()
     hfill = fill(HEADER_FILL)
-    widths = fit_widths(header, widths, rows)
-    for c, (name, width) in enumerate(zip(header, widths, strict=True), start=1):
+    for c, name in enumerate(header, start=1):
         cell = ws.cell(row=1, column=c, value=name)
         cell.font, cell.fill, cell.border = head, hfill, _border()
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.row_dimensions[1].height = LINE_HEIGHT * max(1, max(_lines(h, w) for h, w in zip(header, widths, strict=True))) + 4
     top_wrap = _style(ws, body, Alignment(wrap_text=True, vertical="top"))
     day = _style(ws, body, Alignment(vertical="top", horizontal="left"))
     dated = set(dates)
+    texts = []  # the text of each cell as written; "" for a number, a date or a formula
     for r, row in enumerate(rows, start=2):
+        shown = []
         for c, value in enumerate(row, start=1):
             cell = write(ws, r, c, value)
-            quote = cell.quotePrefix
-            number_format = cell.number_format if isinstance(value, Formula) and value.number_format else None
-            cell._style = copy(day if c in dated else top_wrap)  # every text wraps: a cell's text is never cut off at its border
-            if number_format:
-                cell.number_format = number_format
+            quote = cell._style is not None and cell._style.quotePrefix  # the quote prefix write gives inert text
+            cell._style = StyleArray(day if c in dated else top_wrap)  # every text wraps: a cell's text is never cut off at its border
+            if isinstance(value, Formula) and value.number_format:
+                cell.number_format = value.number_format
             elif c in dated and value is not None:
                 cell.number_format = "yyyy-mm-dd"
             if quote:
                 cell.quotePrefix = True
+            shown.append(cell.value if isinstance(value, str) else "")
+        texts.append(shown)
+    widths = fit_widths(header, widths, texts)
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.row_dimensions[1].height = LINE_HEIGHT * max(1, max(_lines(h, w) for h, w in zip(header, widths, strict=True))) + 4
+    for r, shown in enumerate(texts, start=2):
+        _height(ws, r, max((_lines(t, widths[c]) for c, t in enumerate(shown) if c + 1 not in dated), default=1))
     last = max(1, len(rows) + 1)
-    heights(ws, widths, 2, last, [c for c in range(1, len(header) + 1) if c not in dated])
     ws.freeze_panes = freeze
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     printable(ws, title or ws.title)
@@ -115,17 +120,15 @@ CHAR_PT = 5.25  # points per unit of column width: 7 px a digit of the default f
 MAX_WIDTH = 60.0
 
 
-def fit_widths(header: Sequence[str], widths: Sequence[float], rows: Sequence[Sequence[Any]]) -> list[float]:
+def fit_widths(header: Sequence[str], widths: Sequence[float], texts: Sequence[Sequence[str]]) -> list[float]:
     """``widths`` widened where a column's longest word would not fit: a wrapped cell breaks a word
-    that is wider than its column in the middle, as Excel and LibreOffice both do."""
+    that is wider than its column in the middle, as Excel and LibreOffice both do. ``texts``: the
+    text of each cell below the header, row by row."""
     from . import _fit
 
-    out = list(widths)
-    for c in range(len(header)):
-        texts = [str(header[c])] + [plain(clean(r[c])) for r in rows if isinstance(r[c], str)]
-        longest = max((_fit.longest_word(t, SIZE, "bold" if i == 0 else "sans") for i, t in enumerate(texts)), default=0.0)
-        out[c] = min(MAX_WIDTH, max(out[c], longest * 1.12 / CHAR_PT + 2))  # 12 %: a scaled print rounds glyphs up
-    return out
+    longest = _fit.column_widest([[str(h) for h in header], *texts], (SIZE,), ["sans"] * len(header))
+    # 12 %: a scaled print rounds glyphs up
+    return [min(MAX_WIDTH, max(w, wide[0] * 1.12 / CHAR_PT + 2)) for w, wide in zip(widths, longest, strict=True)]
 
 
 def printable(ws: Worksheet, title: str, rows: str = "1:1") -> None:
@@ -160,14 +163,10 @@ def _lines(text: object, width: float) -> int:
     return len(_fit.wrap(text, SIZE, room))
 
 
-def heights(ws: Worksheet, widths: Sequence[float], first: int, last: int, wrap: Sequence[int]) -> None:
-    """Row heights for wrapped text (not every reader fits them on open), estimated from text length."""
-    if not wrap:
-        return
-    for r in range(first, last + 1):
-        lines = max(_lines(ws.cell(row=r, column=c).value, widths[c - 1]) for c in wrap)
-        if lines > 1:
-            ws.row_dimensions[r].height = min(409, LINE_HEIGHT * lines + 2)
+def _height(ws: Worksheet, row: int, lines: int) -> None:
+    """The height of a row of wrapped text ``lines`` high (not every reader fits rows on open)."""
+    if lines > 1:
+        ws.row_dimensions[row].height = min(409, LINE_HEIGHT * lines + 2)
 
 
 def validation(ws: Worksheet, col: str, last: int, values: Sequence[str], what: str) -> None:

@@ -28,18 +28,18 @@ from ..core.trail import APPROVAL_LABEL, VIOLATIONS
 from . import _audit as A
 from . import _evidence as E
 from . import _fit, built_hashes, file_name
-from ._md import clean, plain
+from . import _pdftable as T
 from ._pdfcharts import hbars, index_bars
-from ._pdftext import BOLD, MONO, SANS, escape, has_cjk, has_rtl, para
+from ._pdftable import Cell
+from ._pdftext import BOLD, SANS, para
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
 
 FILE_NAME = file_name("pdf")
-CHUNK = 60  # rows per table: long reportlab tables split slowly, so they are cut into page-sized pieces
 OTHERS = ("docx", "xlsx", "pptx")
-KEEP_ROWS = 20  # a table this short is not split over two pages
-Cell = Any  # str, (str, judgement word), or a flowable
+# The tables (:mod:`._pdftable`), by the names tests replace to record their cells.
+_tables, _text = T.tables, T.text
 
 
 def render(ctx: BuildContext, out_dir: Path) -> Path:
@@ -159,115 +159,6 @@ def _styles() -> dict[str, Any]:
         "h2": ParagraphStyle("kedb-h2", parent=base, **heads, fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3),
         "note": ParagraphStyle("kedb-note", parent=base, fontSize=8, leading=10, textColor="#595959"),
     }
-
-
-def _cell_styles(size: float) -> dict[str, Any]:
-    from reportlab.lib.styles import ParagraphStyle
-
-    lead = round(size * 1.22, 1)
-    return {
-        "cell": ParagraphStyle(f"kedb-cell-{size}", fontName=SANS, fontSize=size, leading=lead),
-        "span": ParagraphStyle(f"kedb-span-{size}", fontName=BOLD, fontSize=size, leading=lead),
-        "head": ParagraphStyle(f"kedb-head-{size}", fontName=BOLD, fontSize=size, leading=lead, textColor="#FFFFFF"),
-        "mono": ParagraphStyle(f"kedb-mono-{size}", fontName=MONO, fontSize=size - 1, leading=lead),
-    }
-
-
-def _text(value: Cell) -> str:
-    """A cell's text as it is drawn (units glued to their numbers), which is what the layout measures."""
-    if isinstance(value, tuple):
-        return _fit.glue(plain(clean(value[0])))
-    return _fit.glue(plain(clean(value))) if isinstance(value, str) else ""
-
-
-def _tables(header: Sequence[str] | None, rows: Sequence[Sequence[Cell]], weights: Sequence[float], w: float, *,
-            spans: Sequence[int] = (), mono: Sequence[int] = (), sizes: Sequence[float] = (8, 7.5, 7, 6.5)) -> list[Any]:  # fmt: skip
-    """Tables of at most CHUNK rows, header repeated, columns at least as wide as their longest word
-    (:mod:`._fit`), so no word is broken. Cells are text, (text, judgement word) drawn bold in the
-    word's colour, or flowables. ``spans`` are rows that are group headings across the whole width;
-    ``mono`` columns are in the monospaced font (one size smaller). Without a header the table is a
-    list of facts (label, value). A short table is kept on one page."""
-    from reportlab.platypus import KeepTogether, Table, TableStyle
-
-    span_set, mono_set = set(spans), set(mono)
-    n_cols = len(header) if header is not None else len(rows[0])
-    texts = [list(header or [""] * n_cols), *([_text(c) for c in row] for i, row in enumerate(rows) if i not in span_set)]
-    faces = ["mono" if c in mono_set else "bold" if any(isinstance(r[c], tuple) for r in rows) else "sans" for c in range(n_cols)]
-    lay = _fit.layout(texts, w, weights=weights, sizes=sizes, pad=7, faces=faces, heights=False)
-    st = _cell_styles(lay.size)
-    widths = list(lay.widths)
-    head = [_para(h, st["head"], wd - 6) for h, wd in zip(header, widths, strict=True)] if header is not None else None
-    tones: list[tuple[int, int, str]] = []  # (row, column, colour) of judgement words drawn as plain text
-    cells = []
-    for i, row in enumerate(rows):
-        if i in span_set:
-            cells.append([_cell(_text(row[0]), w - 6, st, False, bold=True), *([""] * (len(widths) - 1))])
-            continue
-        out_row = []
-        for c_i, (c, wd) in enumerate(zip(row, widths, strict=True)):
-            cell = _cell(c, wd - 6, st, c_i in mono_set)
-            if isinstance(c, tuple) and isinstance(cell, str) and c[1] in P.TONE:
-                tones.append((i, c_i, P.TONE[c[1]]))
-            out_row.append(cell)
-        cells.append(out_row)
-    out = []
-    for start in range(0, max(1, len(cells)), CHUNK):
-        chunk = cells[start : start + CHUNK]
-        top = 1 if head is not None else 0
-        cmds: list[tuple[Any, ...]] = [
-            ("FONTNAME", (0, 0), (-1, -1), SANS),
-            ("FONTSIZE", (0, 0), (-1, -1), lay.size),
-            ("LEADING", (0, 0), (-1, -1), st["cell"].leading),
-            ("BACKGROUND", (0, 0), (-1, 0), "#1F4E79" if head is not None else "#F2F2F2"),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("GRID", (0, 0), (-1, -1), 0.25, "#BFBFBF"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]
-        if head is None:
-            cmds += [("BACKGROUND", (0, 0), (0, -1), "#F2F2F2"), ("FONTNAME", (0, 0), (0, -1), BOLD)]
-        for c in mono_set:
-            cmds += [("FONTNAME", (c, top), (c, -1), MONO), ("FONTSIZE", (c, top), (c, -1), st["mono"].fontSize)]
-        for i in range(len(chunk)):
-            if start + i in span_set:
-                cmds += [("SPAN", (0, i + top), (-1, i + top)), ("BACKGROUND", (0, i + top), (-1, i + top), "#DDEBF7"),
-                         ("FONTNAME", (0, i + top), (-1, i + top), BOLD)]  # fmt: skip
-        for r, c, colour in tones:
-            if start <= r < start + CHUNK:
-                cmds += [("TEXTCOLOR", (c, r - start + top), (c, r - start + top), f"#{colour}"),
-                         ("FONTNAME", (c, r - start + top), (c, r - start + top), BOLD)]  # fmt: skip
-        data = [head, *chunk] if head is not None else chunk
-        table = Table(data, colWidths=widths, repeatRows=top, style=TableStyle(cmds), hAlign="LEFT")
-        out.append(KeepTogether(table) if len(cells) <= KEEP_ROWS else table)
-    return out
-
-
-def _para(text: str, style: Any, width: float) -> Any:
-    return para(_fit.glue(text), style, width)
-
-
-def _cell(value: Cell, width: float, st: dict[str, Any], mono: bool, *, bold: bool = False) -> Any:
-    """A cell as plain text where it can be (reportlab draws a string without parsing it, which is
-    what keeps a 10,000-row table fast): Latin text is broken into lines here, at spaces, with the
-    metrics reportlab uses. A judgement word's colour is set by the table's style (see _tables);
-    a word wider than the column, right-to-left or CJK text becomes a Paragraph."""
-    if isinstance(value, tuple):
-        text, word = _fit.glue(plain(clean(value[0]))), value[1]
-        face = "bold" if word in P.TONE else "sans"
-    elif isinstance(value, str):
-        text, word, face = _fit.glue(plain(clean(value))), "", "mono" if mono else "bold" if bold else "sans"
-    else:
-        return value
-    style = st["mono"] if mono else st["span"] if face == "bold" else st["cell"]
-    if not has_rtl(text) and not has_cjk(text) and _fit.longest_word(text, style.fontSize, face) <= width:
-        return "\n".join(_fit.wrap(text, style.fontSize, width, face))
-    if word in P.TONE:
-        from reportlab.platypus import Paragraph
-
-        return Paragraph(f'<font name="{BOLD}" color="#{P.TONE[word]}">{escape(text)}</font>', st["cell"])
-    return para(text, style, width)
 
 
 def _kv(rows: Sequence[tuple[str, str]], w: float) -> list[Any]:
