@@ -693,3 +693,22 @@ def test_a_caller_reading_the_output_does_not_wait_for_the_deletion(tmp_path: Pa
     assert done.stdout.strip() == "exited"
     assert (folder / "page.html").exists(), "the caller got the end of the output only once the deletion was over"
     gone(tmp_path, "old")
+
+
+def test_git_never_sees_the_old_site_being_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KB whose .gitignore does not name .site.*: `git add -A` right after a build stages nothing of the old
+    site while it is being deleted (the deletion is held for 3 s here)."""
+    import kedb.core.background as background
+
+    kb = tmp_path / "kb"
+    _tree(kb / "site", "old")
+    _tree(kb / ".site.staging-1" / "site", "new")
+    git(kb, "init", "-q", "-b", "main")
+    real = background._remove_all
+    monkeypatch.setattr(background, "_remove_all", lambda paths: (time.sleep(3), real(paths)))  # the grandchild inherits it
+    run._replace_tree(kb / ".site.staging-1" / "site", kb / "site")
+    assert list(kb.glob(".site.trash-*")), "the deletion is still held"
+    git(kb, "add", "-A")
+    staged = git(kb, "diff", "--cached", "--name-only")
+    assert ".site.trash" not in staged and "site/index.html" in staged
+    gone(kb, ".site.trash-*")

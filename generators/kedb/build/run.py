@@ -41,6 +41,7 @@ The swap (:func:`_replace_tree`):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import json
@@ -238,7 +239,16 @@ def _discard(tree: Path, site: Path) -> None:
     except OSError:
         shutil.rmtree(tree, ignore_errors=True)
         return
+    _ignored_by_git(trash)
     delete_detached([trash])
+
+
+def _ignored_by_git(folder: Path) -> None:
+    """Mark ``folder`` as nothing for git (a ``.gitignore`` of ``*`` in it): a KB whose own ``.gitignore``
+    does not name ``.site.*`` must not stage a build's staging folder or an old site being deleted
+    with ``git add -A``, nor have git trip over its files vanishing."""
+    with contextlib.suppress(OSError):
+        (folder / ".gitignore").write_text("# kedb: a build's working folder, removed by kedb\n*\n", encoding="utf-8")
 
 
 def _install_file(src: Path, dst: Path) -> None:
@@ -330,6 +340,7 @@ def build(
         staging.mkdir()
     except OSError as e:
         raise EnvironmentProblem(f"cannot make the staging folder {staging} beside the site ({e.strerror or e})") from e
+    _ignored_by_git(staging)
     written: list[tuple[str, Path]] = []
     notes: list[str] = []
     try:
