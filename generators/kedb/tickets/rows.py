@@ -68,7 +68,7 @@ BITS = {name: 1 << i for i, name in enumerate(("id", "status", *CHECKED))}
 
 def raw(res: Resolved, name: str) -> str:
     """The field's cell as read (a cell of spaces is empty; the markers are DuckDB's `nullstr`)."""
-    return f"nullif(trim({S.ident(res.columns[name][0])}), '')"
+    return S.stripped(S.ident(res.columns[name][0]))
 
 
 def given(res: Resolved, name: str) -> str:
