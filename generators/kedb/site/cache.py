@@ -12,9 +12,10 @@ The **page key** (``page/``: the rendered :class:`~kedb.site.pages.Page` and its
 * everything global (:func:`_global_digest`): kedb's version and the SHA-256 of its source
   files, Python's and every installed distribution's version (Jinja, markdown-it, MkDocs,
   Material, ...), every file of the site templates (the KB's ``templates/site/`` and kedb's
-  own), the build information (commit, date, uncommitted changes, audience, tenant, partial
-  history; not the fingerprint of all sources, which changes with every edit and which no record
-  page shows), the site options (URL style, site URL and name, downloads folder), the program
+  own), the build information (commit, date, audience, tenant, partial history; not the
+  fingerprint of all sources, which changes with every edit, nor whether the working tree has
+  uncommitted changes, which turns on with the first edit: kedb's record templates show neither,
+  only the home page does), the site options (URL style, site URL and name, downloads folder), the program
   data (each ``content/`` file's hash), the playbooks and the assets a page may link, the check's
   findings on files that are not records, and every record id of the edition with its file (a
   record's words link any record id they name, so adding or deleting a record renders every page
@@ -28,7 +29,8 @@ The **page key** (``page/``: the rendered :class:`~kedb.site.pages.Page` and its
 
 The two-link neighbourhood is what kedb's own record templates read. A KB whose
 ``templates/site/`` changes a template (any file that differs from kedb's own) may read anything,
-so there every record page's key covers every record, all history and all approvals.
+so there every record page's key covers every record, all history and all approvals, and
+whether the working tree has uncommitted changes.
 
 The **theme key** (``chrome/``: the finished page as Material's theme writes it) is the page key
 plus the MkDocs configuration after every plugin's ``on_config`` (each setting, each plugin and
@@ -232,7 +234,6 @@ def _global_digest(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> str:
         files_digest(template_dirs(kb.root, "site")),
         info.commit,
         info.date.isoformat(),
-        info.dirty,
         info.audience,
         info.tenant,
         info.partial_history,
@@ -275,6 +276,7 @@ def page_keys(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> dict[str, 
     if _own_templates_changed(kb.root):
         everything = digest(
             "wide",
+            ctx.info.dirty,
             *own.items(),
             repr(ctx.history.records if ctx.history else None),
             repr(ctx.approvals.items if ctx.approvals else None),
