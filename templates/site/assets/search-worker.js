@@ -7,11 +7,10 @@
    meta.json, defined once in kedb.search.rules; the stemmer is Snowball's English, as in
    Python), the same matches (exact, prefix, typo, joined), the same score and the same rule
    for retired records and their successors. tests/test_search_browser.py runs a query set
-   through both. A query waits only for the index shards it needs; once it has been answered,
-   the worker fetches the other shards one at a time (warm()), so a later query finds its terms
-   in memory rather than waiting for the network (10,000 records: about 60 shards, 3 MB). The titles (n-*.json, a few
-   files) are fetched once at start, so a query lists its results as soon as its shards are
-   in; a second RESULT adds their text and tags (d-*.json).
+   through both. A query waits only for the index shards and title files (n-*.json) it needs;
+   once it has been answered, the worker fetches the others one at a time (warm()), so a later
+   query finds them in memory rather than waiting for the network (10,000 records: about 60
+   shards and 11 title files, 3.5 MB). A second RESULT adds the results' text and tags (d-*.json).
 
    Material shows "N matching documents" from the number of results, which is capped at
    MAX_RESULTS; the worker tells the page the real count on the BroadcastChannel "kedb-search"
@@ -544,16 +543,18 @@ function answer(query, send) {
   });
 }
 
-/* The shards no query has needed yet, fetched one at a time after an answer: never more than one
-   in flight, so a query's own fetches do not queue behind them; a failed fetch stops it. */
+/* The title files and shards no query has needed yet, fetched one at a time after an answer (titles
+   first: every result needs its title): never more than one in flight, so a query's own fetches do
+   not queue behind them; a failed fetch stops it. */
 var warming = false, warmFailed = false;
 function warm() {
   if (warming || warmFailed || !meta) return;
-  var next = -1;
-  for (var n = 0; n < firsts.length && next < 0; n++) if (!shards.has(n)) next = n;
-  if (next < 0) return;
+  var next = null;
+  for (var m = 0; m * meta.names < meta.docs && !next; m++) if (!names.has(m)) next = namesOf.bind(null, m);  // titles first
+  for (var n = 0; n < firsts.length && !next; n++) if (!shards.has(n)) next = shard.bind(null, n);
+  if (!next) return;
   warming = true;
-  shard(next).then(function () {
+  next().then(function () {
     warming = false;
     setTimeout(warm, 0);
   }, function () {
@@ -576,7 +577,8 @@ function handle(message) {
       stop = new Set(R.stop);
       firsts = m.shards;
       pages = indexPages(message.data.docs || []);
-      for (var n = 0; n * meta.names < meta.docs; n++) namesOf(n);  // every query needs titles: fetched once
+      // The titles of the first query's results are fetched when it needs them (one or two files of
+      // ten at 10,000 records): fetching all at once here delayed that query's own shards behind them.
       return { type: READY };
     });
   }
