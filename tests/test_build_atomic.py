@@ -712,3 +712,32 @@ def test_git_never_sees_the_old_site_being_deleted(tmp_path: Path, monkeypatch: 
     staged = git(kb, "diff", "--cached", "--name-only")
     assert ".site.trash" not in staged and "site/index.html" in staged
     gone(kb, ".site.trash-*")
+
+
+def test_the_deleter_removes_the_gitignore_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the old site is being deleted, its .gitignore of '*' stays until nothing else is left: git
+    never sees the rest of the folder as untracked files that vanish under `git add -A`."""
+    import kedb.core.background as background
+
+    folder = _tree(tmp_path / ".site.trash-1", "old")
+    (folder / ".gitignore").write_text("*\n", encoding="utf-8")
+    seen: list[tuple[str, bool]] = []
+    real_unlink, real_rmtree = os.unlink, shutil.rmtree
+
+    def watching_unlink(path: str | os.PathLike[str], *a: object, **kw: object) -> None:
+        if "dir_fd" not in kw:  # the deleter's own calls (rmtree's inside a folder pass dir_fd)
+            seen.append((Path(path).name, (folder / ".gitignore").exists()))
+        real_unlink(path, *a, **kw)  # type: ignore[arg-type]
+
+    def watching_rmtree(path: str | os.PathLike[str], *a: object, **kw: object) -> None:
+        if Path(path) != folder:
+            seen.append((Path(path).name, (folder / ".gitignore").exists()))
+        real_rmtree(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(background.os, "unlink", watching_unlink)
+    monkeypatch.setattr(background.shutil, "rmtree", watching_rmtree)
+    background._remove_all([folder])
+    assert not folder.exists()
+    assert [name for name, _ in seen if name != ".gitignore"] and seen[-1][0] == ".gitignore"
+    assert sorted(name for name, _ in seen[:-1]) == ["index.html", "sub"]
+    assert all(ignored for _, ignored in seen[:-1]), "everything else goes while the .gitignore is there"

@@ -56,6 +56,24 @@ def _remove_all(paths: list[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
+                _remove_tree(path)
             else:
                 path.unlink()
+
+
+def _remove_tree(folder: Path) -> None:
+    """Remove ``folder``, its own ``.gitignore`` last: a folder kedb marked as nothing for git
+    (:func:`kedb.build.run._ignored_by_git`) stays so until it is empty, so a ``git add -A`` meanwhile
+    neither stages what is left of it nor trips over files that vanish under it."""
+    ignore = folder / ".gitignore"
+    for child in os.scandir(folder):
+        if child.name == ".gitignore":
+            continue
+        if child.is_dir(follow_symlinks=False):
+            shutil.rmtree(child.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(child.path)
+    with contextlib.suppress(OSError):
+        ignore.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
