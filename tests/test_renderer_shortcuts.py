@@ -1,6 +1,6 @@
 """The shortcuts that keep the artefacts fast at 10,000 records give what the long way gives:
 the widest word of a column measured from a few words, a cell's fit checked and its lines broken
-from one split, and table rows written as WordprocessingML text rather than element by element."""
+from one split (or known to be one line from one measure), and table rows written as WordprocessingML text rather than element by element."""
 
 from __future__ import annotations
 
@@ -42,6 +42,21 @@ def test_wrap_fitting_is_wrap_when_the_longest_word_fits(room: float) -> None:
         assert _fit.wrap_fitting(text, 8, room, "sans") == (_fit.wrap(text, 8, room, "sans") if fits else None)
 
 
+@pytest.mark.parametrize("room", [5.0, 20.0, 40.0, 90.0, 400.0])
+def test_one_line_only_when_wrap_gives_one_line(room: float) -> None:
+    rnd = random.Random(int(room) + 1)
+    seps = [" ", " ", " ", "  ", "\t", "\n"]
+    for _ in range(300):
+        text = "".join(rnd.choice(WORDS) + rnd.choice(seps) for _ in range(rnd.randint(1, 6)))[: rnd.randint(1, 80)]
+        lines = _fit.wrap(text, 10, room, "sans")
+        if _fit.one_line(text, 10, room, "sans"):
+            assert len(lines) == 1
+        fits = _fit.longest_word(text, 10, "sans") <= room
+        assert _fit.wrap_fitting(text, 10, room, "sans") == (lines if fits else None)
+    exact = " ".join(["mmmm", "il", "MW"])  # a text exactly as wide as the room: wrap keeps it on one line
+    assert _fit.one_line(exact, 10, _fit.width(exact, 10) * 1.001) and not _fit.one_line(exact, 10, _fit.width(exact, 10) * 0.99)
+
+
 CELLS = [
     "plain text",
     "",
@@ -73,3 +88,56 @@ def test_table_rows_as_text_are_the_rows_body_writer_makes(header: bool, keep: b
     by_text = etree.SubElement(w.body, _docx.W_P)
     _docx._append_xml(by_text, [_docx._row_xml(CELLS, widths, header=header, keep=keep, size="17")])  # type: ignore[arg-type]
     assert etree.tostring(by_text[0]) == etree.tostring(by_elements[0])
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", "", "=1+2", "=", "+x", "-", "@a", "\tx", "#N/A", "#REF!", "**bold** `code`", "a\x00b\x1f", "x" * 40_000]
+)
+def test_text_cell_is_what_setting_the_value_gives(text: str) -> None:
+    from openpyxl import Workbook
+
+    from kedb.renderers import _md, xlsx
+
+    ws = Workbook().active
+    got = xlsx.text_cell(ws, 2, 3, text)
+    want = ws.cell(row=4, column=3, value=_md.plain(_md.clean(text)))
+    if want.value.startswith(xlsx.FORMULA_LIKE):
+        want.data_type, want.quotePrefix = "s", True
+    assert (got.value, got.data_type, got.quotePrefix) == (want.value, want.data_type, want.quotePrefix)
+
+
+@pytest.mark.parametrize("style", [None, "List Bullet", "Heading 3"])
+@pytest.mark.parametrize("num_id", [None, "7"])
+@pytest.mark.parametrize("bold", [False, True])
+def test_paragraphs_as_text_are_the_paragraphs_body_writer_makes(style: str | None, num_id: str | None, bold: bool) -> None:
+    from docx import Document
+
+    w = _docx.BodyWriter(Document())
+    by_elements = etree.SubElement(w.body, _docx.W_P)
+    by_text = etree.SubElement(w.body, _docx.W_P)
+    sid = w.styles.get(style) if style else None
+    for cell in [*CELLS, []]:
+        w.p(cell, style, parent=by_elements, num_id=num_id, bold=bold)  # type: ignore[arg-type]
+        _docx._append_xml(by_text, [_docx._p_xml(cell, sid, num_id=num_id, bold=bold)])  # type: ignore[arg-type]
+    assert [etree.tostring(p) for p in by_text] == [etree.tostring(p) for p in by_elements]
+
+
+def test_headings_as_text_are_a_styled_paragraph_with_a_bookmarked_run() -> None:
+    from docx import Document
+
+    w = _docx.BodyWriter(Document())
+    for level, text in [(1, "One & <two>"), (2, "KE-0001 **Title**"), (3, "Symptoms")]:
+        w.heading(text, level)
+    w.finish()
+    got = [etree.tostring(p) for p in w.body.iterchildren(_docx.W_P)]
+    want, scratch = [], etree.SubElement(w.body, _docx.W_P)
+    for n, (level, text) in enumerate([(1, "One & <two>"), (2, "KE-0001 Title"), (3, "Symptoms")], start=1):
+        p = w.p("", f"Heading {level}", parent=scratch)
+        if level <= _docx.TOC_LEVELS:
+            _docx._sub(p, "w:bookmarkStart", id=str(n), name=f"_Toc{n - 1:06d}")
+            w.run(p, text)
+            _docx._sub(p, "w:bookmarkEnd", id=str(n))
+        else:
+            w.run(p, text)
+        want.append(etree.tostring(p))
+    assert got == want

@@ -60,6 +60,7 @@ class BodyWriter:
         ids = [int(n.get(qn("w:numId"))) for n in self._numbering.findall(qn("w:num"))]
         self._next_num = max(ids, default=0) + 1
         self._ol_abstract = self._abstract_for("ListNumber")
+        self._pending: list[str] = []  # body paragraphs written as text, not yet parsed (_flush)
 
     # ------------------------------------------------------------ set-up
     @staticmethod
@@ -110,6 +111,7 @@ class BodyWriter:
           keep: bool = False, size: str | None = None) -> Any:  # fmt: skip
         """A paragraph; ``keep`` keeps it on the page of the next one (a heading's intro with its table);
         ``size`` (half-points) goes on each of its runs."""
+        self._flush()
         p = etree.SubElement(self.body if parent is None else parent, W_P)
         sid = self.styles.get(style) if style else None
         if sid or num_id or keep:
@@ -147,35 +149,44 @@ class BodyWriter:
             t.set(XML_SPACE, "preserve")
         return r
 
-    def heading(self, text: str, level: int) -> Any:
+    def heading(self, text: str, level: int) -> None:
         """A heading; those the contents list are bookmarked, so each entry links to it and shows its page."""
         text = plain(clean(text))
-        p = self.p("", f"Heading {level}")
+        sid = self.styles.get(f"Heading {level}")
+        ppr = f'<w:pPr><w:pStyle w:val="{sid}"/></w:pPr>' if sid else ""
+        empty, run = _run_xml("", False, False, None, None), _run_xml(text, False, False, None, None)
         if level <= TOC_LEVELS:
             mark = f"_Toc{len(self.headings):06d}"
             self.headings.append((level, text, mark))
-            _sub(p, "w:bookmarkStart", id=str(len(self.headings)), name=mark)
-            self.run(p, text)
-            _sub(p, "w:bookmarkEnd", id=str(len(self.headings)))
-        else:
-            self.run(p, text)
-        return p
+            n = len(self.headings)
+            run = f'<w:bookmarkStart w:id="{n}" w:name="{mark}"/>{run}<w:bookmarkEnd w:id="{n}"/>'
+        self._pending.append(f"<w:p>{ppr}{empty}{run}</w:p>")
 
-    def md(self, text: str) -> Any:
+    def _para(self, content: Cell = "", style: str | None = None, *, num_id: str | None = None) -> None:
+        """:meth:`p` of a body paragraph, written as text (:func:`_p_xml`)."""
+        self._pending.append(_p_xml(content, self.styles.get(style) if style else None, num_id=num_id))
+
+    def _flush(self) -> None:
+        """Parse the paragraphs written as text and append them to the body: before anything else is."""
+        if self._pending:
+            _append_xml(self.body, self._pending)
+            self._pending = []
+
+    def md(self, text: str) -> None:
         """A paragraph of Markdown inline text (code spans and bold kept)."""
-        return self.p(spans(text))
+        self._para(spans(text))
 
     def numbered(self, items: Iterable[Cell]) -> None:
         num = self.new_numbering()
         for item in items:
-            self.p(item, "List Number", num_id=num)
+            self._para(item, "List Number", num_id=num)
 
     def bullets(self, items: Iterable[Cell]) -> None:
         for item in items:
-            self.p(item, "List Bullet")
+            self._para(item, "List Bullet")
 
     def code(self, text: str) -> None:
-        self.p(clean(text), "Code Block")
+        self._para(clean(text), "Code Block")
 
     def blocks(self, blocks: list[Block]) -> None:
         """Markdown blocks: numbered lists restart at 1, code stays monospace."""
@@ -183,18 +194,18 @@ class BodyWriter:
             if b.kind == "p":
                 self.md(b.text)
             elif b.kind == "h":
-                self.p(spans(b.text), bold=True)
+                self._pending.append(_p_xml(spans(b.text), None, bold=True))
             elif b.kind == "code":
                 self.code(b.text)
             else:
                 num = self.new_numbering() if b.kind == "ol" else None
                 for item in b.items:
-                    self.p(spans(item.text), "List Number" if num else "List Bullet", num_id=num)
+                    self._para(spans(item.text), "List Number" if num else "List Bullet", num_id=num)
                     for child in item.children:
                         if child.kind == "code":
                             self.code(child.text)
                         else:
-                            self.p(spans(child.text), "List Bullet" if not num else None)
+                            self._para(spans(child.text), "List Bullet" if not num else None)
 
     # ------------------------------------------------------------ tables
     def table(self, header: Sequence[str], rows: Iterable[Sequence[Cell]], weights: Sequence[float] | None = None, *,
@@ -204,6 +215,7 @@ class BodyWriter:
         table is kept on one page (``keep``, by default for up to :data:`KEEP_ROWS` rows in a third
         of a page). The header row is always kept with the first row, and so with the heading or
         the paragraph before the table when that one asks to be kept with what follows."""
+        self._flush()
         rows = [[_glued(c) for c in row] for row in rows]
         n = len(header)
         weights = weights or [1.0] * n
@@ -257,6 +269,7 @@ class BodyWriter:
         file without asking to update anything. LibreOffice works the page numbers out when it lays
         the document out; Word shows them once the entries are selected and updated (F9), as the
         note below the contents says."""
+        self._flush()
         entries = self.headings or [(1, "(no headings)", "")]
         paras = []
         for lvl, text, mark in entries:
@@ -294,6 +307,7 @@ class BodyWriter:
         self.field_runs(p, "PAGE", "1")
 
     def finish(self) -> None:
+        self._flush()
         if self.sect_pr is not None:
             self.body.append(self.sect_pr)
 
@@ -342,6 +356,15 @@ def _row_xml(cells: Sequence[Cell], widths: Sequence[str], *, header: bool = Fal
         out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr><w:p>{ppr}{runs}</w:p></w:tc>')
     out.append("</w:tr>")
     return "".join(out)
+
+
+def _p_xml(content: Cell, style_id: str | None, *, num_id: str | None = None, bold: bool = False) -> str:
+    """The paragraph :meth:`BodyWriter.p` makes of ``content`` (with a style id, not a style name)."""
+    props = (f'<w:pStyle w:val="{style_id}"/>' if style_id else "") + (
+        f'<w:numPr><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>' if num_id else ""
+    )
+    runs = "".join(_run_xml(text, run_bold, mono, color, None) for text, run_bold, mono, color in _runs(content, bold))
+    return f"<w:p><w:pPr>{props}</w:pPr>{runs}</w:p>" if props else f"<w:p>{runs}</w:p>"
 
 
 def _append_xml(parent: Any, xml: list[str]) -> None:

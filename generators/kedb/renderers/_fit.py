@@ -95,6 +95,15 @@ def widest(ws: Collection[str], sizes: Sequence[float], face: str = "sans") -> l
     return [top, *(max(width(w, other, face) for w, _ in near) for other in sizes[1:])]
 
 
+def one_line(text: str, size: float, room: float, face: str = "sans") -> bool:
+    """True when :func:`wrap` would surely give ``text`` one line, measuring it once; False when it
+    cannot tell. Its words joined by single spaces are no wider than the text itself, so a text
+    without tabs or line breaks that fits (by a hair more than rounding) is one line."""
+    if "\n" in text or "\t" in text or has_cjk(text):
+        return False
+    return float(_font(face).stringWidth(text, size)) <= room * (1 - 1e-9)
+
+
 def wrap(text: str, size: float, room: float, face: str = "sans") -> list[str]:
     """The lines ``text`` breaks into in ``room`` points, at spaces (and at its own line breaks)."""
     return _wrap([words(para) for para in text.split("\n")], size, room, face)
@@ -102,7 +111,10 @@ def wrap(text: str, size: float, room: float, face: str = "sans") -> list[str]:
 
 def wrap_fitting(text: str, size: float, room: float, face: str = "sans") -> list[str] | None:
     """:func:`wrap`, or None when the widest word of ``text`` (:func:`longest_word`) is wider than
-    ``room``; the text is split into words once for both."""
+    ``room``; the text is split into words once for both. A text that is one line and its own words
+    joined by single spaces is its own only line, found with one measure (most cells of a long table)."""
+    if "  " not in text and text[:1] != " " and text[-1:] != " " and one_line(text, size, room, face):
+        return [text]
     paras = [words(para) for para in text.split("\n")]
     longest = _longest([w for para in paras for w in para])  # candidates(text): a line break is a space
     if max((width(w, size, face) for w in longest), default=0.0) > room:

@@ -71,6 +71,12 @@ def plain(text: str) -> str:
     return "".join(t for t, _ in spans(text))
 
 
+def clean_plain(text: object) -> str:
+    """``plain(clean(text))``, cleaning once: text that is already clean stays as it is."""
+    text = clean(text)
+    return "".join(t for t, _ in spans(text)) if _MARKS.search(text) else text
+
+
 def blocks(markdown: str) -> list[Block]:
     """Split a section's Markdown into paragraphs, lists and code blocks."""
     lines = clean(markdown).split("\n")

@@ -160,6 +160,8 @@ def _lines(text: object, width: float) -> int:
         return 1
     from . import _fit
 
+    if _fit.one_line(text, SIZE, room):  # most of the cells wider than the quick test above
+        return 1
     return len(_fit.wrap(text, SIZE, room))
 
 

@@ -24,7 +24,7 @@ from ..core import standing as S
 from . import _audit as A
 from . import _evidence as E
 from . import file_name
-from ._md import clean, plain
+from ._md import clean_plain
 from ._sheet import BREACH_FILL, WARN_FILL, Formula, facts, fill, judged, validation
 from ._sheet import table as _table
 from ._zip import normalise
@@ -48,7 +48,9 @@ def text_cell(ws: Worksheet, row: int, col: int, value: Any) -> Any:
             cell.number_format = value.number_format
         return cell
     if isinstance(value, str):
-        value = plain(clean(value))
+        value = clean_plain(value)
+        # openpyxl's own setter, though it looks again for the control characters clean took out
+        # (a tenth of the sheet's time): this is a guard, and the library's check stays in it.
         cell = ws.cell(row=row, column=col, value=value)
         if value.startswith(FORMULA_LIKE):
             cell.data_type = "s"
