@@ -650,8 +650,7 @@ class _ReportCache:
         self.path = Path(kb.root) / CACHE_DIR / self.NAME
 
     def load(self) -> ApprovalReport | None:
-        report = read_kept(self.path, self.key)
-        return report if isinstance(report, ApprovalReport) else None
+        return read_kept(self.path, self.key, ApprovalReport)
 
     def save(self, report: ApprovalReport) -> None:
         write_kept(self.path, self.key, report)

@@ -378,8 +378,7 @@ class _HistoryCache:
         self.key = "\0".join(("kedb-history 1", source_digest(), head, str(first_parent), str(partial))).encode()
 
     def load(self) -> History | None:
-        hist = read_kept(self.path, self.key)
-        return hist if isinstance(hist, History) else None
+        return read_kept(self.path, self.key, History)
 
     def save(self, hist: History) -> None:
         write_kept(self.path, self.key, hist)

@@ -80,13 +80,8 @@ def _encoding(head: bytes, declared: str) -> tuple[str, int]:
     return declared, 0
 
 
-# Names kedb's queries give the columns they add beside the export's (row number, row key): a header that
-# uses one is read as "<name> (2)", as a duplicate would be.
-INTERNAL = ("_ord", "_k")
-
-
 def _unique(names: list[str]) -> tuple[str, ...]:
-    seen: dict[str, int] = dict.fromkeys(INTERNAL, 1)
+    seen: dict[str, int] = {}
     out: list[str] = []
     for i, raw in enumerate(names, 1):
         name = raw.strip().strip("\ufeff") or f"column_{i}"

@@ -35,7 +35,7 @@ import pickle
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -44,6 +44,7 @@ from ..resources import PACKAGE_DIR
 from .files import NotRegularFile, read_regular
 
 CACHE_DIR = ".kedb/cache"
+_T = TypeVar("_T")
 FILE_NAME = "records.bin"
 ENV_OFF = "KEDB_NO_CACHE"
 _MAGIC = b"kedb-record-cache 1\n"
@@ -205,9 +206,10 @@ def read_sealed(path: Path, shown: str) -> bytes | None:
     return unseal(key, blob)
 
 
-def read_kept(path: Path, key: bytes) -> Any | None:
-    """The object :func:`write_kept` kept in ``path`` for ``key``, or None: the cache is off, the file is
-    missing, damaged, written by anyone else (see :func:`read_sealed`) or kept for another key.
+def read_kept(path: Path, key: bytes, kind: type[_T]) -> _T | None:
+    """The ``kind`` of object :func:`write_kept` kept in ``path`` for ``key``, or None: the cache is off, the
+    file is missing, damaged, written by anyone else (see :func:`read_sealed`), kept for another key, or
+    holds something else.
 
     Only bytes sealed with this user's key are unpickled. The garbage collector is paused while they
     are: a history of 20,000 commits is hundreds of thousands of objects, and it halves the time."""
@@ -219,12 +221,13 @@ def read_kept(path: Path, key: bytes) -> Any | None:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(payload[len(key) + 1 :])
+        value = pickle.loads(payload[len(key) + 1 :])
     except Exception:  # a damaged entry: computed again
         return None
     finally:
         if paused:
             gc.enable()
+    return value if isinstance(value, kind) else None
 
 
 def write_kept(path: Path, key: bytes, value: Any) -> None:
