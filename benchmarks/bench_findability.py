@@ -44,9 +44,9 @@ WORK = REPO / "benchmarks" / "_work"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
 import peer  # noqa: E402
-from runs import run_timed, spread  # noqa: E402
+from runs import run_timed, serve_apart, spread  # noqa: E402
 from synth import make_kb  # noqa: E402
-from test_site_browser import ARGS, CHROMIUM, serve  # noqa: E402 - the same browser and flags as the browser tests
+from test_site_browser import ARGS, CHROMIUM  # noqa: E402 - the same browser and flags as the browser tests
 
 QUERIES_FILE = REPO / "benchmarks" / "findability_queries.yml"
 KINDS = ("exact", "reformatted", "paste", "paraphrase", "typo")
@@ -175,7 +175,7 @@ def browser_ranks(site: Path, qs: list[Query], name: str) -> Ranks:
     from playwright.sync_api import sync_playwright
 
     ranks = Ranks(name)
-    with serve(site) as url, sync_playwright() as p:
+    with serve_apart(site) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
         pending: set[object] = set()

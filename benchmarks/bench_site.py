@@ -45,9 +45,9 @@ WORK = REPO / "benchmarks" / "_work"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
 import peer as plain  # noqa: E402 - the peer site (plain mkdocs-material)
-from runs import Run, run_timed, spread  # noqa: E402
+from runs import Run, run_timed, serve_apart, spread  # noqa: E402
 from synth import bench_kb, history_summary  # noqa: E402
-from test_site_browser import ARGS, CHROMIUM, serve  # noqa: E402 - the same browser and flags as the browser tests
+from test_site_browser import ARGS, CHROMIUM  # noqa: E402 - the same browser and flags as the browser tests
 
 # The first is timed from the page load; the others each once the previous results are complete.
 QUERIES = [
@@ -96,7 +96,7 @@ def search_times(site: Path, queries: list[str]) -> tuple[float, float, list[flo
     and seconds from typing each further query to its results."""
     from playwright.sync_api import sync_playwright
 
-    with serve(site) as url, sync_playwright() as p:
+    with serve_apart(site) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
         pending: set[object] = set()

@@ -6,13 +6,17 @@ code and the end of its output: a failing build or check is never printed as a t
 
 from __future__ import annotations
 
+import contextlib
+import re
 import resource
 import shlex
 import statistics
 import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,23 @@ def spread(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:
     """``median unit (min-max)``, the way every benchmark here prints a set of runs."""
     med = statistics.median(values)
     return f"{med:.{digits}f} {unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+@contextlib.contextmanager
+def serve_apart(site: Path) -> Iterator[str]:
+    """The built site over HTTP/1.1 on localhost, from a server process of its own.
+
+    Browser timings are taken against this server, not one on a thread of the benchmark's own
+    process: there every response waited on the interpreter lock the browser driver holds, and
+    a file of 100 KB took 150-560 ms to arrive, which no web server a user reaches does."""
+    cmd = [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--protocol", "HTTP/1.1", "--directory", str(site)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        port = re.search(r" port (\d+)", line)
+        if port is None:
+            raise SystemExit(f"benchmark stopped: `{shlex.join(cmd)}` did not say which port it serves on: {line!r}")
+        yield f"http://127.0.0.1:{port[1]}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

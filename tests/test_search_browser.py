@@ -26,8 +26,8 @@ ALL = [(kind, item["q"], item["id"]) for kind, items in QUERIES.items() for item
 
 # The worker's source in a function: its internals are returned instead of a worker being started.
 LOAD_WORKER = """async () => {
-  const stemmer = await (await fetch('assets/kedb/snowball-english.js')).text();
-  (0, eval)(stemmer);  // global: defines snowballFactory, as importScripts() does in the worker
+  const stemmer = await (await fetch('assets/kedb/porter2.js')).text();
+  (0, eval)(stemmer);  // global: defines porter2, as importScripts() does in the worker
   const src = await (await fetch('assets/kedb/search-worker.js')).text();
   const make = new Function('self', 'addEventListener', 'postMessage', 'importScripts',
     src + '; return {handle: handle, search: search, namesOf: namesOf, analyse: analyse, stem: stem, displayTitle: displayTitle,' +

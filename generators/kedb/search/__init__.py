@@ -18,9 +18,9 @@ the browser, which is the parity the issue asks for. So the rules live in Python
 analysis, matching and scoring about as many, beside the protocol and the result display),
 and ``tests/test_search_browser.py`` runs the query set through both and compares the first three
 results. The libraries we do use are the ones for what is not ours to invent: Snowball's English
-stemmer (``snowballstemmer`` on PyPI; the same algorithm from npm's ``snowball-stemmers`` in the
-browser, checked word for word; ``snowballstemmer`` is held below 3.0, whose English rules no
-longer match any JavaScript port on npm). ``benchmarks/bench_findability.py`` measures the result
+stemmer (``snowballstemmer`` on PyPI; the same algorithm from npm's ``porter2`` in the browser,
+checked word for word; ``snowballstemmer`` is held below 3.0, whose English rules no longer match
+any JavaScript port on npm). ``benchmarks/bench_findability.py`` measures the result
 against the targets and against plain Material (lunr) on the same 104 queries: top-3 100 % and
 top-1 99 % on the example KB (plain Material: 76.9 % and 59.6 %), 100 % and 97.1 % with 10,000
 synthetic records mixed in (figures and times in ``benchmarks/README.md``).

@@ -5,7 +5,7 @@ words, the code shapes, the weights, the typo rules) are defined here once; :fun
 hands them to the index's ``meta.json``, where ``search-worker.js`` reads them, so the browser
 applies the very same numbers. What cannot be shipped as data is the stemmer: Python uses
 ``snowballstemmer`` (Snowball's English algorithm, the 2.x series) and the worker the same
-algorithm from npm's ``snowball-stemmers`` (``templates/site/assets/snowball-english.js``); the
+algorithm from npm's ``porter2`` (``templates/site/assets/porter2.js``, see tests/vendor_porter2.py); the
 two agree word for word (``tests/test_search_browser.py`` checks it on every word of the example
 KB and its variants).
 

@@ -34,11 +34,11 @@ ASSETS = {
     "assets/kedb/kedb.css": "assets/kedb.css",
     "assets/kedb/kedb.js": "assets/kedb.js",
     "assets/kedb/search-worker.js": "assets/search-worker.js",
-    "assets/kedb/snowball-english.js": "assets/snowball-english.js",  # the worker's stemmer (kedb.search.rules)
+    "assets/kedb/porter2.js": "assets/porter2.js",  # the worker's stemmer (kedb.search.rules)
     "assets/kedb/icons.svg": "assets/icons.svg",  # the theme's header and search icons (see kedb.site.plugin)
 }
 SEARCH_WORKER = "assets/kedb/search-worker.js"
-WORKER_ONLY = {SEARCH_WORKER, "assets/kedb/snowball-english.js"}  # loaded by the search worker, not by pages
+WORKER_ONLY = {SEARCH_WORKER, "assets/kedb/porter2.js"}  # loaded by the search worker, not by pages
 
 
 def record_src(record_id: str) -> str:

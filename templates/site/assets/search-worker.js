@@ -24,7 +24,7 @@ var ROOT = new URL("../../search/kedb/", self.location.href);
 var metaFetch = fetchJSON("meta.json");
 metaFetch.catch(function () {});  // a failure is reported when SETUP waits for it
 
-importScripts("snowball-english.js");
+importScripts("porter2.js");  // npm porter2: Snowball's English stemmer, as snowballstemmer in Python
 var MAX_RESULTS = 20;
 var PAGE_FIELDS = { title: "title", text: "body", tags: "tags" };  // Material's fields -> kedb's weights
 var PAGE_BOOST = 0.5;      // a page beside the records: weighs like a problem record
@@ -46,7 +46,6 @@ var MAX_DISPLAY = 3;       // at most this many at once: a browser opens 6 conne
 var pages = null;          // Material's docs (other pages), indexed in memory
 var queue = Promise.resolve();
 var channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("kedb-search") : null;
-var stemmer = snowballFactory.newStemmer("english");
 var stems = new Map();
 
 function fetchJSON(name) {
@@ -62,7 +61,7 @@ var HEX = /^0x[0-9a-f]+$/, DIGIT = /[0-9]/, DIGITS = /^[0-9]+$/, NUMBERED = /^([
 
 function stem(word) {
   var s = stems.get(word);
-  if (s === undefined) { s = stemmer.stem(word); stems.set(word, s); }
+  if (s === undefined) { s = porter2.stem(word); stems.set(word, s); }
   return s;
 }
 
