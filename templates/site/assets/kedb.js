@@ -129,6 +129,12 @@
     writing = false;
   }
 
+  // 12,345: written out here, as toLocaleString's first call loads the locale data (60 ms
+  // on the main thread, between the first answer and its results on the screen).
+  function thousands(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
   // Material writes "No matching documents" for a query still being typed and counts the
   // results it was given (capped by the worker); kedb's worker posts the real count.
   function fixMeta() {
@@ -144,7 +150,7 @@
       return;
     }
     if (counted.total > counted.listed && text === other.replace("#", String(counted.listed))) {
-      setMeta(meta, other.replace("#", counted.listed + " of " + counted.total.toLocaleString("en")));
+      setMeta(meta, other.replace("#", counted.listed + " of " + thousands(counted.total)));
     }
   }
 
