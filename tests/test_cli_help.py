@@ -60,3 +60,33 @@ def test_new_outside_a_kb_says_where_to_run(tmp_path: Path) -> None:
 
 def test_history_says_the_order_it_prints() -> None:
     assert "newest first" in kedb("history", "--help").output
+
+
+def test_a_command_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """`kedb search` in a terminal answers in a fraction of a second: the commands of other
+    modules are imported when they are run or listed (cli/main.LazyCommands), so it does not load
+    the webhook client, the MCP SDK or DuckDB; `kedb --help` still lists and documents them all."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from kedb.cli.main import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('urllib.request', 'mcp', 'duckdb', 'kedb.cli.notify', 'kedb.cli.tickets') if m in sys.modules))\n"
+    )
+
+    def loaded(*args: str) -> str:
+        out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+        return out.strip().splitlines()[-1]
+
+    assert loaded("search", "--help") == "[]"
+    assert loaded("check", "--help") == "[]"
+    assert "kedb.cli.notify" in loaded("notify", "--help")
+    listing = kedb("--help").output
+    for name in ("tickets", "candidates", "kpi", "mcp", "search", "notify"):
+        assert f"  {name} " in listing
+    assert "Examples:" in kedb("notify", "--help").output

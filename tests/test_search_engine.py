@@ -216,3 +216,20 @@ def test_many_small_shards_answer_as_one(ctx: BuildContext, engine: Engine, monk
     cut = Engine(lambda name: files[f"{index.DIR}/{name}"])
     for text in ("0x8007", "ou", "pr", "bitloker", "spooller", "outlook keeps prompting", "err ssl protocol error", "aadsts 50076", "zz"):
         assert cut.search(text, 10) == engine.search(text, 10), text
+
+
+def test_the_c_and_python_stemmers_agree() -> None:
+    """kedb.search.rules stems with PyStemmer where it is installed and with snowballstemmer
+    where not: the index a machine writes must not depend on which one it has."""
+    import re
+
+    import snowballstemmer
+    import Stemmer
+
+    text = " ".join(p.read_text(encoding="utf-8") for d in ("known_errors", "content") for p in sorted((REPO / d).rglob("*.md")))
+    words = sorted({w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 1})
+    variants = [w + end for w in words for end in ("", "s", "es", "ed", "ing", "er", "ly", "ness", "ation", "ies", "ful", "ize")]
+    assert len(variants) > 20_000
+    c, python = Stemmer.Stemmer("english"), snowballstemmer.EnglishStemmer()
+    assert [c.stemWord(w) for w in variants] == [python.stemWord(w) for w in variants]
+    assert [rules.stem(w) for w in variants[:2000]] == [python.stemWord(w) for w in variants[:2000]]

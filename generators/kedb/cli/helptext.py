@@ -208,10 +208,22 @@ def commands(group: click.Group) -> list[tuple[str, click.Command]]:
 def document(group: click.Group) -> None:
     """Give every command in :data:`HELP` its summary and epilog."""
     for path, cmd in commands(group):
-        h = HELP.get(path)
-        if h is not None:
-            cmd.short_help = h.summary
-            cmd.epilog = epilog(h)
+        _describe(path, cmd)
+
+
+def document_one(path: str, cmd: click.Command) -> None:
+    """The same for one command and, for a group, every command below it (``path``: its name)."""
+    _describe(path, cmd)
+    if isinstance(cmd, click.Group):
+        for below, sub in _walk(cmd, path + " "):
+            _describe(below, sub)
+
+
+def _describe(path: str, cmd: click.Command) -> None:
+    h = HELP.get(path)
+    if h is not None:
+        cmd.short_help = h.summary
+        cmd.epilog = epilog(h)
 
 
 def services_help(root: Path) -> str:
