@@ -49,6 +49,8 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -57,6 +59,7 @@ from typing import Any
 
 from .. import renderers
 from ..check.run import ensure_kb
+from ..core import forkpool
 from ..core.background import delete_detached
 from ..core.errors import EnvironmentProblem, KedbError, UsageError
 from ..core.gate import EVIDENCE_NOTE
@@ -181,6 +184,70 @@ def _render(name: str, fn: Callable[[], Path]) -> Path:
             "nothing in site/ was changed. "
             "If templates/ was edited, check it; otherwise please report this with the output of `kedb build --only " + name + "`"
         ) from exc
+
+
+# The artefacts rendered in worker processes, the longest first so that the two workers finish
+# together (10,000 records: xlsx 13 s then pptx 2 s, beside docx 11 s). The proof brief (pdf, 16 s)
+# renders meanwhile in the build's own process: it lists the others' hashes, and reportlab reaches
+# that table after 90 % of its work (renderers.built_hashes waits for them there).
+IN_WORKERS = ("xlsx", "docx", "pptx")
+_ARTEFACT_JOB: tuple[BuildContext, Path] | None = None  # what a forked worker renders with
+
+
+def render_artefacts(ctx: BuildContext, names: list[str], out: Path, progress: Progress | None = None) -> list[tuple[str, Path]]:
+    """The artefacts ``names`` written into ``out``, in the order of ``names``: beside each other in
+    forked workers (:mod:`kedb.core.forkpool`: they share the context as it is) where the machine
+    allows it, else one after another. Each renderer reads only the context, so the bytes are the
+    same either way; a failure stops the build with the renderer's own error."""
+    step = _Steps(progress)
+    elsewhere = [n for n in IN_WORKERS if n in names]
+    here = [n for n in names if n not in elsewhere]
+    if len(names) < 2 or not elsewhere or not forkpool.can_fork():
+        done = []
+        for name in names:
+            with step(name):
+                done.append((name, _render(name, lambda n=name: renderers.get(n)(ctx, out))))
+        return done
+    global _ARTEFACT_JOB
+    if progress:
+        progress(", ".join(names), None)
+    _ARTEFACT_JOB = (ctx, out)
+    paths: dict[str, Path] = {}
+    try:
+        with forkpool.started(_render_in_worker, elsewhere) as futures:
+            for name, future in zip(elsewhere, futures, strict=True):
+                renderers.expect(ctx, name, lambda f=future: _worker_result(f, elsewhere)[0])
+            for name in here:
+                t = time.perf_counter()
+                paths[name] = _render(name, lambda n=name: renderers.get(n)(ctx, out))
+                if progress:
+                    progress(name, time.perf_counter() - t)
+            for name, future in zip(elsewhere, futures, strict=True):
+                paths[name], secs = _worker_result(future, elsewhere)
+                if progress:
+                    progress(name, secs)
+    finally:
+        _ARTEFACT_JOB = None
+    return [(n, paths[n]) for n in names]
+
+
+def _render_in_worker(name: str) -> tuple[Path, float]:
+    assert _ARTEFACT_JOB is not None
+    ctx, out = _ARTEFACT_JOB
+    t = time.perf_counter()
+    path = _render(name, lambda: renderers.get(name)(ctx, out))
+    return path, time.perf_counter() - t
+
+
+def _worker_result(future: Future[tuple[Path, float]], names: list[str]) -> tuple[Path, float]:
+    """A worker's file and seconds, or its error (a KedbError, as raised there)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise RenderFailed(
+            f"a worker rendering {', '.join(names)} stopped without a word (killed, or out of memory); "
+            "nothing in site/ was changed. Run `kedb build` again; if it happens again, build one artefact at a time with --only"
+        ) from None
 
 
 AT_FDCWD = -100  # Linux: a path relative to the working directory
@@ -346,11 +413,7 @@ def build(
     try:
         downloads = staging / "downloads"
         downloads.mkdir()
-        for name in outputs:
-            if name == "site":
-                continue
-            with step(name):
-                written.append((name, _render(name, lambda n=name: renderers.get(n)(ctx, downloads))))
+        written = render_artefacts(ctx, [n for n in outputs if n != "site"], downloads, step.progress)
         keep = edition_downloads(kb_root, ctx.info)
         if written:
             _keep(keep, ctx.info, [p for _, p in written])

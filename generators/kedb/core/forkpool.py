@@ -11,12 +11,13 @@ the whole inherited heap.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -52,4 +53,25 @@ def chunked_map(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def started(fn: Callable[[T], R], items: Sequence[T], workers: int = WORKERS) -> Iterator[list[Future[R]]]:
+    """``fn`` over each of ``items`` in forked worker processes, started at once: the futures, in
+    the order of ``items``, while the caller goes on with its own work. Leaving the block waits for
+    them; an error in the block cancels those not started yet."""
+    pool: ProcessPoolExecutor | None = None
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            yield futures
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
         gc.unfreeze()

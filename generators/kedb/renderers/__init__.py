@@ -98,10 +98,32 @@ def _remember(ctx: BuildContext, name: str, path: Path) -> None:
     entry[1][name] = hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# Artefacts of a build being rendered in other processes (kedb.build.run.render_artefacts): by
+# context, name -> a call that waits for the file and returns its path.
+_PENDING: dict[int, tuple[weakref.ref[BuildContext], dict[str, Callable[[], Path]]]] = {}
+
+
+def expect(ctx: BuildContext, name: str, wait: Callable[[], Path]) -> None:
+    """Artefact ``name`` of ``ctx`` is being rendered elsewhere; ``wait()`` returns its file once
+    written (or raises the error that stopped it). :func:`built_hashes` waits for it."""
+    entry = _PENDING.get(id(ctx))
+    if entry is None or entry[0]() is not ctx:
+        entry = (weakref.ref(ctx), {})
+        _PENDING[id(ctx)] = entry
+    entry[1][name] = wait
+
+
 def built_hashes(ctx: BuildContext, names: Sequence[str]) -> dict[str, str]:
-    """The SHA-256 of the artefacts ``names`` of this build (the proof brief lists them). One not
-    rendered from ``ctx`` in this process yet is rendered into a scratch folder: the same commit
-    gives the same bytes, so its hash is the hash of the file ``kedb build`` writes."""
+    """The SHA-256 of the artefacts ``names`` of this build (the proof brief lists them). One being
+    rendered in another process (:func:`expect`) is waited for; one not rendered from ``ctx`` yet is
+    rendered into a scratch folder: the same commit gives the same bytes, so its hash is the hash of
+    the file ``kedb build`` writes."""
+    pending = _PENDING.get(id(ctx))
+    if pending is not None and pending[0]() is ctx:
+        for n in names:
+            wait = pending[1].pop(n, None)
+            if wait is not None:
+                _remember(ctx, n, wait())
     entry = _BUILT.get(id(ctx))
     known = entry[1] if entry is not None and entry[0]() is ctx else {}
     missing = [n for n in names if n not in known]

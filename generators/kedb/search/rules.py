@@ -27,8 +27,8 @@ carry (an error code of several tokens, ``Event ID 7031``, is also indexed joine
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 # lunr's English stop words (what Material's search drops), and the words of a ticket's
