@@ -42,7 +42,7 @@ from ..core.trail import APPROVAL_LABEL
 from . import audit, catalogue, feed, kpis, search, searchindex, toc, urls, views, writing
 from . import cache as sitecache
 from .downloads import Artefact, artefacts
-from .env import html_environment, md_environment
+from .env import SealedBytecodeCache, html_environment, md_environment
 from .text import BodyRenderer, html_text, md_inline, plain
 
 CHANGELOG_ENTRIES = 50  # commits (each lists every record it changed)
@@ -124,9 +124,10 @@ class Builder:
         self.bodies.md.core.ruler.push("kedb_local_links", self._local_links)
         dirs = template_dirs(ctx.kb.root, "site")
         common = self._common()
-        self.html_env = html_environment(dirs, {**common, **self._html_helpers()})
+        compiled = SealedBytecodeCache(ctx.kb.root)
+        self.html_env = html_environment(dirs, {**common, **self._html_helpers()}, compiled)
         self.html_env.filters["paras"] = _paras
-        self.md_env = md_environment(dirs, {**common, **self._md_helpers()})
+        self.md_env = md_environment(dirs, {**common, **self._md_helpers()}, compiled)
 
     # ------------------------------------------------------------ template helpers
     def _common(self) -> dict[str, Any]:

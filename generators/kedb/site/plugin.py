@@ -61,6 +61,7 @@ from ..core.resources import find_template, template_dirs
 from . import cache as sitecache
 from . import chrome, pages, search
 from .compact import compact
+from .env import SealedBytecodeCache
 from .urls import ASSETS, SEARCH_WORKER, WORKER_ONLY
 
 log = logging.getLogger("mkdocs.plugins.kedb")
@@ -232,6 +233,8 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
 
     @event_priority(-100)  # last: record pages rendered here see the environment every plugin set up
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        if env.bytecode_cache is None:  # the theme's templates, compiled once rather than on every build
+            env.bytecode_cache = SealedBytecodeCache(self.root)
         env.globals["kedb_cache"] = FragmentCache()
         env.globals["kedb_search_worker"] = search_worker
         self.prebuilt, self.finished, self.capture, self.chrome_cache = {}, set(), {}, None
