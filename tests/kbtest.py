@@ -62,6 +62,15 @@ def init_repo(path: Path) -> Path:
     return path
 
 
+def broken_docx_template(kb: Path) -> Path:
+    """Put a ``templates/reference.docx`` that is not a Word file into the repository at ``kb``:
+    the runbook's renderer then fails (a renderer's own error, as a user's bad template gives)."""
+    init_repo(kb)
+    (kb / "templates").mkdir()
+    (kb / "templates" / "reference.docx").write_bytes(b"this is not a Word file")
+    return kb
+
+
 def kedb(*args: str) -> Result:
     """Run the CLI in-process (stdout and stderr kept apart)."""
     return CliRunner().invoke(main, list(args), catch_exceptions=False)

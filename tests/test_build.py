@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from kbtest import AS_OF, gone, init_repo, kedb
+from kbtest import AS_OF, broken_docx_template, gone, init_repo, kedb
 
 ARTEFACTS = ("implementation-runbook.docx", "kpi-and-risk-register.xlsx", "exec-brief.pptx", "proof-brief.pdf")
 
@@ -41,9 +41,7 @@ def test_a_failed_check_changes_nothing(base_kb: Path) -> None:
 
 
 def test_a_broken_template_is_a_clear_error_not_a_traceback(base_kb: Path) -> None:
-    init_repo(base_kb)
-    (base_kb / "templates").mkdir()
-    (base_kb / "templates" / "reference.docx").write_bytes(b"this is not a Word file")
+    broken_docx_template(base_kb)
     r = kedb("--root", str(base_kb), "build", "--only", "docx", "--as-of", AS_OF)
     assert r.exit_code == 2, r.output
     assert "building docx failed" in r.stderr and "templates/" in r.stderr and "Traceback" not in r.stderr

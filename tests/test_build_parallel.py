@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kbtest import AS_OF, init_repo, kedb
+from kbtest import AS_OF, broken_docx_template, init_repo, kedb
 from kedb import renderers
 from kedb.build.context import make
 from kedb.build.run import RenderFailed, render_artefacts
@@ -41,9 +41,7 @@ def test_two_at_a_time_gives_the_bytes_of_one_after_another(example_kb: Path, tm
 
 
 def test_a_failing_renderer_in_a_worker_is_a_clear_error(base_kb: Path) -> None:
-    init_repo(base_kb)
-    (base_kb / "templates").mkdir()
-    (base_kb / "templates" / "reference.docx").write_bytes(b"this is not a Word file")
+    broken_docx_template(base_kb)
     r = kedb("--root", str(base_kb), "build", "--only", "docx,xlsx,pptx,pdf", "--as-of", AS_OF)
     assert r.exit_code == 2, r.output
     assert "building docx failed" in r.stderr and "Traceback" not in r.stderr
