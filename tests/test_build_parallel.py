@@ -64,3 +64,35 @@ def test_a_worker_that_dies_stops_the_build_with_a_message(base_kb: Path, monkey
     assert "stopped without a word" in r.stderr and "--only" in r.stderr and "Traceback" not in r.stderr
     assert not (base_kb / "site" / "downloads").exists()
     assert RenderFailed.exit_code == 2
+
+
+def test_on_a_terminal_the_artefacts_still_render_beside_each_other(example_kb: Path) -> None:
+    """The spinner on a terminal is redrawn per step, not by a thread of rich's: with a second thread,
+    kedb does not fork (forkpool.can_fork), and a terminal build rendered everything in one process."""
+    import pty
+    import subprocess
+    import sys
+
+    init_repo(example_kb)
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "GITLAB_CI")}
+    kedb_bin = Path(sys.executable).with_name("kedb")
+    proc = subprocess.Popen(
+        [str(kedb_bin), "--root", str(example_kb), "build", "--only", "docx,xlsx,pptx,pdf", "--as-of", AS_OF],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower, env=env,
+    )  # fmt: skip
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: kedb has ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert proc.wait(timeout=300) == 0
+    os.close(leader)
+    text = shown.decode("utf-8", "replace")
+    assert "docx, xlsx, pptx, pdf…" in text, "one step for the four: they rendered beside each other"
+    assert all(f"✓\x1b[0m {n} " in text or f"✓ {n} " in text for n in NAMES), text[-2000:]

@@ -256,18 +256,23 @@ def _progress() -> tuple[Callable[[str, float | None], None], Callable[[], None]
     """Progress per output: a rich spinner and ticks on a terminal, one quiet line per step in CI or a pipe."""
     if sys.stderr.isatty() and not os.environ.get("CI"):
         from rich.console import Console
+        from rich.live import Live
+        from rich.spinner import Spinner
 
         console = Console(stderr=True)
-        status = console.status("building…")
-        status.start()
+        # Redrawn when a step starts, not by rich's refresh thread: with a second thread running,
+        # kedb does not fork its workers (core/forkpool.can_fork), and a build on a terminal
+        # rendered every record page and artefact in one process.
+        live = Live(Spinner("dots", "building…"), console=console, auto_refresh=False, transient=True)
+        live.start(refresh=True)
 
         def report(step: str, secs: float | None) -> None:
             if secs is None:
-                status.update(f"{step}…")
+                live.update(Spinner("dots", f"{step}…"), refresh=True)
             else:
                 console.print(f"[green]✓[/green] {step} [dim]({secs:.1f} s)[/dim]")
 
-        return report, status.stop
+        return report, live.stop
 
     def log(step: str, secs: float | None) -> None:
         if secs is not None:
