@@ -10,6 +10,8 @@ written to reassure, not to describe the fault.
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,6 +39,14 @@ class Entry:
     url: str
     successor: str | None = None  # a retired record's replacement, when this edition shows it
     fields: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def terms(self) -> dict[str, Counter[str]]:
+        """Each field's index terms and how often they occur (:func:`kedb.search.rules.keys`): the
+        analysis the index ranks by. Computed once per entry and kept with it, so a site build
+        analyses a record where its page is rendered (in a worker) and a page-cache entry brings
+        it back (kedb.site.cache); nobody may change the counters."""
+        return {name: Counter(rules.keys(text)) for name, text in self.fields.items() if text}
 
     @property
     def display_title(self) -> str:

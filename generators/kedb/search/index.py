@@ -48,7 +48,7 @@ def postings(entries: list[Entry]) -> dict[str, dict[int, float]]:
     analysed: list[dict[str, Counter[str]]] = []
     df: Counter[str] = Counter()
     for e in entries:
-        per_field = {name: Counter(rules.keys(text)) for name, text in e.fields.items() if text}
+        per_field = dict(e.terms)  # a copy: the body's counter is replaced below, not changed
         analysed.append(per_field)
         df.update({t for c in per_field.values() for t in c})
     out: dict[str, dict[int, float]] = {}

@@ -319,7 +319,9 @@ class Builder:
     def record_page_and_doc(self, rid: str) -> tuple[Page, search.Doc]:
         rec = self.ctx.kb.records[rid]
         p = self.record_page(rec)
-        return p, search.document(self.ctx, rec, self.url.url(p.src))
+        doc = search.document(self.ctx, rec, self.url.url(p.src))
+        doc.entry.terms  # noqa: B018 - analysed here (in a worker for many records) and kept with the page in the cache
+        return p, doc
 
     def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
         """Every record page and search document, in record order: from the page cache
