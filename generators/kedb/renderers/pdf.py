@@ -421,7 +421,7 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
 
 
 # ---------------------------------------------------------------- hashes
-def _Later(make: Callable[[], list[Any]]) -> Any:
+def _made_when_reached(make: Callable[[], list[Any]]) -> Any:
     """Flowables made when reportlab reaches them, as its DocIf does: the table of the other
     artefacts' hashes. `kedb build` renders those beside this file, and at 10,000 records reportlab
     lays out 14.7 s of this file's 16.3 s before it needs them (kedb.build.run.render_artefacts)."""
@@ -456,7 +456,7 @@ def _hashes(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) ->
         ]  # fmt: skip
         return _kept_with_intro(made)
 
-    story.append(_Later(artefact_table))
+    story.append(_made_when_reached(artefact_table))
     story.append(para("Every file this build read, as committed: sha256sum <folder>/<file> in a checkout of the commit gives the same "
                       "value.", s["intro"]))  # fmt: skip
     files = [r.source for r in ctx.kb.records.values()] + list(ctx.kb.program.sources.values()) + [p.source for p in ctx.kb.playbooks]
