@@ -33,6 +33,7 @@ def test_two_at_a_time_gives_the_bytes_of_one_after_another(example_kb: Path, tm
     parallel = render_artefacts(ctx, NAMES, tmp_path / "a", lambda step, secs: started.append(step) if secs is None else None)
     assert started == ["docx, xlsx, pptx, pdf"], "one start for the four"
     assert [n for n, _ in parallel] == NAMES, "results in the order asked for"
+    assert id(ctx) not in renderers._PENDING, "no wait for a worker is left behind"
     (tmp_path / "b").mkdir()
     serial = [render_artefacts(ctx, [n], tmp_path / "b")[0] for n in NAMES]
     for (name, a), (_, b) in zip(parallel, serial, strict=True):

@@ -228,6 +228,7 @@ def render_artefacts(ctx: BuildContext, names: list[str], out: Path, progress: P
                     progress(name, secs)
     finally:
         _ARTEFACT_JOB = None
+        renderers.settled(ctx)
     return [(n, paths[n]) for n in names]
 
 

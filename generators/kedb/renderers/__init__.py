@@ -8,6 +8,7 @@ path. Renderers never read files or git themselves. Modules are imported only wh
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import tempfile
@@ -106,11 +107,23 @@ _PENDING: dict[int, tuple[weakref.ref[BuildContext], dict[str, Callable[[], Path
 def expect(ctx: BuildContext, name: str, wait: Callable[[], Path]) -> None:
     """Artefact ``name`` of ``ctx`` is being rendered elsewhere; ``wait()`` returns its file once
     written (or raises the error that stopped it). :func:`built_hashes` waits for it."""
+    for key in [k for k, (ref, _) in _PENDING.items() if ref() is None]:
+        del _PENDING[key]
     entry = _PENDING.get(id(ctx))
     if entry is None or entry[0]() is not ctx:
         entry = (weakref.ref(ctx), {})
         _PENDING[id(ctx)] = entry
     entry[1][name] = wait
+
+
+def settled(ctx: BuildContext) -> None:
+    """The artefacts of ``ctx`` rendered elsewhere are all written (or failed): forget the waits.
+    One not yet hashed is hashed now, so :func:`built_hashes` still knows it."""
+    entry = _PENDING.pop(id(ctx), None)
+    if entry is not None and entry[0]() is ctx:
+        for name, wait in entry[1].items():
+            with contextlib.suppress(Exception):  # its own error was raised where the build waited for it
+                _remember(ctx, name, wait())
 
 
 def built_hashes(ctx: BuildContext, names: Sequence[str]) -> dict[str, str]:
