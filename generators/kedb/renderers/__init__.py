@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from ..build.context import BuildContext
@@ -89,14 +89,23 @@ def get(name: str) -> Renderer:
 _BUILT: dict[int, tuple[weakref.ref[BuildContext], dict[str, str]]] = {}
 
 
-def _remember(ctx: BuildContext, name: str, path: Path) -> None:
-    for key in [k for k, (ref, _) in _BUILT.items() if ref() is None]:
-        del _BUILT[key]
-    entry = _BUILT.get(id(ctx))
+_V = TypeVar("_V")
+
+
+def _of(table: dict[int, tuple[weakref.ref[BuildContext], dict[str, _V]]], ctx: BuildContext) -> dict[str, _V]:
+    """``ctx``'s entries in ``table`` (made empty for a new context), after dropping those of
+    contexts that are gone."""
+    for key in [k for k, (ref, _) in table.items() if ref() is None]:
+        del table[key]
+    entry = table.get(id(ctx))
     if entry is None or entry[0]() is not ctx:
         entry = (weakref.ref(ctx), {})
-        _BUILT[id(ctx)] = entry
-    entry[1][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        table[id(ctx)] = entry
+    return entry[1]
+
+
+def _remember(ctx: BuildContext, name: str, path: Path) -> None:
+    _of(_BUILT, ctx)[name] = hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # Artefacts of a build being rendered in other processes (kedb.build.run.render_artefacts): by
@@ -107,13 +116,7 @@ _PENDING: dict[int, tuple[weakref.ref[BuildContext], dict[str, Callable[[], Path
 def expect(ctx: BuildContext, name: str, wait: Callable[[], Path]) -> None:
     """Artefact ``name`` of ``ctx`` is being rendered elsewhere; ``wait()`` returns its file once
     written (or raises the error that stopped it). :func:`built_hashes` waits for it."""
-    for key in [k for k, (ref, _) in _PENDING.items() if ref() is None]:
-        del _PENDING[key]
-    entry = _PENDING.get(id(ctx))
-    if entry is None or entry[0]() is not ctx:
-        entry = (weakref.ref(ctx), {})
-        _PENDING[id(ctx)] = entry
-    entry[1][name] = wait
+    _of(_PENDING, ctx)[name] = wait
 
 
 def settled(ctx: BuildContext) -> None:
