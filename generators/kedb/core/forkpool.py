@@ -31,6 +31,27 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
 
 
+@contextlib.contextmanager
+def _pool(workers: int, start: str | None) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes for the block (``start``: how they start; None: the platform's way), with
+    the parent's objects frozen out of the garbage collector meanwhile. Leaving the block waits for
+    the work given; leaving it on an error (Ctrl-C, a closed iterator) cancels what has not started."""
+    context = multiprocessing.get_context(start) if start else None
+    pool: ProcessPoolExecutor | None = None
+    gc.freeze()
+    try:  # Ctrl-C while the workers are being forked still shuts down those already started
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        yield pool
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        gc.unfreeze()
+
+
 def chunked_map(
     fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int = WORKERS, start: str | None = "fork"
 ) -> Generator[R, None, None]:
@@ -43,17 +64,9 @@ def chunked_map(
     started yet."""
     size = max(1, len(items) // (workers * 8))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
-    context = multiprocessing.get_context(start) if start else None
-    pool: ProcessPoolExecutor | None = None
-    gc.freeze()
-    try:  # Ctrl-C while the workers are being forked still shuts down those already started
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    with _pool(workers, start) as pool:
         for chunk in pool.map(fn, chunks):
             yield from chunk
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        gc.unfreeze()
 
 
 @contextlib.contextmanager
@@ -61,17 +74,5 @@ def started(fn: Callable[[T], R], items: Sequence[T], workers: int = WORKERS) ->
     """``fn`` over each of ``items`` in forked worker processes, started at once: the futures, in
     the order of ``items``, while the caller goes on with its own work. Leaving the block waits for
     them; an error in the block cancels those not started yet."""
-    pool: ProcessPoolExecutor | None = None
-    gc.freeze()
-    try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-        futures = [pool.submit(fn, item) for item in items]
-        try:
-            yield futures
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
-    finally:
-        if pool is not None:
-            pool.shutdown()
-        gc.unfreeze()
+    with _pool(workers, "fork") as pool:
+        yield [pool.submit(fn, item) for item in items]

@@ -422,25 +422,27 @@ def _approvals(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float)
 
 # ---------------------------------------------------------------- hashes
 def _made_when_reached(make: Callable[[], list[Any]]) -> Any:
-    """Flowables made when reportlab reaches them, as its DocIf does: the table of the other
-    artefacts' hashes. `kedb build` renders those beside this file, and at 10,000 records reportlab
-    lays out 14.7 s of this file's 16.3 s before it needs them (kedb.build.run.render_artefacts)."""
-    from reportlab.platypus.flowables import DocPara
+    """A flowable that takes no room and, when reportlab reaches it, puts what ``make`` returns in
+    its place (as reportlab's own DocIf does): the table of the other artefacts' hashes. `kedb build`
+    renders those beside this file, and at 10,000 records reportlab lays out 14.7 s of this file's
+    16.3 s before it needs them (kedb.build.run.render_artefacts)."""
+    from reportlab.platypus.flowables import Flowable
 
-    class Later(DocPara):
+    class MadeWhenReached(Flowable):
         def __init__(self) -> None:
-            from reportlab.platypus.flowables import Flowable
-
-            Flowable.__init__(self)
-            self.made: list[Any] | None = None
+            super().__init__()
+            self.made = False
 
         def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-            if self.made is None:
-                self.made = make()
-                self.add_content(*self.made)
+            if not self.made:
+                self.made = True
+                self._doctemplateAttr("frame").add_generated_content(*make())
             return 0, 0
 
-    return Later()
+        def draw(self) -> None:
+            pass
+
+    return MadeWhenReached()
 
 
 def _hashes(ctx: BuildContext, story: list[Any], s: dict[str, Any], w: float) -> None:

@@ -94,22 +94,17 @@ _NUMBERED = re.compile(r"([a-z]+)([0-9]{4,})")
 _STOP = frozenset(STOP_WORDS)
 
 
-def _english() -> Callable[[str], str]:
-    """Snowball's English stemmer: PyStemmer (Snowball's own C library, 2.2.x; imported in 1 ms)
-    where it is installed, else the pure-Python ``snowballstemmer`` 2.x (its package imports
-    every language: 26 ms of a `kedb search`). They give the same stems
-    (tests/test_search_engine.py compares them)."""
-    try:
-        import Stemmer
+# Snowball's English stemmer: PyStemmer (Snowball's own C library, 2.2.x; imported in 1 ms) where it
+# is installed, else the pure-Python snowballstemmer 2.x (its package imports every language: 26 ms
+# of a `kedb search`). They give the same stems (tests/test_search_engine.py compares them).
+try:
+    import Stemmer
 
-        return Stemmer.Stemmer("english").stemWord  # type: ignore[no-any-return]
-    except ImportError:
-        import snowballstemmer
+    _STEM: Callable[[str], str] = Stemmer.Stemmer("english").stemWord
+except ImportError:  # pragma: no cover - PyStemmer is a dependency where it builds (CPython)
+    import snowballstemmer
 
-        return snowballstemmer.stemmer("english").stemWord  # type: ignore[no-any-return]
-
-
-_STEM = _english()
+    _STEM = snowballstemmer.stemmer("english").stemWord
 
 
 @lru_cache(maxsize=65_536)
