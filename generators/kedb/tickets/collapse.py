@@ -33,7 +33,19 @@ from .reader import Input
 from .rows import latest_columns, numbered, row_key, scan_sql
 
 _DONE = "(" + ", ".join(S.lit(c) for c in DONE_CLASSES) + ")"
-_SCRATCH = ("prev_class", "prev_group", "is_last", "opened_at", "_bad")  # columns of the first pass the store does not keep
+_SCRATCH = ("enters_done", "reopens", "regroups", "is_last", "opened_at", "_bad")  # columns of the first pass the store does not keep
+
+
+def history_flags(prev_class: str, prev_group: str) -> str:
+    """What a row's predecessor in its ticket's history (``prev_class``, ``prev_group``: ``lag`` over the first pass's
+    window) says about the row, as three booleans for :func:`_aggregate`: the ticket entered a done class, was
+    reopened, changed group. Booleans, not the predecessor's class and group: ``events`` is written to disk with
+    these scratch columns, and two more text columns cost a second of CPU there at 4.5 million rows."""
+    return (
+        f"(class IN {_DONE} AND ({prev_class} IS NULL OR {prev_class} NOT IN {_DONE})) AS enters_done, "
+        f"({prev_class} IN {_DONE} AND class NOT IN {_DONE}) AS reopens, "
+        f"({prev_group} IS NOT NULL AND assignment_group IS NOT NULL AND assignment_group <> {prev_group}) AS regroups"
+    )
 
 
 def _clean(res: Resolved, name: str, v: str) -> str:
@@ -54,10 +66,8 @@ def _aggregate(con: Any, keyed: bool) -> None:
             max(status) FILTER (WHERE is_last) AS status, max(class) FILTER (WHERE is_last) AS class,
             max(assignment_group) FILTER (WHERE is_last) AS assignment_group,
             min(ts) FILTER (WHERE class IS NOT NULL AND class <> 'new' AND ts >= opened_at) AS ev_response,
-            max(ts) FILTER (WHERE class IN {_DONE} AND (prev_class IS NULL OR prev_class NOT IN {_DONE})) AS ev_done,
-            count(*) FILTER (WHERE prev_class IN {_DONE} AND class NOT IN {_DONE}) AS ev_reopens,
-            count(*) FILTER (WHERE prev_group IS NOT NULL AND assignment_group IS NOT NULL AND assignment_group <> prev_group)
-                AS ev_reassign
+            max(ts) FILTER (WHERE enters_done) AS ev_done, count(*) FILTER (WHERE reopens) AS ev_reopens,
+            count(*) FILTER (WHERE regroups) AS ev_reassign
         FROM events GROUP BY id
         """
     )

@@ -39,7 +39,7 @@ from ..core.load.datafile import read_data_file
 from ..core.program import KpisFile, SettingsFile, Tenant, TriageFile
 from . import needs
 from . import sqlexpr as S
-from .collapse import build
+from .collapse import build, history_flags
 from .fields import FIELDS, SCORE_MAX, SCORE_MIN
 from .header import Header, understand
 from .mapping import Resolved, TicketMapping, apply, resolve
@@ -192,11 +192,13 @@ def _load(con: Any, inp: Input, res: Resolved, wide: bool) -> tuple[int, bool]:
     number of rows and whether the first way was taken: then ``events`` has each row's key ``_k``
     (:func:`~kedb.tickets.rows.row_key`) for the second pass, and ``pass1`` is a view over ``pass0``."""
     extra = latest_columns(res) if wide else []
-    window = """
-        SELECT id, CAST(row_number() OVER w AS INTEGER) AS step, ts, status, class, assignment_group, updated_by_key,
-               _ord AS export_row, lag(class) OVER w AS prev_class, lag(assignment_group) OVER w AS prev_group,
-               lead(_ord) OVER w IS NULL AS is_last, opened_at, _bad{key}
-        FROM {rows} WINDOW w AS (PARTITION BY id ORDER BY ts, coalesce(seq, -1), _ord)
+    window = f"""
+        SELECT id, step, ts, status, class, assignment_group, updated_by_key, export_row,
+               {history_flags("prev_class", "prev_group")}, is_last, opened_at, _bad{{key}}
+        FROM (SELECT id, CAST(row_number() OVER w AS INTEGER) AS step, ts, status, class, assignment_group, updated_by_key,
+                     _ord AS export_row, lag(class) OVER w AS prev_class, lag(assignment_group) OVER w AS prev_group,
+                     lead(_ord) OVER w IS NULL AS is_last, opened_at, _bad{{key}}
+              FROM {{rows}} WINDOW w AS (PARTITION BY id ORDER BY ts, coalesce(seq, -1), _ord))
     """
     import duckdb
 
