@@ -185,6 +185,59 @@ def test_record_pages_put_through_the_theme_by_workers_are_identical(
     assert [k for k in a if a[k] != b[k]] == []
 
 
+@pytest.mark.parametrize(("cached", "in_workers"), [(False, False), (True, False), (True, True)])
+def test_record_pages_written_outside_mkdocs_loop_are_identical(
+    example: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool, in_workers: bool
+) -> None:
+    """With only kedb, search and tags configured, kedb reads, renders and writes the record pages itself
+    (chrome.owns_records); with any other plugin MkDocs' loop does. Every file of the site is the same, the
+    sitemap (records listed where MkDocs lists them) and the tags page and its export included. Pages the
+    page cache holds are copied from it (by the workers when there are many), and stay in it."""
+    from kedb.core import forkpool
+    from kedb.site import chrome
+
+    if not cached:
+        monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    if in_workers:
+        monkeypatch.setattr(chrome, "THRESHOLD", 1)
+        monkeypatch.setattr(forkpool, "can_fork", lambda: True)
+    rendered: list[int] = []
+    for name in ("render", "render_here"):
+        real = getattr(chrome, name)
+        monkeypatch.setattr(chrome, name, lambda pages_, _real=real, **kw: rendered.append(len(pages_)) or _real(pages_, **kw))
+    root = tmp_path / "kb"
+    shutil.copytree(example.root, root, symlinks=True, ignore=shutil.ignore_patterns("site", ".kedb"))
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as f:
+        f.write("site_url: https://kb.example.net/desk/\n")  # so that the sitemap lists every page
+    ctx = make(root)
+    own = render(ctx, tmp_path / "own")
+    assert sum(rendered) == len(ctx.kb.records)
+    if cached:
+        for again in ("own-again", "own-third"):  # the record pages come from the page cache, which keeps them
+            own = render(ctx, tmp_path / again)
+        assert sum(rendered) == len(ctx.kb.records)
+    monkeypatch.setattr(chrome, "owns_records", lambda config: False)
+    loop = render(ctx, tmp_path / "loop")
+    a, b = tree(own), tree(loop)
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if a[k] != b[k]] == []
+    records = [f"known-errors/{rid}/index.html" for rid in ctx.kb.records if rid.startswith("KE-")]
+    assert records and all(r in a for r in records)
+    pages = [k for k in a if k.endswith("index.html")]
+    assert a["sitemap.xml"].count(b"<url>") == len(pages) and b"https://kb.example.net/desk/known-errors/KE-0001/" in a["sitemap.xml"]
+
+
+def test_only_kedb_search_and_tags_let_kedb_write_record_pages(example: Built) -> None:
+    from mkdocs.config import load_config
+
+    from kedb.site import chrome
+
+    cfg = load_config(config_file=str(example.root / "mkdocs.yml"))
+    assert chrome.owns_records(cfg)
+    cfg.plugins["other"] = type("Other", (), {})()  # any plugin kedb does not know
+    assert not chrome.owns_records(cfg)
+
+
 def test_a_plugin_that_rewrites_pages_keeps_the_theme_in_one_process(example: Built, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another plugin's on_post_page must see every page as the theme rendered it."""
     from mkdocs.config import load_config

@@ -17,6 +17,10 @@ This is done only where it gives the same bytes as the plain loop:
 - the pages are record pages, which are not in the navigation (rendering them changes no
   state that another page shows).
 ``tests/test_site.py`` builds the example site both ways and compares every file.
+
+Where the site's plugins are kedb, search and tags alone (:func:`owns_records`), record pages skip
+MkDocs' loop altogether and the kedb plugin writes them (:func:`render_here` renders the few that
+neither the workers nor the page cache made).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import write_file
 
 from ..core import forkpool
 
@@ -57,6 +62,92 @@ def only_ours(config: MkDocsConfig, own_post_page: Callable[..., Any]) -> bool:
     before MkDocs' loop (here, or kept in :mod:`kedb.site.cache`) gives the loop's bytes."""
     handlers = config.plugins.events.get("post_page", [])
     return all(getattr(h, "__func__", h) is getattr(own_post_page, "__func__", own_post_page) for h in handlers)
+
+
+# The plugins a site may have for kedb to take its record pages out of MkDocs' page loop (:func:`owns_records`).
+KNOWN_PLUGINS = frozenset(
+    {
+        "kedb.site.plugin.KedbPlugin",
+        "material.plugins.search.plugin.SearchPlugin",
+        "material.plugins.tags.plugin.TagsPlugin",
+        "mkdocs.contrib.search.SearchPlugin",
+    }
+)
+
+
+def owns_records(config: MkDocsConfig) -> bool:
+    """Whether kedb may take its record pages out of MkDocs' page loop and write them itself.
+
+    MkDocs' loop costs about a millisecond per page even when the page comes finished from the page cache
+    (its context, every plugin's ``on_page_context``, the template, ``on_post_page``): ten seconds at 10,000
+    records. kedb runs MkDocs' own reading steps for those pages (every plugin's ``on_pre_page``,
+    ``on_page_markdown`` and ``on_page_content``: Material's tags plugin collects their tags there), renders
+    them through the theme as :func:`render` does, and writes them; the sitemap lists them where MkDocs would.
+    Only where nothing else could tell: the site's plugins are kedb, search and tags alone (record pages are
+    kept out of search's index and out of the navigation). Any other plugin, and MkDocs' loop sees every page."""
+    names = {f"{type(p).__module__}.{type(p).__qualname__}" for p in config.plugins.values()}
+    return names <= KNOWN_PLUGINS
+
+
+def render_here(
+    pages: list[Page],
+    *,
+    config: MkDocsConfig,
+    nav: Navigation,
+    doc_files: Sequence[File],
+    env: Any,
+    finish: Callable[[str], str],
+) -> dict[str, str]:
+    """As :func:`render`, in this process: for a few pages, or where it may not fork."""
+    job = _Job(
+        {p.file.src_uri: p for p in pages},
+        {p.file.src_uri: p.meta.get("template", "main.html") for p in pages},
+        config,
+        nav,
+        doc_files,
+        env,
+        finish,
+    )
+    return dict(_render_chunk(list(job.pages), job))
+
+
+_COPY: tuple[Any, Callable[[str], str] | None] | None = None  # what a forked worker copies with (copy_cached)
+
+
+def copy_cached(store: Any, pages: dict[str, tuple[str, str]], served: Callable[[str], str] | None = None) -> set[str]:
+    """Write each page the page cache (``store``, :class:`kedb.site.cache.Store`) holds to the site, as MkDocs' loop
+    would have written it: ``pages`` maps a page's source to its key and destination. ``served`` changes each page
+    first (the check banner of ``mkdocs serve``). With many pages, the two workers read and write them.
+    Returns the sources written; the others are not in the cache."""
+    global _COPY
+    items = list(pages.items())
+    if len(items) >= THRESHOLD and forkpool.can_fork():
+        _COPY = (store, served)
+        try:
+            results = list(forkpool.chunked_map(_copy_chunk, items))
+        finally:
+            _COPY = None
+    else:
+        results = _copy_chunk(items, (store, served))
+    written = {src for src, ok in results if ok}
+    store.used.update(pages[src][0] for src in written)  # a worker's reads are not counted in this process
+    return written
+
+
+def _copy_chunk(
+    items: list[tuple[str, tuple[str, str]]], job: tuple[Any, Callable[[str], str] | None] | None = None
+) -> list[tuple[str, bool]]:
+    store, served = job or _COPY or (None, None)
+    assert store is not None
+    out = []
+    for src, (key, dest) in items:
+        data = store.get(key)
+        if data is not None:
+            if served is not None:
+                data = served(data.decode("utf-8")).encode("utf-8", errors="xmlcharrefreplace")
+            write_file(data, dest)
+        out.append((src, data is not None))
+    return out
 
 
 def wanted(config: MkDocsConfig, n_pages: int, own_post_page: Callable[..., Any]) -> bool:
@@ -94,12 +185,13 @@ def render(
     return done
 
 
-def _render_chunk(srcs: list[str]) -> list[tuple[str, str]]:
-    assert _JOB is not None
+def _render_chunk(srcs: list[str], job: _Job | None = None) -> list[tuple[str, str]]:
+    job = job or _JOB
+    assert job is not None
     out = []
     for src in srcs:
         try:
-            out.append((src, _render_one(_JOB, src)))
+            out.append((src, _render_one(job, src)))
         except Exception as e:  # crosses the process boundary: a plain message naming the page
             raise RuntimeError(f"Error building page '{src}': {type(e).__name__}: {e}") from None
     return out

@@ -23,6 +23,12 @@
   (:mod:`kedb.site.chrome`); ``on_page_context`` and ``on_post_page`` hand MkDocs those pages.
   Record pages that the page cache (:mod:`kedb.site.cache`) holds are handed over the same way;
   those it does not hold are kept there when rendered (in the workers or in MkDocs' own loop).
+- When the site's plugins are kedb, search and tags alone (:func:`kedb.site.chrome.owns_records`),
+  record pages never enter MkDocs' page loop, which costs about a millisecond a page even for a
+  page that comes finished from the cache: they are not in MkDocs' files; ``on_nav`` runs MkDocs'
+  own reading steps for them (every plugin's page events up to ``on_page_content``), ``on_env``
+  writes them, and ``on_template_context`` lists them in the sitemap where MkDocs would. The site
+  is the same file for file (``tests/test_site.py`` builds it both ways).
 - ``on_post_page`` finishes every other page (generator tag out, white space compacted).
 
 ``kedb build`` runs the same plugin through :func:`kedb.site.render.render`, handing it the
@@ -53,6 +59,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import write_file
 from mkdocs.utils.meta import get_data
 
 from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
@@ -63,6 +70,11 @@ from . import chrome, pages, search
 from .compact import compact
 from .env import SealedBytecodeCache
 from .urls import ASSETS, SEARCH_WORKER, WORKER_ONLY
+
+try:  # MkDocs' own reading steps for one page, run for the record pages kedb writes itself (chrome.owns_records)
+    from mkdocs.commands.build import _populate_page
+except ImportError:  # pragma: no cover - another MkDocs: its loop reads and writes every page
+    _populate_page = None  # type: ignore[assignment]
 
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
@@ -92,6 +104,8 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.chrome_cache: sitecache.Store | None = None
         self.serving = False  # under `mkdocs serve` (see on_startup)
         self.banner = ""  # the check's errors, shown on every served page while the KB fails its check
+        self.own: dict[str, RenderedPage] = {}  # record pages kedb reads, renders and writes itself (chrome.owns_records)
+        self.order: list[str] = []  # every page's source in the order MkDocs would have them (the sitemap's order)
 
     def _root(self, config: MkDocsConfig) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -198,9 +212,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             files.remove(f)
         if any(_theme_has(config, f.src_uri) for f in dropped):  # MkDocs left out theme files a content/ file shadowed
             files.add_files_from_theme(config.theme.get_env(), config)
+        own = chrome.owns_records(config) and _populate_page is not None
+        self.own, self.order = {}, []
         for p in self.site.pages:
             inclusion = InclusionLevel.INCLUDED if p.in_nav else InclusionLevel.NOT_IN_NAV
             file = File.generated(config, p.src, content=p.markdown, inclusion=inclusion)
+            self.order.append(p.src)
+            if own and p.src in self.site.records and p.html is not None and not p.in_nav:
+                self.own[p.src] = RenderedPage(file, config, p)  # not in MkDocs' files: see on_nav and on_env
+                continue
             files.append(file)
             if p.html is not None:
                 RenderedPage(file, config, p)
@@ -229,7 +249,21 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         self.nav = nav
+        # MkDocs' own reading steps for the record pages kedb writes itself, before its loop reads the other pages:
+        # every plugin's on_pre_page, on_page_markdown and on_page_content see them (Material's tags plugin collects
+        # their tags there, and only record pages have tags, so its listing has the order MkDocs' loop gives it).
+        assert _populate_page is not None or not self.own
+        for page in self.own.values():
+            _populate_page(page, config, files)
         return nav
+
+    def on_template_context(self, context: Any, *, template_name: str, config: MkDocsConfig) -> Any:
+        """The sitemap lists the record pages kedb writes itself where MkDocs would have listed them."""
+        if template_name == "sitemap.xml" and self.own and isinstance(context.get("pages"), list):
+            theirs = {f.src_uri: f for f in context["pages"]}
+            listed = [self.own[src].file if src in self.own else theirs.pop(src) for src in self.order if src in self.own or src in theirs]
+            context["pages"] = listed + list(theirs.values())
+        return context
 
     @event_priority(-100)  # last: record pages rendered here see the environment every plugin set up
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
@@ -240,20 +274,24 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.prebuilt, self.finished, self.capture, self.chrome_cache = {}, set(), {}, None
         if self.site is None or self.nav is None:
             return env
-        record_pages = [f.page for src in self.site.records if (f := files.get_file_from_path(src)) and f.page is not None]
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
         store = None
         if self.site.keys and self.ctx is not None and chrome.only_ours(config, self.on_post_page):
             store = sitecache.Store.open(self.root, self.ctx.info.edition, sitecache.CHROME)
+        keys: dict[str, str] = {}
+        if store is not None:
+            self.chrome_cache = store
+            keys = sitecache.chrome_keys(self.site.keys, sitecache.chrome_digest(config, self.nav, doc_files))
+        if self.own:
+            self._write_own(store, keys, config=config, env=env, doc_files=doc_files)
+            return env
+        record_pages = [f.page for src in self.site.records if (f := files.get_file_from_path(src)) and f.page is not None]
         if store is None:
             if chrome.wanted(config, len(record_pages), self.on_post_page):
                 self.prebuilt = chrome.render(record_pages, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish)
             return env
         # The page cache (kedb.site.cache): pages found there are written out as they are; the others are
         # rendered in workers (many) or by MkDocs' own loop (few), and kept.
-        self.chrome_cache = store
-        base = sitecache.chrome_digest(config, self.nav, doc_files)
-        keys = sitecache.chrome_keys(self.site.keys, base)
         missing = []
         for page in record_pages:
             src = page.file.src_uri
@@ -271,6 +309,32 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         else:
             self.capture = {p.file.src_uri: keys[p.file.src_uri] for p in missing if p.file.src_uri in keys}
         return env
+
+    def _write_own(self, store: sitecache.Store | None, keys: dict[str, str], **render: Any) -> None:
+        """Write the record pages kedb took out of MkDocs' loop, as that loop would. Those the page cache holds are
+        copied from it; the others are put through the theme (in the workers when many) and kept there. Each is
+        finished as ``on_post_page`` finishes a page, with the check banner under ``mkdocs serve``."""
+        served = (lambda text: _BODY.sub(lambda m: m.group(0) + self.banner, text, count=1)) if self.banner else None
+        written: set[str] = set()
+        if store is not None:
+            held = {src: (keys[src], page.file.abs_dest_path) for src, page in self.own.items() if src in keys}
+            written = chrome.copy_cached(store, held, served)
+        missing = [p for src, p in self.own.items() if src not in written]
+        if not missing:
+            return
+        config = render["config"]
+        done = (chrome.render if chrome.wanted(config, len(missing), self.on_post_page) else chrome.render_here)(
+            missing, finish=_finish, nav=self.nav, **render
+        )
+        for page in missing:
+            src = page.file.src_uri
+            output = done[src]
+            if store is not None and src in keys:
+                store.put(keys[src], output.encode("utf-8"))
+            if served is not None:
+                output = served(output)
+            if output.strip():
+                write_file(output.encode("utf-8", errors="xmlcharrefreplace"), page.file.abs_dest_path)
 
     @event_priority(-100)
     def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation) -> Any:
