@@ -45,7 +45,7 @@ def order(term: str) -> bytes:
 
 def postings(entries: list[Entry]) -> dict[str, dict[int, float]]:
     """term -> {record number: weight} over every field of every entry."""
-    analysed: list[dict[str, Counter[str]]] = []
+    analysed: list[dict[str, dict[str, int]]] = []
     df: Counter[str] = Counter()
     for e in entries:
         per_field = dict(e.terms)  # a copy: the body's counter is replaced below, not changed
@@ -58,7 +58,7 @@ def postings(entries: list[Entry]) -> dict[str, dict[int, float]]:
             elsewhere = {t for name, c in per_field.items() if name != "body" for t in c}
             only = sorted((t for t in body if t not in elsewhere), key=lambda t: (df[t], t))
             keep = elsewhere | set(only[: rules.BODY_TERMS])
-            per_field["body"] = Counter({t: n for t, n in body.items() if t in keep})
+            per_field["body"] = {t: n for t, n in body.items() if t in keep}
         boost = rules.KIND_BOOST.get(e.kind, 1.0) * rules.STATUS_BOOST.get(e.status, 1.0)
         weights: dict[str, float] = {}
         for name, counts in per_field.items():

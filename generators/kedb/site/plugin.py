@@ -420,11 +420,31 @@ class RenderedPage(Page):
         if not self._own:
             super().render(config, files)
             return
-        html = self.rendered.html or ""
-        self.content = html
-        self.toc = get_toc(self.rendered.toc)
+        self.content = self.rendered.html or ""
+        self._toc = self._anchors = None  # made when first read: a page the page cache holds finished needs neither
         self._title_from_render = None
-        self.present_anchor_ids = set(_ID.findall(html))
+
+    # The table of contents and the anchors of a page kedb rendered, made from its HTML when something reads them
+    # (the theme; MkDocs' check of links to anchors); set like any page's when MkDocs' own render sets them.
+    @property  # type: ignore[override]
+    def toc(self) -> Any:
+        if self.__dict__.get("_toc") is None and self.__dict__.get("_own", False) and self.content is not None:
+            self._toc = get_toc(self.rendered.toc)
+        return self.__dict__.get("_toc") if self.__dict__.get("_toc") is not None else []
+
+    @toc.setter
+    def toc(self, value: Any) -> None:
+        self._toc = value
+
+    @property  # type: ignore[override]
+    def present_anchor_ids(self) -> set[str] | None:
+        if self.__dict__.get("_anchors") is None and self.__dict__.get("_own", False) and self.content is not None:
+            self._anchors = set(_ID.findall(self.rendered.html or ""))
+        return self.__dict__.get("_anchors")
+
+    @present_anchor_ids.setter
+    def present_anchor_ids(self, value: set[str] | None) -> None:
+        self._anchors = value
 
 
 _ID = re.compile(r'\sid="([^"<>]+)"')
