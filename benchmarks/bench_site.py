@@ -180,7 +180,7 @@ def _steps(runs: list[Run]) -> dict[str, float]:
 
 EDIT_MARK = "Edited by the benchmark"
 # Issue #23, at 10,000 records: the cold build, its ratio to the peer (plain mkdocs-material, same run), one edit.
-COLD_TARGET_S, PEER_RATIO, EDIT_TARGET_S = 20.0, 1.6, 2.0
+COLD_TARGET_S, PEER_RATIO, EDIT_TARGET_S, MEMORY_TARGET_GB = 20.0, 1.6, 2.0, 1.5
 
 
 def _edited_builds(kb: Path, cmd: list[str], repeat: int) -> list[Run]:
@@ -231,6 +231,7 @@ class Figures:
     edited: list[float] = field(default_factory=list)  # seconds per build after editing one record (page cache warm)
     steps_edited: dict[str, float] = field(default_factory=dict)
     load: dict[str, float] = field(default_factory=dict)  # 1-minute load average before each series
+    cold_gb: list[float] = field(default_factory=list)  # peak resident memory of each cold build (its workers included)
 
 
 def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
@@ -267,6 +268,7 @@ def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
         history=history_summary(kb),
         approvals={k: int(v) for k, v in trail.groupdict().items()},
         cold=[r.seconds for r in cold],
+        cold_gb=[r.max_rss_gb for r in cold],
         warm=[r.seconds for r in warm],
         cpu_warm=[r.cpu_seconds for r in warm],
         steps_cold=_steps(cold),
@@ -348,6 +350,12 @@ def report(f: Figures) -> None:
     )
     load = f.load
     print(f"{pad}kedb build --only site, cache cold: {spread(f.cold)}   [{steps(f.steps_cold)}; load {load.get('cold', 0):.1f}]")
+    if f.cold_gb:
+        gb = max(f.cold_gb)
+        print(
+            f"{pad}  largest process of a cold build: {gb:.2f} GB (target at 10,000: <= {MEMORY_TARGET_GB:g} GB: "
+            f"{'met' if gb <= MEMORY_TARGET_GB else 'NOT met'})"
+        )
     print(
         f"{pad}kedb build --only site, cache warm: {spread(f.warm)}   [{steps(f.steps_warm)}; CPU {statistics.median(f.cpu_warm):.1f} s; "
         f"load {load.get('warm', 0):.1f}]"

@@ -7,12 +7,13 @@ code and the end of its output: a failing build or check is never printed as a t
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-import resource
 import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,22 +26,27 @@ class Run:
     cpu_seconds: float  # user + system time of the process and the workers it waited for
     stdout: str
     stderr: str
+    max_rss_gb: float = 0.0  # peak resident memory of the process or of a worker it waited for (``wait4``)
 
 
 def run_timed(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | None = None, expect: int = 0) -> Run:
     """Run ``cmd`` to its end and time it; stop the benchmark unless it exited with ``expect``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env, cwd=cwd)
-    seconds = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, text=True, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != expect:
         raise SystemExit(
             f"benchmark stopped: `{shlex.join(cmd)}` exited with {proc.returncode} (expected {expect}), so it is not timed.\n"
-            f"--- end of its output ---\n{proc.stdout[-3000:]}\n--- end of its error output ---\n{proc.stderr[-3000:]}"
+            f"--- end of its output ---\n{stdout[-3000:]}\n--- end of its error output ---\n{stderr[-3000:]}"
         )
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(seconds, cpu, proc.stdout, proc.stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, stdout, stderr, usage.ru_maxrss / 1024 / 1024)
 
 
 def spread(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:

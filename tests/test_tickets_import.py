@@ -374,6 +374,37 @@ def test_an_event_log_without_ties_finds_its_latest_rows_by_key(base_kb: Path, t
     assert tickets(base_kb) == t and unique == [True, True]
 
 
+@pytest.mark.parametrize("parallel", [True, False])
+def test_an_unreadable_cell_in_an_earlier_row_of_an_event_log_stops_the_import(
+    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """The second pass checks the descriptive cells of every row as it streams by, not only each ticket's latest
+    row: a count that cannot be read in an earlier row still stops the import with that row's number, read by
+    keys (parallel) or by row numbers; a row with two such cells, one per pass, is one row with two lines."""
+    from kedb.tickets import importer
+
+    monkeypatch.setattr(importer, "in_file_order", lambda con, sql, p=parallel, real=importer.in_file_order: p and real(con, sql))
+    before = store(base_kb).read_bytes() if store(base_kb).exists() else None
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "id,opened_at,updated_at,status,reopen_count\n"
+        "T1,2026-01-05 09:00,2026-01-05 09:00,new,0\n"
+        "T1,2026-01-05 09:00,2026-01-05 10:00,open,two\n"  # row 3: not T1's latest row
+        "T2,2026-01-06 09:00,2026-01-06 09:00,new,0\n"
+        "T2,2026-01-06 09:00,soon,open,x\n"  # row 5: an unreadable time (first pass) and count (second pass)
+        "T1,2026-01-05 09:00,2026-01-05 11:00,resolved,0\n",
+        encoding="utf-8",
+    )
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 1, res.output
+    out = res.output
+    assert "row 3: reopen_count (column 'reopen_count'): 'two' is not a whole number" in out
+    assert "row 5: updated_at (column 'updated_at'): 'soon' is not a date" in out
+    assert "row 5: reopen_count (column 'reopen_count'): 'x' is not a whole number" in out
+    assert "nothing was imported: 2 rows cannot be read" in out
+    assert (store(base_kb).read_bytes() if store(base_kb).exists() else None) == before
+
+
 def test_the_guess_about_the_shape_reads_the_first_rows_only(tmp_path: Path) -> None:
     from kedb.tickets import importer
     from kedb.tickets.mapping import apply, builtin
