@@ -202,9 +202,8 @@ def test_record_pages_written_outside_mkdocs_loop_are_identical(
         monkeypatch.setattr(chrome, "THRESHOLD", 1)
         monkeypatch.setattr(forkpool, "can_fork", lambda: True)
     rendered: list[int] = []
-    for name in ("render", "render_here"):
-        real = getattr(chrome, name)
-        monkeypatch.setattr(chrome, name, lambda pages_, _real=real, **kw: rendered.append(len(pages_)) or _real(pages_, **kw))
+    real = chrome.render
+    monkeypatch.setattr(chrome, "render", lambda pages_, **kw: rendered.append(len(pages_)) or real(pages_, **kw))
     root = tmp_path / "kb"
     shutil.copytree(example.root, root, symlinks=True, ignore=shutil.ignore_patterns("site", ".kedb"))
     with (root / "mkdocs.yml").open("a", encoding="utf-8") as f:

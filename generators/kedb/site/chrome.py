@@ -19,8 +19,8 @@ This is done only where it gives the same bytes as the plain loop:
 ``tests/test_site.py`` builds the example site both ways and compares every file.
 
 Where the site's plugins are kedb, search and tags alone (:func:`owns_records`), record pages skip
-MkDocs' loop altogether and the kedb plugin writes them (:func:`render_here` renders the few that
-neither the workers nor the page cache made).
+MkDocs' loop altogether and the kedb plugin writes them (:func:`render` renders the few that neither
+the workers nor the page cache made in this process).
 """
 
 from __future__ import annotations
@@ -89,28 +89,6 @@ def owns_records(config: MkDocsConfig) -> bool:
     return names <= KNOWN_PLUGINS
 
 
-def render_here(
-    pages: list[Page],
-    *,
-    config: MkDocsConfig,
-    nav: Navigation,
-    doc_files: Sequence[File],
-    env: Any,
-    finish: Callable[[str], str],
-) -> dict[str, str]:
-    """As :func:`render`, in this process: for a few pages, or where it may not fork."""
-    job = _Job(
-        {p.file.src_uri: p for p in pages},
-        {p.file.src_uri: p.meta.get("template", "main.html") for p in pages},
-        config,
-        nav,
-        doc_files,
-        env,
-        finish,
-    )
-    return dict(_render_chunk(list(job.pages), job))
-
-
 _COPY: tuple[Any, Callable[[str], str] | None] | None = None  # what a forked worker copies with (copy_cached)
 
 
@@ -163,11 +141,13 @@ def render(
     doc_files: Sequence[File],
     env: Any,
     finish: Callable[[str], str],
+    here: bool = False,
 ) -> dict[str, str]:
     """Every page of ``pages`` as MkDocs would write it (``finish`` is kedb's ``on_post_page``),
-    by page source; then each page's template is ``kedb-prebuilt.html``."""
+    by page source; then each page's template is ``kedb-prebuilt.html``. In the workers, or with
+    ``here`` in this process (a few pages, or where it may not fork)."""
     global _JOB
-    _JOB = _Job(
+    job = _Job(
         {p.file.src_uri: p for p in pages},
         {p.file.src_uri: p.meta.get("template", "main.html") for p in pages},
         config,
@@ -176,10 +156,14 @@ def render(
         env,
         finish,
     )
-    try:
-        done = dict(forkpool.chunked_map(_render_chunk, list(_JOB.pages)))
-    finally:
-        _JOB = None
+    if here:
+        done = dict(_render_chunk(list(job.pages), job))
+    else:
+        _JOB = job
+        try:
+            done = dict(forkpool.chunked_map(_render_chunk, list(job.pages)))
+        finally:
+            _JOB = None
     for p in pages:
         p.meta["template"] = TEMPLATE
     return done

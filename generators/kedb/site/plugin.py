@@ -323,9 +323,8 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         if not missing:
             return
         config = render["config"]
-        done = (chrome.render if chrome.wanted(config, len(missing), self.on_post_page) else chrome.render_here)(
-            missing, finish=_finish, nav=self.nav, **render
-        )
+        here = not chrome.wanted(config, len(missing), self.on_post_page)
+        done = chrome.render(missing, finish=_finish, nav=self.nav, here=here, **render)
         for page in missing:
             src = page.file.src_uri
             output = done[src]
