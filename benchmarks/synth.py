@@ -472,6 +472,9 @@ class _History:
         everyone = set(self.people)
         self.writers = sorted(everyone - {h for hs in self.approvers.values() for h in hs})
         self.signers = sorted(everyone - set(self.writers))
+        # Whoever holds the incident-lead role also signs what changes on a high-impact record: a customer reply
+        # there needs that role (KE819), as content/triage.yml says.
+        self.leads = [p["handle"] for p in roles["people"] if "incident-lead" in (p.get("roles") or [])]
         self.counts = dict.fromkeys(("commits", "merge_requests", "approved_merge_requests", "direct_commits", "versions", "renames"), 0)
 
     def _records(self) -> list[_Record]:
@@ -600,6 +603,8 @@ class _History:
         author = rng.choice(self.writers if rng.random() < 0.85 else self.signers)
         if any(not [a for a in self.approvers.get(r.service, []) if a != author] for r in recs):
             author = rng.choice(self.writers)  # the only approver of a service does not write for it
+        if author in self.leads and any(r.high for r in recs):
+            author = rng.choice([w for w in self.writers if w not in self.leads])  # the incident lead reviews these
         # A branch from main as it was a little before the first change, one commit per record changed.
         at = len(self.main) - 1
         while at and self.main[at][1] > events[0][0]:
@@ -621,6 +626,8 @@ class _History:
         high = any(r.high for r in recs)
         approved = (merged_at >= _epoch(GATE) or rng.random() < 0.5) if high else rng.random() < 0.6
         signers = list(dict.fromkeys(rng.choice([a for a in self.approvers[r.service] if a != author]) for r in recs)) if approved else []
+        if approved and high:
+            signers += [h for h in self.leads if h != author and h not in signers]
         self.counts["merge_requests"] += 1
         iid = self.counts["merge_requests"]
         what = recs[0].steps[events[0][2]].what.split(";")[0]
