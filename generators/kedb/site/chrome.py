@@ -37,6 +37,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import write_file
 
 from ..core import forkpool
+from .cache import Store
 
 TEMPLATE = "kedb-prebuilt.html"  # templates/overrides/: writes out ``kedb_prebuilt``
 VARIABLE = "kedb_prebuilt"
@@ -89,14 +90,14 @@ def owns_records(config: MkDocsConfig) -> bool:
     return names <= KNOWN_PLUGINS
 
 
-_COPY: tuple[Any, Callable[[str], str] | None] | None = None  # what a forked worker copies with (copy_cached)
+_COPY: tuple[Store, Callable[[str], str] | None] | None = None  # what a forked worker copies with (copy_cached)
 
 
-def copy_cached(store: Any, pages: dict[str, tuple[str, str]], served: Callable[[str], str] | None = None) -> set[str]:
-    """Write each page the page cache (``store``, :class:`kedb.site.cache.Store`) holds to the site, as MkDocs' loop
-    would have written it: ``pages`` maps a page's source to its key and destination. ``served`` changes each page
-    first (the check banner of ``mkdocs serve``). With many pages, the two workers read and write them.
-    Returns the sources written; the others are not in the cache."""
+def copy_cached(store: Store, pages: dict[str, tuple[str, str]], served: Callable[[str], str] | None = None) -> set[str]:
+    """Write each page the page cache holds to the site, as MkDocs' loop would have written it: ``pages`` maps a
+    page's source to its key and destination. ``served`` changes each page first (the check banner of
+    ``mkdocs serve``). With many pages, the two workers read and write them. Returns the sources written; the
+    others are not in the cache."""
     global _COPY
     items = list(pages.items())
     if len(items) >= THRESHOLD and forkpool.can_fork():
@@ -113,19 +114,26 @@ def copy_cached(store: Any, pages: dict[str, tuple[str, str]], served: Callable[
 
 
 def _copy_chunk(
-    items: list[tuple[str, tuple[str, str]]], job: tuple[Any, Callable[[str], str] | None] | None = None
+    items: list[tuple[str, tuple[str, str]]], job: tuple[Store, Callable[[str], str] | None] | None = None
 ) -> list[tuple[str, bool]]:
-    store, served = job or _COPY or (None, None)
-    assert store is not None
+    job = job or _COPY
+    assert job is not None
+    store, served = job
     out = []
     for src, (key, dest) in items:
         data = store.get(key)
-        if data is not None:
-            if served is not None:
-                data = served(data.decode("utf-8")).encode("utf-8", errors="xmlcharrefreplace")
-            write_file(data, dest)
+        if data is not None and served is not None:
+            write_page(served(data.decode("utf-8")), dest)
+        elif data is not None:
+            write_file(data, dest)  # the bytes write_page wrote when the page was rendered and kept
         out.append((src, data is not None))
     return out
+
+
+def write_page(output: str, dest: str) -> None:
+    """Write a finished page to ``dest`` as MkDocs' loop writes one (an empty page is not written)."""
+    if output.strip():
+        write_file(output.encode("utf-8", errors="xmlcharrefreplace"), dest)
 
 
 def wanted(config: MkDocsConfig, n_pages: int, own_post_page: Callable[..., Any]) -> bool:

@@ -45,6 +45,7 @@ import logging
 import os
 import posixpath
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,6 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
-from mkdocs.utils import write_file
 from mkdocs.utils.meta import get_data
 
 from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
@@ -310,11 +310,13 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             self.capture = {p.file.src_uri: keys[p.file.src_uri] for p in missing if p.file.src_uri in keys}
         return env
 
-    def _write_own(self, store: sitecache.Store | None, keys: dict[str, str], **render: Any) -> None:
+    def _write_own(
+        self, store: sitecache.Store | None, keys: dict[str, str], *, config: MkDocsConfig, env: Any, doc_files: Sequence[File]
+    ) -> None:
         """Write the record pages kedb took out of MkDocs' loop, as that loop would. Those the page cache holds are
         copied from it; the others are put through the theme (in the workers when many) and kept there. Each is
         finished as ``on_post_page`` finishes a page, with the check banner under ``mkdocs serve``."""
-        served = (lambda text: _BODY.sub(lambda m: m.group(0) + self.banner, text, count=1)) if self.banner else None
+        served = self._with_banner if self.banner else None
         written: set[str] = set()
         if store is not None:
             held = {src: (keys[src], page.file.abs_dest_path) for src, page in self.own.items() if src in keys}
@@ -322,18 +324,18 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         missing = [p for src, p in self.own.items() if src not in written]
         if not missing:
             return
-        config = render["config"]
+        assert self.nav is not None
         here = not chrome.wanted(config, len(missing), self.on_post_page)
-        done = chrome.render(missing, finish=_finish, nav=self.nav, here=here, **render)
+        done = chrome.render(missing, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish, here=here)
         for page in missing:
             src = page.file.src_uri
-            output = done[src]
             if store is not None and src in keys:
-                store.put(keys[src], output.encode("utf-8"))
-            if served is not None:
-                output = served(output)
-            if output.strip():
-                write_file(output.encode("utf-8", errors="xmlcharrefreplace"), page.file.abs_dest_path)
+                store.put(keys[src], done[src].encode("utf-8"))
+            chrome.write_page(served(done[src]) if served else done[src], page.file.abs_dest_path)
+
+    def _with_banner(self, output: str) -> str:
+        """A served page with the check's errors at the top of its body (see :func:`check_banner`)."""
+        return _BODY.sub(lambda m: m.group(0) + self.banner, output, count=1)
 
     @event_priority(-100)
     def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation) -> Any:
@@ -357,9 +359,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             key = self.capture.pop(page.file.src_uri, None)
             if key is not None and self.chrome_cache is not None:
                 self.chrome_cache.put(key, output.encode("utf-8"))
-        if self.banner:
-            output = _BODY.sub(lambda m: m.group(0) + self.banner, output, count=1)
-        return output
+        return self._with_banner(output) if self.banner else output
 
 
 BANNER_LIMIT = 30  # findings listed in the banner; the terminal has them all
@@ -420,16 +420,19 @@ class RenderedPage(Page):
             super().render(config, files)
             return
         self.content = self.rendered.html or ""
-        self._toc = self._anchors = None  # made when first read: a page the page cache holds finished needs neither
+        self._toc = self._anchors = _UNMADE  # made when first read: a page the page cache holds finished needs neither
         self._title_from_render = None
 
-    # The table of contents and the anchors of a page kedb rendered, made from its HTML when something reads them
-    # (the theme; MkDocs' check of links to anchors); set like any page's when MkDocs' own render sets them.
+    # The table of contents and the anchors of a page kedb rendered are made from it when something reads them (the
+    # theme; MkDocs' check of links to anchors). MkDocs sets them as it sets any page's (its __init__, its render).
+    _toc: Any = None
+    _anchors: Any = None
+
     @property  # type: ignore[override]
     def toc(self) -> Any:
-        if self.__dict__.get("_toc") is None and self.__dict__.get("_own", False) and self.content is not None:
+        if self._toc is _UNMADE:
             self._toc = get_toc(self.rendered.toc)
-        return self.__dict__.get("_toc") if self.__dict__.get("_toc") is not None else []
+        return self._toc
 
     @toc.setter
     def toc(self, value: Any) -> None:
@@ -437,15 +440,16 @@ class RenderedPage(Page):
 
     @property  # type: ignore[override]
     def present_anchor_ids(self) -> set[str] | None:
-        if self.__dict__.get("_anchors") is None and self.__dict__.get("_own", False) and self.content is not None:
+        if self._anchors is _UNMADE:
             self._anchors = set(_ID.findall(self.rendered.html or ""))
-        return self.__dict__.get("_anchors")
+        return self._anchors  # type: ignore[no-any-return]
 
     @present_anchor_ids.setter
     def present_anchor_ids(self, value: set[str] | None) -> None:
         self._anchors = value
 
 
+_UNMADE = object()
 _ID = re.compile(r'\sid="([^"<>]+)"')
 _BODY = re.compile(r"<body[^>]*>")
 _GENERATOR = re.compile(r'<meta name="generator" content="[^"<>]*">\s*')
