@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from kbtest import AS_OF, FIXTURES, copy_kb, init_repo, kedb, settled
+from kbtest import AS_OF, FIXTURES, copy_kb, init_repo, kedb
 from kedb.core import forkpool
 from kedb.site import cache as sitecache
 from kedb.site import chrome, pages
@@ -83,9 +83,16 @@ def build(root: Path) -> dict[str, str]:
     return tree(root / "site")
 
 
-def entries(root: Path) -> dict[str, float]:
+def entries(root: Path) -> dict[str, tuple[str, int, int]]:
+    """``edition/kind/key`` -> where the cache's index says the entry is (pack, offset, length)."""
     base = root / sitecache.CACHE_DIR
-    return {p.relative_to(base).as_posix(): p.stat().st_mtime_ns for p in base.rglob("*") if p.is_file()}
+    out = {}
+    for folder in sorted(p for p in base.glob("*/*") if p.is_dir()):
+        edition, kind = folder.parent.name, folder.name
+        store = sitecache.Store.open(root, edition, kind)
+        assert store is not None
+        out.update({f"{edition}/{kind}/{key}": where for key, where in store.index().items()})
+    return out
 
 
 def incremental_equals_clean(root: Path) -> dict[str, str]:
@@ -189,31 +196,50 @@ def test_incremental_builds_equal_clean_builds_in_workers(kb: Path, monkeypatch:
 
 
 def test_a_damaged_entry_is_ignored(kb: Path) -> None:
+    """Entries damaged, forged, filed under another key, or in a pack that is not a regular file are misses: the
+    build renders those pages again, its site is the clean one, and the cache it leaves is whole again."""
     clean = incremental_equals_clean(kb)
     base = kb / sitecache.CACHE_DIR / "internal"
-    for kind in ("page", "chrome"):  # the entries of earlier builds are deleted by a detached process
-        settled(lambda k=kind: len(list((base / k).iterdir())) == 4)
-    page_entries = sorted((base / "page").iterdir())
-    chrome_entries = sorted((base / "chrome").iterdir())
-    assert len(page_entries) == 4 and len(chrome_entries) == 4
-    # Damaged: one byte of the page flipped (the seal no longer verifies).
-    blob = bytearray(page_entries[0].read_bytes())
-    blob[-20] ^= 0x20
-    page_entries[0].write_bytes(bytes(blob))
-    # Foreign: another entry's sealed bytes under this name (the key inside does not match the name).
-    page_entries[1].write_bytes(page_entries[2].read_bytes())
-    # Forged: a page with a valid header but no seal of this user's key.
-    text = chrome_entries[0].read_bytes()
-    chrome_entries[0].write_bytes(re.sub(rb"</body>", b"<script>alert(1)</script></body>", text))
-    # Not a regular file: a named pipe (never opened for reading: that would block) and a folder.
-    chrome_entries[1].unlink()
-    os.mkfifo(chrome_entries[1])
-    chrome_entries[2].unlink()
-    chrome_entries[2].mkdir()
+    page = sitecache.Store.open(kb, "internal", "page")
+    chrome_store = sitecache.Store.open(kb, "internal", "chrome")
+    assert page is not None and chrome_store is not None
+    pages_at, chromes_at = sorted(page.index().items()), sorted(chrome_store.index().items())
+    assert len(pages_at) == 4 and len(chromes_at) == 4
+    assert sorted(p.name for p in (base / "page").iterdir()) == ["index", pages_at[0][1][0]], "one pack after a clean build"
+
+    def poke(where: tuple[str, int, int], kind: str, change: Callable[[bytearray], None]) -> None:
+        path = base / kind / where[0]
+        blob = bytearray(path.read_bytes())
+        entry = blob[where[1] : where[1] + where[2]]
+        change(entry)
+        blob[where[1] : where[1] + where[2]] = entry
+        path.write_bytes(bytes(blob))
+
+    # Damaged: one byte of a page flipped (the seal no longer verifies).
+    poke(pages_at[0][1], "page", lambda e: e.__setitem__(-20, e[-20] ^ 0x20))
+    # Forged: a finished page changed, its seal left as it was.
+    poke(chromes_at[0][1], "chrome", lambda e: e.__setitem__(slice(-7, None), b"<hr>\n\n\n"[:7]))
+    # Filed under another key: the index says one entry is where another is (the key inside does not match).
+    index = base / "page" / sitecache.INDEX
+    raw = index.read_bytes()
+    assert pages_at[1][0].encode() in raw
+    head = len(raw) - len(raw.split(b"kedb-site-cache 1\n", 1)[1])
+    body = raw[head:].replace(
+        f"{pages_at[1][0]} {pages_at[1][1][0]} {pages_at[1][1][1]}".encode(),
+        f"{pages_at[1][0]} {pages_at[2][1][0]} {pages_at[2][1][1]}".encode(),
+    )
+    index.write_bytes(raw[:head] + body)  # the index's own seal no longer verifies: every entry is found by its header
     assert build(kb) == clean
-    for p in (page_entries[0], page_entries[1], chrome_entries[0], chrome_entries[1], chrome_entries[2]):
-        assert p.is_file() and not p.is_symlink()
+    # Not a regular file: the chrome pack swapped for a named pipe (never opened for reading: that would block).
+    pack = base / "chrome" / chromes_at[0][1][0]
+    pack.unlink()
+    os.mkfifo(pack)
+    assert build(kb) == clean
+    assert not os.path.lexists(pack), "a pack the index listed and no entry of which is used is deleted"
     assert incremental_equals_clean(kb) == clean
+    again = sitecache.Store.open(kb, "internal", "chrome")
+    assert again is not None and len(again.index()) == 4
+    assert all(again.get(key) is not None for key in again.index()), "the cache is whole again"
 
 
 def test_editions_never_share_entries(kb: Path) -> None:
@@ -221,12 +247,111 @@ def test_editions_never_share_entries(kb: Path) -> None:
     r = kedb("--root", str(kb), "build", "--only", "site", "--audience", "public", "--as-of", AS_OF)
     assert r.exit_code == 0, r.output + r.stderr
     base = kb / sitecache.CACHE_DIR
-    internal = {p.name for p in (base / "internal").rglob("*") if p.is_file()}
-    public = {p.name for p in (base / "public").rglob("*") if p.is_file()}
+    internal = {k.split("/", 1)[1] for k in entries(kb) if k.startswith("internal/")}
+    public = {k.split("/", 1)[1] for k in entries(kb) if k.startswith("public/")}
     assert internal and public and not internal & public
+    assert sorted(p.name for p in base.iterdir() if p.is_dir()) == ["internal", "public"]
 
 
 def test_no_cache_is_written_when_turned_off(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEDB_NO_CACHE", "1")
     build(kb)
     assert not (kb / sitecache.CACHE_DIR).exists()
+
+
+# ------------------------------------------------------------------ the pack store itself
+def _store(root: Path, kind: str = "page") -> sitecache.Store:
+    store = sitecache.Store.open(root, "internal", kind)
+    assert store is not None
+    return store
+
+
+def _key(n: int) -> str:
+    return sitecache.digest("entry", n)
+
+
+def test_store_keeps_what_a_build_used_and_reads_it_back(tmp_path: Path) -> None:
+    first = _store(tmp_path)
+    for n in range(5):
+        first.put(_key(n), f"page {n}".encode())
+    first.prune()
+    packs = [p.name for p in first.dir.iterdir() if p.name.startswith("pack-")]
+    assert len(packs) == 1, "one build, one process: one pack"
+    second = _store(tmp_path)
+    assert [second.get(_key(n)) for n in range(5)] == [f"page {n}".encode() for n in range(5)]
+    assert second.get(_key(9)) is None
+    second.used = {_key(0), _key(1)}  # the next build used two of them
+    second.prune()
+    assert set(_store(tmp_path).index()) == {_key(0), _key(1)}
+
+
+def test_store_a_killed_build_leaves_whole_entries(tmp_path: Path) -> None:
+    """A build killed while appending: the cut-off entry at the pack's end is no entry; the whole ones are found by
+    their headers (no index lists them yet) and kept when the next build uses them."""
+    killed = _store(tmp_path)
+    for n in range(3):
+        killed.put(_key(n), b"x" * 1000)
+    pack = next(p for p in killed.dir.iterdir() if p.name.startswith("pack-"))
+    with open(pack, "r+b") as fh:
+        fh.truncate(pack.stat().st_size - 10)
+    assert not (killed.dir / sitecache.INDEX).exists()
+    after = _store(tmp_path)
+    after.used = {_key(0), _key(1), _key(2)}
+    after.prune()
+    again = _store(tmp_path)
+    assert set(again.index()) == {_key(0), _key(1)}
+    assert again.get(_key(0)) == b"x" * 1000 and again.get(_key(2)) is None
+
+
+def test_store_leaves_a_pack_another_build_is_writing(tmp_path: Path) -> None:
+    ours = _store(tmp_path)
+    ours.put(_key(0), b"ours")
+    theirs = _store(tmp_path)  # a concurrent build of the same edition, still writing
+    theirs.put(_key(1), b"theirs")
+    ours.prune()
+    their_pack = theirs.dir / theirs.index()[_key(1)][0]
+    assert their_pack.is_file(), "a young pack no index lists belongs to a build still at work"
+    old = time.time() - 2 * 3600
+    os.utime(their_pack, (old, old))
+    _store(tmp_path).prune()  # a later build that uses nothing: the old stray pack goes, and so does ours
+    assert not their_pack.exists()
+    assert [p.name for p in ours.dir.iterdir() if p.name.startswith("pack-")] == []
+
+
+def test_store_rewrites_packs_mostly_unused(tmp_path: Path) -> None:
+    big = _store(tmp_path)
+    for n in range(200):
+        big.put(_key(n), bytes([n]) * 20_000)
+    big.prune()
+    later = _store(tmp_path)
+    later.used = {_key(n) for n in range(10)}  # 10 of 200 entries still used: the pack is mostly dead bytes
+    for n in range(10):
+        assert later.get(_key(n)) == bytes([n]) * 20_000
+    later.prune()
+    packs = [p for p in later.dir.iterdir() if p.name.startswith("pack-")]
+    assert len(packs) == 1 and packs[0].stat().st_size < 11 * 20_300
+    assert [_store(tmp_path).get(_key(n)) for n in range(10)] == [bytes([n]) * 20_000 for n in range(10)]
+
+
+def test_store_gathers_many_small_packs_into_one(tmp_path: Path) -> None:
+    """Builds that each render one page (one edit each) leave a pack each; past a few dozen they are rewritten into one."""
+    for n in range(40):
+        store = _store(tmp_path)
+        for m in range(n):
+            assert store.get(_key(m)) == f"page {m}".encode(), (n, m)
+        store.put(_key(n), f"page {n}".encode())
+        store.prune()
+    packs = [p for p in store.dir.iterdir() if p.name.startswith("pack-")]
+    assert 1 <= len(packs) <= 33
+    assert [_store(tmp_path).get(_key(n)) for n in range(40)] == [f"page {n}".encode() for n in range(40)]
+
+
+def test_store_never_follows_a_link(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.put(_key(0), b"page")
+    store.prune()
+    pack = store.dir / store.index()[_key(0)][0]
+    elsewhere = tmp_path / "elsewhere"
+    pack.rename(elsewhere)
+    pack.symlink_to(elsewhere)
+    assert _store(tmp_path).get(_key(0)) is None, "a pack that is a symbolic link is not read"

@@ -120,6 +120,7 @@ class Builder:
         self._held: dict[str, str] = {}  # placeholder -> HTML, for the text being rendered
         self._used: set[str] = set()  # assets of the page being rendered
         self.keys: dict[str, str] = {}  # record page src -> page key, when the page cache is on
+        self._keep: tuple[sitecache.Store, dict[str, str]] | None = None  # where record_page_and_doc keeps what it renders
         self._mark = "kedb" + secrets.token_hex(8)  # placeholders no author can write (never in the output)
         self.bodies.md.core.ruler.push("kedb_local_links", self._local_links)
         dirs = template_dirs(ctx.kb.root, "site")
@@ -317,10 +318,15 @@ class Builder:
         )
 
     def record_page_and_doc(self, rid: str) -> tuple[Page, search.Doc]:
+        """A record's page and search document; kept in the page cache when :meth:`record_pages` asks for it (in
+        the worker that rendered them: writing 10,000 entries one after another in the parent cost seconds)."""
         rec = self.ctx.kb.records[rid]
         p = self.record_page(rec)
         doc = search.document(self.ctx, rec, self.url.url(p.src))
         doc.entry.terms  # noqa: B018 - analysed here (in a worker for many records) and kept with the page in the cache
+        if self._keep is not None:
+            store, keys = self._keep
+            store.save(keys[rid], (p, doc))
         return p, doc
 
     def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
@@ -338,13 +344,14 @@ class Builder:
             item = store.load(keys[rid])
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Page) and item[0].src == urls.record_src(rid):
                 found[rid] = item
-        fresh = self._render_records([rid for rid in ids if rid not in found])
-        for rid in ids:
-            item = found.get(rid)
-            if item is None:
-                item = next(fresh)
-                store.save(keys[rid], item)
-            yield item
+        self._keep = (store, keys)  # each page rendered now is kept by the process that rendered it
+        try:
+            fresh = self._render_records([rid for rid in ids if rid not in found])
+            for rid in ids:
+                yield found[rid] if rid in found else next(fresh)
+        finally:
+            self._keep = None
+        store.used.update(keys.values())  # a worker's writes are not counted in this process
         store.prune()
 
     def _render_records(self, ids: list[str]) -> Iterator[tuple[Page, search.Doc]]:

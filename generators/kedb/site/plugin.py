@@ -326,12 +326,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             return
         assert self.nav is not None
         here = not chrome.wanted(config, len(missing), self.on_post_page)
-        done = chrome.render(missing, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish, here=here)
-        for page in missing:
-            src = page.file.src_uri
+
+        def keep(src: str, output: str) -> None:  # where the page was rendered: a worker, or here
             if store is not None and src in keys:
-                store.put(keys[src], done[src].encode("utf-8"))
-            chrome.write_page(served(done[src]) if served else done[src], page.file.abs_dest_path)
+                store.put(keys[src], output.encode("utf-8"))
+            chrome.write_page(served(output) if served else output, self.own[src].file.abs_dest_path)
+
+        chrome.render(missing, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish, here=here, keep=keep)
+        if store is not None:  # a worker's writes are not counted in this process
+            store.used.update(keys[p.file.src_uri] for p in missing if p.file.src_uri in keys)
 
     def _with_banner(self, output: str) -> str:
         """A served page with the check's errors at the top of its body (see :func:`check_banner`)."""
