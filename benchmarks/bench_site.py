@@ -25,8 +25,13 @@ the page cache starts cold for it; the others are warm, as for the rest. Each en
 (its processes and theirs) is printed too: on a shared machine it moves less than the wall time.
 An engine that is not installed is reported as such, never timed as zero.
 
-Targets (issue #4, 2-core machine, 10,000 records): build under 60 s, under 15 KB of HTML per
+Last, ``mkdocs serve`` of the KB is timed from a saved edit to the browser's reload
+(:mod:`serve_reload`).
+
+Targets (2-core machine, 10,000 records). Issue #4: build under 60 s, under 15 KB of HTML per
 record page, first search results under 1 s after the page loads, each further query under 100 ms.
+Issue #23: cold build <= 20 s and 1.6x faster than plain mkdocs-material, one edit <= 2 s, a saved
+edit reloaded by ``mkdocs serve`` <= 1 s, a cold build's largest process <= 1.5 GB.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
 import peer as plain  # noqa: E402 - the peer site (plain mkdocs-material)
 from runs import Run, run_timed, serve_apart, spread  # noqa: E402
+from serve_reload import reload_times  # noqa: E402 - mkdocs serve: a saved edit to the reloaded page
 from synth import bench_kb, history_summary  # noqa: E402
 from test_site_browser import ARGS, CHROMIUM  # noqa: E402 - the same browser and flags as the browser tests
 
@@ -180,7 +186,7 @@ def _steps(runs: list[Run]) -> dict[str, float]:
 
 EDIT_MARK = "Edited by the benchmark"
 # Issue #23, at 10,000 records: the cold build, its ratio to the peer (plain mkdocs-material, same run), one edit.
-COLD_TARGET_S, PEER_RATIO, EDIT_TARGET_S, MEMORY_TARGET_GB = 20.0, 1.6, 2.0, 1.5
+COLD_TARGET_S, PEER_RATIO, EDIT_TARGET_S, MEMORY_TARGET_GB, RELOAD_TARGET_S = 20.0, 1.6, 2.0, 1.5, 1.0
 
 
 def _edited_builds(kb: Path, cmd: list[str], repeat: int) -> list[Run]:
@@ -232,6 +238,8 @@ class Figures:
     steps_edited: dict[str, float] = field(default_factory=dict)
     load: dict[str, float] = field(default_factory=dict)  # 1-minute load average before each series
     cold_gb: list[float] = field(default_factory=list)  # peak resident memory of each cold build (its workers included)
+    serve_started: float = 0.0  # seconds until `mkdocs serve` first answered
+    serve_reload: list[float] = field(default_factory=list)  # seconds from each saved edit to the reloaded page showing it
 
 
 def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
@@ -303,6 +311,8 @@ def measure(n: int, repeat: int = 3, peer: bool = True) -> Figures:
     f.further_query_ms_max = round(max(further) * 1000)
     if peer:
         engines(f, kb, repeat)
+    # Last: the served site has other URLs (mkdocs serve sets site_url), so its pages replace this edition's cached ones.
+    f.serve_started, f.serve_reload = reload_times(kb, repeat)
     return f
 
 
@@ -383,6 +393,14 @@ def report(f: Figures) -> None:
             print(
                 f"{pad}one edit: {edit:.2f} s (target at 10,000: <= {EDIT_TARGET_S:g} s: {'met' if edit <= EDIT_TARGET_S else 'NOT met'})"
             )
+    if f.serve_reload:
+        reload = statistics.median(f.serve_reload)
+        verdict = "met" if reload <= RELOAD_TARGET_S else "NOT met"
+        print(
+            f"{pad}mkdocs serve: first answer after {f.serve_started:.1f} s; a saved edit to the reloaded page showing it "
+            f"(headless Chromium): {spread(f.serve_reload)} (target at 10,000: <= {RELOAD_TARGET_S:g} s: "
+            f"{verdict if f.records >= 10_000 else 'n/a'})"
+        )
     print(
         f"{pad}record pages: {f.pages_with_versions:,} of {f.records:,} list their versions, {f.pages_without_history} say '{NO_HISTORY}'; "
         f"{f.record_page_kb_mean} KB mean / {f.record_page_kb_max} KB max ({f.record_pages_over_15kb:,} over 15 KB); site {f.site_mb} MB; "
