@@ -25,8 +25,11 @@ the workers nor the page cache made in this process).
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mkdocs.commands.build import get_context
@@ -54,6 +57,7 @@ class _Job:
     env: Any
     finish: Callable[[str], str]
     keep: Callable[[str, str], None] | None = None
+    frames: Frames | None = None
 
 
 _JOB: _Job | None = None  # what a forked worker renders with
@@ -170,6 +174,7 @@ def render(
         env,
         finish,
         keep,
+        Frames.for_theme(config, env),
     )
     if here:
         done = dict(_render_chunk(list(job.pages), job))
@@ -209,10 +214,108 @@ def _render_one(job: _Job, src: str) -> str:
         context = get_context(job.nav, job.doc_files, config, page)
         template = job.env.get_template(job.templates[src])
         context = config.plugins.on_page_context(context, page=page, config=config, nav=job.nav)
-        return job.finish(template.render(context))
+        header = job.frames.header(template, context, page) if job.frames is not None else None
+        if header is None:
+            return job.finish(template.render(context))
+        return job.finish(_with_block(template, context, "header", lambda _: header))
     finally:
         page.active = False
         config._current_page = None
+
+
+def _with_block(template: Any, context: dict[str, Any], name: str, block: Callable[[Any], str]) -> str:
+    """``template`` rendered as :meth:`jinja2.Template.render` renders it, with the block ``name`` written by
+    ``block(context)``: the template's root registers every parent's blocks after the one set here, and the block is
+    always called as ``context.blocks[name][0]``. ``block`` may render the block itself (``context.blocks[name][1]``)."""
+    ctx = template.new_context(context)
+    ctx.blocks[name] = [lambda c: iter((block(c),))]
+    return str(template.environment.concat(template.root_render_func(ctx)))
+
+
+class Frames:
+    """Material's page header, rendered once per folder of record pages and filled with each page's title.
+
+    The header (logo, site name, page title, palette toggle, search box, repository link) was a third of the theme's
+    time for a record page, and only the title differs between pages of one folder (its links are relative to the
+    folder). So the header of the first page of a folder is rendered with a mark in place of the title; each page's
+    header is that frame with its title in place of the mark. The first page of each folder is also rendered whole,
+    as before, and its header compared with the filled frame; a frame that does not give those bytes is not used.
+
+    Only where the header is Material's own (:meth:`for_theme`): no theme folder but Material's and kedb's overrides
+    has a ``main.html``, ``base.html`` or ``partials/`` file that differs from kedb's, the page template does not
+    override the block, and titles are written as they are (no autoescape: MkDocs' environment)."""
+
+    def __init__(self) -> None:
+        self.mark = "kedbtitle" + secrets.token_hex(8)
+        self._frames: dict[tuple[str, str], str | None] = {}  # (base URL, folder) -> frame, None: not usable there
+
+    @classmethod
+    def for_theme(cls, config: MkDocsConfig, env: Any) -> Frames | None:
+        if env.autoescape is not False or not _header_is_materials(config):
+            return None
+        return cls()
+
+    def header(self, template: Any, context: dict[str, Any], page: Page) -> str | None:
+        """The page's header from its folder's frame; None where it must be rendered as usual."""
+        title = page.meta.get("title") if isinstance(page.meta, dict) else None
+        if not isinstance(title, str) or not title or "header" in template.blocks or self.mark in title:
+            return None
+        key = (str(context.get("base_url")), page.url.rstrip("/").rpartition("/")[0])
+        if key not in self._frames:
+            self._frames[key] = self._frame(template, context, page)
+        frame = self._frames[key]
+        return frame.replace(self.mark, title) if frame is not None else None
+
+    def _frame(self, template: Any, context: dict[str, Any], page: Page) -> str | None:
+        real, probe = self._rendered_header(template, context), None
+        meta = page.meta
+        page.meta = {**meta, "title": self.mark}
+        try:
+            probe = self._rendered_header(template, context)
+        finally:
+            page.meta = meta
+        if probe.count(self.mark) != 1 or probe.replace(self.mark, meta["title"]) != real:
+            return None
+        return probe
+
+    @staticmethod
+    def _rendered_header(template: Any, context: dict[str, Any]) -> str:
+        seen: list[str] = []
+
+        def capture(c: Any) -> str:
+            seen.append(str(template.environment.concat(c.blocks["header"][1](c))))
+            return seen[-1]
+
+        _with_block(template, context, "header", capture)
+        return seen[0]
+
+
+def _header_is_materials(config: MkDocsConfig) -> bool:
+    """Whether the theme's header comes from Material and kedb's own overrides alone (see :class:`Frames`)."""
+    import material
+
+    from ..core.resources import shipped_templates
+
+    package = os.path.realpath(os.path.dirname(material.__file__ or ""))
+    try:
+        ours = shipped_templates() / "overrides"
+    except Exception:
+        return False
+    for d in config.theme.dirs:
+        real = os.path.realpath(d)
+        if real.startswith(package + os.sep) or real == os.path.realpath(ours):
+            continue
+        for dirpath, _, filenames in os.walk(d):
+            for fn in filenames:
+                rel = os.path.relpath(os.path.join(dirpath, fn), d).replace(os.sep, "/")
+                if rel in ("main.html", "base.html") or rel.startswith("partials/"):
+                    try:
+                        same = (ours / rel).read_bytes() == Path(dirpath, fn).read_bytes()
+                    except OSError:
+                        same = False
+                    if not same:
+                        return False
+    return True
 
 
 def palette(icons: str) -> list[dict[str, Any]]:
