@@ -226,6 +226,44 @@ def test_record_pages_written_outside_mkdocs_loop_are_identical(
     assert a["sitemap.xml"].count(b"<url>") == len(pages) and b"https://kb.example.net/desk/known-errors/KE-0001/" in a["sitemap.xml"]
 
 
+def test_header_frames_are_used_only_for_materials_own_header(example: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record pages' headers come from one frame per folder (chrome.Frames) with the shipped theme; a KB whose
+    override of the header reads other page fields gets each page's own header, rendered whole."""
+    from kedb.site import chrome
+
+    monkeypatch.setenv("KEDB_NO_CACHE", "1")
+    from kedb.core import forkpool
+
+    monkeypatch.setattr(forkpool, "can_fork", lambda: False)  # every record page through chrome.render, in this process
+    filled: list[str] = []
+    real = chrome.Frames.header
+
+    def counted(self: chrome.Frames, template: object, context: dict, page: object) -> str | None:
+        out = real(self, template, context, page)  # type: ignore[arg-type]
+        if out is not None:
+            filled.append(out)
+        return out
+
+    monkeypatch.setattr(chrome.Frames, "header", counted)
+    root = tmp_path / "kb"
+    shutil.copytree(example.root, root, symlinks=True, ignore=shutil.ignore_patterns("site", ".kedb"))
+    render(make(root), tmp_path / "framed")
+    assert len(filled) == len(example.ctx.kb.records), "every record page's header came from its folder's frame"
+    assert len({f.split('data-md-component="header-topic"')[0] for f in filled}) <= 3, "one frame per folder"
+    filled.clear()
+    override = root / "templates" / "overrides" / "partials" / "header.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(
+        '<header class="md-header"><p class="ours">{{ page.meta.kedb.id if page and page.meta.kedb }}</p>{{ page.meta.title if page }}</header>\n',
+        encoding="utf-8",
+    )
+    site = render(make(root), tmp_path / "override")
+    assert filled == [], "a header the KB overrides is rendered page by page"
+    for rid in example.ctx.kb.records:
+        folder = {"KE": "known-errors", "WA": "workarounds", "PRB": "problems"}[rid.split("-")[0]]
+        assert f'<p class="ours">{rid}</p>' in (site / folder / rid / "index.html").read_text(encoding="utf-8")
+
+
 def test_only_kedb_search_and_tags_let_kedb_write_record_pages(example: Built) -> None:
     from mkdocs.config import load_config
 
