@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -355,3 +356,44 @@ def test_store_never_follows_a_link(tmp_path: Path) -> None:
     pack.rename(elsewhere)
     pack.symlink_to(elsewhere)
     assert _store(tmp_path).get(_key(0)) is None, "a pack that is a symbolic link is not read"
+
+
+# ------------------------------------------------------------------ mkdocs serve: unchanged record pages stay
+def _serve_build(kb: Path, site: Path, command: str = "serve") -> Any:
+    """One build as `mkdocs serve` runs it: the config loaded again, the plugin instance kept (it has on_startup)."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    config = load_config(config_file=str(kb / "mkdocs.yml"), site_dir=str(site))
+    config.plugins.on_startup(command=command, dirty=False)
+    mkdocs_build(config)
+    return config.plugins["kedb"]
+
+
+def test_serve_rebuilds_rewrite_only_the_record_pages_that_changed(kb: Path, tmp_path: Path) -> None:
+    """Under `mkdocs serve` MkDocs empties the site folder before each rebuild; the kedb plugin moves its record pages
+    aside first and back after, and writes again only those whose cache entry changed. Each rebuild's site is the
+    site a clean build writes, file for file: an edited record's page is new, a deleted record's page is gone."""
+    served = tmp_path / "served"
+    shutil.copy(FIXTURES.parent.parent / "templates" / "site" / "mkdocs.yml", kb / "mkdocs.yml")  # as `kedb init` writes it
+    try:
+        plugin = _serve_build(kb, served)
+        pages = list(served.glob("*/*-*/index.html"))
+        assert len(pages) == 4
+        for p in pages:  # a page written again has a new time
+            os.utime(p, (1_000_000, 1_000_000))
+        edit(kb, KE1, lambda t: t.replace("title: Outlook prompts", "title: Outlook asks"))
+        assert _serve_build(kb, served) is plugin, "mkdocs serve keeps the plugin instance"
+        ke1 = served / "known-errors" / "KE-0001" / "index.html"
+        assert "Outlook asks" in ke1.read_text(encoding="utf-8")
+        kept = [p for p in pages if p.exists() and p.stat().st_mtime == 1_000_000]
+        # KE-0001's workaround and problem show its title: written again; KE-0002 links nothing: left as it was.
+        assert kept == [served / "known-errors" / "KE-0002" / "index.html"], kept
+        assert tree(served) == tree(_serve_build(kb, tmp_path / "clean", command="build") and tmp_path / "clean")
+        (kb / KE2_FILE).unlink()
+        _serve_build(kb, served)
+        assert not (served / "known-errors" / "KE-0002").exists()
+        assert tree(served) == tree(_serve_build(kb, tmp_path / "clean2", command="build") and tmp_path / "clean2")
+        assert not list(tmp_path.glob("*.kedb-pages-*")), "nothing is left aside"
+    finally:
+        _serve_build(kb, tmp_path / "reset", command="build")  # the plugin instance is shared by the whole process
