@@ -169,8 +169,9 @@ def _workaround(wa: Record, url_of: UrlOf) -> WorkaroundSteps:
     )
 
 
-def build(ctx: BuildContext, url_of: UrlOf, kb_name: str) -> Catalogue:
-    """The catalogue of the build context's edition, records in the order the site lists them."""
+def build(ctx: BuildContext, url_of: UrlOf, kb_name: str, entries: list[Entry] | None = None) -> Catalogue:
+    """The catalogue of the build context's edition, records in the order the site lists them. ``entries``: each
+    record's :func:`entry`, in that order, when the caller has them already (the site keeps them with its pages)."""
     info = ctx.info
     return Catalogue(
         kb=kb_name,
@@ -180,7 +181,7 @@ def build(ctx: BuildContext, url_of: UrlOf, kb_name: str) -> Catalogue:
         generated=info.date.isoformat(),
         commit=info.commit,
         generator=f"kedb {info.kedb_version}",
-        records=[entry(ctx, rec, url_of) for rec in ctx.kb.records.values()],
+        records=entries if entries is not None else [entry(ctx, rec, url_of) for rec in ctx.kb.records.values()],
     )
 
 

@@ -70,6 +70,9 @@ class Page:
     assets: tuple[str, ...] = ()  # files of content/assets/ the page shows or links (paths in the KB)
 
 
+Rendered = tuple[Page, search.Doc, catalogue.Entry]  # a record's page, search document and catalogue entry
+
+
 @dataclass
 class Site:
     pages: list[Page] = field(default_factory=list)
@@ -317,19 +320,21 @@ class Builder:
             sections=sections,
         )
 
-    def record_page_and_doc(self, rid: str) -> tuple[Page, search.Doc]:
-        """A record's page and search document; kept in the page cache when :meth:`record_pages` asks for it (in
-        the worker that rendered them: writing 10,000 entries one after another in the parent cost seconds)."""
+    def record_page_and_doc(self, rid: str) -> Rendered:
+        """A record's page, search document and catalogue entry (``api/records.json``); kept in the page cache when
+        :meth:`record_pages` asks for it (in the worker that rendered them: writing 10,000 entries one after another in
+        the parent cost seconds). The page key covers what the entry shows: the record and its neighbourhood."""
         rec = self.ctx.kb.records[rid]
         p = self.record_page(rec)
         doc = search.document(self.ctx, rec, self.url.url(p.src))
         doc.entry.terms  # noqa: B018 - analysed here (in a worker for many records) and kept with the page in the cache
+        item = (p, doc, catalogue.entry(self.ctx, rec, self.url, self.opts.site_url))
         if self._keep is not None:
             store, keys = self._keep
-            store.save(keys[rid], (p, doc))
-        return p, doc
+            store.save(keys[rid], item)
+        return item
 
-    def record_pages(self) -> Iterator[tuple[Page, search.Doc]]:
+    def record_pages(self) -> Iterator[Rendered]:
         """Every record page and search document, in record order: from the page cache
         (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept)."""
         ids = list(self.ctx.kb.records)
@@ -339,10 +344,10 @@ class Builder:
             return
         keys = sitecache.page_keys(self.ctx, self.opts, self.assets)
         self.keys = {urls.record_src(rid): key for rid, key in keys.items()}
-        found: dict[str, tuple[Page, search.Doc]] = {}
+        found: dict[str, Rendered] = {}
         for rid in ids:
             item = store.load(keys[rid])
-            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Page) and item[0].src == urls.record_src(rid):
+            if isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], Page) and item[0].src == urls.record_src(rid):
                 found[rid] = item
         self._keep = (store, keys)  # each page rendered now is kept by the process that rendered it
         try:
@@ -354,7 +359,7 @@ class Builder:
         store.used.update(keys.values())  # a worker's writes are not counted in this process
         store.prune()
 
-    def _render_records(self, ids: list[str]) -> Iterator[tuple[Page, search.Doc]]:
+    def _render_records(self, ids: list[str]) -> Iterator[Rendered]:
         """The pages and search documents of ``ids``, in order; rendered by two forked worker
         processes for many (:mod:`kedb.core.forkpool`: they share the build context)."""
         if len(ids) < PARALLEL_THRESHOLD or not forkpool.can_fork():
@@ -370,11 +375,12 @@ class Builder:
     def build(self) -> Site:
         ctx, site = self.ctx, Site()
         kb = ctx.kb
-        docs = []
-        for rec, (p, doc) in zip(kb.records.values(), self.record_pages(), strict=True):
+        docs, entries = [], []
+        for rec, (p, doc, entry) in zip(kb.records.values(), self.record_pages(), strict=True):
             site.pages.append(p)
             site.records[p.src] = rec
             docs.append(doc)
+            entries.append(entry)
         site.keys = self.keys
         site.files.update(searchindex.build(docs, ctx.info))
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
@@ -456,7 +462,7 @@ class Builder:
             site.assets[site.logo] = self.assets[logo]
         site.files[urls.ATOM] = feed.atom(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.files[urls.RSS] = feed.rss(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
-        site.files.update(catalogue.files(ctx, self.url, self.opts.site_url, self.opts.site_name))  # api/records.json, llms.txt
+        site.files.update(catalogue.files(ctx, self.url, self.opts.site_url, self.opts.site_name, entries))  # api/records.json, llms.txt
         site.nav = self.nav()
         return site
 
@@ -485,7 +491,7 @@ PARALLEL_THRESHOLD = 1500  # records; below this, starting workers costs more th
 _BUILDER: Builder | None = None  # the builder a forked worker renders with
 
 
-def _render_chunk(ids: list[str]) -> list[tuple[Page, search.Doc]]:
+def _render_chunk(ids: list[str]) -> list[Rendered]:
     assert _BUILDER is not None
     return [_BUILDER.record_page_and_doc(rid) for rid in ids]
 
