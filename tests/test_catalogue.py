@@ -239,3 +239,16 @@ def test_steps_are_split_as_an_agent_follows_them() -> None:
     assert catalogue.local_links_as_text("[a](../x.md) [b](https://x.example/) ![c](img.png) `[d](e.md)`") == (
         "a [b](https://x.example/) c `[d](e.md)`"
     )
+
+
+@pytest.mark.parametrize("site_url", [None, "https://kb.example.net/desk/"])
+def test_entries_kept_with_the_pages_give_the_same_catalogue(kb: Path, site_url: str | None) -> None:
+    """The site keeps each record's entry as JSON with its page (made in the workers, kept in the page cache) and
+    splices them into the catalogue: the bytes are the ones pydantic writes for the whole catalogue."""
+    ctx = make(kb)
+    urls = Urls(True)
+    whole = site_catalogue.files(ctx, urls, site_url, "Desk KB")
+    kept = [site_catalogue.entry(ctx, r, urls, site_url) for r in ctx.kb.records.values()]
+    assert site_catalogue.files(ctx, urls, site_url, "Desk KB", kept) == whole
+    with pytest.raises(ValueError):
+        catalogue.dumps(catalogue.build(ctx, lambda rid: rid, "Desk KB"), kept)  # a catalogue with records of its own

@@ -20,27 +20,30 @@ from ..build.context import BuildContext
 from ..core import present
 from ..core.kb import Record
 from ..search import catalogue
-from ..search.catalogue import Entry
 from . import urls
 
 RECORDS = catalogue.PATH
 LLMS = "llms.txt"
 
 
-def files(ctx: BuildContext, url: urls.Urls, site_url: str | None, site_name: str, entries: list[Entry] | None = None) -> dict[str, bytes]:
+def files(ctx: BuildContext, url: urls.Urls, site_url: str | None, site_name: str, entries: list[str] | None = None) -> dict[str, bytes]:
     """The two files by their path in the site. ``entries``: every record's :func:`entry`, in record order, when the
     caller made them with its pages (in the workers, and kept in the page cache)."""
 
     def page(src: str) -> str:
         return urls.absolute(site_url, url.url(src))
 
-    cat = catalogue.build(ctx, _record_url(url, site_url), site_name, entries)
-    return {RECORDS: catalogue.dumps(cat), LLMS: llms_txt(ctx, page, site_name).encode("utf-8")}
+    if entries is None:
+        data = catalogue.dumps(catalogue.build(ctx, _record_url(url, site_url), site_name))
+    else:
+        data = catalogue.dumps(catalogue.build(ctx, _record_url(url, site_url), site_name, []), entries)
+    return {RECORDS: data, LLMS: llms_txt(ctx, page, site_name).encode("utf-8")}
 
 
-def entry(ctx: BuildContext, rec: Record, url: urls.Urls, site_url: str | None) -> Entry:
-    """A record's entry in ``api/records.json``, as :func:`files` makes it."""
-    return catalogue.entry(ctx, rec, _record_url(url, site_url))
+def entry(ctx: BuildContext, rec: Record, url: urls.Urls, site_url: str | None) -> str:
+    """A record's entry in ``api/records.json`` as :func:`files` writes it (JSON: unpickling 10,000 models from the
+    page cache cost more than making them)."""
+    return catalogue.entry_json(catalogue.entry(ctx, rec, _record_url(url, site_url)))
 
 
 def _record_url(url: urls.Urls, site_url: str | None) -> Callable[[str], str]:

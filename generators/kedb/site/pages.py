@@ -70,7 +70,7 @@ class Page:
     assets: tuple[str, ...] = ()  # files of content/assets/ the page shows or links (paths in the KB)
 
 
-Rendered = tuple[Page, search.Doc, catalogue.Entry]  # a record's page, search document and catalogue entry
+Rendered = tuple[Page, search.Doc, str]  # a record's page, search document and catalogue entry (JSON)
 
 
 @dataclass
