@@ -390,9 +390,13 @@ def test_serve_rebuilds_rewrite_only_the_record_pages_that_changed(kb: Path, tmp
         # KE-0001's workaround and problem show its title: written again; KE-0002 links nothing: left as it was.
         assert kept == [served / "known-errors" / "KE-0002" / "index.html"], kept
         assert tree(served) == tree(_serve_build(kb, tmp_path / "clean", command="build") and tmp_path / "clean")
+        lost = served / "workarounds" / "WA-0001" / "index.html"
+        lost.unlink()  # a page gone from the served folder is written again, though nothing changed
+        _serve_build(kb, served)
+        assert lost.is_file()
         (kb / KE2_FILE).unlink()
         _serve_build(kb, served)
-        assert not (served / "known-errors" / "KE-0002").exists()
+        assert not (served / "known-errors" / "KE-0002").exists(), "neither the deleted record's page nor its folder"
         assert tree(served) == tree(_serve_build(kb, tmp_path / "clean2", command="build") and tmp_path / "clean2")
         assert not list(tmp_path.glob("*.kedb-pages-*")), "nothing is left aside"
     finally:
