@@ -401,3 +401,19 @@ def test_serve_rebuilds_rewrite_only_the_record_pages_that_changed(kb: Path, tmp
         assert not list(tmp_path.glob("*.kedb-pages-*")), "nothing is left aside"
     finally:
         _serve_build(kb, tmp_path / "reset", command="build")  # the plugin instance is shared by the whole process
+
+
+def test_kedb_build_and_mkdocs_build_share_the_page_cache(kb: Path, tmp_path: Path) -> None:
+    """`kedb build` tells the plugin where the KB is; `mkdocs build` reads it from mkdocs.yml. Either way the pages are
+    the same, so they share the cache's entries: neither renders again what the other kept, nor prunes it."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    shutil.copy(FIXTURES.parent.parent / "templates" / "site" / "mkdocs.yml", kb / "mkdocs.yml")
+    first = build(kb)
+    kept = entries(kb)
+    config = load_config(config_file=str(kb / "mkdocs.yml"), site_dir=str(tmp_path / "mkdocs-site"))
+    config.plugins.on_startup(command="build", dirty=False)
+    mkdocs_build(config)
+    assert entries(kb) == kept, "mkdocs build found every page in the cache kedb build left"
+    assert build(kb) == first and entries(kb) == kept

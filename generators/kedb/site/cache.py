@@ -481,7 +481,7 @@ def chrome_digest(config: Any, nav: Any, doc_files: Iterable[Any]) -> str:
             continue
         value = config[name]
         if name == "plugins":
-            value = [(n, type(p).__module__, type(p).__qualname__, _plain(getattr(p, "config", {}))) for n, p in value.items()]
+            value = [(n, type(p).__module__, type(p).__qualname__, _plain(_keyed(p))) for n, p in value.items()]
         elif name == "theme":
             value = (value.name, list(value.dirs), _plain(dict(value.items())))
         settings.append(f"{name}\0{_plain(value)!r}")
@@ -493,6 +493,16 @@ def chrome_digest(config: Any, nav: Any, doc_files: Iterable[Any]) -> str:
         _nav(nav.items if nav is not None else []),
         *sorted(f.src_uri for f in doc_files),
     )
+
+
+def _keyed(plugin: Any) -> Any:
+    """A plugin's settings that can change a page: all, but kedb's ``root`` (where the KB is, which ``kedb build`` sets
+    and ``mkdocs build`` reads from mkdocs.yml; the page key covers what is read there). With it in the key, a
+    ``kedb build`` and a ``mkdocs build`` of the same KB never shared an entry and each pruned the other's."""
+    config = getattr(plugin, "config", {})
+    if type(plugin).__module__ == "kedb.site.plugin" and isinstance(config, Mapping):
+        return {k: v for k, v in config.items() if k != "root"}
+    return config
 
 
 def chrome_keys(page_keys: Mapping[str, str], base: str) -> dict[str, str]:
