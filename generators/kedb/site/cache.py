@@ -63,9 +63,12 @@ import stat
 import struct
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import material
+import mkdocs
 
 from ..build.context import BuildContext
 from ..core.background import delete_detached
@@ -372,27 +375,37 @@ def files_digest(dirs: Iterable[Path]) -> str:
 
 def _own_templates_changed(root: Path) -> bool:
     """Whether the KB's ``templates/site/`` has a template that is not kedb's own (then a record page may read anything)."""
-    own = Path(root) / "templates" / "site"
-    if not own.is_dir():
-        return False
     try:
         shipped = shipped_templates() / "site"
     except Exception:
-        return True
-    if shipped.resolve() == own.resolve():
+        return (Path(root) / "templates" / "site").is_dir()
+    return differs_from(Path(root) / "templates" / "site", shipped, lambda rel: rel.endswith(".j2"))
+
+
+def differs_from(own: Path, shipped: Path, counts: Callable[[str], bool]) -> bool:
+    """Whether the folder ``own`` has a file (its path relative to ``own``, ``/``-separated, for which ``counts`` holds)
+    that is not byte for byte the file of the same path under ``shipped``; a file that is not regular differs."""
+    if not own.is_dir() or own.resolve() == shipped.resolve():
         return False
     for dirpath, _, filenames in os.walk(own):
         for fn in filenames:
-            if not fn.endswith(".j2"):
-                continue
             path = Path(dirpath) / fn
-            theirs = shipped / path.relative_to(own)
+            rel = path.relative_to(own).as_posix()
+            if not counts(rel):
+                continue
             try:
-                if read_regular(path) != read_regular(theirs):
+                if read_regular(path) != read_regular(shipped / rel):
                     return True
             except (OSError, NotRegularFile):
                 return True
     return False
+
+
+def own_theme_dirs(config: Any) -> list[str]:
+    """The theme folders of a MkDocs configuration outside the installed MkDocs and Material packages (kedb's
+    overrides, the KB's, a ``custom_dir``), in the theme's order."""
+    packages = [os.path.realpath(os.path.dirname(m.__file__ or "")) for m in (mkdocs, material)]
+    return [d for d in config.theme.dirs if not any(os.path.realpath(d).startswith(p + os.sep) for p in packages)]
 
 
 def _global_digest(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> str:
@@ -470,11 +483,7 @@ def page_keys(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> dict[str, 
 
 def chrome_digest(config: Any, nav: Any, doc_files: Iterable[Any]) -> str:
     """What, besides its page key, a record page through the theme depends on (see the module docstring)."""
-    import material
-    import mkdocs
-
-    packages = [os.path.realpath(os.path.dirname(m.__file__ or "")) for m in (mkdocs, material)]
-    theme_dirs = [d for d in config.theme.dirs if not any(os.path.realpath(d).startswith(p + os.sep) for p in packages)]
+    theme_dirs = own_theme_dirs(config)
     settings = []
     for name in sorted(config.keys()):
         if name in UNKEYED:
@@ -496,12 +505,14 @@ def chrome_digest(config: Any, nav: Any, doc_files: Iterable[Any]) -> str:
 
 
 def _keyed(plugin: Any) -> Any:
-    """A plugin's settings that can change a page: all, but kedb's ``root`` (where the KB is, which ``kedb build`` sets
-    and ``mkdocs build`` reads from mkdocs.yml; the page key covers what is read there). With it in the key, a
-    ``kedb build`` and a ``mkdocs build`` of the same KB never shared an entry and each pruned the other's."""
+    """A plugin's settings that can change a page: all but those its class names in ``unkeyed_options`` (kedb's
+    ``root``: where the KB is, which ``kedb build`` sets and ``mkdocs build`` reads from mkdocs.yml, and the page key
+    covers what is read there; with it in the key, the two builds of one KB never shared an entry and each pruned the
+    other's)."""
     config = getattr(plugin, "config", {})
-    if type(plugin).__module__ == "kedb.site.plugin" and isinstance(config, Mapping):
-        return {k: v for k, v in config.items() if k != "root"}
+    unkeyed = getattr(type(plugin), "unkeyed_options", ())
+    if unkeyed and isinstance(config, Mapping):
+        return {k: v for k, v in config.items() if k not in unkeyed}
     return config
 
 

@@ -25,7 +25,6 @@ the workers nor the page cache made in this process).
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,9 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import write_file
 
 from ..core import forkpool
-from .cache import Store
+from ..core.errors import EnvironmentProblem
+from ..core.resources import shipped_templates
+from .cache import Store, differs_from, own_theme_dirs
 
 TEMPLATE = "kedb-prebuilt.html"  # templates/overrides/: writes out ``kedb_prebuilt``
 VARIABLE = "kedb_prebuilt"
@@ -267,7 +268,7 @@ class Frames:
         return frame.replace(self.mark, title) if frame is not None else None
 
     def _frame(self, template: Any, context: dict[str, Any], page: Page) -> str | None:
-        real, probe = self._rendered_header(template, context), None
+        real = self._rendered_header(template, context)
         meta = page.meta
         page.meta = {**meta, "title": self.mark}
         try:
@@ -292,30 +293,16 @@ class Frames:
 
 def _header_is_materials(config: MkDocsConfig) -> bool:
     """Whether the theme's header comes from Material and kedb's own overrides alone (see :class:`Frames`)."""
-    import material
-
-    from ..core.resources import shipped_templates
-
-    package = os.path.realpath(os.path.dirname(material.__file__ or ""))
     try:
         ours = shipped_templates() / "overrides"
-    except Exception:
+    except EnvironmentProblem:
         return False
-    for d in config.theme.dirs:
-        real = os.path.realpath(d)
-        if real.startswith(package + os.sep) or real == os.path.realpath(ours):
-            continue
-        for dirpath, _, filenames in os.walk(d):
-            for fn in filenames:
-                rel = os.path.relpath(os.path.join(dirpath, fn), d).replace(os.sep, "/")
-                if rel in ("main.html", "base.html") or rel.startswith("partials/"):
-                    try:
-                        same = (ours / rel).read_bytes() == Path(dirpath, fn).read_bytes()
-                    except OSError:
-                        same = False
-                    if not same:
-                        return False
-    return True
+    return not any(differs_from(Path(d), ours, _shapes_header) for d in own_theme_dirs(config))
+
+
+def _shapes_header(rel: str) -> bool:
+    """The theme files that can change Material's header: its page templates and partials."""
+    return rel in ("main.html", "base.html") or rel.startswith("partials/")
 
 
 def palette(icons: str) -> list[dict[str, Any]]:

@@ -96,6 +96,8 @@ class KedbPluginConfig(Config):
 
 
 class KedbPlugin(BasePlugin[KedbPluginConfig]):
+    unkeyed_options = ("root",)  # settings no page shows (kedb.site.cache: not in the page cache's keys)
+
     def __init__(self) -> None:
         super().__init__()
         self.preset: BuildContext | None = None  # set by kedb.site.render.render
@@ -267,8 +269,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 if folder not in ("", ".", "..") and os.path.isdir(os.path.join(site, folder)):
                     os.rename(os.path.join(site, folder), stash / folder)
         except OSError:  # another file system, say: the pages are written again
-            self.stash = stash
-            self._drop_stash()
+            shutil.rmtree(stash, ignore_errors=True)
             self.served = {}
             return
         self.stash = stash
@@ -392,18 +393,12 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         # Under `mkdocs serve`: pages the last build wrote from the same cache entry, with the same banner, stay.
         wanted = {page.file.abs_dest_path: f"{keys[src]} {mark}" for src, page in self.own.items() if src in keys}
         kept = self._unstash(config, {dest for dest, what in self.served.items() if wanted.get(dest) == what})
-        self.served = {dest: wanted[dest] for dest in kept} if self.serving else {}
+        self.served = dict(wanted) if self.serving else {}  # every page is kept, copied or rendered below
         written = {src for src, page in self.own.items() if page.file.abs_dest_path in kept}
         if store is not None:
             store.used.update(keys[src] for src in written)  # kept in the site: the cache keeps them too
             held = {src: (keys[src], page.file.abs_dest_path) for src, page in self.own.items() if src in keys and src not in written}
             written |= chrome.copy_cached(store, held, served)
-        if self.serving:
-            self.served.update(
-                (p.file.abs_dest_path, wanted[p.file.abs_dest_path])
-                for src, p in self.own.items()
-                if src in written and p.file.abs_dest_path in wanted
-            )
         missing = [p for src, p in self.own.items() if src not in written]
         if not missing:
             return
@@ -418,8 +413,6 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         chrome.render(missing, config=config, nav=self.nav, doc_files=doc_files, env=env, finish=_finish, here=here, keep=keep)
         if store is not None:  # a worker's writes are not counted in this process
             store.used.update(keys[p.file.src_uri] for p in missing if p.file.src_uri in keys)
-        if self.serving:
-            self.served.update((p.file.abs_dest_path, wanted[p.file.abs_dest_path]) for p in missing if p.file.abs_dest_path in wanted)
 
     def _with_banner(self, output: str) -> str:
         """A served page with the check's errors at the top of its body (see :func:`check_banner`)."""
