@@ -419,3 +419,22 @@ def test_kedb_build_and_mkdocs_build_share_the_page_cache(kb: Path, tmp_path: Pa
     mkdocs_build(config)
     assert entries(kb) == kept, "mkdocs build found every page in the cache kedb build left"
     assert build(kb) == first and entries(kb) == kept
+
+
+def test_serve_switched_to_the_public_edition_keeps_no_internal_page(kb: Path, tmp_path: Path) -> None:
+    """A served internal site, then mkdocs.yml switched to the public edition while `mkdocs serve` runs: the pages set
+    aside during the rebuild are the internal edition's, and none of them stays in the public site."""
+    served = tmp_path / "served"
+    config = kb / "mkdocs.yml"
+    shutil.copy(FIXTURES.parent.parent / "templates" / "site" / "mkdocs.yml", config)
+    try:
+        _serve_build(kb, served)
+        internal = {p.relative_to(served).as_posix() for p in served.glob("*/*-*/index.html")}
+        config.write_text(config.read_text(encoding="utf-8").replace("audience: internal", "audience: public"), encoding="utf-8")
+        _serve_build(kb, served)
+        _serve_build(kb, tmp_path / "clean", command="build")
+        assert tree(served) == tree(tmp_path / "clean")
+        public = {p.relative_to(served).as_posix() for p in served.glob("*/*-*/index.html")}
+        assert public < internal, "the public edition shows fewer records, and no page of the others is left"
+    finally:
+        _serve_build(kb, tmp_path / "reset", command="build")
