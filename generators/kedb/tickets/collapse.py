@@ -25,10 +25,16 @@ tenant's (``tenant``).
 
 from __future__ import annotations
 
+import dataclasses
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from . import sqlexpr as S
 from .fields import DONE_CLASSES, SIGNATURE_PARTS
+from .lines import Scan, records, write_rows
 from .mapping import Resolved
 from .reader import Input
 from .rows import latest_columns, numbered, row_key, scan_sql
@@ -101,14 +107,88 @@ def _latest_by_key(con: Any, inp: Input, res: Resolved) -> None:
     )
 
 
-def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool, keyed: bool = False) -> None:
+COPY = ".latest.csv"  # the suffix of the latest rows' own CSV, in .kedb/tmp
+Copy = tuple[Input, "Future[None]"]  # the latest rows' own CSV, and the thread writing it
+
+
+def forget_copies(tmp: Path) -> None:
+    """Delete the copies of latest rows that killed imports left in ``tmp`` (called under the import lock)."""
+    for path in tmp.glob(f"*{COPY}"):
+        path.unlink(missing_ok=True)
+
+
+def _copy_latest(con: Any, inp: Input, found: Scan | None, rows: int, tmp: Path, pool: ThreadPoolExecutor) -> Copy | None:
+    """Start copying the latest rows' lines from the export into a small CSV of their own, each prefixed by its row
+    number (:func:`kedb.tickets.lines.write_rows`), in a thread beside the aggregation. None when ``found`` has no
+    index, or not one record per row DuckDB read (a blank line, a lone carriage return): then the export is read again."""
+    if found is None or records(found) != inp.skip + 1 + rows:
+        return None
+    taken = {h.lower() for h in inp.header}
+    name = next(n for n in (f"_kedb_row{'_' * i}" for i in range(len(taken) + 1)) if n not in taken)
+    sub = dataclasses.replace(inp, path=tmp / f"{inp.path.name}{COPY}", header=(name, *inp.header), skip=0, temporary=True)
+    latest = con.execute("SELECT export_row FROM events WHERE is_last ORDER BY export_row").fetchnumpy()["export_row"]
+    tmp.mkdir(parents=True, exist_ok=True)
+    return sub, pool.submit(write_rows, inp.path, found, inp.skip, latest, sub.path, inp.delimiter, name)
+
+
+def _latest_by_lines(con: Any, res: Resolved, copy: Copy) -> bool:
+    """``lt`` from the latest rows' own CSV (:func:`_copy_latest`), parsed in parallel. True when every row of it
+    has its ticket's latest row's number and key (``agg.last_k``) and there is one per ticket; else ``lt`` is
+    dropped and the caller reads the export again."""
+    sub, job = copy
+    name = sub.header[0]
+    try:
+        job.result()
+        con.execute(
+            f"CREATE TEMP TABLE lt AS SELECT TRY_CAST({S.ident(name)} AS BIGINT) AS _ord, {row_key(res)} AS _k, "
+            f"{', '.join(latest_columns(res))} FROM {scan_sql(sub, res.mapping.missing)}"
+        )
+        n, same, kept = con.execute(
+            "SELECT (SELECT count(*) FROM agg), (SELECT count(*) FROM agg a JOIN lt e ON e._ord = a.last_ord AND e._k = a.last_k), "
+            "(SELECT count(*) FROM lt)"
+        ).fetchone()
+    except (duckdb.Error, OSError):
+        n, same, kept = 0, -1, -1
+    finally:
+        sub.path.unlink(missing_ok=True)
+    if n == same == kept:
+        return True
+    con.execute("DROP TABLE IF EXISTS lt")
+    return False
+
+
+def build(
+    con: Any,
+    inp: Input,
+    res: Resolved,
+    event_log: bool,
+    rows: int,
+    wide: bool,
+    keyed: bool = False,
+    *,
+    found: Scan | None = None,
+    tmp: Path | None = None,
+) -> None:
     """Create ``tickets`` from ``events`` and the export's latest rows; drop the first pass's scratch columns.
 
     ``wide``: the first pass kept every row's descriptive columns (``pass1``), as it does for an export that
     looked like one row per ticket; they are taken from there instead of a second pass over the file.
     ``keyed``: the first pass read in parallel (:func:`kedb.tickets.importer.in_file_order`): ``events`` has
     each row's key ``_k``, and ``pass1`` is a view over the table ``pass0``. The second pass of an event log
-    then finds the latest rows by their keys, in parallel, when those keys are unique; else by their numbers."""
+    then reads the latest rows alone from a copy of their lines when ``found`` indexes the export's records (written
+    in ``tmp``); else finds them by their keys, in parallel, when those keys are unique; else by their numbers."""
+    copy: Copy | None = None
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            if event_log and keyed and not wide and tmp is not None:
+                copy = _copy_latest(con, inp, found, rows, tmp, pool)
+            _collapse(con, inp, res, event_log, rows, wide, keyed, copy)
+    finally:
+        if copy is not None:
+            copy[0].path.unlink(missing_ok=True)
+
+
+def _collapse(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool, keyed: bool, copy: Copy | None) -> None:
     m = res.mapping
     if not event_log:  # one row per ticket: each row is its ticket's state, with nothing to aggregate
         con.execute(
@@ -120,6 +200,8 @@ def build(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide:
     on = "e._ord = a.last_ord"
     if wide:  # every row's descriptive columns are in pass1; the join below on last_ord picks the latest
         latest, scratch = "pass1", (["VIEW pass1", "TABLE pass0"] if keyed else ["TABLE pass1"])
+    elif copy is not None and _latest_by_lines(con, res, copy):
+        latest, scratch = "lt", ["TABLE lt"]
     elif event_log and keyed and _keys_unique(con):
         latest, scratch, on = "lt", ["TABLE lt"], "e._k = a.last_k"
         _latest_by_key(con, inp, res)

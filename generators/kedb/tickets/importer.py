@@ -24,7 +24,6 @@ export cannot give (:mod:`kedb.tickets.needs`) come back in the result; with ``s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -39,9 +38,10 @@ from ..core.load.datafile import read_data_file
 from ..core.program import KpisFile, SettingsFile, Tenant, TriageFile
 from . import needs
 from . import sqlexpr as S
-from .collapse import build, history_flags
+from .collapse import build, forget_copies, history_flags
 from .fields import FIELDS, SCORE_MAX, SCORE_MIN
 from .header import Header, understand
+from .lines import scan
 from .mapping import Resolved, TicketMapping, apply, resolve
 from .progress import QUIET, Progress, phase
 from .reader import Input, open_export
@@ -86,14 +86,6 @@ class ImportResult:
     lost: tuple[str, ...]  # figures the store cannot give (see kedb.tickets.needs)
     configured: Configured
     tenants: tuple[tuple[str, int], ...] = ()  # tickets per tenant of the store (kedb.tickets.tenants.counts); () without a tenant column
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _rows_sql(inp: Input, res: Resolved, extra: list[str], source: str, hash_who: bool = True) -> str:
@@ -410,6 +402,7 @@ def _import(
     old = target if append and target.is_file() else None
     new = kdir / f"{STORE_NAME}.new"
     cfg = configured(root)
+    forget_copies(kdir / "tmp")
     inp = open_export(file, mapping, kdir / "tmp")
     try:
         res = apply(mapping, inp.header, inp.display, _old_salt(old) or secrets.token_hex(8))
@@ -419,7 +412,9 @@ def _import(
         for p in (new, Path(f"{new}.wal")):
             p.unlink(missing_ok=True)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(_sha256, file)
+            # The file's hash and, for a CSV export read in place, where its records start (the second pass of an
+            # event log reads the latest rows from those alone: kedb.tickets.collapse), beside the first pass.
+            digest = pool.submit(scan, file, inp.path == file and inp.encoding != "utf-16")
             con = connect(new)
             try:
                 size = file.stat().st_size
@@ -431,7 +426,7 @@ def _import(
                 if strict and (problems := strict_problems(header, cfg, event_log)):
                     _refuse(file, problems)
                 with phase(progress, "collapsing to tickets" if event_log else "typing tickets", con) as ph:
-                    build(con, inp, res, event_log, rows, wide, keyed)
+                    build(con, inp, res, event_log, rows, wide, keyed, found=digest.result(), tmp=kdir / "tmp")
                     n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
                     ph.detail = f"{n:,} tickets"
                 with phase(progress, "writing the store") as ph:
@@ -444,7 +439,7 @@ def _import(
                         [
                             source,
                             file.name,
-                            digest.result(),
+                            digest.result().sha256,
                             rows,
                             n,
                             event_log,

@@ -91,6 +91,12 @@ def _unique(names: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _lines(text: str) -> io.StringIO:
+    """The file's first bytes as lines for the csv module: CR, LF and CRLF all end a line (files that end their rows
+    with CR alone exist, and DuckDB reads them)."""
+    return io.StringIO(text, newline=None)
+
+
 def open_csv(path: Path, mapping: TicketMapping) -> Input:
     with open(path, "rb") as fh:
         head = fh.read(_PEEK)
@@ -113,14 +119,17 @@ def open_csv(path: Path, mapping: TicketMapping) -> Input:
     if first.lower().startswith("sep=") and len(first) == 5:
         delimiter, skip = delimiter or first[4], 1
         text = text.split("\n", 1)[1] if "\n" in text else ""
-    if delimiter is None:
-        best = (0, ",")
-        for cand in DELIMITERS:
-            row = next(csv.reader(io.StringIO(text), delimiter=cand), [])
-            if len(row) > best[0]:
-                best = (len(row), cand)
-        delimiter = best[1]
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        if delimiter is None:
+            best = (0, ",")
+            for cand in DELIMITERS:
+                row = next(csv.reader(_lines(text), delimiter=cand), [])
+                if len(row) > best[0]:
+                    best = (len(row), cand)
+            delimiter = best[1]
+        header = next(csv.reader(_lines(text), delimiter=delimiter), [])
+    except csv.Error as exc:  # a header cell beyond the csv module's field size limit, say
+        raise FindingsError(f"{path.name}: row {skip + 1}: the header row cannot be read ({exc})") from None
     if not [h for h in header if h.strip()]:
         raise FindingsError(f"{path.name}: row {skip + 1}: the header row is empty")
     return Input(path, path.name, _unique(header), delimiter, encoding, skip, "row")
