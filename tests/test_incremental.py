@@ -438,3 +438,30 @@ def test_serve_switched_to_the_public_edition_keeps_no_internal_page(kb: Path, t
         assert public < internal, "the public edition shows fewer records, and no page of the others is left"
     finally:
         _serve_build(kb, tmp_path / "reset", command="build")
+
+
+def test_a_page_key_follows_its_records_history_and_verdicts(kb: Path) -> None:
+    """The page key holds each version by its commit and path, and each approval's verdict whole: a verdict that
+    changes while the head and the files do not (what verifies signatures here changed, say) changes the key of
+    that record's page and of the pages that show it, and no other."""
+    import dataclasses
+    from datetime import date
+
+    from kedb.build.context import make
+
+    ctx = make(kb, as_of=date.fromisoformat(AS_OF))
+    assert ctx.history is not None and ctx.approvals is not None
+    opts, assets = pages.Options(), pages.publishable_assets(kb)
+    keys = sitecache.page_keys(ctx, opts, assets)
+    assert sitecache.page_keys(ctx, opts, assets) == keys
+    trail = ctx.approvals.trail("KE-0002")
+    assert trail, "the fixture's KE-0002 has a version to judge"
+    judged = dataclasses.replace(trail[-1], message=trail[-1].message + " (judged again)")
+    items = tuple(judged if a is trail[-1] else a for a in ctx.approvals.items)
+    again = sitecache.page_keys(dataclasses.replace(ctx, approvals=dataclasses.replace(ctx.approvals, items=items)), opts, assets)
+    assert {rid for rid in keys if again[rid] != keys[rid]} == {"KE-0002"}  # KE-0002 links nothing, nothing links it
+    h = ctx.history.of("KE-0001")
+    moved = dataclasses.replace(h, versions=(*h.versions[:-1], dataclasses.replace(h.versions[-1], blob="0" * 40)))
+    history = dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": moved})
+    changed = sitecache.page_keys(dataclasses.replace(ctx, history=history), opts, assets)
+    assert "KE-0001" in {rid for rid in keys if changed[rid] != keys[rid]} <= {"KE-0001", "WA-0001", "PRB-0001"}
