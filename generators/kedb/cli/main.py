@@ -15,6 +15,7 @@ import click
 
 from .. import __version__
 from ..core.audiences import AUDIENCES
+from . import leave
 from .errors import handle_errors as _handle_errors
 from .helptext import document, document_one
 
@@ -250,6 +251,7 @@ def build(root: Path, only: str | None, audience: str, tenant: str | None, allow
     for line in approvals_summary(result.ctx.approvals):
         click.echo(line)
     click.echo(check_mod.summary(result.ctx.report))
+    leave.quickly()  # the KB, the site model and MkDocs' pages need not be freed one by one (cli/leave.py)
 
 
 def _progress() -> tuple[Callable[[str, float | None], None], Callable[[], None]]:
@@ -420,5 +422,11 @@ main.commands = LazyCommands(
     },
 )
 
+
+def run() -> None:
+    """The ``kedb`` console script: :data:`main`, ending the process quickly after a large build (cli/leave.py)."""
+    leave.run(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()
