@@ -127,7 +127,10 @@ def _copy_latest(con: Any, inp: Input, found: Scan | None, rows: int, tmp: Path,
     name = next(n for n in (f"_kedb_row{'_' * i}" for i in range(len(taken) + 1)) if n not in taken)
     sub = dataclasses.replace(inp, path=tmp / f"{inp.path.name}{COPY}", header=(name, *inp.header), skip=0, temporary=True)
     latest = con.execute("SELECT export_row FROM events WHERE is_last ORDER BY export_row").fetchnumpy()["export_row"]
-    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
     return sub, pool.submit(write_rows, inp.path, found, inp.skip, latest, sub.path, inp.delimiter, name)
 
 
