@@ -89,3 +89,12 @@ def test_a_command_that_fails_ends_as_it_always_did(tmp_path: Path) -> None:
         """,
     )
     assert res.returncode == 1 and "something a user must read" in res.stderr
+
+
+def test_a_check_with_findings_ends_quickly_with_its_exit_code_and_report(tmp_path: Path) -> None:
+    kb = copy_kb(FIXTURES / "base", tmp_path / "kb")
+    ke = next((kb / "known_errors").rglob("KE-0001*.md"))
+    ke.write_text(ke.read_text(encoding="utf-8").replace("status: published", "status: no-such-status"), encoding="utf-8")
+    res = subprocess.run([str(SCRIPT), "--root", str(kb), "check"], capture_output=True, text=True, timeout=120, env=ENV)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "no-such-status" in res.stdout and "1 error" in res.stdout

@@ -4,8 +4,8 @@ When a Python process exits, it frees every object that is still reachable one b
 ``kedb build`` at 10,000 records that is some 800,000 objects (the site model, MkDocs' pages and
 config, Jinja's templates, caches), and freeing them took 2.5–3.2 s of a 22 s warm build: time
 in which the build was finished and nothing else happened. The operating system takes the
-memory back at once when the process ends, so a command that holds a large KB calls
-:func:`quickly`, and :func:`run` (the console script) then ends the process with ``os._exit``
+memory back at once when the process ends, so a command that holds a large KB (``build``,
+``check``) calls :func:`quickly`, and :func:`run` (the console script) then ends the process with ``os._exit``
 once output is flushed and the exit handlers have run.
 
 Only :func:`run` ends a process this way: a test that runs the CLI in its own process

@@ -101,6 +101,7 @@ def check(
         click.echo(check_mod.summary(report), err=True)
     else:
         click.echo(text)
+    leave.quickly()  # 10,000 records: 0.1-0.2 s of a 2 s check went on freeing them (cli/leave.py)
     sys.exit(1 if report.failed(strict) else 0)
 
 
