@@ -59,7 +59,7 @@ from typing import Any
 
 from .. import renderers
 from ..check.run import ensure_kb
-from ..core import forkpool
+from ..core import collector, forkpool
 from ..core.background import delete_detached
 from ..core.errors import EnvironmentProblem, KedbError, UsageError
 from ..core.gate import EVIDENCE_NOTE
@@ -389,6 +389,21 @@ def build(
     as_of: date | None = None,
     progress: Progress | None = None,
     engine: str = "mkdocs",
+) -> Result:
+    with collector.rarely():  # a large KB's objects are not walked again and again (kedb.core.collector)
+        return _build(root, only, audience, tenant, allow_shallow=allow_shallow, as_of=as_of, progress=progress, engine=engine)
+
+
+def _build(
+    root: Path,
+    only: str | None,
+    audience: str,
+    tenant: str | None,
+    *,
+    allow_shallow: bool,
+    as_of: date | None,
+    progress: Progress | None,
+    engine: str,
 ) -> Result:
     outputs = parse_only(only)
     if engine not in ENGINES:

@@ -68,6 +68,7 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils.meta import get_data
 
 from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
+from ..core import collector
 from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
 from . import cache as sitecache
@@ -117,6 +118,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         # and where its folders wait while MkDocs cleans the site folder (see on_pre_build).
         self.served: dict[str, str] = {}
         self.stash: Path | None = None
+        self.collecting: tuple[int, ...] | None = None  # the collector's thresholds before `mkdocs build` or `serve` began
 
     def _root(self, config: MkDocsConfig) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -125,6 +127,12 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining this event also keeps one plugin instance across the rebuilds of `mkdocs serve`.
         self.serving = command == "serve"
+        self.collecting = collector.start()  # rare cyclic collections while MkDocs runs (kedb.core.collector)
+
+    def on_shutdown(self) -> None:
+        if self.collecting is not None:
+            collector.stop(self.collecting)
+            self.collecting = None
 
     @event_priority(100)  # before the search plugin reads its separator and fields
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
