@@ -2,10 +2,12 @@
 
 The first pass (:mod:`kedb.tickets.importer`) put every ticket's rows in time order (``updated_at``,
 else ``opened_at``; then ``seq``; then file order) and marked each ticket's latest row. Here the
-events are aggregated per ticket, and a second pass over the export reads the descriptive
-columns (category, customer, dates, counts, …) of the latest rows only: a bitmap filters the scan
-(of the latest rows' keys, a hash of their per-row cells, when every such key is unique; else of
-their row numbers), so the wide text of earlier rows is never kept. Each distinct raw
+events are aggregated per ticket, and a second pass reads the descriptive columns (category,
+customer, dates, counts, …) of the latest rows only, so the wide text of earlier rows is never
+kept: from a copy of their lines when the export's records were indexed
+(:mod:`kedb.tickets.lines`), else from the export again, a bitmap filtering the scan (of the
+latest rows' keys, a hash of their per-row cells, when every such key is unique; else of their
+row numbers). Each distinct raw
 signature value is normalised once. An event log (some ticket has more than one row) also gives
 what a single-row export cannot:
 
