@@ -465,3 +465,7 @@ def test_a_page_key_follows_its_records_history_and_verdicts(kb: Path) -> None:
     history = dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": moved})
     changed = sitecache.page_keys(dataclasses.replace(ctx, history=history), opts, assets)
     assert "KE-0001" in {rid for rid in keys if changed[rid] != keys[rid]} <= {"KE-0001", "WA-0001", "PRB-0001"}
+    # A commit's words withheld by an edition (kedb.build.context.edition_trail) change the key on their own.
+    quiet = dataclasses.replace(h, versions=(*h.versions[:-1], dataclasses.replace(h.versions[-1], subject="Changed", note="")))
+    withheld = dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": quiet})
+    assert sitecache.page_keys(dataclasses.replace(ctx, history=withheld), opts, assets)["KE-0001"] != keys["KE-0001"]

@@ -482,9 +482,12 @@ def page_keys(ctx: BuildContext, opts: Any, assets: Iterable[str]) -> dict[str, 
 
 def _version(v: Version) -> tuple[Any, ...]:
     """What tells one version of a record from another. The rest of a :class:`~kedb.core.trail.Version` (author,
-    date, note, trailers, the policy before it) is read from its commit, and the head commit is in every page key
-    (:func:`_global_digest`), so the commit and the record's path in it stand for all of it."""
-    return (v.commit, v.path, v.old_path, v.blob, v.change, v.mode, v.number, v.seq)
+    date, trailers, the policy before it) is read from its commit, and the head commit is in every page key
+    (:func:`_global_digest`), so the commit and the record's path in it stand for it. The words a page prints are
+    kept too: an edition withholds a commit's subject, note and merge request when the commit also touched a record
+    it does not show (:func:`kedb.build.context.edition_trail`), and a key without them would have to rely on that
+    set of records being in the key as well."""
+    return (v.commit, v.path, v.old_path, v.blob, v.change, v.mode, v.number, v.seq, v.subject, v.note, v.merge_request)
 
 
 def trail_text(ctx: BuildContext, rid: str) -> str:
