@@ -244,3 +244,15 @@ def test_a_copy_left_by_a_killed_import_is_removed_by_the_next(base_kb: Path, tm
     log.write_bytes(LOG.encode("utf-8"))
     _import(base_kb, log)
     assert not stale.exists() and spill.exists()
+
+
+def test_a_folder_where_the_copy_goes_sends_the_import_back_to_the_export(
+    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: dict[str, list[Any]]
+) -> None:
+    """A folder named like the copy cannot be deleted nor written through: the copy is not made, the store is right."""
+    log = tmp_path / "log.csv"
+    log.write_bytes(LOG.encode("utf-8"))
+    truth = _truth(base_kb, log, monkeypatch)
+    (base_kb / ".kedb" / "tmp" / f"log.csv{collapse.COPY}").mkdir(parents=True)
+    _import(base_kb, log)
+    assert spied["used"] == [False] and _store(base_kb) == truth

@@ -8,7 +8,7 @@ memory back at once when the process ends, so a command that holds a large KB (`
 ``check``) calls :func:`quickly`, and :func:`run` (the console script) then ends the process with ``os._exit``
 once output is flushed and the exit handlers have run.
 
-Only :func:`run` ends a process this way: a test that runs the CLI in its own process
+Only :func:`run` ends a process this way: a test that runs the CLI inside the test's own process
 (``CliRunner``) goes on as before. And only when no other thread is still running: one that
 has not finished must be waited for, as a normal exit does.
 """

@@ -27,6 +27,7 @@ tenant's (``tenant``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -114,8 +115,15 @@ Copy = tuple[Input, "Future[None]"]  # the latest rows' own CSV, and the thread 
 
 
 def forget_copies(tmp: Path) -> None:
-    """Delete the copies of latest rows that killed imports left in ``tmp`` (called under the import lock)."""
+    """Delete the copies of latest rows that killed imports left in ``tmp`` (called under the import lock). One that
+    cannot be deleted (a folder of that name) stays: the new copy is then not made, and the export is read again."""
     for path in tmp.glob(f"*{COPY}"):
+        _drop(path)
+
+
+def _drop(path: Path) -> None:
+    """Delete a copy of latest rows if it is a file kedb can delete (a folder of that name is left alone)."""
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
 
 
@@ -155,7 +163,7 @@ def _latest_by_lines(con: Any, res: Resolved, copy: Copy) -> bool:
     except (duckdb.Error, OSError):
         n, same, kept = 0, -1, -1
     finally:
-        sub.path.unlink(missing_ok=True)
+        _drop(sub.path)
     if n == same == kept:
         return True
     con.execute("DROP TABLE IF EXISTS lt")
@@ -190,7 +198,7 @@ def build(
             _collapse(con, inp, res, event_log, rows, wide, keyed, copy)
     finally:
         if copy is not None:
-            copy[0].path.unlink(missing_ok=True)
+            _drop(copy[0].path)
 
 
 def _collapse(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool, keyed: bool, copy: Copy | None) -> None:

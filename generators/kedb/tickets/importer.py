@@ -33,6 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ..core.errors import FindingsError, UsageError
 from ..core.load.datafile import read_data_file
 from ..core.program import KpisFile, SettingsFile, Tenant, TriageFile
@@ -138,8 +140,6 @@ def looks_one_row(con: Any, inp: Input, res: Resolved) -> bool:
     an event log read this way gives the same store, more slowly."""
     if "id" not in res.columns:
         return False
-    import duckdb
-
     try:
         n, distinct = con.execute(f"SELECT count(v), count(DISTINCT v) FROM ({peek_sql(inp, res.columns['id'][0], PEEK_ROWS)})").fetchone()
     except duckdb.Error:
@@ -158,8 +158,6 @@ def in_file_order(con: Any, sql: str) -> bool:
 
     Any other operator (a join that DuckDB made of a long ``IN`` list, say) gives up that order: the caller then
     numbers the rows in one thread (:func:`~kedb.tickets.rows.numbered`), slower and as correct."""
-    import duckdb
-
     try:
         plan = json.loads(con.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()[0][1])
     except (duckdb.Error, IndexError, ValueError):
@@ -192,8 +190,6 @@ def _load(con: Any, inp: Input, res: Resolved, wide: bool) -> tuple[int, bool]:
                      lead(_ord) OVER w IS NULL AS is_last, opened_at, _bad{{key}}
               FROM {{rows}} WINDOW w AS (PARTITION BY id ORDER BY ts, coalesce(seq, -1), _ord))
     """
-    import duckdb
-
     parallel = f"CREATE TEMP TABLE pass0 AS {_rows_sql(inp, res, [*extra, '_k AS _k'], unnumbered(inp, res, res.mapping.missing), False)}"
     keyed = in_file_order(con, parallel)
     try:
