@@ -384,35 +384,81 @@ def test_an_event_log_without_ties_finds_its_latest_rows_by_key(base_kb: Path, t
     assert tickets(base_kb) == t and unique == [True, True]
 
 
+WAYS = ["copy", "keys", "numbers", "wide"]
+
+
+def _read_by(monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    """Make the import find the latest rows ``way``: from the copy of their lines, by their keys, by their numbers (one
+    thread), or from every row's descriptive columns kept by the first pass (the guess that each row is a ticket)."""
+    from kedb.tickets import collapse, importer
+
+    if way != "copy":
+        monkeypatch.setattr(collapse, "_copy_latest", lambda *a: None)
+    if way == "numbers":
+        monkeypatch.setattr(importer, "in_file_order", lambda con, sql: False)
+    if way == "wide":
+        monkeypatch.setattr(importer, "looks_one_row", lambda *a: True)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_descriptive_cells_are_checked_on_each_tickets_latest_row(
+    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """A count kedb keeps (the latest row's) that cannot be read stops the import with its row number, however the latest
+    rows are found; the same kind of cell in a row a later row supersedes is never read, and does not stop it."""
+    _read_by(monkeypatch, way)
+    before = store(base_kb).read_bytes() if store(base_kb).exists() else None
+    head = "id,opened_at,updated_at,status,reopen_count,sla_breached\n"
+    rows = [
+        "T1,2026-01-05 09:00,2026-01-05 09:00,new,0,no",
+        "T1,2026-01-05 09:00,2026-01-05 10:00,open,two,perhaps",  # row 3: superseded by row 6
+        "T2,2026-01-06 09:00,2026-01-06 11:00,open,x,no",  # row 4: T2's latest row (row 5 is older)
+        "T2,2026-01-06 09:00,2026-01-06 09:00,new,0,no",
+        "T1,2026-01-05 09:00,2026-01-05 11:00,resolved,1,yes",
+    ]
+    log = tmp_path / "log.csv"
+    log.write_text(head + "\n".join(rows) + "\n", encoding="utf-8")
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 1, res.output
+    assert "log.csv: row 4: reopen_count (column 'reopen_count'): 'x' is not a whole number" in res.output
+    assert "row 3" not in res.output and "nothing was imported: 1 rows cannot be read" in res.output
+    assert (store(base_kb).read_bytes() if store(base_kb).exists() else None) == before
+
+    log.write_text(head + "\n".join(r.replace(",x,", ",2,") for r in rows) + "\n", encoding="utf-8")
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 0, res.output
+    t = tickets(base_kb)
+    assert (t["T1"]["reopen_count"], t["T1"]["sla_breached"], t["T2"]["reopen_count"]) == (1, True, 2)
+
+
 @pytest.mark.parametrize("parallel", [True, False])
-def test_an_unreadable_cell_in_an_earlier_row_of_an_event_log_stops_the_import(
+def test_the_first_pass_lists_the_latest_rows_descriptive_cells_too(
     base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
 ) -> None:
-    """The second pass checks the descriptive cells of every row as it streams by, not only each ticket's latest
-    row: a count that cannot be read in an earlier row still stops the import with that row's number, read by
-    keys (parallel) or by row numbers; a row with two such cells, one per pass, is one row with two lines."""
+    """When a per-row cell stops the import before the second pass, the unreadable descriptive cells of each ticket's
+    latest row are listed with it (a row with one of each is one row with two lines), so one round of fixes is enough;
+    a superseded row's are not."""
     from kedb.tickets import importer
 
     monkeypatch.setattr(importer, "in_file_order", lambda con, sql, p=parallel, real=importer.in_file_order: p and real(con, sql))
-    before = store(base_kb).read_bytes() if store(base_kb).exists() else None
     log = tmp_path / "log.csv"
     log.write_text(
         "id,opened_at,updated_at,status,reopen_count\n"
         "T1,2026-01-05 09:00,2026-01-05 09:00,new,0\n"
         "T1,2026-01-05 09:00,2026-01-05 10:00,open,two\n"  # row 3: not T1's latest row
         "T2,2026-01-06 09:00,2026-01-06 09:00,new,0\n"
-        "T2,2026-01-06 09:00,soon,open,x\n"  # row 5: an unreadable time (first pass) and count (second pass)
+        "T2,2026-01-06 09:00,soon,open,x\n"  # row 5: an unreadable time (first pass) and count (T2's latest row)
+        "T3,2026-01-07 09:00,2026-01-07 09:00,new,many\n"  # row 6: T3's only row
         "T1,2026-01-05 09:00,2026-01-05 11:00,resolved,0\n",
         encoding="utf-8",
     )
     res = imp(base_kb, log, "csv")
     assert res.exit_code == 1, res.output
     out = res.output
-    assert "row 3: reopen_count (column 'reopen_count'): 'two' is not a whole number" in out
     assert "row 5: updated_at (column 'updated_at'): 'soon' is not a date" in out
     assert "row 5: reopen_count (column 'reopen_count'): 'x' is not a whole number" in out
-    assert "nothing was imported: 2 rows cannot be read" in out
-    assert (store(base_kb).read_bytes() if store(base_kb).exists() else None) == before
+    assert "row 6: reopen_count (column 'reopen_count'): 'many' is not a whole number" in out
+    assert "row 3" not in out and "nothing was imported: 2 rows cannot be read" in out
 
 
 def test_the_guess_about_the_shape_reads_the_first_rows_only(tmp_path: Path) -> None:

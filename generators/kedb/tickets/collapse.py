@@ -110,6 +110,15 @@ def _latest_by_key(con: Any, inp: Input, res: Resolved) -> None:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Unreadable:
+    """Latest rows whose descriptive cells cannot be read (``_dbad``, :func:`kedb.tickets.rows.latest_bad`): how many,
+    and the first of them in file order as (row number, bits): the import stops and lists them."""
+
+    rows: int
+    first: list[tuple[int, int]]
+
+
 COPY = ".latest.csv"  # the suffix of the latest rows' own CSV, in .kedb/tmp
 Copy = tuple[Input, "Future[None]"]  # the latest rows' own CSV, and the thread writing it
 
@@ -181,8 +190,11 @@ def build(
     *,
     found: Scan | None = None,
     tmp: Path | None = None,
-) -> None:
-    """Create ``tickets`` from ``events`` and the export's latest rows; drop the first pass's scratch columns.
+    listed: int = 20,
+) -> Unreadable | None:
+    """Create ``tickets`` from ``events`` and the export's latest rows; drop the first pass's scratch columns. When a
+    latest row has a descriptive cell that cannot be read, return those rows instead (at most ``listed`` of them),
+    and create nothing: the caller stops the import.
 
     ``wide``: the first pass kept every row's descriptive columns (``pass1``), as it does for an export that
     looked like one row per ticket; they are taken from there instead of a second pass over the file.
@@ -195,13 +207,15 @@ def build(
         with ThreadPoolExecutor(max_workers=1) as pool:
             if event_log and keyed and not wide and tmp is not None:
                 copy = _copy_latest(con, inp, found, rows, tmp, pool)
-            _collapse(con, inp, res, event_log, rows, wide, keyed, copy)
+            return _collapse(con, inp, res, event_log, rows, wide, keyed, copy, listed)
     finally:
         if copy is not None:
             _drop(copy[0].path)
 
 
-def _collapse(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool, keyed: bool, copy: Copy | None) -> None:
+def _collapse(
+    con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, wide: bool, keyed: bool, copy: Copy | None, listed: int
+) -> Unreadable | None:
     m = res.mapping
     if not event_log:  # one row per ticket: each row is its ticket's state, with nothing to aggregate
         con.execute(
@@ -224,6 +238,11 @@ def _collapse(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, w
             con.execute(f"SET VARIABLE kedb_latest = (SELECT bitstring_agg(export_row, 1, {max(rows, 1)}) FROM events WHERE is_last)")
             keep = "WHERE get_bit(getvariable('kedb_latest'), CAST(_ord - 1 AS INTEGER)) = 1"
         con.execute(f"CREATE TEMP TABLE lt AS SELECT _ord, {', '.join(latest_columns(res))} FROM {numbered(inp, m.missing)} {keep}")
+    bad = f"FROM agg a JOIN {latest} e ON {on} WHERE e._dbad <> 0"
+    if n := con.execute(f"SELECT count(*) {bad}").fetchone()[0]:
+        return Unreadable(
+            n, [(int(o), int(b)) for o, b in con.execute(f"SELECT a.last_ord, e._dbad {bad} ORDER BY 1 LIMIT {listed}").fetchall()]
+        )
     # Signature parts are normalised once per distinct raw value: there are far fewer values than tickets.
     # So is the tenant, which is matched to content/kedb.yml in the same normal form (kedb.tickets.tenants).
     normed = (*SIGNATURE_PARTS, "tenant")
@@ -263,3 +282,4 @@ def _collapse(con: Any, inp: Input, res: Resolved, event_log: bool, rows: int, w
     con.execute("RESET VARIABLE kedb_latest")
     for col in (*_SCRATCH, "_k") if keyed else _SCRATCH:
         con.execute(f"ALTER TABLE events DROP COLUMN {col}")
+    return None

@@ -2,10 +2,17 @@
 
 A first streaming pass (DuckDB ``read_csv``; rows it cannot split are kept in its rejects table
 with their row numbers) reads the narrow per-row columns (ticket, times, status, group, who),
-marks every cell it cannot read and puts each ticket's rows in time order (``updated_at``, then
-``seq``, then file order) as the ``events`` table. Any unreadable row stops the import with a list
-of ``file: row N: …`` messages and nothing is written. A second pass reads the descriptive columns
-of each ticket's latest row only (:mod:`kedb.tickets.collapse`).
+marks every one of those cells it cannot read and puts each ticket's rows in time order
+(``updated_at``, then ``seq``, then file order) as the ``events`` table. A second pass reads the
+descriptive columns (counts, dates, flags, rating, text) of each ticket's latest row only
+(:mod:`kedb.tickets.collapse`) and marks those cells it cannot read. Any unreadable cell stops the
+import with a list of ``file: row N: …`` messages and nothing is written; those of the first pass
+stop it before the second pass, and are listed with the descriptive cells of each ticket's latest
+row as far as the first pass can tell which row that is.
+
+A descriptive cell of a row that a later row of the same ticket supersedes is never read into the
+store, so it is not checked either: a rating of ``n/a`` on an event log's third of five updates
+does not stop the import (before, typing those cells on every row cost a tenth of the import's CPU).
 
 Both passes use both cores. File order needs a row number, and DuckDB numbers rows in one thread
 (``row_number() OVER ()``), which made everything above it single-threaded: the first pass instead
@@ -47,7 +54,7 @@ from .lines import scan
 from .mapping import Resolved, TicketMapping, apply, resolve
 from .progress import QUIET, Progress, phase
 from .reader import Input, open_export
-from .rows import BITS, CHECKED, alias, given, latest_columns, numbered, peek_sql, raw, typed, unnumbered
+from .rows import BITS, ROW_CHECKED, alias, given, latest_bad, latest_columns, numbered, peek_sql, raw, typed, unnumbered
 from .statuses import unknown_statuses
 from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, import_lock, store_path
 from .tenants import counts as tenant_counts
@@ -102,10 +109,10 @@ def _rows_sql(inp: Input, res: Resolved, extra: list[str], source: str, hash_who
     has = res.columns
     names = "".join(", " + alias(c) for c in extra)
     cells = ["_ord", f"{typed(res, 'id')} AS id" if "id" in has else "CAST(NULL AS VARCHAR) AS id", *extra]
-    for name in CHECKED:
+    for name in ROW_CHECKED:
         if name in has:
             cells += [f"{typed(res, name)} AS t_{name}", f"{given(res, name)} IS NOT NULL AS p_{name}"]
-        elif name in ("opened_at", "updated_at", "seq"):
+        else:  # opened_at, updated_at and seq order the rows: NULL when the export lacks them
             cells.append(f"CAST(NULL AS {'BIGINT' if name == 'seq' else 'TIMESTAMP'}) AS t_{name}")
     status = S.translated(raw(res, "status"), m.fields["status"]) if "status" in has else "CAST(NULL AS VARCHAR)"
     group = S.translated(raw(res, "assignment_group"), m.fields["assignment_group"]) if "assignment_group" in has else None
@@ -113,7 +120,7 @@ def _rows_sql(inp: Input, res: Resolved, extra: list[str], source: str, hash_who
     if hash_who and "updated_by" in has:
         who = S.hashed(who, res.salt)
     cells += [f"{status} AS status", f"{group or 'CAST(NULL AS VARCHAR)'} AS assignment_group", f"{who} AS updated_by_key"]
-    flags = [f"p_{n}, t_{n}" for n in CHECKED if n in has]
+    flags = [f"p_{n}, t_{n}" for n in ROW_CHECKED if n in has]
     classed = (
         "SELECT _ord, id, t_opened_at AS opened_at, coalesce(t_updated_at, t_opened_at) AS ts, t_seq AS seq, status, "
         f"{S.status_class('status', m)} AS class, assignment_group, updated_by_key{''.join(', ' + f for f in flags)}{names} "
@@ -122,7 +129,7 @@ def _rows_sql(inp: Input, res: Resolved, extra: list[str], source: str, hash_who
     bad = [f"CASE WHEN id IS NULL THEN {BITS['id']} ELSE 0 END"] if "id" in has else []
     if "status" in has and m.statuses:
         bad.append(f"CASE WHEN status IS NOT NULL AND class IS NULL THEN {BITS['status']} ELSE 0 END")
-    bad += [f"CASE WHEN p_{n} AND t_{n} IS NULL THEN {BITS[n]} ELSE 0 END" for n in CHECKED if n in has]
+    bad += [f"CASE WHEN p_{n} AND t_{n} IS NULL THEN {BITS[n]} ELSE 0 END" for n in ROW_CHECKED if n in has]
     if "opened_at" in has:
         bad.append(f"CASE WHEN NOT p_opened_at THEN {BITS['opened_at']} ELSE 0 END")
     return (
@@ -245,53 +252,70 @@ def _rejects(con: Any, inp: Input) -> None:
 
 
 def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
-    m = res.mapping
+    """Stop the import on the first pass's unreadable cells: statuses outside the mapping and per-row cells, listed with
+    the unreadable descriptive cells of each ticket's latest row as far as the first pass can tell which that is (the
+    second pass, which checks those, does not run then)."""
     lines: list[str] = []
     total = 0
     sbit = BITS["status"]
-    if m.statuses and "status" in res.columns:
+    if res.mapping.statuses and "status" in res.columns:
         found = unknown_statuses(con, inp, res, sbit)
         lines += found.lines
         total += found.rows
     others = sum(BITS.values()) & ~sbit
-    n = con.execute(f"SELECT count(*) FROM events WHERE _bad & {others} <> 0").fetchone()[0]
-    total += n
-    if n:
-        bad = con.execute(
-            f"SELECT export_row, _bad FROM events WHERE _bad & {others} <> 0 ORDER BY export_row LIMIT {MAX_LISTED}"
-        ).fetchall()
-        ords = [o for o, _ in bad]
-        cols = {f: res.columns[f][0] for f in BITS if f in res.columns and f != "status"}
-        sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items())
-        raw_of = {
-            r[0]: dict(zip(cols, r[1:], strict=False))
-            for r in con.execute(f"SELECT _ord, {sel} FROM {numbered(inp)} WHERE _ord IN ({', '.join(map(str, ords))})").fetchall()
-        }
-        rows_of = inp.ordinal_rows(ords)
-        for o, mask in bad:
-            place = inp.place(rows_of[o])
-            for f, bit in BITS.items():
-                if not mask & bit or f == "status":
-                    continue
-                value = raw_of.get(o, {}).get(f)
-                if f in ("id", "opened_at") and not (value or "").strip():
-                    lines.append(
-                        f"{place}: the {f} (column '{res.columns[f][0]}') is empty; every row needs a ticket id and an opened date"
-                    )
-                    continue
-                shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "…"
-                kind = FIELDS[f][0]
-                if kind == "timestamp":
-                    problem = f"not a date in the form the mapping reads ({S.DATE_HINT[m.dates]}; set `dates:` or `date_formats:` in a --map file)"
-                elif kind == "boolean":
-                    problem = f"neither true ({', '.join(m.true_values)}) nor false ({', '.join(m.false_values)})"
-                else:
-                    problem = _PROBLEM.get(kind, "not readable")
-                lines.append(f"{place}: {f} (column '{res.columns[f][0]}'): '{shown}' is {problem}")
-        if n > MAX_LISTED:
-            lines.append(f"… and {n - MAX_LISTED} more rows with values that cannot be read")
-    if lines:
-        raise FindingsError("\n".join([*lines, f"nothing was imported: {total} rows cannot be read"]))
+    if not lines and not con.execute(f"SELECT count(*) FROM events WHERE _bad & {others} <> 0").fetchone()[0]:
+        return
+    descriptive = f"SELECT _ord, {latest_bad(res)} AS _dbad FROM {numbered(inp, res.mapping.missing)}"
+    con.execute(
+        f"CREATE TEMP TABLE unreadable AS SELECT o, bit_or(b) AS b FROM ("
+        f"SELECT export_row AS o, _bad & {others} AS b FROM events WHERE _bad & {others} <> 0 "
+        f"UNION ALL SELECT _ord, _dbad FROM ({descriptive}) WHERE _dbad <> 0 AND _ord IN (SELECT export_row FROM events WHERE is_last)"
+        ") GROUP BY o"
+    )
+    if n := con.execute("SELECT count(*) FROM unreadable").fetchone()[0]:
+        total += n
+        bad = con.execute(f"SELECT o, b FROM unreadable ORDER BY o LIMIT {MAX_LISTED}").fetchall()
+        lines += _cell_lines(con, inp, res, bad, n)
+    raise FindingsError("\n".join([*lines, f"nothing was imported: {total} rows cannot be read"]))
+
+
+def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]], n: int) -> list[str]:
+    """One line per unreadable cell of the rows ``bad`` (row number, :data:`~kedb.tickets.rows.BITS` of the cells; at
+    most :data:`MAX_LISTED` of the ``n`` rows found), with the cell as the export has it. Only on the error path: the
+    cells are read again from the export by their row numbers."""
+    m = res.mapping
+    lines: list[str] = []
+    ords = [o for o, _ in bad]
+    cols = {f: res.columns[f][0] for f in BITS if f in res.columns and f != "status"}
+    sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items())
+    raw_of = {
+        r[0]: dict(zip(cols, r[1:], strict=False))
+        for r in con.execute(f"SELECT _ord, {sel} FROM {numbered(inp)} WHERE _ord IN ({', '.join(map(str, ords))})").fetchall()
+    }
+    rows_of = inp.ordinal_rows(ords)
+    for o, mask in bad:
+        place = inp.place(rows_of[o])
+        for f, bit in BITS.items():
+            if not mask & bit or f == "status":
+                continue
+            value = raw_of.get(o, {}).get(f)
+            if f in ("id", "opened_at") and not (value or "").strip():
+                lines.append(f"{place}: the {f} (column '{res.columns[f][0]}') is empty; every row needs a ticket id and an opened date")
+                continue
+            shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "…"
+            kind = FIELDS[f][0]
+            if kind == "timestamp":
+                problem = (
+                    f"not a date in the form the mapping reads ({S.DATE_HINT[m.dates]}; set `dates:` or `date_formats:` in a --map file)"
+                )
+            elif kind == "boolean":
+                problem = f"neither true ({', '.join(m.true_values)}) nor false ({', '.join(m.false_values)})"
+            else:
+                problem = _PROBLEM.get(kind, "not readable")
+            lines.append(f"{place}: {f} (column '{res.columns[f][0]}'): '{shown}' is {problem}")
+    if n > len(bad):
+        lines.append(f"… and {n - len(bad)} more rows with values that cannot be read")
+    return lines
 
 
 def _old_salt(old: Path | None) -> str | None:
@@ -422,7 +446,12 @@ def _import(
                 if strict and (problems := strict_problems(header, cfg, event_log)):
                     _refuse(file, problems)
                 with phase(progress, "collapsing to tickets" if event_log else "typing tickets", con) as ph:
-                    build(con, inp, res, event_log, rows, wide, keyed, found=digest.result(), tmp=kdir / "tmp")
+                    unreadable = build(
+                        con, inp, res, event_log, rows, wide, keyed, found=digest.result(), tmp=kdir / "tmp", listed=MAX_LISTED
+                    )
+                    if unreadable is not None:
+                        lines = _cell_lines(con, inp, res, unreadable.first, unreadable.rows)
+                        raise FindingsError("\n".join([*lines, f"nothing was imported: {unreadable.rows} rows cannot be read"]))
                     n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
                     ph.detail = f"{n:,} tickets"
                 with phase(progress, "writing the store") as ph:

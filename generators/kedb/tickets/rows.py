@@ -60,9 +60,11 @@ def row_key(res: Resolved) -> str:
 
 
 # Fields read on every row (they order an event log, or are kept per row in `events`); the others
-# are descriptive: only each ticket's latest row is kept.
+# are descriptive: only each ticket's latest row is kept, and only its cells are read.
 PER_ROW = ("id", "opened_at", "updated_at", "seq", "status", "assignment_group", "updated_by")
 CHECKED = tuple(n for n, (k, _) in FIELDS.items() if k in ("timestamp", "integer", "number", "boolean", "score"))
+ROW_CHECKED = tuple(n for n in CHECKED if n in PER_ROW)  # checked on every row by the first pass
+LATEST_CHECKED = tuple(n for n in CHECKED if n not in PER_ROW)  # checked on each ticket's latest row (``_dbad``)
 BITS = {name: 1 << i for i, name in enumerate(("id", "status", *CHECKED))}
 
 
@@ -97,12 +99,26 @@ def typed(res: Resolved, name: str) -> str:
     return v
 
 
+def latest_bad(res: Resolved) -> str:
+    """The bits (:data:`BITS`) of a row's descriptive cells that hold a value that cannot be read in its type.
+
+    Only each ticket's latest row is judged by them (:mod:`kedb.tickets.collapse`): the descriptive cells of the rows
+    it supersedes are never read into the store, so an unreadable one there does not stop the import."""
+    terms = [
+        f"CASE WHEN {given(res, n)} IS NOT NULL AND {typed(res, n)} IS NULL THEN {BITS[n]} ELSE 0 END"
+        for n in LATEST_CHECKED
+        if n in res.columns
+    ]
+    return f"CAST({' + '.join(terms) or '0'} AS INTEGER)"
+
+
 _SQL_TYPE = {"timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "score": "DOUBLE"}
 
 
 def latest_columns(res: Resolved) -> list[str]:
-    """The descriptive columns kept from each ticket's latest row: typed values, and raw text (``r_…``, cleaned per ticket later)."""
-    cols = []
+    """The descriptive columns kept from each ticket's latest row: typed values, raw text (``r_…``, cleaned per ticket
+    later), and ``_dbad``: the :data:`BITS` of the typed cells that cannot be read (:func:`latest_bad`)."""
+    cols = [f"{latest_bad(res)} AS _dbad"]
     for name, (kind, _) in FIELDS.items():
         if name in PER_ROW:
             continue
