@@ -421,7 +421,7 @@ def test_descriptive_cells_are_checked_on_each_tickets_latest_row(
     res = imp(base_kb, log, "csv")
     assert res.exit_code == 1, res.output
     assert "log.csv: row 4: reopen_count (column 'reopen_count'): 'x' is not a whole number" in res.output
-    assert "row 3" not in res.output and "nothing was imported: 1 rows cannot be read" in res.output
+    assert "row 3" not in res.output and "nothing was imported: 1 row cannot be read" in res.output
     assert (store(base_kb).read_bytes() if store(base_kb).exists() else None) == before
 
     log.write_text(head + "\n".join(r.replace(",x,", ",2,") for r in rows) + "\n", encoding="utf-8")

@@ -276,7 +276,11 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
         total += n
         bad = con.execute(f"SELECT o, b FROM unreadable ORDER BY o LIMIT {MAX_LISTED}").fetchall()
         lines += _cell_lines(con, inp, res, bad, n)
-    raise FindingsError("\n".join([*lines, f"nothing was imported: {total} rows cannot be read"]))
+    raise FindingsError("\n".join([*lines, _nothing_imported(total)]))
+
+
+def _nothing_imported(rows: int) -> str:
+    return f"nothing was imported: {rows:,} {'row' if rows == 1 else 'rows'} cannot be read"
 
 
 def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]], n: int) -> list[str]:
@@ -451,7 +455,7 @@ def _import(
                     )
                     if unreadable is not None:
                         lines = _cell_lines(con, inp, res, unreadable.first, unreadable.rows)
-                        raise FindingsError("\n".join([*lines, f"nothing was imported: {unreadable.rows} rows cannot be read"]))
+                        raise FindingsError("\n".join([*lines, _nothing_imported(unreadable.rows)]))
                     n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
                     ph.detail = f"{n:,} tickets"
                 with phase(progress, "writing the store") as ph:
