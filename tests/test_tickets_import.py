@@ -431,6 +431,18 @@ def test_descriptive_cells_are_checked_on_each_tickets_latest_row(
     assert (t["T1"]["reopen_count"], t["T1"]["sla_breached"], t["T2"]["reopen_count"]) == (1, True, 2)
 
 
+def test_more_unreadable_latest_rows_than_are_listed_are_counted(base_kb: Path, tmp_path: Path) -> None:
+    """Twenty rows are listed, and the rest counted in words a reader expects ("1 more row", not "1 more rows")."""
+    log = tmp_path / "log.csv"
+    rows = [f"T{i},2026-01-05 09:00,2026-01-05 09:00,new,0\nT{i},2026-01-05 09:00,2026-01-05 10:00,open,lots" for i in range(21)]
+    log.write_text("id,opened_at,updated_at,status,reopen_count\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 1, res.output
+    assert res.output.count("'lots' is not a whole number") == 20
+    assert "… and 1 more row with values that cannot be read" in res.output
+    assert "nothing was imported: 21 rows cannot be read" in res.output
+
+
 @pytest.mark.parametrize("parallel", [True, False])
 def test_the_first_pass_lists_the_latest_rows_descriptive_cells_too(
     base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool

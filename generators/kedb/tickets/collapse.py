@@ -20,6 +20,9 @@ what a single-row export cannot:
   reopen counter;
 * reassignments: changes of ``assignment_group`` between rows, unless it has a counter.
 
+The latest rows' descriptive cells are checked here too (``_dbad``, :func:`kedb.tickets.rows.latest_bad`): one
+that cannot be read stops the import (:class:`Unreadable`); those of the rows they supersede are never read.
+
 Free text is read from the latest row only, to extract error codes; it is not stored. Nor
 are the raw category values: only their normalised forms (``service_n`` … ``ci_n``), and the
 tenant's (``tenant``).

@@ -247,8 +247,9 @@ def _rejects(con: Any, inp: Input) -> None:
         detail = str(msg).splitlines()[0] if msg else ""
         lines.append(f"{inp.display}: {inp.unit} {line}: {what}{col}: {detail}")
     if n > MAX_LISTED:
-        lines.append(f"… and {n - MAX_LISTED} more rows that cannot be read")
-    raise FindingsError("\n".join([*lines, f"nothing was imported: fix these {n} rows (or the --map settings) and import again"]))
+        lines.append(f"… and {_rows(n - MAX_LISTED, 'more ')} that cannot be read")
+    these = "this row" if n == 1 else f"these {n:,} rows"
+    raise FindingsError("\n".join([*lines, f"nothing was imported: fix {these} (or the --map settings) and import again"]))
 
 
 def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
@@ -279,8 +280,13 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
     raise FindingsError("\n".join([*lines, _nothing_imported(total)]))
 
 
+def _rows(n: int, more: str = "") -> str:
+    """``1 row``, ``2 rows``, ``1,200 more rows``."""
+    return f"{n:,} {more}{'row' if n == 1 else 'rows'}"
+
+
 def _nothing_imported(rows: int) -> str:
-    return f"nothing was imported: {rows:,} {'row' if rows == 1 else 'rows'} cannot be read"
+    return f"nothing was imported: {_rows(rows)} cannot be read"
 
 
 def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]], n: int) -> list[str]:
@@ -318,7 +324,7 @@ def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]],
                 problem = _PROBLEM.get(kind, "not readable")
             lines.append(f"{place}: {f} (column '{res.columns[f][0]}'): '{shown}' is {problem}")
     if n > len(bad):
-        lines.append(f"… and {n - len(bad)} more rows with values that cannot be read")
+        lines.append(f"… and {_rows(n - len(bad), 'more ')} with values that cannot be read")
     return lines
 
 
