@@ -431,6 +431,35 @@ def test_descriptive_cells_are_checked_on_each_tickets_latest_row(
     assert (t["T1"]["reopen_count"], t["T1"]["sla_breached"], t["T2"]["reopen_count"]) == (1, True, 2)
 
 
+@pytest.mark.parametrize("sep_line", [False, True])
+def test_error_rows_are_found_the_same_with_and_without_the_record_index(
+    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sep_line: bool
+) -> None:
+    """The error path finds the rows it lists (spreadsheet row, cells as written) from the hashing thread's record
+    index; without one (a blank line, JSON, UTF-16) by reading the export again. Both give the same messages, with
+    multi-line quoted cells and an Excel `sep=` line before the rows."""
+    from kedb.tickets import importer
+
+    text = ("sep=;\n" if sep_line else "") + (
+        "id;opened_at;updated_at;status;reopen_count;text\n"
+        'T1;2026-01-05 09:00;2026-01-05 09:00;new;0;"a note\nover ""two"" lines"\n'
+        "T1;2026-01-05 09:00;2026-01-05 10:00;Parked;0;x\n"  # an unknown status
+        "T2;2026-01-06 09:00;later;open;0;x\n"  # an unreadable time
+        'T3;2026-01-07 09:00;2026-01-07 09:00;new;many;"semi;colon"\n'  # T3's latest row: an unreadable count
+    )
+    log = tmp_path / "log.csv"
+    log.write_text(text, encoding="utf-8")
+    indexed = imp(base_kb, log, "csv")
+    monkeypatch.setattr(importer, "records", lambda found: -1)  # as if the index did not hold one record per row
+    again = imp(base_kb, log, "csv")
+    assert indexed.exit_code == again.exit_code == 1, indexed.output
+    assert indexed.output == again.output
+    first = 2 if sep_line else 1  # the header's row
+    assert f"log.csv: row {first + 2}: status 'Parked' (1 row) is not in the mapping" in indexed.output
+    assert f"log.csv: row {first + 3}: updated_at (column 'updated_at'): 'later' is not a date" in indexed.output
+    assert f"log.csv: row {first + 4}: reopen_count (column 'reopen_count'): 'many' is not a whole number" in indexed.output
+
+
 def test_more_unreadable_latest_rows_than_are_listed_are_counted(base_kb: Path, tmp_path: Path) -> None:
     """Twenty rows are listed, and the rest counted in words a reader expects ("1 more row", not "1 more rows")."""
     log = tmp_path / "log.csv"

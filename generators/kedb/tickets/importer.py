@@ -31,9 +31,12 @@ export cannot give (:mod:`kedb.tickets.needs`) come back in the result; with ``s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import secrets
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,7 +53,7 @@ from . import sqlexpr as S
 from .collapse import build, forget_copies, history_flags
 from .fields import FIELDS, SCORE_MAX, SCORE_MIN
 from .header import Header, understand
-from .lines import scan
+from .lines import Scan, read_records, records, scan
 from .mapping import Resolved, TicketMapping, apply, resolve
 from .progress import QUIET, Progress, phase
 from .reader import Input, open_export
@@ -217,8 +220,6 @@ def _load(con: Any, inp: Input, res: Resolved, wide: bool) -> tuple[int, bool]:
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise FindingsError(f"{inp.display}: the export cannot be read: {first}") from None
-    _rejects(con, inp)
-    _bad_values(con, inp, res)
     return int(con.execute("SELECT count(*) FROM events").fetchone()[0]), keyed
 
 
@@ -252,7 +253,56 @@ def _rejects(con: Any, inp: Input) -> None:
     raise FindingsError("\n".join([*lines, f"nothing was imported: fix {these} (or the --map settings) and import again"]))
 
 
-def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
+@dataclass(frozen=True)
+class _Where:
+    """Where the rows of an error message are, by their number (1 for the first data row): from the record index of
+    the hashing thread (:mod:`kedb.tickets.lines`) when it holds one record per row DuckDB read, else by reading the
+    export again (Python's csv module for the spreadsheet row, DuckDB for the cells). On a 4.5-million-row export with
+    one bad cell, those two reads took longer than the import up to the error."""
+
+    inp: Input
+    scanned: Scan
+    rows: int
+
+    @property
+    def found(self) -> Scan | None:
+        ok = self.inp.unit == "row" and records(self.scanned) == self.inp.skip + 1 + self.rows
+        return self.scanned if ok else None
+
+    def places(self, ords: Iterable[int]) -> dict[int, int]:
+        """Spreadsheet row of each data row number."""
+        if self.found is None:
+            return self.inp.ordinal_rows(ords)
+        return {k: self.inp.skip + 1 + k for k in ords}
+
+    def cells(self, con: Any, ords: list[int], cols: dict[str, str]) -> dict[int, dict[str, str | None]]:
+        """The text of the columns ``cols`` (field -> column) of each data row of ``ords``, as the export has it."""
+        found = self.found
+        if found is None:
+            sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items())
+            got = con.execute(f"SELECT _ord, {sel} FROM {numbered(self.inp)} WHERE _ord IN ({', '.join(map(str, ords))})").fetchall()
+            return {r[0]: dict(zip(cols, r[1:], strict=True)) for r in got}
+        at = {f: self.inp.header.index(c) for f, c in cols.items()}
+        enc = "latin-1" if self.inp.encoding == "latin-1" else "utf-8"
+        out = {}
+        for n, data in read_records(self.inp.path, found, (self.inp.skip + k for k in ords)).items():
+            text = data.decode(enc, errors="replace")
+            row = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.inp.delimiter, quotechar='"', strict=False), [])
+            out[n - self.inp.skip] = {f: row[i] if i < len(row) else None for f, i in at.items()}
+        return out
+
+
+def _latest_unreadable(con: Any, inp: Input, res: Resolved) -> str:
+    """SQL of every data row's number (``_ord``) and its descriptive cells' unreadable bits (``_dbad``): from a parallel
+    scan into a table that keeps file order where the plan allows (:func:`in_file_order`), else numbered in one thread."""
+    parallel = f"CREATE TEMP TABLE descriptive AS SELECT {latest_bad(res)} AS _dbad FROM {unnumbered(inp, res, res.mapping.missing)}"
+    if in_file_order(con, parallel):
+        con.execute(parallel)
+        return "SELECT rowid + 1 AS _ord, _dbad FROM descriptive"
+    return f"SELECT _ord, {latest_bad(res)} AS _dbad FROM {numbered(inp, res.mapping.missing)}"
+
+
+def _bad_values(con: Any, inp: Input, res: Resolved, where: Callable[[], _Where]) -> None:
     """Stop the import on the first pass's unreadable cells: statuses outside the mapping and per-row cells, listed with
     the unreadable descriptive cells of each ticket's latest row as far as the first pass can tell which that is (the
     second pass, which checks those, does not run then)."""
@@ -260,13 +310,13 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
     total = 0
     sbit = BITS["status"]
     if res.mapping.statuses and "status" in res.columns:
-        found = unknown_statuses(con, inp, res, sbit)
+        found = unknown_statuses(con, inp, res, sbit, where().places)
         lines += found.lines
         total += found.rows
     others = sum(BITS.values()) & ~sbit
     if not lines and not con.execute(f"SELECT count(*) FROM events WHERE _bad & {others} <> 0").fetchone()[0]:
         return
-    descriptive = f"SELECT _ord, {latest_bad(res)} AS _dbad FROM {numbered(inp, res.mapping.missing)}"
+    descriptive = _latest_unreadable(con, inp, res)
     con.execute(
         f"CREATE TEMP TABLE unreadable AS SELECT o, bit_or(b) AS b FROM ("
         f"SELECT export_row AS o, _bad & {others} AS b FROM events WHERE _bad & {others} <> 0 "
@@ -276,7 +326,7 @@ def _bad_values(con: Any, inp: Input, res: Resolved) -> None:
     if n := con.execute("SELECT count(*) FROM unreadable").fetchone()[0]:
         total += n
         bad = con.execute(f"SELECT o, b FROM unreadable ORDER BY o LIMIT {MAX_LISTED}").fetchall()
-        lines += _cell_lines(con, inp, res, bad, n)
+        lines += _cell_lines(con, inp, res, bad, n, where())
     raise FindingsError("\n".join([*lines, _nothing_imported(total)]))
 
 
@@ -289,20 +339,15 @@ def _nothing_imported(rows: int) -> str:
     return f"nothing was imported: {_rows(rows)} cannot be read"
 
 
-def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]], n: int) -> list[str]:
+def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]], n: int, where: _Where) -> list[str]:
     """One line per unreadable cell of the rows ``bad`` (row number, :data:`~kedb.tickets.rows.BITS` of the cells; at
-    most :data:`MAX_LISTED` of the ``n`` rows found), with the cell as the export has it. Only on the error path: the
-    cells are read again from the export by their row numbers."""
+    most :data:`MAX_LISTED` of the ``n`` rows found), with the cell as the export has it (found by ``where``)."""
     m = res.mapping
     lines: list[str] = []
     ords = [o for o, _ in bad]
     cols = {f: res.columns[f][0] for f in BITS if f in res.columns and f != "status"}
-    sel = ", ".join(f"{S.ident(c)} AS {S.ident(f)}" for f, c in cols.items())
-    raw_of = {
-        r[0]: dict(zip(cols, r[1:], strict=False))
-        for r in con.execute(f"SELECT _ord, {sel} FROM {numbered(inp)} WHERE _ord IN ({', '.join(map(str, ords))})").fetchall()
-    }
-    rows_of = inp.ordinal_rows(ords)
+    raw_of = where.cells(con, ords, cols)
+    rows_of = where.places(ords)
     for o, mask in bad:
         place = inp.place(rows_of[o])
         for f, bit in BITS.items():
@@ -451,6 +496,8 @@ def _import(
                 with phase(progress, f"reading {inp.display} ({size / 1e6:,.1f} MB)", con) as ph:
                     wide = looks_one_row(con, inp, res)
                     rows, keyed = _load(con, inp, res, wide)
+                    _rejects(con, inp)
+                    _bad_values(con, inp, res, lambda: _Where(inp, digest.result(), rows))
                     ph.detail = f"{rows:,} rows"
                 event_log = bool(con.execute("SELECT count(*) > 0 FROM events WHERE step > 1").fetchone()[0])
                 if strict and (problems := strict_problems(header, cfg, event_log)):
@@ -460,7 +507,7 @@ def _import(
                         con, inp, res, event_log, rows, wide, keyed, found=digest.result(), tmp=kdir / "tmp", listed=MAX_LISTED
                     )
                     if unreadable is not None:
-                        lines = _cell_lines(con, inp, res, unreadable.first, unreadable.rows)
+                        lines = _cell_lines(con, inp, res, unreadable.first, unreadable.rows, _Where(inp, digest.result(), rows))
                         raise FindingsError("\n".join([*lines, _nothing_imported(unreadable.rows)]))
                     n, first, last = con.execute("SELECT count(*), min(opened_at)::DATE, max(opened_at)::DATE FROM tickets").fetchone()
                     ph.detail = f"{n:,} tickets"

@@ -71,6 +71,18 @@ def records(found: Scan) -> int:
     return -1 if found.starts is None else len(found.starts) - 1
 
 
+def read_records(path: Path, found: Scan, numbers: Iterable[int]) -> dict[int, bytes]:
+    """The bytes of each record of ``numbers`` (0 for the file's first, the header or the `sep=` line), line break
+    included: a few rows read where they are, for messages about them, rather than by parsing the file up to them."""
+    assert found.starts is not None
+    out: dict[int, bytes] = {}
+    with open(path, "rb", buffering=0) as fh:
+        for n in sorted(set(numbers)):
+            a, b = int(found.starts[n]), int(found.starts[n + 1])
+            out[n] = bytes(_read(fh.fileno(), bytearray(b - a), a))
+    return out
+
+
 def write_rows(source: Path, found: Scan, header_record: int, rows: Iterable[int], out: Path, delimiter: str, name: str) -> None:
     """Write to ``out`` the header (record ``header_record``) and the data rows ``rows`` (1 for the first row after
     the header, ascending), each as its bytes in ``source`` prefixed by its number and ``delimiter``: a first column

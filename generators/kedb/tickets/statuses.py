@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,8 +67,11 @@ def block(values: list[tuple[str, int]]) -> list[str]:
     return out
 
 
-def unknown_statuses(con: Any, inp: Input, res: Resolved, bit: int) -> Unknown:
-    """Every status value (of the rows flagged with ``bit``) the mapping does not know."""
+def unknown_statuses(
+    con: Any, inp: Input, res: Resolved, bit: int, places: Callable[[Iterable[int]], dict[int, int]] | None = None
+) -> Unknown:
+    """Every status value (of the rows flagged with ``bit``) the mapping does not know; ``places`` gives the spreadsheet
+    row of data rows by number (by default :meth:`~kedb.tickets.reader.Input.ordinal_rows`, which reads the export)."""
     found = con.execute(
         f"SELECT status, min(export_row), count(*) FROM events WHERE _bad & {bit} <> 0 GROUP BY status ORDER BY 2"
     ).fetchall()
@@ -75,7 +79,7 @@ def unknown_statuses(con: Any, inp: Input, res: Resolved, bit: int) -> Unknown:
         return Unknown([], 0)
     rows = sum(c for _, _, c in found)
     listed = found[:MAX_VALUES]
-    rows_of = inp.ordinal_rows(o for _, o, _ in listed)
+    rows_of = (places or inp.ordinal_rows)([o for _, o, _ in listed])
     column = res.columns["status"][0]
     lines = [
         f"{inp.place(rows_of[first])}: status '{status}' ({count:,} row{'s' * (count != 1)}) is not in the mapping"
