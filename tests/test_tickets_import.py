@@ -460,6 +460,29 @@ def test_error_rows_are_found_the_same_with_and_without_the_record_index(
     assert f"log.csv: row {first + 4}: reopen_count (column 'reopen_count'): 'many' is not a whole number" in indexed.output
 
 
+@pytest.mark.parametrize("indexed", [True, False])
+def test_a_huge_cell_in_a_listed_row_is_no_traceback(base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indexed: bool) -> None:
+    """Python's csv module refuses a field over 128 KiB by default; a listed row with a 300 KB description is still
+    listed, found by the record index or by reading the export again."""
+    from kedb.tickets import importer
+
+    if not indexed:
+        monkeypatch.setattr(importer, "records", lambda found: -1)
+    log = tmp_path / "log.csv"
+    big = "x" * 300_000
+    log.write_text(
+        "id,opened_at,updated_at,status,reopen_count,text\n"
+        f"T1,2026-01-05 09:00,2026-01-05 09:00,new,0,{big}\n"
+        f'T1,2026-01-05 09:00,soon,open,many,"{big}"\n',
+        encoding="utf-8",
+    )
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert "log.csv: row 3: updated_at (column 'updated_at'): 'soon' is not a date" in res.output
+    assert "log.csv: row 3: reopen_count (column 'reopen_count'): 'many' is not a whole number" in res.output
+
+
 def test_more_unreadable_latest_rows_than_are_listed_are_counted(base_kb: Path, tmp_path: Path) -> None:
     """Twenty rows are listed, and the rest counted in words a reader expects ("1 more row", not "1 more rows")."""
     log = tmp_path / "log.csv"

@@ -56,7 +56,7 @@ from .header import Header, understand
 from .lines import Scan, read_records, records, scan
 from .mapping import Resolved, TicketMapping, apply, resolve
 from .progress import QUIET, Progress, phase
-from .reader import Input, open_export
+from .reader import Input, any_field_size, open_export
 from .rows import BITS, ROW_CHECKED, alias, given, latest_bad, latest_columns, numbered, peek_sql, raw, typed, unnumbered
 from .statuses import unknown_statuses
 from .store import SCHEMA_VERSION, STORE_DIR, STORE_NAME, connect, import_lock, store_path
@@ -285,10 +285,11 @@ class _Where:
         at = {f: self.inp.header.index(c) for f, c in cols.items()}
         enc = "latin-1" if self.inp.encoding == "latin-1" else "utf-8"
         out = {}
-        for n, data in read_records(self.inp.path, found, (self.inp.skip + k for k in ords)).items():
-            text = data.decode(enc, errors="replace")
-            row = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.inp.delimiter, quotechar='"', strict=False), [])
-            out[n - self.inp.skip] = {f: row[i] if i < len(row) else None for f, i in at.items()}
+        with any_field_size():
+            for n, data in read_records(self.inp.path, found, (self.inp.skip + k for k in ords)).items():
+                text = data.decode(enc, errors="replace")
+                row = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.inp.delimiter, quotechar='"', strict=False), [])
+                out[n - self.inp.skip] = {f: row[i] if i < len(row) else None for f, i in at.items()}
         return out
 
 

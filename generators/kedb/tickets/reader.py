@@ -16,6 +16,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..core.errors import FindingsError
 from .mapping import TicketMapping
 
 DELIMITERS = (",", ";", "\t", "|")
+_FIELD_MAX = 2**31 - 1  # the csv module's limit for a field while rows are located (its default is 128 KiB)
 _PEEK = 1 << 20
 
 
@@ -53,7 +55,7 @@ class Input:
             return {k: self.numbers[k - 1] if self.numbers else k for k in wanted}
         out: dict[int, int] = {}
         enc = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "latin-1": "latin-1"}[self.encoding]
-        with open(self.path, encoding=enc, newline="") as fh:
+        with open(self.path, encoding=enc, newline="") as fh, any_field_size():
             for _ in range(self.skip):
                 fh.readline()
             reader = csv.reader(fh, delimiter=self.delimiter, quotechar='"', doublequote=True, strict=False)
@@ -69,6 +71,17 @@ class Input:
                     if i == len(wanted):
                         break
         return out
+
+
+@contextmanager
+def any_field_size() -> Iterator[None]:
+    """Let Python's csv module read fields of any length meanwhile: a ticket's description can be longer than its
+    default limit of 128 KiB, and a row DuckDB read must not make a message about it fail."""
+    old = csv.field_size_limit(_FIELD_MAX)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
 
 
 def _encoding(head: bytes, declared: str) -> tuple[str, int]:
