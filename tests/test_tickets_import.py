@@ -505,6 +505,7 @@ def test_the_first_pass_lists_the_latest_rows_descriptive_cells_too(
     from kedb.tickets import importer
 
     monkeypatch.setattr(importer, "in_file_order", lambda con, sql, p=parallel, real=importer.in_file_order: p and real(con, sql))
+    before = store(base_kb).read_bytes() if store(base_kb).exists() else None
     log = tmp_path / "log.csv"
     log.write_text(
         "id,opened_at,updated_at,status,reopen_count\n"
@@ -523,6 +524,7 @@ def test_the_first_pass_lists_the_latest_rows_descriptive_cells_too(
     assert "row 5: reopen_count (column 'reopen_count'): 'x' is not a whole number" in out
     assert "row 6: reopen_count (column 'reopen_count'): 'many' is not a whole number" in out
     assert "row 3" not in out and "nothing was imported: 2 rows cannot be read" in out
+    assert (store(base_kb).read_bytes() if store(base_kb).exists() else None) == before
 
 
 def test_the_guess_about_the_shape_reads_the_first_rows_only(tmp_path: Path) -> None:
