@@ -483,6 +483,26 @@ def test_a_huge_cell_in_a_listed_row_is_no_traceback(base_kb: Path, tmp_path: Pa
     assert "log.csv: row 3: reopen_count (column 'reopen_count'): 'many' is not a whole number" in res.output
 
 
+@pytest.mark.parametrize("indexed", [True, False])
+def test_a_listed_cell_cannot_send_control_sequences(base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indexed: bool) -> None:
+    """A listed cell is shown as the export has it, but never as terminal control sequences, whichever way the row
+    was found (the record index gives Python's reading of the cell, the fallback DuckDB's)."""
+    from kedb.tickets import importer
+
+    if not indexed:
+        monkeypatch.setattr(importer, "records", lambda found: -1)
+    log = tmp_path / "log.csv"
+    log.write_bytes(
+        b"id,opened_at,updated_at,status,reopen_count\n"
+        b"T1,2026-01-05 09:00,2026-01-05 09:00,new,0\n"
+        b'T1,2026-01-05 09:00,2026-01-05 10:00,open,"\x1b[2J\x1b]0;owned\x07two"\n'
+    )
+    res = imp(base_kb, log, "csv")
+    assert res.exit_code == 1, res.output
+    assert "log.csv: row 3: reopen_count (column 'reopen_count'): '" in res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output and "two' is not a whole number" in res.output
+
+
 def test_more_unreadable_latest_rows_than_are_listed_are_counted(base_kb: Path, tmp_path: Path) -> None:
     """Twenty rows are listed, and the rest counted in words a reader expects ("1 more row", not "1 more rows")."""
     log = tmp_path / "log.csv"

@@ -47,6 +47,7 @@ import duckdb
 
 from ..core.errors import FindingsError, UsageError
 from ..core.load.datafile import read_data_file
+from ..core.present import count
 from ..core.program import KpisFile, SettingsFile, Tenant, TriageFile
 from . import needs
 from . import sqlexpr as S
@@ -248,7 +249,7 @@ def _rejects(con: Any, inp: Input) -> None:
         detail = str(msg).splitlines()[0] if msg else ""
         lines.append(f"{inp.display}: {inp.unit} {line}: {what}{col}: {detail}")
     if n > MAX_LISTED:
-        lines.append(f"… and {_rows(n - MAX_LISTED, 'more ')} that cannot be read")
+        lines.append(f"… and {count(n - MAX_LISTED, 'more row')} that cannot be read")
     these = "this row" if n == 1 else f"these {n:,} rows"
     raise FindingsError("\n".join([*lines, f"nothing was imported: fix {these} (or the --map settings) and import again"]))
 
@@ -311,7 +312,7 @@ def _bad_values(con: Any, inp: Input, res: Resolved, where: Callable[[], _Where]
     total = 0
     sbit = BITS["status"]
     if res.mapping.statuses and "status" in res.columns:
-        found = unknown_statuses(con, inp, res, sbit, where().places)
+        found = unknown_statuses(con, inp, res, sbit, lambda ords: where().places(ords))  # the index only if a status is listed
         lines += found.lines
         total += found.rows
     others = sum(BITS.values()) & ~sbit
@@ -331,13 +332,8 @@ def _bad_values(con: Any, inp: Input, res: Resolved, where: Callable[[], _Where]
     raise FindingsError("\n".join([*lines, _nothing_imported(total)]))
 
 
-def _rows(n: int, more: str = "") -> str:
-    """``1 row``, ``2 rows``, ``1,200 more rows``."""
-    return f"{n:,} {more}{'row' if n == 1 else 'rows'}"
-
-
 def _nothing_imported(rows: int) -> str:
-    return f"nothing was imported: {_rows(rows)} cannot be read"
+    return f"nothing was imported: {count(rows, 'row')} cannot be read"
 
 
 def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]], n: int, where: _Where) -> list[str]:
@@ -370,7 +366,7 @@ def _cell_lines(con: Any, inp: Input, res: Resolved, bad: list[tuple[int, int]],
                 problem = _PROBLEM.get(kind, "not readable")
             lines.append(f"{place}: {f} (column '{res.columns[f][0]}'): '{shown}' is {problem}")
     if n > len(bad):
-        lines.append(f"… and {_rows(n - len(bad), 'more ')} with values that cannot be read")
+        lines.append(f"… and {count(n - len(bad), 'more row')} with values that cannot be read")
     return lines
 
 
