@@ -246,13 +246,18 @@ def test_a_copy_left_by_a_killed_import_is_removed_by_the_next(base_kb: Path, tm
     assert not stale.exists() and spill.exists()
 
 
+@pytest.mark.parametrize("part", [0, 1])
 def test_a_folder_where_the_copy_goes_sends_the_import_back_to_the_export(
-    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: dict[str, list[Any]]
+    base_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: dict[str, list[Any]], part: int
 ) -> None:
-    """A folder named like the copy cannot be deleted nor written through: the copy is not made, the store is right."""
+    """A folder named like a part of the copy cannot be deleted nor written through: that part is not made, the parts
+    already parsed are dropped, and the store is right. The log's two latest rows are copied in two parts (the third
+    would be empty and is not made), so part 1 fails after part 0 was parsed into ``lt``."""
     log = tmp_path / "log.csv"
     log.write_bytes(LOG.encode("utf-8"))
     truth = _truth(base_kb, log, monkeypatch)
-    (base_kb / ".kedb" / "tmp" / f"log.csv{collapse.COPY}").mkdir(parents=True)
+    (base_kb / ".kedb" / "tmp" / f"log.csv.{part}{collapse.COPY}").mkdir(parents=True)
     _import(base_kb, log)
+    assert len(spied["copy"][0]) == 2
     assert spied["used"] == [False] and _store(base_kb) == truth
+    assert [p.name for p in (base_kb / ".kedb" / "tmp").glob("*.latest.csv")] == [f"log.csv.{part}{collapse.COPY}"]

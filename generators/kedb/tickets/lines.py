@@ -2,8 +2,8 @@
 
 The second pass of an event-log import needs the descriptive columns of each ticket's latest row
 only: a fifth of the rows of a typical log. Parsing the whole file again for them cost a third of
-the import. With the byte offset of every record, the import instead copies the latest rows into a
-small CSV of their own (each prefixed with its row number) and DuckDB parses only that
+the import. With the byte offset of every record, the import instead copies the latest rows into
+small CSV files of their own (each row prefixed with its row number) and DuckDB parses only those
 (:func:`write_rows`, used by :mod:`kedb.tickets.collapse`).
 
 A record ends at a line feed outside quotes: one preceded by an even number of ``"`` in the file
