@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kedb.tickets.store import MEMORY_LIMIT
 from synth_tickets import make_export
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,13 +67,14 @@ def kb() -> Path:
 LAST_STDERR: list[str] = []  # the progress lines (one per phase) of the last command run
 ROUNDS = 3  # event-log imports, each beside the peer; the median is the figure
 # The peer: what a desk lead fluent in SQL would otherwise run, DuckDB loading the export into a table as it is
-# (every column as text, one row per line, no checks and no collapse), with kedb's thread and memory settings.
-PEER = """
+# (every column as text, one row per line, no checks and no collapse), with kedb's memory limit and DuckDB's default
+# threads, as kedb's.
+PEER = f"""
 import sys, duckdb
 from pathlib import Path
 Path(sys.argv[2]).unlink(missing_ok=True)
 con = duckdb.connect(sys.argv[2])
-con.execute("SET threads = 2; SET memory_limit = '1GB'")
+con.execute("SET memory_limit = '{MEMORY_LIMIT}'")
 con.execute("CREATE TABLE export AS SELECT * FROM read_csv(?, all_varchar = true)", [sys.argv[1]])
 print(con.execute("SELECT count(*) FROM export").fetchone()[0], "rows")
 """
