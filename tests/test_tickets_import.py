@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from kbtest import FIXTURES, kedb
+from kedb.tickets.store import MEMORY_LIMIT, connect, default_memory_limit
 
 TICKETS = FIXTURES / "tickets"
 
@@ -608,3 +609,19 @@ def test_text_is_trimmed_as_duckdb_trims_it() -> None:
     ).fetchall()
     assert differ == []
     assert con.execute(f"SELECT {S.stripped(S.lit(chr(0x3000) + ' x' + chr(0xA0)))}, {S.stripped(S.lit(' '))}").fetchone() == ("x", None)
+
+
+def test_the_memory_limit_is_a_quarter_of_the_machine_between_500_mb_and_1_5_gb(tmp_path: Path) -> None:
+    assert default_memory_limit(24 * 2**30) == "1500MB"  # this machine: the limit the event-log bench was measured at
+    assert default_memory_limit(4 * 10**9) == "1000MB"
+    assert default_memory_limit(2 * 10**9) == "500MB"  # a small CI runner: the import spills rather than runs out
+    assert default_memory_limit(None) == "1500MB"
+    setting = "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
+    plain = duckdb.connect()
+    plain.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        assert con.execute(setting).fetchone() == plain.execute(setting).fetchone() != duckdb.connect().execute(setting).fetchone()
+    finally:
+        con.close()
+        plain.close()

@@ -42,11 +42,35 @@ STORE_DIR = ".kedb"
 STORE_NAME = "tickets.duckdb"
 LOCK_NAME = "import.lock"
 SCHEMA_VERSION = "3"
-# DuckDB's memory limit: above it, DuckDB spills to .kedb/tmp/. At 1 GB, the import of the 4.5-million-row event log
-# (benchmarks/README.md) spilled while it sorted the rows per ticket beside its first pass's table (that statement took
-# 4.9 s instead of 4.1), and was 0.4-1.9 s slower in each of seven alternating pairs; at 1.5 GB its peak is 1.46 GB,
-# the same as with a limit of 2 GB.
-MEMORY_LIMIT = os.environ.get("KEDB_DUCKDB_MEMORY", "1.5GB")
+
+
+def default_memory_limit(ram: int | None) -> str:
+    """DuckDB's memory limit for a machine with ``ram`` bytes of memory (None: unknown): a quarter of it, at least
+    500 MB and at most 1.5 GB. Above the limit DuckDB spills to ``.kedb/tmp/``.
+
+    At 1 GB, the import of the 4.5-million-row event log (``benchmarks/README.md``) spilled while it sorted the rows
+    per ticket beside its first pass's table (that statement took 4.9 s instead of 4.1) and was 0.4-1.9 s slower in
+    each of seven alternating pairs; at 1.5 GB its peak is 1.40-1.46 GB, as with a limit of 2 GB. On a small machine
+    (a 2 GB CI runner) a quarter of its memory leaves room for everything else, and the import spills instead."""
+    if not ram or ram <= 0:
+        return "1500MB"
+    return f"{min(1500, max(500, ram // 4 // 1_000_000))}MB"
+
+
+def _ram() -> int | None:
+    """The machine's memory in bytes, or its control group's limit when lower (a container's); None if unknown."""
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system, or it does not say
+        return None
+    try:
+        cap = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()  # cgroup v2; "max" when unlimited
+    except (OSError, ValueError):
+        return ram
+    return min(ram, int(cap)) if cap.isdigit() else ram
+
+
+MEMORY_LIMIT = os.environ.get("KEDB_DUCKDB_MEMORY") or default_memory_limit(_ram())
 
 
 def store_path(root: Path) -> Path:
