@@ -15,9 +15,9 @@ time moves by a quarter or more with what else runs, so it runs three times, eac
 measured in the same minute (plain DuckDB loading the file into a table, every column as text):
 the median is the figure, and the ratio to the peer says whether a slow figure is kedb or the
 machine. The lines the last import prints on stderr, one per phase, say where the time went.
-Then `kedb tickets audit` runs on it. Target: the audit under 20 s. `--no-audit` skips both (`--events` is accepted for older scripts: the event log is
-always imported now). The load average is printed first: on this shared machine the wall time
-follows it.
+Then `kedb tickets audit` runs on it. Target: the audit under 20 s. `--no-audit` skips both
+(`--events` is accepted for older scripts: the event log is always imported now). The load
+average is printed first: on this shared machine the wall time follows it.
 """
 
 from __future__ import annotations
