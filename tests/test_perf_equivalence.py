@@ -7,10 +7,13 @@
   front-matter (a counted share of which it reads), and every real file in the repository.
 * Loading a KB full of errors gives the same findings, records and sources serially, with worker
   processes, without the fast path, and with and without the per-file cache.
+* The site's relative links (``kedb.site.urls.relpath``) are those ``posixpath.relpath`` gives, for
+  any two paths, including those it answers by asking the system (absolute, ``..``, empty).
 """
 
 from __future__ import annotations
 
+import posixpath
 import random
 import shutil
 import sys
@@ -26,6 +29,7 @@ from kedb.check.run import run
 from kedb.core.kb import KB
 from kedb.core.load import cache, frontmatter, loader, yamlstrict
 from kedb.core.load.yamlstrict import parse, parse_events, parse_simple
+from kedb.site.urls import relpath
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -396,3 +400,19 @@ def test_cached_and_uncached_agree(dirty_kb: Path, tmp_path: Path, monkeypatch: 
     for p in rng.sample(sorted((root / "known_errors").iterdir()), 40):
         p.write_bytes(p.read_bytes().replace(b"status: published", b"status: publishd").replace(b"## Cause", b"## Caus"))
     assert _snapshot(*loader.load(root, workers=2)) == _snapshot(*loader.load(root, workers=1, use_cache=False))
+
+
+def _relpath_or_error(fn: Any, path: str, start: str) -> str | tuple[str, str]:
+    try:
+        return str(fn(path, start))
+    except ValueError as e:
+        return ("error", str(e))
+
+
+_SEGMENT = st.sampled_from(["a", "b", "known-errors", "KE-0001", "index.html", "x.md", ".", "..", ""])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_SEGMENT, max_size=5).map("/".join), st.lists(_SEGMENT, max_size=5).map("/".join))
+def test_site_relpath_is_posix_relpath(path: str, start: str) -> None:
+    assert _relpath_or_error(relpath, path, start) == _relpath_or_error(posixpath.relpath, path, start)
