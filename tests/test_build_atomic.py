@@ -457,14 +457,15 @@ def test_a_symlinked_site_stays_a_link(base_kb: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert os.readlink(base_kb / "site") == link
     assert not (elsewhere / "www" / "stale.html").exists() and (elsewhere / "www" / "downloads" / "implementation-runbook.docx").is_file()
-    gone(elsewhere, ".www.trash-*")  # the old site, deleted beside the link's target
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["www"] and leftovers(base_kb) == []
+    # The old site is kept beside the link's target, where the next build is staged (kedb.site.trees)
+    assert (elsewhere / ".www.spare" / "stale.html").is_file() and not list(elsewhere.glob(".www.trash-*"))
+    assert sorted(p.name for p in elsewhere.iterdir()) == [".www.spare", "www"] and leftovers(base_kb) == []
     assert "built site: site" in r.stdout
 
 
 # ---------------------------------------------------------------- kedb build, killed
 # A child process runs `kedb` with one hook that sends itself a signal before or after the
-# nth call of one step: a page written (_finish), the exchange, a rename of the swap, the old site discarded,
+# nth call of one step: a page written (_finish), the exchange, a rename of the swap, the old site kept as the spare,
 # the replace of an installed file, or the check (which comes after the repair).
 DRIVER = r"""
 import functools, os, signal, sys
@@ -503,8 +504,8 @@ if point == "page":
     plugin._finish = hook(plugin._finish, "after")
 elif point.startswith("exchange-"):
     run._exchange = hook(run._exchange, point.split("-")[1])
-elif point == "discard":
-    run._discard = hook(run._discard, "after")
+elif point == "keep":
+    run._keep_spare = hook(run._keep_spare, "after")
 elif point == "rename":
     run._exchange = lambda a, b: False
     run._replace_tree = scope(run._replace_tree)
@@ -576,7 +577,7 @@ def _next_build_repairs(kb: Path, site: dict[str, str] | None) -> None:
         ("page", 5, "old"),  # pages are being written into the staging folder
         ("exchange-before", 1, "old"),  # the staged site is complete
         ("exchange-after", 1, "new"),  # the old site is in the staging folder
-        ("discard", 1, "new"),  # the old site renamed to .site.trash-<pid>, its deleter started
+        ("keep", 1, "new"),  # the old site renamed to .site.spare, where the next build is staged
         ("rename", 2, "new"),  # no exchange: the new site moved in, the old one still aside
         ("rename", 3, "new"),  # no exchange: the old one moved into the staging folder
     ],

@@ -251,7 +251,7 @@ def test_editions_never_share_entries(kb: Path) -> None:
     internal = {k.split("/", 1)[1] for k in entries(kb) if k.startswith("internal/")}
     public = {k.split("/", 1)[1] for k in entries(kb) if k.startswith("public/")}
     assert internal and public and not internal & public
-    assert sorted(p.name for p in base.iterdir() if p.is_dir()) == ["internal", "public"]
+    assert sorted(p.name for p in base.iterdir() if p.is_dir()) == ["internal", "public", "trees"]  # trees: kedb.site.trees
 
 
 def test_no_cache_is_written_when_turned_off(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -469,3 +469,68 @@ def test_a_page_key_follows_its_records_history_and_verdicts(kb: Path) -> None:
     quiet = dataclasses.replace(h, versions=(*h.versions[:-1], dataclasses.replace(h.versions[-1], subject="Changed", note="")))
     withheld = dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": quiet})
     assert sitecache.page_keys(dataclasses.replace(ctx, history=withheld), opts, assets)["KE-0001"] != keys["KE-0001"]
+
+
+def _inodes(site: Path) -> dict[str, tuple[int, int]]:
+    """Each page below the top of ``site``: its file's inode and modification time (a page written again has another)."""
+    return {
+        p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in site.rglob("index.html")
+        if "/" in p.relative_to(site).as_posix()
+    }
+
+
+def test_kedb_build_stages_in_the_tree_it_replaced_and_keeps_its_unchanged_record_pages(kb: Path) -> None:
+    """The site a swap replaced waits as ``.site.spare``; the build after the next is staged in it, keeping the record
+    pages its manifest vouches for (the same files, by inode) and writing the rest; the result is a clean build's."""
+    build(kb)
+    first = _inodes(kb / "site")
+    build(kb)
+    spare = kb / ".site.spare"
+    assert spare.is_dir() and (spare / ".gitignore").is_file()  # the site of the first build, kept out of git
+    edit(kb, KE1, lambda t: t.replace("title: Outlook prompts", "title: Outlook asks"))
+    build(kb)  # staged in the spare: the first build's tree
+    now = _inodes(kb / "site")
+    kept = {p for p in first.keys() & now.keys() if first[p] == now[p]}
+    # KE-0001's title shows on its page and on those of its workaround and problem; KE-0002 links nothing
+    assert kept == {p for p in now if "KE-0002" in p}, kept
+    incremental_equals_clean(kb)  # staged in the spare again; then a clean build, which must be equal
+
+
+def test_a_spare_someone_changed_gives_a_clean_build(kb: Path) -> None:
+    """A page edited in the spare, a file and a link planted at its top and in a record folder, a link in place of a
+    page: none of it reaches the site, which is a clean build's."""
+    build(kb)
+    build(kb)
+    spare = kb / ".site.spare"
+    page = next(spare.rglob("KE-0001*/index.html"))
+    page.write_text(page.read_text(encoding="utf-8").replace("Outlook", "Outl00k"), encoding="utf-8")
+    (spare / ".htaccess").write_text("Options +Indexes\n", encoding="utf-8")
+    (spare / "etc").symlink_to("/etc")
+    kept_folder = next(spare.rglob("WA-0001*/index.html")).parent.parent  # its pages are kept: the folder is pruned
+    (kept_folder / "passwd").symlink_to("/etc/passwd")
+    (kept_folder / "config").symlink_to("/etc", target_is_directory=True)
+    other = next(p for p in spare.rglob("index.html") if "KE-0002" in str(p))
+    other.unlink()
+    other.symlink_to("/etc/hostname")
+    site = build(kb)  # staged in the spare
+    assert not any("Outl00k" in (kb / "site" / p).read_text(encoding="utf-8", errors="replace") for p in site if p.endswith(".html"))
+    links = [p for p in (kb / "site").rglob("*") if p.is_symlink()]
+    assert not links and not (kb / "site" / ".htaccess").exists()
+    shutil.rmtree(kb / ".site.spare")
+    shutil.rmtree(kb / sitecache.CACHE_DIR)
+    assert build(kb) == site  # a clean build
+
+
+def test_a_public_build_staged_in_an_internal_tree_keeps_none_of_its_pages(kb: Path) -> None:
+    build(kb)
+    build(kb)  # the spare is now an internal site
+    internal = tree(kb / ".site.spare")
+    r = kedb("--root", str(kb), "build", "--only", "site", "--audience", "public", "--as-of", AS_OF)
+    assert r.exit_code == 0, r.output + r.stderr
+    public = tree(kb / "site")
+    shutil.rmtree(kb / ".site.spare")
+    shutil.rmtree(kb / sitecache.CACHE_DIR)
+    r = kedb("--root", str(kb), "build", "--only", "site", "--audience", "public", "--as-of", AS_OF)
+    assert r.exit_code == 0, r.output + r.stderr
+    assert tree(kb / "site") == public and public != internal

@@ -72,7 +72,7 @@ from ..core import collector
 from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
 from . import cache as sitecache
-from . import chrome, pages, search
+from . import chrome, pages, search, trees
 from .compact import compact
 from .env import SealedBytecodeCache
 from .urls import ASSETS, SEARCH_WORKER, WORKER_ONLY
@@ -261,12 +261,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         return files
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Under ``mkdocs serve``, before MkDocs empties the site folder for a rebuild: the folders of the record pages
-        the last build wrote are moved aside (one rename each), and ``on_env`` moves them back and rewrites only the
-        pages that changed. Deleting and writing again 10,000 unchanged pages cost 12 s of a rebuild."""
+        """Before MkDocs empties the site folder: the folders of the record pages already there that the build may keep
+        are moved aside (one rename each), and ``on_env`` moves them back and rewrites only the pages that changed.
+        Under ``mkdocs serve`` those are the pages the last rebuild wrote; otherwise those the tree's manifest lists
+        (:mod:`kedb.site.trees`: ``kedb build`` stages each site in the tree it replaced two builds before). Deleting
+        and writing again 10,000 unchanged pages cost 12 s of a rebuild."""
         self._drop_stash()
-        if not (self.serving and self.served):
-            self.served = {}
+        if not self.serving:
+            self.served = trees.kept(self.root, config.site_dir, self.ctx.info.edition) if self.ctx is not None else {}
+        if not self.served:
             return
         site = config.site_dir
         folders = {os.path.relpath(dest, site).split(os.sep, 1)[0] for dest in self.served}
@@ -295,15 +298,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 if os.path.lexists(target):
                     continue
                 os.rename(stash / folder, target)
-                for dirpath, _, filenames in os.walk(target, topdown=False):
-                    for fn in filenames:
-                        path = os.path.join(dirpath, fn)
-                        if path in keep:
-                            found.add(path)
-                        else:
-                            os.unlink(path)
-                    with contextlib.suppress(OSError):
-                        os.rmdir(dirpath)  # only when empty: the folder of a page that is gone
+                _prune(target, keep, found)
         except OSError:
             found.clear()  # what is left is written again
         finally:
@@ -401,7 +396,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         # Under `mkdocs serve`: pages the last build wrote from the same cache entry, with the same banner, stay.
         wanted = {page.file.abs_dest_path: f"{keys[src]} {mark}" for src, page in self.own.items() if src in keys}
         kept = self._unstash(config, {dest for dest, what in self.served.items() if wanted.get(dest) == what})
-        self.served = dict(wanted) if self.serving else {}  # every page is kept, copied or rendered below
+        self.served = dict(wanted)  # every page is kept, copied or rendered below; without serve, the tree's manifest
         written = {src for src, page in self.own.items() if page.file.abs_dest_path in kept}
         if store is not None:
             store.used.update(keys[src] for src in written)  # kept in the site: the cache keeps them too
@@ -438,6 +433,9 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         if self.chrome_cache is not None:
             self.chrome_cache.prune()
             self.chrome_cache = None
+        if not self.serving and self.ctx is not None:  # what the next build into this tree may keep (kedb.site.trees)
+            trees.record(self.root, config.site_dir, self.ctx.info.edition, self.served)
+            self.served = {}
 
     @event_priority(-100)  # after every other plugin has changed the page
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -480,6 +478,22 @@ def _finish(output: str) -> str:
     """A page as the theme rendered it, made small: the generator meta tag (it only names the
     MkDocs and Material versions: 66 bytes on every page) goes and white space is compacted."""
     return compact(_GENERATOR.sub("", output, count=1))
+
+
+def _prune(folder: str, keep: set[str], found: set[str]) -> None:
+    """Delete everything under ``folder`` but the files of ``keep`` (added to ``found``): links and other files of any
+    kind too, never followed (a tree kept from an earlier build must hold nothing kedb did not write there), and
+    the folders left empty, ``folder`` among them."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _prune(entry.path, keep, found)
+            elif entry.path in keep and entry.is_file(follow_symlinks=False):
+                found.add(entry.path)
+            else:
+                os.unlink(entry.path)
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)  # only when empty: the folder of a page that is gone
 
 
 class RenderedPage(Page):
