@@ -522,6 +522,23 @@ def test_a_spare_someone_changed_gives_a_clean_build(kb: Path) -> None:
     assert build(kb) == site  # a clean build
 
 
+def test_a_spare_that_is_a_link_is_never_built_in_and_is_replaced(kb: Path, tmp_path: Path) -> None:
+    """``.site.spare`` as a link to a folder of someone else's pages: the build is not staged there (nothing in it is
+    published, nothing in it is deleted), and the link gives way to a real spare."""
+    build(kb)
+    clean = build(kb)
+    shutil.rmtree(kb / ".site.spare")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(kb / "site", elsewhere)
+    planted = next(elsewhere.rglob("KE-0001*/index.html"))
+    planted.write_text("<p>planted</p>", encoding="utf-8")
+    (kb / ".site.spare").symlink_to(elsewhere, target_is_directory=True)
+    assert build(kb) == clean
+    assert planted.read_text(encoding="utf-8") == "<p>planted</p>" and tree(elsewhere).keys() == clean.keys()
+    assert not (kb / ".site.spare").is_symlink() and (kb / ".site.spare").is_dir()
+    assert build(kb) == clean  # and the next build takes that real spare
+
+
 def test_a_public_build_staged_in_an_internal_tree_keeps_none_of_its_pages(kb: Path) -> None:
     build(kb)
     build(kb)  # the spare is now an internal site

@@ -332,10 +332,15 @@ def _take_spare(site: Path, tree: Path) -> None:
 
 def _keep_spare(tree: Path, site: Path) -> None:
     """Keep ``tree`` (the site a swap replaced, or one a failed build left half made) as the next build's spare; when
-    there is one already, or it cannot be moved, it is discarded (:func:`_discard`)."""
+    there is one already, or it cannot be moved, it is discarded (:func:`_discard`). A link or a file under the
+    spare's name is never taken (:func:`_take_spare`) and would keep every later build from reusing a tree: the name
+    itself is removed (a link is not followed)."""
     if tree.is_symlink() or not tree.is_dir():
         return
     spare = _spare(site)
+    if spare.is_symlink() or (os.path.lexists(spare) and not spare.is_dir()):
+        with contextlib.suppress(OSError):
+            spare.unlink()
     if not os.path.lexists(spare):
         try:
             os.rename(tree, spare)
