@@ -3,6 +3,7 @@ code and whatever a running thread or an exit handler still had to do."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 from kbtest import AS_OF, FIXTURES, copy_kb, init_repo
+from kedb.cli import leave
+from kedb.core import collector
 
 SCRIPT = Path(sys.executable).with_name("kedb")
 # Output stays in Python's buffers until it is flushed (PYTHONUNBUFFERED, set in some shells and CI images, would hide a
@@ -98,3 +101,33 @@ def test_a_check_with_findings_ends_quickly_with_its_exit_code_and_report(tmp_pa
     res = subprocess.run([str(SCRIPT), "--root", str(kb), "check"], capture_output=True, text=True, timeout=120, env=ENV)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "no-such-status" in res.stdout and "1 error" in res.stdout
+
+
+def test_collections_stay_rare_to_the_end_only_in_a_process_the_console_script_ends(tmp_path: Path) -> None:
+    """A build under the console script leaves the cyclic collector rare until the process ends (putting the
+    thresholds back made the next allocation walk every object the build left); a process that goes on keeps its own."""
+    res = _script(
+        tmp_path,
+        """
+        import gc
+        from kedb.core import collector
+
+        @click.command()
+        def cmd():
+            before = gc.get_threshold()
+            leave.collect_rarely_to_the_end()
+            with collector.rarely():
+                pass
+            print(before, gc.get_threshold())
+        """,
+    )
+    assert res.returncode == 0, res.stderr
+    before, after = res.stdout.strip().split(") (")
+    assert f"({after}" == str(collector.THRESHOLDS)
+    assert f"{before})" != str(collector.THRESHOLDS)
+
+
+def test_outside_the_console_script_the_thresholds_are_left_alone() -> None:
+    before = gc.get_threshold()
+    leave.collect_rarely_to_the_end()
+    assert gc.get_threshold() == before

@@ -242,6 +242,7 @@ def build(root: Path, only: str | None, audience: str, tenant: str | None, allow
     from ..build.run import build as run_build
     from ..check import run as check_mod
 
+    leave.collect_rarely_to_the_end()
     report, stop = _progress()
     try:
         result = run_build(root, only, audience, tenant, allow_shallow=allow_shallow, as_of=_as_of(as_of), progress=report, engine=engine)
