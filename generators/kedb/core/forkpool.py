@@ -7,6 +7,10 @@ configuration and the Jinja environment as they are, where a spawned worker woul
 rebuild or unpickle them. Before forking, the parent's objects are frozen out of the garbage
 collector (``gc.freeze``): otherwise a collection in a worker walks, and so copies page by page,
 the whole inherited heap.
+
+:class:`Later` computes one thing in one forked process while the caller goes on (the site's
+search index while MkDocs reads and renders its pages): a plain fork and a pipe, no pool, since
+a pool's thread would keep the record pages' workers from forking (:func:`can_fork`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
+import signal
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,3 +82,82 @@ def started(fn: Callable[[T], R], items: Sequence[T], workers: int = WORKERS) ->
     them; an error in the block cancels those not started yet."""
     with _pool(workers, "fork") as pool:
         yield [pool.submit(fn, item) for item in items]
+
+
+class WorkerFailed(RuntimeError):
+    """What a :class:`Later` computed in its process failed there, or the process ended without an answer."""
+
+
+class Later(Generic[R]):
+    """``fn(*args)`` computed in a forked process, started at once, while the caller goes on; :meth:`result` waits for
+    it. Where the process may not fork (:func:`can_fork`) it is computed at once, here. The process shares the caller's
+    objects as they were at the fork (nothing is pickled on the way in) and sends back its result pickled through a
+    pipe. An exception there becomes :class:`WorkerFailed` here, with its type and message (the exception itself may
+    not pickle); :meth:`close` ends a process whose result is no longer wanted."""
+
+    def __init__(self, fn: Callable[..., R], *args: Any) -> None:
+        self._pid: int | None = None
+        self._fd = -1
+        self._value: tuple[bool, Any] | None = None
+        if not can_fork():
+            self._value = (True, fn(*args))
+            return
+        read, write = os.pipe()
+        gc.freeze()  # the child's collections leave the inherited heap alone (see the module docstring)
+        try:
+            pid = os.fork()
+        except BaseException:
+            gc.unfreeze()
+            os.close(read)
+            os.close(write)
+            raise
+        if pid == 0:  # pragma: no cover - the child: coverage does not follow a fork
+            os.close(read)
+            code = 0
+            try:
+                try:
+                    data = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as e:  # Ctrl-C too: the parent is told, then decides
+                    data = pickle.dumps((False, f"{type(e).__name__}: {e}"))
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        gc.unfreeze()
+        os.close(write)
+        self._pid, self._fd = pid, read
+
+    def result(self) -> R:
+        if self._value is None:
+            chunks = []
+            try:
+                while chunk := os.read(self._fd, 1 << 20):
+                    chunks.append(chunk)
+            finally:
+                self._reap()
+            try:
+                self._value = pickle.loads(b"".join(chunks))
+            except Exception:
+                self._value = (False, "the worker process ended without an answer (killed, or out of memory)")
+        ok, value = self._value
+        if not ok:
+            raise WorkerFailed(value)
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """End the process if it is still running (its result is not wanted); nothing if it is done."""
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            self._reap()
+
+    def _reap(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._pid is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = None

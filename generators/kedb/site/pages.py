@@ -83,9 +83,25 @@ class Site:
     assets: dict[str, Path] = field(default_factory=dict)  # src -> file of content/assets/ that a page shows or links
     logo: str | None = None  # src of the KB's logo (content/assets/logo.*), shown in the header
     keys: dict[str, str] = field(default_factory=dict)  # record page src -> its page key (kedb.site.cache)
+    pending: forkpool.Later[dict[str, bytes]] | None = None  # files still being made in another process (build's ``later``)
 
     def page(self, src: str) -> Page | None:
         return next((p for p in self.pages if p.src == src), None)
+
+    def settle(self) -> dict[str, bytes]:
+        """The files :attr:`pending` was making, once they are made (added to :attr:`files` too); {} when none."""
+        if self.pending is None:
+            return {}
+        pending, self.pending = self.pending, None
+        made = pending.result()
+        self.files.update(made)
+        return made
+
+    def abandon(self) -> None:
+        """Stop making the pending files (a build that failed does not wait for them)."""
+        if self.pending is not None:
+            self.pending.close()
+            self.pending = None
 
 
 @dataclass(frozen=True)
@@ -110,9 +126,10 @@ def page_title(text: str) -> str:
 
 
 class Builder:
-    def __init__(self, ctx: BuildContext, opts: Options) -> None:
+    def __init__(self, ctx: BuildContext, opts: Options, later: bool = False) -> None:
         self.ctx = ctx
         self.opts = opts
+        self.later = later
         self.url = urls.Urls(opts.use_directory_urls, opts.source_links)
         self.bodies = BodyRenderer()
         self._sections: dict[str, Any] = {}
@@ -382,7 +399,21 @@ class Builder:
             docs.append(doc)
             entries.append(entry)
         site.keys = self.keys
-        site.files.update(searchindex.build(docs, ctx.info))
+        if self.later:  # made in another process while the caller goes on (Site.settle)
+            site.pending = forkpool.Later(searchindex.build, docs, ctx.info)
+        else:
+            site.files.update(searchindex.build(docs, ctx.info))
+        try:
+            self._other_pages(site, entries)
+        except BaseException:
+            site.abandon()
+            raise
+        return site
+
+    def _other_pages(self, site: Site, entries: list[str]) -> None:
+        """The pages and files besides the records' and the search index: indexes, KPIs, changelog, feeds, nav."""
+        ctx = self.ctx
+        kb = ctx.kb
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
         overdue, upcoming = views.due_for_review(ctx)
         site.artefacts = artefacts(self.opts.downloads_dir)
@@ -464,7 +495,6 @@ class Builder:
         site.files[urls.RSS] = feed.rss(ctx, changes, self._record_url, self.opts.site_url, self.opts.site_name)
         site.files.update(catalogue.files(ctx, self.url, self.opts.site_url, self.opts.site_name, entries))  # api/records.json, llms.txt
         site.nav = self.nav()
-        return site
 
     def _record_url(self, rid: str) -> str:
         return self.url.url(urls.record_src(rid))
@@ -583,8 +613,10 @@ def _without_title(body: str) -> str:
     return "\n".join(lines[1:]).lstrip("\n") if lines and lines[0].startswith("# ") else body
 
 
-def build(ctx: BuildContext, opts: Options) -> Site:
-    return Builder(ctx, opts).build()
+def build(ctx: BuildContext, opts: Options, later: bool = False) -> Site:
+    """Every page and file of the site. With ``later``, the search index is made in another process while the caller
+    goes on (where the process may fork): :meth:`Site.settle` waits for it, :meth:`Site.abandon` stops it."""
+    return Builder(ctx, opts, later).build()
 
 
 __all__ = ["Options", "Page", "Site", "build", "md_inline"]

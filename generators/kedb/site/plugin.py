@@ -29,6 +29,8 @@
   own reading steps for them (every plugin's page events up to ``on_page_content``), ``on_env``
   writes them, and ``on_template_context`` lists them in the sitemap where MkDocs would. The site
   is the same file for file (``tests/test_site.py`` builds it both ways).
+- With those plugins alone, the search index (:mod:`kedb.site.searchindex`) is made in a forked process from the end
+  of ``on_config`` (:class:`kedb.core.forkpool.Later`) while MkDocs reads the pages, and ``on_env`` adds its files.
 - ``on_post_page`` finishes every other page (generator tag out, white space compacted).
 - Under ``mkdocs serve``, ``on_pre_build`` moves the record pages' folders aside before MkDocs empties the site
   folder for a rebuild, and ``on_env`` moves them back and writes only the pages whose cache entry (or the check
@@ -68,7 +70,7 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils.meta import get_data
 
 from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
-from ..core import collector
+from ..core import collector, forkpool
 from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
 from . import cache as sitecache
@@ -163,7 +165,11 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             settings = self.ctx.kb.program.settings
             name = settings.name if settings is not None else config.site_name
             opts = pages.Options(config.use_directory_urls, config.site_url or None, name, downloads)
-            self.site = pages.build(self.ctx, opts)
+            if self.site is not None:
+                self.site.abandon()  # an earlier build's that never reached on_env
+            # With only the plugins kedb knows, the search index is made in another process while MkDocs goes on, and
+            # joins the other files in on_env; with any other plugin, in on_files as every file (it might read them).
+            self.site = pages.build(self.ctx, opts, later=chrome.owns_records(config))
             if settings is not None:
                 config.site_name = pages.page_title(name)
         except KedbError as e:
@@ -311,6 +317,8 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             self.stash = None
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self.site is not None:
+            self.site.abandon()
         self._drop_stash()
         self.served = {}
 
@@ -347,6 +355,12 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.prebuilt, self.finished, self.capture, self.chrome_cache = {}, set(), {}, None
         if self.site is None or self.nav is None:
             return env
+        try:  # the search index, made in another process since on_config (pages.build's ``later``)
+            made = self.site.settle()
+        except forkpool.WorkerFailed as e:
+            raise PluginError(f"kedb: the search index could not be made: {e}") from e
+        for src, data in made.items():  # written with the other files, after this event
+            files.append(File.generated(config, src, content=data, inclusion=InclusionLevel.INCLUDED))
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
         store = None
         if self.site.keys and self.ctx is not None and chrome.only_ours(config, self.on_post_page):
