@@ -351,15 +351,15 @@ class Builder:
             store.save(keys[rid], item)
         return item
 
-    def record_pages(self) -> Iterator[Rendered]:
-        """Every record page and search document, in record order: from the page cache
-        (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept)."""
+    def record_pages(self, store: sitecache.Store | None, keys_made: forkpool.Later[dict[str, str]] | None = None) -> Iterator[Rendered]:
+        """Every record page and search document, in record order: from the page cache ``store``
+        (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept). ``keys_made``: the keys, being made
+        in another process (else made here)."""
         ids = list(self.ctx.kb.records)
-        store = sitecache.Store.open(self.ctx.kb.root, self.ctx.info.edition, sitecache.PAGE)
         if store is None:
             yield from self._render_records(ids)
             return
-        keys = sitecache.page_keys(self.ctx, self.opts, self.assets)
+        keys = keys_made.result() if keys_made is not None else self.page_keys()
         self.keys = {urls.record_src(rid): key for rid, key in keys.items()}
         found: dict[str, Rendered] = {}
         for rid in ids:
@@ -391,27 +391,40 @@ class Builder:
 
     def build(self) -> Site:
         ctx, site = self.ctx, Site()
-        kb = ctx.kb
-        docs, entries = [], []
-        for rec, (p, doc, entry) in zip(kb.records.values(), self.record_pages(), strict=True):
-            site.pages.append(p)
-            site.records[p.src] = rec
-            docs.append(doc)
-            entries.append(entry)
+        store = sitecache.Store.open(ctx.kb.root, ctx.info.edition, sitecache.PAGE)
+        # With ``later``, the record pages' keys are made in another process while the other pages render here.
+        keys = forkpool.Later(self.page_keys) if store is not None and self.later else None
+        try:
+            others, changes = self._other_pages(site)
+            docs, entries = [], []
+            for rec, (p, doc, entry) in zip(ctx.kb.records.values(), self.record_pages(store, keys), strict=True):
+                site.pages.append(p)
+                site.records[p.src] = rec
+                docs.append(doc)
+                entries.append(entry)
+        finally:
+            if keys is not None:
+                keys.close()
         site.keys = self.keys
         if self.later:  # made in another process while the caller goes on (Site.settle)
             site.pending = forkpool.Later(searchindex.build, docs, ctx.info)
         else:
             site.files.update(searchindex.build(docs, ctx.info))
         try:
-            self._other_pages(site, entries)
+            site.pages.extend(others)
+            self._files(site, changes, entries)
         except BaseException:
             site.abandon()
             raise
         return site
 
-    def _other_pages(self, site: Site, entries: list[str]) -> None:
-        """The pages and files besides the records' and the search index: indexes, KPIs, changelog, feeds, nav."""
+    def page_keys(self) -> dict[str, str]:
+        """Record id -> the key of its page in the page cache (:func:`kedb.site.cache.page_keys`)."""
+        return sitecache.page_keys(self.ctx, self.opts, self.assets)
+
+    def _other_pages(self, site: Site) -> tuple[list[Page], list[Any]]:
+        """The pages besides the records': indexes, KPIs, changelog, tags, playbooks (in the site's order, after the
+        records); and the changelog's entries."""
         ctx = self.ctx
         kb = ctx.kb
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
@@ -482,10 +495,16 @@ class Builder:
             (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
             *((src, template, title, hidden, values) for src, template, title, values in writing.pages(ctx)),
         ]
-        for src, template, title, extra, values in pages:
-            site.pages.append(self.html_page(template, src, {"title": page_title(title), **extra}, **values))
-        site.pages.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
-        site.pages.extend(self.playbook_page(pb) for pb in kb.playbooks)
+        others = [
+            self.html_page(template, src, {"title": page_title(title), **extra}, **values) for src, template, title, extra, values in pages
+        ]
+        others.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
+        others.extend(self.playbook_page(pb) for pb in kb.playbooks)
+        return others, changes
+
+    def _files(self, site: Site, changes: list[Any], entries: list[str]) -> None:
+        """The assets the pages show, the logo, the feeds, the catalogue and the navigation."""
+        ctx = self.ctx
         site.assets = {asset_src(a): self.assets[a] for p in site.pages for a in p.assets}
         logo = next((a for a in LOGO_FILES if a in self.assets), None)
         if logo is not None:
