@@ -351,15 +351,15 @@ class Builder:
             store.save(keys[rid], item)
         return item
 
-    def record_pages(self, store: sitecache.Store | None, keys_made: forkpool.Later[dict[str, str]] | None = None) -> Iterator[Rendered]:
-        """Every record page and search document, in record order: from the page cache ``store``
-        (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept). ``keys_made``: the keys, being made
-        in another process (else made here)."""
+    def record_pages(self) -> Iterator[Rendered]:
+        """Every record page and search document, in record order: from the page cache
+        (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept)."""
         ids = list(self.ctx.kb.records)
+        store = sitecache.Store.open(self.ctx.kb.root, self.ctx.info.edition, sitecache.PAGE)
         if store is None:
             yield from self._render_records(ids)
             return
-        keys = keys_made.result() if keys_made is not None else self.page_keys()
+        keys = sitecache.page_keys(self.ctx, self.opts, self.assets)
         self.keys = {urls.record_src(rid): key for rid, key in keys.items()}
         found: dict[str, Rendered] = {}
         for rid in ids:
@@ -391,20 +391,19 @@ class Builder:
 
     def build(self) -> Site:
         ctx, site = self.ctx, Site()
-        store = sitecache.Store.open(ctx.kb.root, ctx.info.edition, sitecache.PAGE)
-        # With ``later``, the record pages' keys are made in another process while the other pages render here.
-        keys = forkpool.Later(self.page_keys) if store is not None and self.later else None
+        # With ``later``, the other pages render in another process while the record pages are read here.
+        rendering = forkpool.Later(self._other_pages) if self.later else None
         try:
-            others, changes = self._other_pages(site)
             docs, entries = [], []
-            for rec, (p, doc, entry) in zip(ctx.kb.records.values(), self.record_pages(store, keys), strict=True):
+            for rec, (p, doc, entry) in zip(ctx.kb.records.values(), self.record_pages(), strict=True):
                 site.pages.append(p)
                 site.records[p.src] = rec
                 docs.append(doc)
                 entries.append(entry)
+            others, changes, site.artefacts = rendering.result() if rendering is not None else self._other_pages()
         finally:
-            if keys is not None:
-                keys.close()
+            if rendering is not None:
+                rendering.close()
         site.keys = self.keys
         if self.later:  # made in another process while the caller goes on (Site.settle)
             site.pending = forkpool.Later(searchindex.build, docs, ctx.info)
@@ -418,18 +417,14 @@ class Builder:
             raise
         return site
 
-    def page_keys(self) -> dict[str, str]:
-        """Record id -> the key of its page in the page cache (:func:`kedb.site.cache.page_keys`)."""
-        return sitecache.page_keys(self.ctx, self.opts, self.assets)
-
-    def _other_pages(self, site: Site) -> tuple[list[Page], list[Any]]:
+    def _other_pages(self) -> tuple[list[Page], list[Any], list[Artefact]]:
         """The pages besides the records': indexes, KPIs, changelog, tags, playbooks (in the site's order, after the
-        records); and the changelog's entries."""
+        records); the changelog's entries; the downloads the downloads page lists."""
         ctx = self.ctx
         kb = ctx.kb
         changes = views.recent_changes(ctx, CHANGELOG_ENTRIES)
         overdue, upcoming = views.due_for_review(ctx)
-        site.artefacts = artefacts(self.opts.downloads_dir)
+        downloads = artefacts(self.opts.downloads_dir)
         hidden = {"search": {"exclude": True}}  # navigation pages: they would outrank the records they list
         audited = audit.view(ctx)  # internal edition with a stored audit only
         kes = kb.known_errors
@@ -492,7 +487,7 @@ class Builder:
                 else []
             ),
             (urls.CHANGELOG, "changelog.html.j2", "Changelog", hidden, {"changes": changes, "CHANGELOG_OPEN": CHANGELOG_OPEN}),
-            (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": site.artefacts}),
+            (urls.DOWNLOADS, "downloads.html.j2", "Downloads", hidden, {"artefacts": downloads}),
             *((src, template, title, hidden, values) for src, template, title, values in writing.pages(ctx)),
         ]
         others = [
@@ -500,7 +495,7 @@ class Builder:
         ]
         others.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
         others.extend(self.playbook_page(pb) for pb in kb.playbooks)
-        return others, changes
+        return others, changes, downloads
 
     def _files(self, site: Site, changes: list[Any], entries: list[str]) -> None:
         """The assets the pages show, the logo, the feeds, the catalogue and the navigation."""
