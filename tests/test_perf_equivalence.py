@@ -8,11 +8,15 @@
 * Loading a KB full of errors gives the same findings, records and sources serially, with worker
   processes, without the fast path, and with and without the per-file cache.
 * The site's relative links (``kedb.site.urls.relpath``) are those ``posixpath.relpath`` gives, for
-  any two paths, including those it answers by asking the system (absolute, ``..``, empty).
+  any two paths, including those it answers by asking the system (absolute, ``..``, empty); so are the
+  paths of pages under a site tree (``kedb.site.trees.inside``), for any two paths, rooted or not.
+* A page's front-matter as MkDocs reads it for a page kedb rendered (``kedb.site.plugin._copied``) is what
+  ``copy.deepcopy`` gives, and shares no list or dict with the page kedb keeps.
 """
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import random
 import shutil
@@ -29,6 +33,8 @@ from kedb.check.run import run
 from kedb.core.kb import KB
 from kedb.core.load import cache, frontmatter, loader, yamlstrict
 from kedb.core.load.yamlstrict import parse, parse_events, parse_simple
+from kedb.site.plugin import _copied
+from kedb.site.trees import inside
 from kedb.site.urls import relpath
 
 REPO = Path(__file__).resolve().parents[1]
@@ -416,3 +422,39 @@ _SEGMENT = st.sampled_from(["a", "b", "known-errors", "KE-0001", "index.html", "
 @given(st.lists(_SEGMENT, max_size=5).map("/".join), st.lists(_SEGMENT, max_size=5).map("/".join))
 def test_site_relpath_is_posix_relpath(path: str, start: str) -> None:
     assert _relpath_or_error(relpath, path, start) == _relpath_or_error(posixpath.relpath, path, start)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.sampled_from(["", "/", "/srv", "/srv/"]).flatmap(lambda a: st.lists(_SEGMENT, max_size=5).map(lambda p: a + "/".join(p))),
+    st.sampled_from(["", "/", "/srv", "/srv/"]).flatmap(lambda a: st.lists(_SEGMENT, max_size=3).map(lambda p: a + "/".join(p))),
+)
+def test_a_page_path_inside_a_tree_is_os_relpath(path: str, tree: str) -> None:
+    assert _relpath_or_error(inside, path, tree) == _relpath_or_error(posixpath.relpath, path, tree)
+
+
+_META = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8) | st.dates(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4) | st.tuples(inner, inner),
+    max_leaves=20,
+)
+
+
+def _containers(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [value, *(c for v in value.values() for c in _containers(v))]
+    if isinstance(value, (list, tuple)):
+        return (
+            [value, *(c for v in value for c in _containers(v))] if isinstance(value, list) else [c for v in value for c in _containers(v)]
+        )
+    return []
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _META, max_size=5))
+def test_front_matter_is_copied_as_deepcopy_copies_it(meta: dict[str, Any]) -> None:
+    copied = _copied(meta)
+    assert copied == copy.deepcopy(meta) and type(copied) is dict
+    mine = {id(c) for c in _containers(copied)}
+    assert not mine & {id(c) for c in _containers(meta)}, "a list or dict is shared with the page kedb keeps"
+    assert all(type(a) is type(b) for a, b in zip(_containers(copied), _containers(meta), strict=True))
