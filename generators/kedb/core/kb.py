@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .audits import Audit
@@ -44,9 +46,10 @@ class Source(NamedTuple):
         return self.text[self.body_start :]
 
     @property
-    def sections(self) -> dict[str, Section]:
-        """``## `` sections by lower-cased title (computed on demand: cheap, and keeps the tuple small)."""
-        return sections(self.body, self.body_line)
+    def sections(self) -> Mapping[str, Section]:
+        """``## `` sections by lower-cased title, read-only (computed on demand, which keeps the tuple small, and kept
+        for the last files asked about: rendering one record asks for its sections up to ten times)."""
+        return _sections(self.text, self.body_start, self.body_line)
 
     def line_of(self, *path: str | int) -> int:
         p = tuple(path)
@@ -55,6 +58,11 @@ class Source(NamedTuple):
                 return self.lines[p]
             p = p[:-1]
         return self.lines.get((), 1)
+
+
+@lru_cache(maxsize=256)
+def _sections(text: str, body_start: int, body_line: int) -> Mapping[str, Section]:
+    return MappingProxyType(sections(text[body_start:], body_line))
 
 
 @dataclass(frozen=True, slots=True)
