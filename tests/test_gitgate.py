@@ -141,6 +141,30 @@ def test_history_is_kept_per_head_and_uncommitted_edits_are_read_fresh(repo: Pat
     assert history.read(repo) == moved and calls == [1, 1, 1], "a cache file kedb did not write is never believed"
 
 
+def test_the_kept_history_is_remembered_in_the_process_while_its_file_is_unchanged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mkdocs serve`` rebuilds in one process: the history kept for a head is read from its file once and then given
+    again (the same object) while the file is the same one, unchanged. Any change to the file (rewritten, replaced by
+    another file, another user's bytes) reads it again, and a file kedb did not write is still never believed."""
+    from kedb.core.load import cache
+
+    first = history.read(repo)
+    reads: list[str] = []
+    real = cache.read_sealed
+    monkeypatch.setattr(cache, "read_sealed", lambda path, shown: reads.append(shown) or real(path, shown))
+    path = repo / ".kedb" / "cache" / "history.bin"
+    again = history.read(repo)
+    assert again == first and reads == [], "written by the first read and remembered: the file is not read again"
+    kept = cache.read_kept(path, history._HistoryCache(repo, first.head or "", True, False).key, history.History, remember=True)
+    assert kept is cache.read_kept(path, history._HistoryCache(repo, first.head or "", True, False).key, history.History, remember=True)
+    copy = path.with_name("copy.bin")
+    copy.write_bytes(path.read_bytes())
+    copy.replace(path)  # the same bytes in another file
+    assert history.read(repo) == first and len(reads) == 1, "another file: read again"
+    assert history.read(repo) == first and len(reads) == 1
+    path.write_bytes(cache.seal(b"another user's key" * 2, path.read_bytes()[-100:]))
+    assert history.read(repo) == first and len(reads) == 2, "another user's bytes: read, refused, and the history read from git"
+
+
 def test_the_approval_report_is_kept_per_head(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A record's text edited in the working tree reuses the report of its head; a new commit, another gate
     start in content/kedb.yml, a new record id, KEDB_NO_CACHE=1 or a cache file kedb did not write judge again,

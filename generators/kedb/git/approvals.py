@@ -650,10 +650,10 @@ class _ReportCache:
         self.path = Path(kb.root) / CACHE_DIR / self.NAME
 
     def load(self) -> ApprovalReport | None:
-        return read_kept(self.path, self.key, ApprovalReport)
+        return read_kept(self.path, self.key, ApprovalReport, remember=True)
 
     def save(self, report: ApprovalReport) -> None:
-        write_kept(self.path, self.key, report)
+        write_kept(self.path, self.key, report, remember=True)
 
 
 def _verify(kb: KB, history: History, only: Iterable[str] | None) -> ApprovalReport:

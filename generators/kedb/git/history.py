@@ -378,10 +378,10 @@ class _HistoryCache:
         self.key = "\0".join(("kedb-history 1", source_digest(), head, str(first_parent), str(partial))).encode()
 
     def load(self) -> History | None:
-        return read_kept(self.path, self.key, History)
+        return read_kept(self.path, self.key, History, remember=True)
 
     def save(self, hist: History) -> None:
-        write_kept(self.path, self.key, hist)
+        write_kept(self.path, self.key, hist, remember=True)
 
 
 def _authors(commit: _Commit, author: Person, merge_authors: dict[str, tuple[Person, ...]]) -> tuple[Person, ...]:
