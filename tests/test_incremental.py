@@ -286,6 +286,27 @@ def test_store_keeps_what_a_build_used_and_reads_it_back(tmp_path: Path) -> None
     assert set(_store(tmp_path).index()) == {_key(0), _key(1)}
 
 
+def test_a_store_that_remembers_gives_the_last_builds_objects_without_reading_them(tmp_path: Path) -> None:
+    """``mkdocs serve`` opens the page store to remember: what a build loaded or saved (and used) is given to the next
+    build of the process as it is, without reading the packs; what the build did not use is forgotten; a store that
+    does not remember (``kedb build``, ``mkdocs build``) reads the packs every time."""
+    first = sitecache.Store.open(tmp_path, "internal", "page", remember=True)
+    assert first is not None
+    pages = {n: ("page", n, ["its", "parts"]) for n in range(3)}
+    for n, value in pages.items():
+        first.save(_key(n), value)
+    first.used = {_key(0), _key(1)}
+    first.prune()
+    for pack in first.dir.glob("pack-*"):
+        pack.unlink()  # nothing left to read
+    second = sitecache.Store.open(tmp_path, "internal", "page", remember=True)
+    assert second is not None
+    assert second.load(_key(0)) is pages[0] and second.load(_key(1)) is pages[1], "the same objects, not read again"
+    assert second.load(_key(2)) is None, "not used by the last build: forgotten"
+    assert second.used == {_key(0), _key(1)}, "what it gives counts as used, as what it reads does"
+    assert _store(tmp_path).load(_key(0)) is None, "a store that does not remember reads the packs"
+
+
 def test_store_a_killed_build_leaves_whole_entries(tmp_path: Path) -> None:
     """A build killed while appending: the cut-off entry at the pack's end is no entry; the whole ones are found by
     their headers (no index lists them yet) and kept when the next build uses them."""

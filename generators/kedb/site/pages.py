@@ -126,10 +126,11 @@ def page_title(text: str) -> str:
 
 
 class Builder:
-    def __init__(self, ctx: BuildContext, opts: Options, later: bool = False) -> None:
+    def __init__(self, ctx: BuildContext, opts: Options, later: bool = False, remember: bool = False) -> None:
         self.ctx = ctx
         self.opts = opts
         self.later = later
+        self.remember = remember
         self.url = urls.Urls(opts.use_directory_urls, opts.source_links)
         self.bodies = BodyRenderer()
         self._sections: dict[str, Any] = {}
@@ -355,7 +356,7 @@ class Builder:
         """Every record page and search document, in record order: from the page cache
         (:mod:`kedb.site.cache`) when its key is there, else rendered (and kept)."""
         ids = list(self.ctx.kb.records)
-        store = sitecache.Store.open(self.ctx.kb.root, self.ctx.info.edition, sitecache.PAGE)
+        store = sitecache.Store.open(self.ctx.kb.root, self.ctx.info.edition, sitecache.PAGE, remember=self.remember)
         if store is None:
             yield from self._render_records(ids)
             return
@@ -627,10 +628,12 @@ def _without_title(body: str) -> str:
     return "\n".join(lines[1:]).lstrip("\n") if lines and lines[0].startswith("# ") else body
 
 
-def build(ctx: BuildContext, opts: Options, later: bool = False) -> Site:
+def build(ctx: BuildContext, opts: Options, later: bool = False, remember: bool = False) -> Site:
     """Every page and file of the site. With ``later``, the search index is made in another process while the caller
-    goes on (where the process may fork): :meth:`Site.settle` waits for it, :meth:`Site.abandon` stops it."""
-    return Builder(ctx, opts, later).build()
+    goes on (where the process may fork): :meth:`Site.settle` waits for it, :meth:`Site.abandon` stops it. With
+    ``remember`` (a process that builds again, ``mkdocs serve``), the record pages read from the page cache are kept in
+    the process for the next build (:meth:`kedb.site.cache.Store.open`)."""
+    return Builder(ctx, opts, later, remember).build()
 
 
 __all__ = ["Options", "Page", "Site", "build", "md_inline"]

@@ -169,7 +169,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 self.site.abandon()  # an earlier build's that never reached on_env
             # With only the plugins kedb knows, the search index is made in another process while MkDocs goes on, and
             # joins the other files in on_env; with any other plugin, in on_files as every file (it might read them).
-            self.site = pages.build(self.ctx, opts, later=chrome.owns_records(config))
+            self.site = pages.build(self.ctx, opts, later=chrome.owns_records(config), remember=self.serving)
             if settings is not None:
                 config.site_name = pages.page_title(name)
         except KedbError as e:
