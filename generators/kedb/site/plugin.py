@@ -34,7 +34,9 @@
 - ``on_post_page`` finishes every other page (generator tag out, white space compacted).
 - Under ``mkdocs serve``, ``on_pre_build`` moves the record pages' folders aside before MkDocs empties the site
   folder for a rebuild, and ``on_env`` moves them back and writes only the pages whose cache entry (or the check
-  banner) changed: deleting and writing again 10,000 unchanged pages cost 12 s of each rebuild.
+  banner) changed: deleting and writing again 10,000 unchanged pages cost 12 s of each rebuild. The page store
+  remembers the record entries of the last rebuild in the process (:meth:`kedb.site.cache.Store.open`), as the
+  history and approval caches remember theirs (:func:`kedb.core.load.cache.read_kept`).
 
 ``kedb build`` runs the same plugin through :func:`kedb.site.render.render`, handing it the
 context it already made, so ``mkdocs build``, ``mkdocs serve`` and ``kedb build`` produce the
