@@ -163,6 +163,13 @@ def test_the_kept_history_is_remembered_in_the_process_while_its_file_is_unchang
     assert history.read(repo) == first and len(reads) == 1
     path.write_bytes(cache.seal(b"another user's key" * 2, path.read_bytes()[-100:]))
     assert history.read(repo) == first and len(reads) == 2, "another user's bytes: read, refused, and the history read from git"
+    elsewhere = repo / "kept-elsewhere.bin"
+    path.replace(elsewhere)
+    path.symlink_to(elsewhere)  # a link to the file kedb wrote: what is read is what it points to
+    assert history.read(repo) == first and len(reads) == 3
+    assert history.read(repo) == first and len(reads) == 3, "the same file behind the link: remembered"
+    elsewhere.write_bytes(cache.seal(b"another user's key" * 2, elsewhere.read_bytes()[-100:]))
+    assert history.read(repo) == first and len(reads) == 4, "the file behind the link changed: read again, and refused"
 
 
 def test_the_approval_report_is_kept_per_head(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -111,7 +111,7 @@ class Store:
     pack's end, which no read takes. Every read checks the entry's seal and the key inside it, so an entry that was
     damaged, forged, or filed under another key is a miss; a pack or index that is not a regular file is never read."""
 
-    def __init__(self, root: Path, edition: str, kind: str, key: bytes) -> None:
+    def __init__(self, root: Path, edition: str, kind: str, key: bytes, remember: bool = False) -> None:
         self.base = Path(root) / sealed.CACHE_DIR
         self.dir = Path(root) / CACHE_DIR / edition / kind
         self._key = key
@@ -122,7 +122,7 @@ class Store:
         self._packs = 0  # packs this process opened for writing
         self._read: dict[str, int | None] = {}  # pack -> open descriptor (None: not a regular file)
         self._pack: tuple[int, int, str] | None = None  # (pid, descriptor, name) of the pack this process appends to
-        self.remember = False  # see open
+        self.remember = remember  # objects kept in the process between builds: see open
 
     @classmethod
     def open(cls, root: Path, edition: str, kind: str, remember: bool = False) -> Store | None:
@@ -134,11 +134,9 @@ class Store:
         if not sealed.enabled() or not re.fullmatch(r"[A-Za-z0-9._-]+", edition) or edition.startswith("."):
             return None
         try:
-            store = cls(root, edition, kind, sealed.sealing_key())
+            return cls(root, edition, kind, sealed.sealing_key(), remember)
         except OSError:
             return None
-        store.remember = remember
-        return store
 
     def index(self) -> dict[str, tuple[str, int, int]]:
         """Key -> (pack, offset, length) of every entry the last build kept (its index), read once."""

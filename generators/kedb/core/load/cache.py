@@ -266,8 +266,10 @@ def _remember(path: Path, stamp: tuple[int, ...], key: bytes, value: Any) -> Non
 
 
 def _stamp(path: Path) -> tuple[int, ...] | None:
+    """The file :func:`read_sealed` reads at ``path`` (a link is followed, as the read follows it), by its device,
+    inode, size and times; None when there is none."""
     try:
-        st = os.stat(path, follow_symlinks=False)
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
