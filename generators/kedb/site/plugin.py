@@ -54,7 +54,9 @@ import os
 import posixpath
 import re
 import shutil
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import write_file
 from mkdocs.utils.meta import get_data
 
 from ..build.context import AUDIENCES, BuildContext, make, matching_downloads
@@ -76,7 +79,7 @@ from ..core import collector, forkpool
 from ..core.errors import KedbError
 from ..core.resources import find_template, template_dirs
 from . import cache as sitecache
-from . import chrome, pages, search, trees
+from . import chrome, pages, search, serving, trees, urls
 from .compact import compact
 from .env import SealedBytecodeCache
 from .urls import ASSETS, SEARCH_WORKER, WORKER_ONLY
@@ -85,6 +88,11 @@ try:  # MkDocs' own reading steps for one page, run for the record pages kedb wr
     from mkdocs.commands.build import _populate_page
 except ImportError:  # pragma: no cover - another MkDocs: its loop reads and writes every page
     _populate_page = None  # type: ignore[assignment]
+try:  # what Material's tags plugin renders its listings and writes its tags file with (KedbPlugin._retag)
+    from material.plugins.tags.renderer import Renderer as TagsRenderer
+    from material.plugins.tags.structure.mapping.storage import MappingStorage
+except ImportError:  # pragma: no cover - another Material: a record's new title or tags take MkDocs' whole build
+    TagsRenderer = MappingStorage = None  # type: ignore[assignment,misc]
 
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
@@ -98,6 +106,20 @@ class KedbPluginConfig(Config):
     tenant = c.Optional(c.Type(str))
     allow_shallow = c.Type(bool, default=False)
     offline = c.Type(bool, default=True)  # no web fonts: the site must work without the internet
+
+
+@dataclass
+class _Served:
+    """What the last build under ``mkdocs serve`` left for a record edit to be served from (:mod:`kedb.site.serving`)."""
+
+    config: MkDocsConfig
+    env: Any
+    files: Files
+    doc_files: Sequence[File]
+    chrome_base: str | None  # the page cache's digest of the theme around record pages (sitecache.chrome_digest)
+    opts: pages.Options
+    watched: list[str]
+    stamps: dict[str, serving.Stamp]  # the watched files as the build read them
 
 
 class KedbPlugin(BasePlugin[KedbPluginConfig]):
@@ -123,6 +145,13 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.served: dict[str, str] = {}
         self.stash: Path | None = None
         self.collecting: tuple[int, ...] | None = None  # the collector's thresholds before `mkdocs build` or `serve` began
+        # Under `mkdocs serve`: the files the build under way reads (from on_config), what the last build left for a
+        # record edit (kedb.site.serving), and a context and site made for files that MkDocs' whole build then takes.
+        self.watching: tuple[list[str], dict[str, serving.Stamp]] | None = None
+        self.last: _Served | None = None
+        self.ahead: tuple[dict[str, serving.Stamp], BuildContext, pages.Site, pages.Options] | None = None
+        self.opts: pages.Options | None = None
+        self.chrome_base: str | None = None
 
     def _root(self, config: MkDocsConfig) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -140,18 +169,17 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
 
     @event_priority(100)  # before the search plugin reads its separator and fields
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.last, ahead, self.ahead = None, self.ahead, None
         try:
+            if self.serving:  # before anything is read: a file saved during the build is seen by the next one
+                watched = self._watched(config)
+                self.watching = (watched, serving.stamps(watched))
             if self.preset is not None:
                 self.ctx = self.preset
+            elif ahead is not None and self.watching is not None and ahead[0] == self.watching[1]:
+                self.ctx = ahead[1]  # made from these very files by a record edit that needed the whole build
             else:
-                root = self._root(config)
-                self.ctx = make(
-                    root,
-                    audience=self.config.audience,
-                    tenant=self.config.tenant,
-                    allow_shallow=self.config.allow_shallow,
-                    preview=self.serving,
-                )
+                self.ctx = self._make(self._root(config))
             self.banner = check_banner(self.ctx.report) if self.serving else ""
             if self.banner:
                 # info, not warning: a strict mkdocs.yml would abort the preview that shows these findings
@@ -160,20 +188,19 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                     if f.severity.value == "error":
                         log.info("  %s", f.format())
             self.root = self.ctx.kb.root
-            downloads = self.ctx.downloads_dir if self.preset is not None else matching_downloads(self.root, self.ctx.info)
-            # The KB's name is in content/kedb.yml, as the artefacts have it; mkdocs.yml's site_name is
-            # the fallback. kedb's pages and feeds escape it themselves; Material writes it into HTML as it
-            # is, so it gets the name escaped (program data is text, never markup).
-            settings = self.ctx.kb.program.settings
-            name = settings.name if settings is not None else config.site_name
-            opts = pages.Options(config.use_directory_urls, config.site_url or None, name, downloads)
+            opts = self.opts = self._options(config, self.ctx)
             if self.site is not None:
                 self.site.abandon()  # an earlier build's that never reached on_env
-            # With only the plugins kedb knows, the search index is made in another process while MkDocs goes on, and
-            # joins the other files in on_env; with any other plugin, in on_files as every file (it might read them).
-            self.site = pages.build(self.ctx, opts, later=chrome.owns_records(config), remember=self.serving)
+            if ahead is not None and self.ctx is ahead[1] and opts == ahead[3]:
+                self.site = ahead[2]
+            else:
+                # With only the plugins kedb knows, the search index is made in another process while MkDocs goes on,
+                # and joins the other files in on_env; with any other plugin, in on_files as every file (it might read
+                # them).
+                self.site = pages.build(self.ctx, opts, later=chrome.owns_records(config), remember=self.serving)
+            settings = self.ctx.kb.program.settings
             if settings is not None:
-                config.site_name = pages.page_title(name)
+                config.site_name = pages.page_title(opts.site_name)
         except KedbError as e:
             raise PluginError(f"kedb: {e}") from e
         self._theme(config)
@@ -193,6 +220,28 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             if path.is_dir() and str(path) not in config.watch:
                 config.watch.append(str(path))
         return config
+
+    def _make(self, root: Path) -> BuildContext:
+        return make(
+            root, audience=self.config.audience, tenant=self.config.tenant, allow_shallow=self.config.allow_shallow, preview=self.serving
+        )
+
+    def _options(self, config: MkDocsConfig, ctx: BuildContext) -> pages.Options:
+        downloads = ctx.downloads_dir if self.preset is not None else matching_downloads(ctx.kb.root, ctx.info)
+        # The KB's name is in content/kedb.yml, as the artefacts have it; mkdocs.yml's site_name is
+        # the fallback. kedb's pages and feeds escape it themselves; Material writes it into HTML as it
+        # is, so it gets the name escaped (program data is text, never markup).
+        settings = ctx.kb.program.settings
+        name = settings.name if settings is not None else config.site_name
+        return pages.Options(config.use_directory_urls, config.site_url or None, name, downloads)
+
+    def _watched(self, config: MkDocsConfig) -> list[str]:
+        """The files a record edit under ``mkdocs serve`` must find unchanged but for records (kedb.site.serving)."""
+        root = self._root(config)
+        paths = [str(root / d) for d in ("known_errors", "content", "templates")] + [config.docs_dir]
+        if config.config_file_path:
+            paths.append(config.config_file_path)
+        return list(dict.fromkeys(os.path.abspath(p) for p in paths))
 
     def _theme(self, config: MkDocsConfig) -> None:
         dirs = [str(d) for d in template_dirs(self.root, "overrides")]
@@ -319,6 +368,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             self.stash = None
 
     def on_build_error(self, *, error: Exception) -> None:
+        self.last = None
         if self.site is not None:
             self.site.abandon()
         self._drop_stash()
@@ -368,11 +418,15 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         if self.site.keys and self.ctx is not None and chrome.only_ours(config, self.on_post_page):
             store = sitecache.Store.open(self.root, self.ctx.info.edition, sitecache.CHROME)
         keys: dict[str, str] = {}
+        self.chrome_base = None
         if store is not None:
             self.chrome_cache = store
-            keys = sitecache.chrome_keys(self.site.keys, sitecache.chrome_digest(config, self.nav, doc_files))
+            self.chrome_base = sitecache.chrome_digest(config, self.nav, doc_files)
+            keys = sitecache.chrome_keys(self.site.keys, self.chrome_base)
         if self.own:
             self._write_own(store, keys, config=config, env=env, doc_files=doc_files)
+            if self.serving and self.watching is not None and self.opts is not None:  # kept when the build is done
+                self.last = _Served(config, env, files, doc_files, self.chrome_base, self.opts, *self.watching)
             return env
         self._drop_stash()  # MkDocs' loop writes every record page
         self.served = {}
@@ -433,6 +487,118 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         if store is not None:  # a worker's writes are not counted in this process
             store.used.update(keys[p.file.src_uri] for p in missing if p.file.src_uri in keys)
 
+    # ------------------------------------------------------------ a record edit under `mkdocs serve` (kedb.site.serving)
+    def _rebuild(self) -> bool:
+        """Serve the files saved since the last build without MkDocs' whole build, when they are records alone and what
+        changed can be written from what that build left (:mod:`kedb.site.serving`); False when MkDocs' build is to run."""
+        last, self.last = self.last, None  # taken: if anything below fails, MkDocs' whole build runs and leaves another
+        if last is None or not self.own or self.site is None or self.ctx is None or self.nav is None:
+            return False
+        started = time.perf_counter()
+        now = serving.stamps(last.watched)
+        edits = serving.record_edits(last.stamps, now, str(self.root / "known_errors"))
+        if edits is None:
+            return False
+        try:
+            written = self._patch(last, now)
+        except Exception as e:  # MkDocs' whole build runs next, and reports what is wrong
+            log.info("kedb: a record edit could not be served on its own (%s: %s); building the whole site", type(e).__name__, e)
+            self.served = {}  # the record pages on disk may be neither the old nor the new ones: all written again
+            return False
+        if written is None:
+            return False
+        self.last = _Served(**{**last.__dict__, "stamps": now})
+        names = ", ".join(sorted(os.path.relpath(p, self.root) for p in edits))
+        log.info("kedb: %s saved: %d pages and %d files written in %.2f s", names, *written, time.perf_counter() - started)
+        return True
+
+    def _patch(self, last: _Served, now: dict[str, serving.Stamp]) -> tuple[int, int] | None:
+        """Make the site again, and write into the served folder what differs from the last build; None (nothing
+        written) when that takes MkDocs' whole build. Returns how many pages and files were written."""
+        assert self.site is not None and self.nav is not None and _populate_page is not None
+        config = last.config
+        ctx = self._make(self.root)
+        opts = self._options(config, ctx)
+        site = pages.build(ctx, opts, remember=True)
+        tags = self._tags_plugin(config)
+        todo = serving.plan(self.site, site, self.own, urls.TAGS)
+        if (
+            todo is None
+            or opts != last.opts
+            or check_banner(ctx.report) != self.banner
+            or (todo.retag and tags is not None and not self._can_retag(tags, last.files))
+        ):
+            self.ahead = (now, ctx, site, opts)  # what MkDocs' whole build, next, reads
+            return None
+        changed: list[Page] = []
+        for p in todo.pages:
+            page = self.own[p.src] if p.src in self.own else last.files.get_file_from_path(p.src).page  # type: ignore[union-attr]
+            assert isinstance(page, RenderedPage)
+            page.rendered = p
+            _populate_page(page, config, last.files)  # every plugin's reading steps, as in on_nav or MkDocs' loop
+            changed.append(page)
+        if todo.retag and tags is not None:
+            changed.append(self._retag(tags, config, last.files, last.env))
+        done = chrome.render(changed, config=config, nav=self.nav, doc_files=last.doc_files, env=last.env, finish=_finish, here=True)
+        store = sitecache.Store.open(self.root, ctx.info.edition, sitecache.CHROME) if last.chrome_base else None
+        keys = sitecache.chrome_keys(site.keys, last.chrome_base) if last.chrome_base else {}
+        mark = sitecache.digest(self.banner)
+        self.ctx, self.site = ctx, site
+        for page in changed:
+            src, dest, output = page.file.src_uri, page.file.abs_dest_path, done[page.file.src_uri]
+            self.served.pop(dest, None)
+            chrome.write_page(self._with_banner(output) if self.banner else output, dest)
+            if src in self.own and src in keys:
+                self.served[dest] = f"{keys[src]} {mark}"
+                if store is not None:
+                    store.put(keys[src], output.encode("utf-8"))
+        for src, data in todo.write.items():
+            write_file(data, os.path.join(config.site_dir, src))
+        for src in todo.delete:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(config.site_dir, src))
+        return len(changed), len(todo.write) + len(todo.delete)
+
+    @staticmethod
+    def _tags_plugin(config: MkDocsConfig) -> Any:
+        """Material's tags plugin when it is on and fills the Tags page (None: the Tags page is Markdown as it is)."""
+        for plugin in config.plugins.values():
+            if type(plugin).__name__ == "TagsPlugin" and getattr(plugin, "config", {}).get("enabled", True):
+                return plugin
+        return None
+
+    @staticmethod
+    def _can_retag(tags: Any, files: Files) -> bool:
+        """Whether the Tags page can be filled again on its own: the tags plugin is the one this was written for and
+        lists tags on the Tags page alone."""
+        page = getattr(files.get_file_from_path(urls.TAGS), "page", None)
+        listings = getattr(tags, "listings", None)
+        return (
+            TagsRenderer is not None
+            and MappingStorage is not None
+            and page is not None
+            and isinstance(getattr(listings, "data", None), set)
+            and hasattr(listings, "populate")
+            and hasattr(tags, "mappings")
+            and all(getattr(listing, "page", None) is page for listing in listings.data)
+        )
+
+    @staticmethod
+    def _retag(tags: Any, config: MkDocsConfig, files: Files, env: Any) -> Page:
+        """The Tags page read again and filled from the tags plugin's mappings (a record page's title or tags changed),
+        as MkDocs' loop reads it and the plugin's ``on_env`` fills it; its tags file (``export``) written again."""
+        page = files.get_file_from_path(urls.TAGS).page  # type: ignore[union-attr]
+        assert page is not None and _populate_page is not None
+        tags.listings.data = set()  # the page's listings, read again below (_can_retag: it has them all)
+        _populate_page(page, config, files)
+        renderer = TagsRenderer(env, config)
+        for listing in list(tags.listings.data):
+            tags.listings.populate(listing, tags.mappings, renderer)
+        if tags.config.get("export", False):
+            path = os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))
+            MappingStorage(tags.config).save(path, tags.mappings)
+        return page
+
     def _with_banner(self, output: str) -> str:
         """A served page with the check's errors at the top of its body (see :func:`check_banner`)."""
         return _BODY.sub(lambda m: m.group(0) + self.banner, output, count=1)
@@ -444,6 +610,17 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             context[chrome.VARIABLE] = Markup(text)
             self.finished.add(page.file.src_uri)
         return context
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        """A saved record file is served without MkDocs' whole build when it can be (:meth:`_rebuild`)."""
+        whole = server.builder
+
+        def rebuild() -> None:
+            if not self._rebuild():
+                whole()
+
+        server.builder = rebuild
+        return server
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.chrome_cache is not None:

@@ -1,0 +1,123 @@
+"""Under ``mkdocs serve``: a saved record file rebuilt without MkDocs' build of the whole site (issue #23).
+
+A rebuild under ``mkdocs serve`` ran MkDocs' whole build for any saved file: its set-up, the tags plugin over every
+record page, every page through the theme (from the page cache when unchanged) — about 3 s of each rebuild at
+10,000 records whatever the edit. MkDocs' part of the site depends only on its configuration (``mkdocs.yml``,
+``content/``, the theme's folders) and on the pages and files kedb hands it. So when the files saved since the last
+build are records alone (``known_errors/**.md``, changed in place: none added, removed or renamed), the kedb plugin
+makes its site again as a build does (the check, the context, every page and file from :func:`kedb.site.pages.build`)
+and compares it with the last one (:func:`plan`). Where the two differ only in ways the kept MkDocs state can take —
+record pages (their tags too), pages kept out of search (the indexes, home, changelog), the Tags page, kedb's own
+files (search shards, catalogue, feeds) — it puts the changed pages through the same reading steps and the theme as
+the build does and writes them and the changed files into the served folder (:class:`KedbPlugin._patch
+<kedb.site.plugin.KedbPlugin>`). Anything else takes MkDocs' whole build, as before: a template, ``content/``,
+``mkdocs.yml``, a record added, removed or renamed, a change to the navigation, the assets, a page that is in the
+search index, the check's findings (every page shows them), another plugin.
+
+The served site is then the one a whole build makes, byte for byte (``tests/test_serve_patch.py`` compares them after a
+series of edits). The browser reloads once, as after any build.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .pages import Page, Site
+
+Stamp = tuple[int, int, int, int, int]  # file type and permission bits, inode, size, modification and change times (ns)
+
+
+def stamps(paths: Iterable[str]) -> dict[str, Stamp]:
+    """Every file under ``paths`` (files or folders; links not followed) -> its stamp. A path that is not there is
+    left out, so one that appears later is a change."""
+    out: dict[str, Stamp] = {}
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            _walk(path, out)
+        else:
+            out[path] = _stamp(st)
+    return out
+
+
+def _walk(folder: str, out: dict[str, Stamp]) -> None:
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    _walk(entry.path, out)
+                    continue
+                try:
+                    out[entry.path] = _stamp(entry.stat(follow_symlinks=False))
+                except OSError:
+                    continue
+    except OSError:
+        out[folder] = (-1, 0, 0, 0, 0)  # unreadable: a change whenever it becomes readable
+
+
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def record_edits(before: Mapping[str, Stamp], after: Mapping[str, Stamp], records: str) -> set[str] | None:
+    """The files changed between two :func:`stamps`, when they are all record files of the folder ``records`` changed in
+    place (regular ``*.md`` files before and after); None when anything else changed, or nothing did."""
+    if before.keys() != after.keys():
+        return None
+    changed = {path for path, st in after.items() if before[path] != st}
+    prefix = os.path.join(records, "")
+    for path in changed:
+        kinds = (before[path][0], after[path][0])
+        if not path.startswith(prefix) or not path.endswith(".md") or not all(_regular(k) for k in kinds):
+            return None
+    return changed or None
+
+
+def _regular(mode: int) -> bool:
+    return (mode & 0o170000) == 0o100000
+
+
+def searched(meta: Mapping[str, Any]) -> bool:
+    """Whether a page with this front-matter is in MkDocs' search index (``search: exclude`` keeps it out)."""
+    opts = meta.get("search")
+    return not (isinstance(opts, Mapping) and opts.get("exclude") is True)
+
+
+@dataclass
+class Plan:
+    """What a record edit changes in the served site (:func:`plan`)."""
+
+    pages: list[Page] = field(default_factory=list)  # the new pages to put through the theme, in the site's order
+    retag: bool = False  # a record page's tags or title changed: the Tags page lists them
+    write: dict[str, bytes] = field(default_factory=dict)  # kedb's files (search shards, catalogue, feeds) to write
+    delete: list[str] = field(default_factory=list)  # kedb's files no longer made
+
+
+def plan(old: Site, new: Site, owned: Iterable[str], tags_src: str) -> Plan | None:
+    """How to take the served site from the build of ``old`` to that of ``new`` with the pages MkDocs read for the
+    last build; None when only MkDocs' whole build can (see the module docstring). ``owned`` are the record pages kedb
+    writes itself (:func:`kedb.site.chrome.owns_records`); ``tags_src`` is the Tags page, which Material's tags plugin
+    fills from the record pages' titles and tags."""
+    if new.nav != old.nav or new.assets != old.assets or new.logo != old.logo or new.artefacts != old.artefacts:
+        return None
+    if len(new.pages) != len(old.pages) or any(o.src != n.src for o, n in zip(old.pages, new.pages, strict=True)):
+        return None
+    owned = set(owned)
+    out = Plan()
+    for o, n in zip(old.pages, new.pages, strict=True):
+        if o == n:
+            continue
+        if n.src in owned:
+            out.retag = out.retag or o.meta != n.meta
+        elif n.html is None or o.meta != n.meta or searched(n.meta) or searched(o.meta) or n.src == tags_src:
+            return None  # a Markdown page, a new title in the navigation, a page in MkDocs' search index
+        out.pages.append(n)
+    out.write = {src: data for src, data in new.files.items() if old.files.get(src) != data}
+    out.delete = sorted(old.files.keys() - new.files.keys())
+    return out

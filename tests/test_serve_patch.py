@@ -1,0 +1,160 @@
+"""A record edit under ``mkdocs serve`` served without MkDocs' whole build (issue #23, :mod:`kedb.site.serving`).
+
+The KB is served as ``mkdocs serve`` builds it (one plugin instance across rebuilds). After each edit of the
+incremental series (``test_incremental.EDITS``), the rebuild runs as the server runs it: the plugin's record-edit path
+first, MkDocs' whole build when that declines. The served folder is then compared file by file with a clean
+``mkdocs build`` of the same files by a separate set of plugin instances. Record edits (a title, symptoms, a status, a
+link added and removed) must take the record-edit path; a record deleted, a template changed and a theme override added
+must not.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+
+from kbtest import FIXTURES
+from kedb.site import serving
+from test_incremental import EDITS, KE1, KE2_FILE, edit, tree
+from test_incremental import kb as kb  # the fixture, used by served_kb
+
+RECORD_EDITS = {"title", "symptoms", "status", "link added", "link removed"}
+
+
+@pytest.fixture
+def own_plugins() -> Iterator[None]:
+    """Plugin instances of this test's own: MkDocs keeps one instance per plugin for the whole process."""
+    cache = MkDocsConfig.plugins.plugin_cache  # type: ignore[attr-defined]
+    saved = dict(cache)
+    cache.clear()
+    try:
+        yield
+    finally:
+        cache.clear()
+        cache.update(saved)
+
+
+def _load(kb: Path, site: Path, command: str) -> MkDocsConfig:
+    config = load_config(config_file=str(kb / "mkdocs.yml"), site_dir=str(site))
+    config.plugins.on_startup(command=command, dirty=False)
+    return config
+
+
+def serve_build(kb: Path, site: Path) -> Any:
+    """One whole build as `mkdocs serve` runs it; returns the kedb plugin."""
+    config = _load(kb, site, "serve")
+    mkdocs_build(config)
+    return config.plugins["kedb"]
+
+
+def clean_build(kb: Path, site: Path) -> dict[str, str]:
+    """``mkdocs build`` of the KB by plugin instances that share nothing with the served ones."""
+    cache = MkDocsConfig.plugins.plugin_cache  # type: ignore[attr-defined]
+    saved = dict(cache)
+    cache.clear()
+    try:
+        shutil.rmtree(kb / ".kedb" / "cache", ignore_errors=True)  # nothing from the served builds either
+        mkdocs_build(_load(kb, site, "build"))
+    finally:
+        cache.clear()
+        cache.update(saved)
+    return tree(site)
+
+
+def rebuild(kb: Path, site: Path, plugin: Any) -> bool:
+    """A rebuild as the server runs it (KedbPlugin.on_serve): the record-edit path, else MkDocs' whole build. Returns
+    whether the record-edit path served it."""
+    if plugin._rebuild():
+        return True
+    assert serve_build(kb, site) is plugin
+    return False
+
+
+@pytest.fixture
+def served_kb(kb: Path) -> Path:
+    shutil.copy(FIXTURES.parent.parent / "templates" / "site" / "mkdocs.yml", kb / "mkdocs.yml")  # as `kedb init` writes it
+    return kb
+
+
+def test_record_edits_are_served_as_a_whole_build_serves_them(served_kb: Path, tmp_path: Path, own_plugins: None) -> None:
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    for n, (name, change) in enumerate(EDITS):
+        change(kb)
+        assert rebuild(kb, served, plugin) is (name in RECORD_EDITS), name
+        clean = clean_build(kb, tmp_path / f"clean-{n}")
+        diff = sorted(k for k in clean.keys() | tree(served).keys() if clean.get(k) != tree(served).get(k))
+        assert not diff, f"{name}: the served site differs from a clean build in {diff[:10]}"
+
+
+def test_two_record_edits_in_a_row_and_nothing_saved(served_kb: Path, tmp_path: Path, own_plugins: None) -> None:
+    """Edits served one after another by the record-edit path build on each other; a rebuild with nothing saved since
+    (another watched path, say) takes MkDocs' whole build."""
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    ke1 = served / "known-errors" / "KE-0001" / "index.html"
+    ke2 = served / "known-errors" / "KE-0002" / "index.html"
+    os.utime(ke2, (1_000_000, 1_000_000))
+    edit(kb, KE1, lambda t: t.replace("title: Outlook prompts", "title: Outlook asks"))
+    assert plugin._rebuild()
+    assert "Outlook asks" in ke1.read_text(encoding="utf-8")
+    assert ke2.stat().st_mtime == 1_000_000, "a page the edit does not touch is not written"
+    edit(kb, KE1, lambda t: t.replace("title: Outlook asks", "title: Outlook asks again"))
+    assert plugin._rebuild()
+    assert "Outlook asks again" in ke1.read_text(encoding="utf-8")
+    assert tree(served) == clean_build(kb, tmp_path / "clean")
+    assert not plugin._rebuild(), "nothing saved: MkDocs' whole build"
+
+
+def test_an_edit_that_fails_the_check_takes_the_whole_build(served_kb: Path, tmp_path: Path, own_plugins: None) -> None:
+    """The check's findings are on every served page: a record edit that brings an error is not served on its own, and
+    the whole build that follows reuses the context the record-edit path made (the check is not run twice)."""
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    edit(kb, KE2_FILE, lambda t: t.replace("status: published", "status: nonsense"))
+    assert not plugin._rebuild()
+    made = plugin.ahead[1]
+    assert serve_build(kb, served) is plugin and plugin.ctx is made
+    assert "kedb-check-banner" in (served / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda kb: (kb / "known_errors" / "notes.txt").write_text("x", encoding="utf-8"), id="another file added"),
+        pytest.param(lambda kb: (kb / "content" / "kedb.yml").touch(), id="program data saved"),
+        pytest.param(lambda kb: (kb / "mkdocs.yml").write_text((kb / "mkdocs.yml").read_text() + "\n"), id="mkdocs.yml saved"),
+        pytest.param(lambda kb: os.rename(kb / KE2_FILE, kb / "known_errors" / "KE-0002-renamed.md"), id="record renamed"),
+    ],
+)
+def test_anything_but_a_record_changed_in_place_takes_the_whole_build(
+    served_kb: Path, tmp_path: Path, own_plugins: None, change: Any
+) -> None:
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    edit(kb, KE1, lambda t: t.replace("title: Outlook prompts", "title: Outlook asks"))
+    change(kb)
+    assert not plugin._rebuild()
+
+
+def test_a_record_replaced_by_a_link_takes_the_whole_build(tmp_path: Path) -> None:
+    """Stamps are taken without following links: a record file replaced by a link to another file is a change of kind."""
+    folder = tmp_path / "known_errors"
+    folder.mkdir()
+    rec, other = folder / "KE-1.md", tmp_path / "elsewhere.md"
+    rec.write_text("a", encoding="utf-8")
+    other.write_text("b", encoding="utf-8")
+    before = serving.stamps([str(folder)])
+    rec.write_text("c", encoding="utf-8")
+    assert serving.record_edits(before, serving.stamps([str(folder)]), str(folder)) == {str(rec)}
+    rec.unlink()
+    rec.symlink_to(other)
+    assert serving.record_edits(before, serving.stamps([str(folder)]), str(folder)) is None
