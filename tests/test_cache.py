@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,37 @@ def test_deleted_records_leave_the_cache(kb: Path, monkeypatch: pytest.MonkeyPat
     saved.clear()
     findings(kb)
     assert saved == [], "nothing changed: nothing written"
+
+
+def _remembered(root: Path) -> tuple[Any, list[tuple[str, int, str, str]]]:
+    report = run(root, remember=True)
+    return report.kb, [(f.path, f.line, f.code, f.message) for f in report.findings]
+
+
+def test_a_process_that_remembers_reads_only_the_files_that_changed(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mkdocs serve`` checks the KB at every rebuild: what each record file gave is kept in the process while the file
+    (type, device, inode, size and times, taken before it was read) is the same. A file changed in any way — its text, or
+    its bytes put back to the same size with the old modification time — is read again, and the findings are those of
+    a run that remembers nothing."""
+    first, _ = _remembered(kb)
+    disk = count_reads(monkeypatch)
+    hashed: list[str] = []
+    real_read = loader.read_regular
+    monkeypatch.setattr(loader, "read_regular", lambda path, *a: hashed.append(str(path)) or real_read(path, *a))
+    again, _ = _remembered(kb)
+    records = [h for h in hashed if "/known_errors/" in h]
+    assert disk == [] and records == [], "no record file read, not even to compare with the cache"
+    assert all(again.records[rid].meta is first.records[rid].meta for rid in first.records)
+    p = kb / KE1
+    p.write_text(p.read_text().replace("status: published", "status: publishd"))
+    _, got = _remembered(kb)
+    assert {(path, code) for path, _, code, _ in got} >= {(KE1, "KE103")}
+    assert got == uncached(kb, monkeypatch)
+    text, st = p.read_text(), p.stat()
+    fixed = text.replace("status: publishd", "status: published")
+    p.write_text(fixed[: fixed.rindex("\n", 0, len(text) - 1)] + "\n" * (len(text) - fixed.rindex("\n", 0, len(text) - 1)))
+    assert p.stat().st_size == st.st_size and p.stat().st_ino == st.st_ino
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same modification time: only the change time moves
+    _, got = _remembered(kb)
+    assert not any(code == "KE103" for _, _, code, _ in got), "the fixed file was read again"
+    assert got == uncached(kb, monkeypatch)

@@ -327,13 +327,16 @@ def make(
     allow_shallow: bool = False,
     as_of: date | None = None,
     preview: bool = False,
+    remember: bool = False,
 ) -> BuildContext:
     """Load, check and read history; raise :class:`FindingsError` when the check has errors.
 
     ``preview`` (``mkdocs serve`` only) goes on despite errors, with the records that loaded: the
     served pages then carry the findings (:func:`kedb.site.plugin.check_banner`) until they are
-    fixed. Nothing built this way is published: ``kedb build`` and ``mkdocs build`` never preview."""
-    report = run(root, as_of)
+    fixed. Nothing built this way is published: ``kedb build`` and ``mkdocs build`` never preview. ``remember`` (a
+    process that builds again, ``mkdocs serve``) keeps what each record file gave for the next build
+    (:func:`kedb.core.load.loader.load`)."""
+    report = run(root, as_of, remember=remember)
     if report.failed() and not preview:
         from ..check.run import format_text
 

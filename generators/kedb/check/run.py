@@ -57,10 +57,12 @@ def run(
     approvals: bool = False,
     allow_shallow: bool = False,
     use_cache: bool = True,
+    remember: bool = False,
 ) -> Report:
     """Load and check the KB at ``root``; ``base`` adds the rules that compare with a base
-    revision, ``approvals`` verifies the approval trail of the checked-out history."""
-    kb, findings = load(ensure_kb(root), use_cache=use_cache)
+    revision, ``approvals`` verifies the approval trail of the checked-out history; ``remember`` keeps what each
+    record file gave in this process for the next run (:func:`kedb.core.load.loader.load`)."""
+    kb, findings = load(ensure_kb(root), use_cache=use_cache, remember=remember)
     findings.extend(check_kb(kb, as_of or today()))
     findings.extend(engine_findings(kb.root))
     if base:

@@ -223,7 +223,12 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
 
     def _make(self, root: Path) -> BuildContext:
         return make(
-            root, audience=self.config.audience, tenant=self.config.tenant, allow_shallow=self.config.allow_shallow, preview=self.serving
+            root,
+            audience=self.config.audience,
+            tenant=self.config.tenant,
+            allow_shallow=self.config.allow_shallow,
+            preview=self.serving,
+            remember=self.serving,
         )
 
     def _options(self, config: MkDocsConfig, ctx: BuildContext) -> pages.Options:
