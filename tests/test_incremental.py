@@ -461,10 +461,12 @@ def test_serve_switched_to_the_public_edition_keeps_no_internal_page(kb: Path, t
         _serve_build(kb, tmp_path / "reset", command="build")
 
 
-def test_a_page_key_follows_its_records_history_and_verdicts(kb: Path) -> None:
+@pytest.mark.parametrize("remember", [False, True], ids=["each made", "kept in the process"])
+def test_a_page_key_follows_its_records_history_and_verdicts(kb: Path, remember: bool) -> None:
     """The page key holds each version by its commit and path, and each approval's verdict whole: a verdict that
     changes while the head and the files do not (what verifies signatures here changed, say) changes the key of
-    that record's page and of the pages that show it, and no other."""
+    that record's page and of the pages that show it, and no other. Keys kept in the process (``mkdocs serve``) are
+    the keys made afresh, after each of those changes and back."""
     import dataclasses
     from datetime import date
 
@@ -473,23 +475,42 @@ def test_a_page_key_follows_its_records_history_and_verdicts(kb: Path) -> None:
     ctx = make(kb, as_of=date.fromisoformat(AS_OF))
     assert ctx.history is not None and ctx.approvals is not None
     opts, assets = pages.Options(), pages.publishable_assets(kb)
-    keys = sitecache.page_keys(ctx, opts, assets)
-    assert sitecache.page_keys(ctx, opts, assets) == keys
+
+    def page_keys(c: Any, o: Any, a: Any) -> dict[str, str]:
+        made = sitecache.page_keys(c, o, a, remember=remember)
+        assert made == sitecache.page_keys(c, o, a), "the keys made afresh"
+        return made
+
+    keys = page_keys(ctx, opts, assets)
+    assert page_keys(ctx, opts, assets) == keys
     trail = ctx.approvals.trail("KE-0002")
     assert trail, "the fixture's KE-0002 has a version to judge"
     judged = dataclasses.replace(trail[-1], message=trail[-1].message + " (judged again)")
     items = tuple(judged if a is trail[-1] else a for a in ctx.approvals.items)
-    again = sitecache.page_keys(dataclasses.replace(ctx, approvals=dataclasses.replace(ctx.approvals, items=items)), opts, assets)
+    again = page_keys(dataclasses.replace(ctx, approvals=dataclasses.replace(ctx.approvals, items=items)), opts, assets)
     assert {rid for rid in keys if again[rid] != keys[rid]} == {"KE-0002"}  # KE-0002 links nothing, nothing links it
+    assert page_keys(ctx, opts, assets) == keys
     h = ctx.history.of("KE-0001")
     moved = dataclasses.replace(h, versions=(*h.versions[:-1], dataclasses.replace(h.versions[-1], blob="0" * 40)))
     history = dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": moved})
-    changed = sitecache.page_keys(dataclasses.replace(ctx, history=history), opts, assets)
+    changed = page_keys(dataclasses.replace(ctx, history=history), opts, assets)
     assert "KE-0001" in {rid for rid in keys if changed[rid] != keys[rid]} <= {"KE-0001", "WA-0001", "PRB-0001"}
     # A commit's words withheld by an edition (kedb.build.context.edition_trail) change the key on their own.
     quiet = dataclasses.replace(h, versions=(*h.versions[:-1], dataclasses.replace(h.versions[-1], subject="Changed", note="")))
     withheld = dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": quiet})
-    assert sitecache.page_keys(dataclasses.replace(ctx, history=withheld), opts, assets)["KE-0001"] != keys["KE-0001"]
+    assert page_keys(dataclasses.replace(ctx, history=withheld), opts, assets)["KE-0001"] != keys["KE-0001"]
+    assert page_keys(ctx, opts, assets) == keys
+    dirty = dataclasses.replace(h, uncommitted=object())  # a change in the working tree, the same versions
+    assert (
+        page_keys(
+            dataclasses.replace(ctx, history=dataclasses.replace(ctx.history, records={**ctx.history.records, "KE-0001": dirty})),
+            opts,
+            assets,
+        )["KE-0001"]
+        != keys["KE-0001"]
+    )
+    assert page_keys(dataclasses.replace(ctx, info=dataclasses.replace(ctx.info, audience="public")), opts, assets) != keys
+    assert page_keys(ctx, opts, assets) == keys
 
 
 def _inodes(site: Path) -> dict[str, tuple[int, int]]:

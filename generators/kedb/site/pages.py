@@ -360,7 +360,7 @@ class Builder:
         if store is None:
             yield from self._render_records(ids)
             return
-        keys = sitecache.page_keys(self.ctx, self.opts, self.assets)
+        keys = sitecache.page_keys(self.ctx, self.opts, self.assets, remember=self.remember)
         self.keys = {urls.record_src(rid): key for rid, key in keys.items()}
         found: dict[str, Rendered] = {}
         for rid in ids:
