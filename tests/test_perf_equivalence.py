@@ -33,6 +33,7 @@ from kedb.check.run import run
 from kedb.core.kb import KB
 from kedb.core.load import cache, frontmatter, loader, yamlstrict
 from kedb.core.load.yamlstrict import parse, parse_events, parse_simple
+from kedb.search import documents, index, rules
 from kedb.site.plugin import _copied
 from kedb.site.trees import inside
 from kedb.site.urls import relpath
@@ -458,3 +459,50 @@ def test_front_matter_is_copied_as_deepcopy_copies_it(meta: dict[str, Any]) -> N
     mine = {id(c) for c in _containers(copied)}
     assert not mine & {id(c) for c in _containers(meta)}, "a list or dict is shared with the page kedb keeps"
     assert all(type(a) is type(b) for a, b in zip(_containers(copied), _containers(meta), strict=True))
+
+
+# ------------------------------------------------------------------ the search index kept in the process (mkdocs serve)
+_WORDS = ["printer", "spooler", "vpn", "tunnel", "token", "expired", "outlook", "mailbox", "driver", "queue", "policy", "dns"]
+_text = st.lists(st.sampled_from(_WORDS), max_size=8).map(" ".join)
+_entry = st.builds(
+    lambda n, kind, status, title, symptoms, body: documents.Entry(
+        f"KE-{n}", kind, status, title, f"r/{n}/", fields={"codes": f"KE-{n}", "title": title, "symptoms": symptoms, "body": body}
+    ),
+    st.integers(0, 9),
+    st.sampled_from(["known-error", "workaround", "problem"]),
+    st.sampled_from(["published", "draft", "retired"]),
+    _text,
+    _text,
+    _text,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    first=st.lists(_entry, min_size=1, max_size=12),
+    rounds=st.lists(st.lists(st.tuples(st.integers(0, 11), _entry | st.none()), max_size=4), min_size=1, max_size=4),
+    body_terms=st.integers(1, 4),
+)
+def test_a_kept_search_index_gives_the_bytes_of_one_made_from_scratch(
+    first: list[Any], rounds: list[list[tuple[int, Any]]], body_terms: int
+) -> None:
+    """``mkdocs serve`` keeps the index's postings (kedb.search.index.Kept) and updates them for the entries that changed
+    (a new object: changed text, or the same text again). After each round of changes, its files are those made from
+    scratch. Few body terms are kept, so a frequency that moves changes which body terms other entries keep."""
+    saved = rules.BODY_TERMS
+    rules.BODY_TERMS = body_terms
+    try:
+        index._KEPT.clear()
+        entries = list(first)
+        assert index.files(entries, remember=True) == index.files(entries)
+        for changes in rounds:
+            for at, new in changes:
+                i = at % len(entries)
+                old = entries[i]
+                entries[i] = (
+                    new if new is not None else documents.Entry(old.id, old.kind, old.status, old.title, old.url, fields=dict(old.fields))
+                )
+            assert index.files(entries, remember=True) == index.files(entries)
+    finally:
+        rules.BODY_TERMS = saved
+        index._KEPT.clear()

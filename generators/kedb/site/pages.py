@@ -409,7 +409,7 @@ class Builder:
         if self.later:  # made in another process while the caller goes on (Site.settle)
             site.pending = forkpool.Later(searchindex.build, docs, ctx.info)
         else:
-            site.files.update(searchindex.build(docs, ctx.info))
+            site.files.update(searchindex.build(docs, ctx.info, remember=self.remember))
         try:
             site.pages.extend(others)
             self._files(site, changes, entries)

@@ -24,11 +24,13 @@ CHUNK = 32  # records per display file: a query's top results fetch a few small 
 DIR = index.DIR
 
 
-def build(entries: Iterable[Doc], info: BuildInfo) -> dict[str, bytes]:
+def build(entries: Iterable[Doc], info: BuildInfo, remember: bool = False) -> dict[str, bytes]:
     """Every file of ``search/kedb/``, by path under the site (deterministic bytes). ``meta.json``
-    names the edition, so ``kedb search --site`` can refuse to answer for another one."""
+    names the edition, so ``kedb search --site`` can refuse to answer for another one. ``remember``: see
+    :func:`kedb.search.index.files`."""
     docs = list(entries)
-    out = index.files([d.entry for d in docs], extra={"chunk": CHUNK, "edition": index.edition(info.audience, info.tenant)})
+    extra = {"chunk": CHUNK, "edition": index.edition(info.audience, info.tenant)}
+    out = index.files([d.entry for d in docs], extra=extra, remember=remember)
     for n in range(math.ceil(len(docs) / CHUNK)):
         chunk = docs[n * CHUNK : (n + 1) * CHUNK]
         out[f"{DIR}/d-{n}.json"] = _dump([[d.location, d.title, d.text, d.tags] for d in chunk])
