@@ -58,7 +58,7 @@ def _html_finalize(value: Any) -> Any:
 def _html_day(value: Any) -> Markup | str:
     """An ISO date that never breaks at its hyphens (a table column of dates stays readable on a phone)."""
     text = present.day(value)
-    return Markup('<span class="kedb-nowrap">') + html_text(text) + Markup("</span>") if text else ""
+    return Markup(f'<span class="kedb-nowrap">{html_text(text)}</span>') if text else ""  # one Markup, not three: 11,000 a build
 
 
 def _code(value: Any) -> Markup:

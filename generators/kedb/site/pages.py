@@ -142,6 +142,10 @@ class Builder:
         self._used: set[str] = set()  # assets of the page being rendered
         self.keys: dict[str, str] = {}  # record page src -> page key, when the page cache is on
         self._keep: tuple[sitecache.Store, dict[str, str]] | None = None  # where record_page_and_doc keeps what it renders
+        # Listing rows kept from the last build of this KB in this process, and those of this build (remember; _kept_row)
+        self._rows: tuple[dict[tuple[str, str, str], str], dict[tuple[str, str, str], str]] | None = None
+        if remember:
+            self._rows = (_ROWS.pop(str(ctx.kb.root), {}), {})
         self._mark = "kedb" + secrets.token_hex(8)  # placeholders no author can write (never in the output)
         self.bodies.md.core.ruler.push("kedb_local_links", self._local_links)
         dirs = template_dirs(ctx.kb.root, "site")
@@ -222,7 +226,29 @@ class Builder:
                 if key not in known and s.text
             ]
 
-        return {"url": url, "link": link, "body": body, "has_section": has_section, "other_sections": other_sections}
+        @jinja2.pass_context
+        def kept(jc: jinja2.runtime.Context, rec: Record, name: str, caller: Callable[[], str]) -> str:
+            """``{% call kept(record, "name") %}…{% endcall %}``: a block (a listing's row) that shows ``record`` and the
+            records it links alone, rendered again only when its page key changed (:meth:`_kept_row`)."""
+            return self._kept_row(rec, name, jc["page_src"], caller)
+
+        helpers = {"url": url, "link": link, "body": body, "has_section": has_section, "other_sections": other_sections}
+        return {**helpers, "kept": kept}
+
+    def _kept_row(self, rec: Record, name: str, page_src: str, caller: Callable[[], str]) -> str:
+        """A listing's row for ``rec`` on ``page_src``: under ``mkdocs serve`` (``remember``), kept in the process with the
+        record's page key, which holds everything the row may show (the record, the records around it, the templates,
+        the edition, the build's date), and given again while that key is the same: rendering the 10,000 rows of the
+        listings again took a third of a rebuild after a one-record edit. Otherwise rendered as it is."""
+        key = self.keys.get(urls.record_src(rec.id)) if self._rows is not None else None
+        if key is None or self._rows is None:
+            return caller()
+        was, now = self._rows
+        found = was.get((name, page_src, key))
+        if found is None:
+            found = caller()
+        now[(name, page_src, key)] = found
+        return found
 
     def sections(self, rec: Record) -> dict[str, Any]:
         """``## `` sections of a record, parsed once per build (a workaround shows on several pages)."""
@@ -494,6 +520,10 @@ class Builder:
         others = [
             self.html_page(template, src, {"title": page_title(title), **extra}, **values) for src, template, title, extra, values in pages
         ]
+        if self._rows is not None:  # the rows this build used, for the next (a process that builds again)
+            _ROWS[str(ctx.kb.root)] = self._rows[1]
+            while len(_ROWS) > _ROWS_AT_MOST:
+                del _ROWS[next(iter(_ROWS))]
         others.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
         others.extend(self.playbook_page(pb) for pb in kb.playbooks)
         return others, changes, downloads
@@ -534,6 +564,8 @@ class Builder:
 RECORD_TOC_DEPTH = 2
 PARALLEL_THRESHOLD = 1500  # records; below this, starting workers costs more than it saves
 _BUILDER: Builder | None = None  # the builder a forked worker renders with
+_ROWS: dict[str, dict[tuple[str, str, str], str]] = {}  # KB root -> its listing rows by (block, page, page key): remember
+_ROWS_AT_MOST = 2
 
 
 def _render_chunk(ids: list[str]) -> list[Rendered]:
