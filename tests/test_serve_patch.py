@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,37 @@ def test_a_record_replaced_by_a_link_takes_the_whole_build(tmp_path: Path) -> No
     rec.unlink()
     rec.symlink_to(other)
     assert serving.record_edits(before, serving.stamps([str(folder)]), str(folder)) is None
+
+
+class _Server:
+    """What MkDocs' live-reload server has for a watcher to ask for a rebuild."""
+
+    def __init__(self) -> None:
+        self._rebuild_cond = threading.Condition()
+        self._want_rebuild = False
+
+    def asked(self, within: float) -> bool:
+        with self._rebuild_cond:
+            return self._rebuild_cond.wait_for(lambda: self._want_rebuild, timeout=within)
+
+
+def test_records_are_watched_with_file_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record saved asks the server for a rebuild at once (no poll); a record only read (the build reads them) does
+    not; ``KEDB_SERVE_POLL=1``, or a server without MkDocs' rebuild signal, leaves the folder to MkDocs' polling."""
+    folder = tmp_path / "known_errors" / "svc"
+    folder.mkdir(parents=True)
+    rec = folder / "KE-1.md"
+    rec.write_text("a", encoding="utf-8")
+    server = _Server()
+    observer = serving.watch_records(server, str(tmp_path / "known_errors"))
+    assert observer is not None
+    try:
+        rec.read_text(encoding="utf-8")
+        assert not server.asked(within=0.5), "reading a record is no change"
+        rec.write_text("b", encoding="utf-8")
+        assert server.asked(within=5)
+    finally:
+        observer.stop()
+    assert serving.watch_records(object(), str(tmp_path)) is None
+    monkeypatch.setenv(serving.POLL_ENV, "1")
+    assert serving.watch_records(_Server(), str(tmp_path)) is None

@@ -30,13 +30,18 @@
   writes them, and ``on_template_context`` lists them in the sitemap where MkDocs would. The site
   is the same file for file (``tests/test_site.py`` builds it both ways).
 - With those plugins alone, the search index (:mod:`kedb.site.searchindex`) is made in a forked process from the end
-  of ``on_config`` (:class:`kedb.core.forkpool.Later`) while MkDocs reads the pages, and ``on_env`` adds its files.
+  of ``on_config`` (:class:`kedb.core.forkpool.Later`) while MkDocs reads the pages, and ``on_env`` adds its files
+  (not under ``mkdocs serve``, whose process keeps what the next build reuses).
 - ``on_post_page`` finishes every other page (generator tag out, white space compacted).
 - Under ``mkdocs serve``, ``on_pre_build`` moves the record pages' folders aside before MkDocs empties the site
   folder for a rebuild, and ``on_env`` moves them back and writes only the pages whose cache entry (or the check
   banner) changed: deleting and writing again 10,000 unchanged pages cost 12 s of each rebuild. The page store
   remembers the record entries of the last rebuild in the process (:meth:`kedb.site.cache.Store.open`), as the
-  history and approval caches remember theirs (:func:`kedb.core.load.cache.read_kept`).
+  history and approval caches remember theirs (:func:`kedb.core.load.cache.read_kept`), and the record files, page
+  keys, listing rows and search postings theirs.
+- Under ``mkdocs serve``, a saved record is served without MkDocs' whole build when only record pages, pages kept out
+  of search, the Tags page and kedb's own files change (:mod:`kedb.site.serving`, ``on_serve``); ``known_errors/`` is
+  watched with the system's file events rather than polled.
 
 ``kedb build`` runs the same plugin through :func:`kedb.site.render.render`, handing it the
 context it already made, so ``mkdocs build``, ``mkdocs serve`` and ``kedb build`` produce the
@@ -152,6 +157,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.ahead: tuple[dict[str, serving.Stamp], BuildContext, pages.Site, pages.Options] | None = None
         self.opts: pages.Options | None = None
         self.chrome_base: str | None = None
+        self.observer: Any = None  # what watches known_errors/ under `mkdocs serve` (kedb.site.serving.watch_records)
 
     def _root(self, config: MkDocsConfig) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -163,6 +169,9 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         self.collecting = collector.start()  # rare cyclic collections while MkDocs runs (kedb.core.collector)
 
     def on_shutdown(self) -> None:
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer = None
         if self.collecting is not None:
             collector.stop(self.collecting)
             self.collecting = None
@@ -197,7 +206,9 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 # With only the plugins kedb knows, the search index is made in another process while MkDocs goes on,
                 # and joins the other files in on_env; with any other plugin, in on_files as every file (it might read
                 # them).
-                self.site = pages.build(self.ctx, opts, later=chrome.owns_records(config), remember=self.serving)
+                # Under `mkdocs serve` all in this process, the first build too: what a record edit reuses is kept here.
+                later = chrome.owns_records(config) and not self.serving
+                self.site = pages.build(self.ctx, opts, later=later, remember=self.serving)
             settings = self.ctx.kb.program.settings
             if settings is not None:
                 config.site_name = pages.page_title(opts.site_name)
@@ -617,7 +628,8 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         return context
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
-        """A saved record file is served without MkDocs' whole build when it can be (:meth:`_rebuild`)."""
+        """A saved record file is served without MkDocs' whole build when it can be (:meth:`_rebuild`); ``known_errors/``
+        is watched with the system's file events rather than MkDocs' polling (:func:`kedb.site.serving.watch_records`)."""
         whole = server.builder
 
         def rebuild() -> None:
@@ -625,6 +637,12 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
                 whole()
 
         server.builder = rebuild
+        records = str(self.root / "known_errors")
+        if records in config.watch and os.path.isdir(records):
+            self.observer = serving.watch_records(server, records)
+            if self.observer is not None:
+                config.watch.remove(records)  # not polled as well: MkDocs watches what is left in the list next
+                log.info("kedb: watching %s for saved records (file events)", os.path.relpath(records))
         return server
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
