@@ -287,14 +287,18 @@ def test_store_keeps_what_a_build_used_and_reads_it_back(tmp_path: Path) -> None
 
 
 def test_a_store_that_remembers_gives_the_last_builds_objects_without_reading_them(tmp_path: Path) -> None:
-    """``mkdocs serve`` opens the page store to remember: what a build loaded or saved (and used) is given to the next
+    """``mkdocs serve`` opens the page store to remember: what a build loaded, saved or held (and used) is given to the next
     build of the process as it is, without reading the packs; what the build did not use is forgotten; a store that
     does not remember (``kedb build``, ``mkdocs build``) reads the packs every time."""
     first = sitecache.Store.open(tmp_path, "internal", "page", remember=True)
     assert first is not None
     pages = {n: ("page", n, ["its", "parts"]) for n in range(3)}
     for n, value in pages.items():
-        first.save(_key(n), value)
+        if n == 1:  # saved by a worker process: the builder holds what the worker sent back
+            _store(tmp_path).save(_key(n), value)
+            first.hold(_key(n), value)
+        else:
+            first.save(_key(n), value)
     first.used = {_key(0), _key(1)}
     first.prune()
     for pack in first.dir.glob("pack-*"):

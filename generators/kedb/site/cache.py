@@ -224,6 +224,11 @@ class Store:
         if self.remember:
             _HELD.setdefault(str(self.dir), {})[key] = value
 
+    def hold(self, key: str, value: Any) -> None:
+        """With ``remember``, keep in this process an object another process saved under ``key`` (a worker)."""
+        if self.remember:
+            _HELD.setdefault(str(self.dir), {})[key] = value
+
     def prune(self) -> None:
         """Keep the entries this build used (``used``; a worker's reads and writes are added by the caller) and
         nothing else: see the class docstring. Files of an older kind of cache (one file per entry) are deleted by a

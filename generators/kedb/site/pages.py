@@ -397,7 +397,12 @@ class Builder:
         try:
             fresh = self._render_records([rid for rid in ids if rid not in found])
             for rid in ids:
-                yield found[rid] if rid in found else next(fresh)
+                if rid in found:
+                    yield found[rid]
+                    continue
+                item = next(fresh)
+                store.hold(keys[rid], item)  # kept on disk by the worker that rendered it; here too (remember)
+                yield item
         finally:
             self._keep = None
         store.used.update(keys.values())  # a worker's writes are not counted in this process
