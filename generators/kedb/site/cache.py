@@ -483,6 +483,7 @@ class _Inputs:
 
     def __init__(self) -> None:
         self.own: dict[str, tuple[Any, Any, tuple[str, ...], str]] = {}  # rid -> (meta, source, findings, digest)
+        self.links: dict[str, list[str]] = {}  # rid -> the ids its front-matter names (links(meta), with own)
         # rid -> (versions, uncommitted change, approvals, no history at all, text)
         self.trails: dict[str, tuple[Any, Any, tuple[Any, ...] | None, bool, str]] = {}
         # rid -> (global digest, trail text, the ids around it, their digests, key)
@@ -522,8 +523,8 @@ def page_keys(ctx: BuildContext, opts: Any, assets: Iterable[str], remember: boo
         )
         return {rid: digest(base, rid, everything) for rid in own}
     near: dict[str, set[str]] = {rid: set() for rid in own}
-    for rid, r in kb.records.items():
-        for other in links(r.meta):
+    for rid in kb.records:
+        for other in now.links[rid]:
             near[rid].add(other)
             near.setdefault(other, set()).add(rid)
     keys = {}
@@ -550,9 +551,11 @@ def _own_digest(rec: Any, findings: Mapping[str, list[str]], was: _Inputs | None
     held = was.own.get(rec.id) if was is not None else None
     if held is not None and held[0] is rec.meta and held[1] is rec.source and held[2] == mine:
         now.own[rec.id] = held
+        now.links[rec.id] = was.links[rec.id]  # type: ignore[union-attr]
         return held[3]
     made = _record_digest(rec, findings)
     now.own[rec.id] = (rec.meta, rec.source, mine, made)
+    now.links[rec.id] = links(rec.meta)
     return made
 
 

@@ -95,9 +95,9 @@ except ImportError:  # pragma: no cover - another MkDocs: its loop reads and wri
     _populate_page = None  # type: ignore[assignment]
 try:  # what Material's tags plugin renders its listings and writes its tags file with (KedbPlugin._retag)
     from material.plugins.tags.renderer import Renderer as TagsRenderer
-    from material.plugins.tags.structure.mapping.storage import MappingStorage
+    from material.plugins.tags.structure.mapping import storage as tags_storage
 except ImportError:  # pragma: no cover - another Material: a record's new title or tags take MkDocs' whole build
-    TagsRenderer = MappingStorage = None  # type: ignore[assignment,misc]
+    TagsRenderer = tags_storage = None  # type: ignore[assignment,misc]
 
 log = logging.getLogger("mkdocs.plugins.kedb")
 REQUIRED_EXTENSIONS = ("tables", "admonition", "attr_list", "md_in_html", "toc")
@@ -591,7 +591,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         listings = getattr(tags, "listings", None)
         return (
             TagsRenderer is not None
-            and MappingStorage is not None
+            and callable(getattr(tags_storage, "_mapping_to_json", None))
             and page is not None
             and isinstance(getattr(listings, "data", None), set)
             and hasattr(listings, "populate")
@@ -610,9 +610,10 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         renderer = TagsRenderer(env, config)
         for listing in list(tags.listings.data):
             tags.listings.populate(listing, tags.mappings, renderer)
-        if tags.config.get("export", False):
+        if tags.config.get("export", False):  # the bytes of the plugin's MappingStorage.save, through the C encoder
             path = os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))
-            MappingStorage(tags.config).save(path, tags.mappings)
+            data = [tags_storage._mapping_to_json(m) for m in tags.mappings]
+            write_file(json.dumps({"mappings": data}).encode("utf-8"), path)
         return page
 
     def _with_banner(self, output: str) -> str:
