@@ -12,10 +12,13 @@ files (search shards, catalogue, feeds) — it puts the changed pages through th
 the build does and writes them and the changed files into the served folder (:class:`KedbPlugin._patch
 <kedb.site.plugin.KedbPlugin>`). Anything else takes MkDocs' whole build, as before: a template, ``content/``,
 ``mkdocs.yml``, a record added, removed or renamed, a change to the navigation, the assets, a page that is in the
-search index, the check's findings (every page shows them), another plugin.
+search index, check errors that come or go (every served page shows them), another plugin. The context and site made
+for such an edit are handed to that build (``KedbPlugin.ahead``) when no file changed since.
 
 The served site is then the one a whole build makes, byte for byte (``tests/test_serve_patch.py`` compares them after a
 series of edits). The browser reloads once, as after any build.
+
+``known_errors/`` is watched with the system's file events (:func:`watch_records`) rather than by MkDocs' polling.
 """
 
 from __future__ import annotations
