@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from kedb.core.trail import History, Person, RecordHistory, Version
@@ -49,3 +50,22 @@ def test_a_commit_touching_many_records_is_one_entry_newest_first() -> None:
 
 def test_the_limit_counts_commits_not_versions() -> None:
     assert [c.subject for c in _history().by_commit(2)] == ["Fix a step", "Reword the reply"]
+
+
+def test_the_last_answer_is_kept_while_the_versions_are_the_same_objects() -> None:
+    """``mkdocs serve`` reads the history again for each rebuild: the same committed versions in a new history give the
+    kept answer; a record whose versions changed (another tuple), or another set of records, gives a new one, as made
+    from scratch."""
+    first = _history()
+    commits = first.by_commit()
+    again = dataclasses.replace(first, records={rid: dataclasses.replace(h, uncommitted=None) for rid, h in first.records.items()})
+    kept = again.by_commit()
+    assert kept == commits and all(a is b for a, b in zip(kept, commits, strict=True)), "the same entries, not made again"
+    h = first.records["KE-0002"]
+    renamed = dataclasses.replace(h.versions[-1], subject="Reword the reply again")
+    changed = dataclasses.replace(first, records={**first.records, "KE-0002": dataclasses.replace(h, versions=(*h.versions[:-1], renamed))})
+    assert [c.subject for c in changed.by_commit()] == ["Fix a step", "Reword the reply again", "Import"]
+    assert changed.by_commit() == changed._by_commit()
+    fewer = dataclasses.replace(first, records={rid: h for rid, h in first.records.items() if rid != "KE-0003"})
+    assert [c.subject for c in fewer.by_commit()] == ["Reword the reply", "Import"]
+    assert first.by_commit(1) == commits[:1]

@@ -258,7 +258,9 @@ def _read_records(
     stamps = {rel: _file_stamp(os.path.join(root, rel)) for rel in rels} if remember else {}
     before = _HELD.get((str(root), settings), {}) if remember else {}
     reused = {rel: held[1] for rel in rels if (held := before.get(rel)) is not None and stamps[rel] is not None and held[0] == stamps[rel]}
-    results = _read_changed(root, rels, reused, settings, workers, use_cache)
+    # With nothing to read, the cache file is not even opened (it is as the last run left it).
+    everything = len(reused) == len(rels)
+    results = [reused[rel] for rel in rels] if everything else _read_changed(root, rels, reused, settings, workers, use_cache)
     if remember:
         _HELD.pop((str(root), settings), None)
         _HELD[(str(root), settings)] = {rel: (st, res) for rel, res in zip(rels, results, strict=True) if (st := stamps[rel]) is not None}
