@@ -22,7 +22,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 
-from kbtest import FIXTURES
+from kbtest import FIXTURES, git
 from kedb.site import serving
 from test_incremental import EDITS, KE1, KE2_FILE, edit, tree
 from test_incremental import kb as kb  # the fixture, used by served_kb
@@ -134,6 +134,7 @@ def test_an_edit_that_fails_the_check_takes_the_whole_build(served_kb: Path, tmp
         pytest.param(lambda kb: (kb / "content" / "kedb.yml").touch(), id="program data saved"),
         pytest.param(lambda kb: (kb / "mkdocs.yml").write_text((kb / "mkdocs.yml").read_text() + "\n"), id="mkdocs.yml saved"),
         pytest.param(lambda kb: os.rename(kb / KE2_FILE, kb / "known_errors" / "KE-0002-renamed.md"), id="record renamed"),
+        pytest.param(lambda kb: _commit(kb, "2030-01-02T03:04:05+00:00"), id="a commit since (the sitemap's dates)"),
     ],
 )
 def test_anything_but_a_record_changed_in_place_takes_the_whole_build(
@@ -144,6 +145,14 @@ def test_anything_but_a_record_changed_in_place_takes_the_whole_build(
     edit(kb, KE1, lambda t: t.replace("title: Outlook prompts", "title: Outlook asks"))
     change(kb)
     assert not plugin._rebuild()
+    assert serve_build(kb, served) is plugin
+    assert tree(served) == clean_build(kb, tmp_path / "clean")
+
+
+def _commit(kb: Path, when: str) -> None:
+    """A commit of KE-0002 (not the edited record), dated ``when``: the build's date moves, and every page's with it."""
+    edit(kb, KE2_FILE, lambda t: t.replace("Teams shows a blank window", "Teams shows an empty window"))
+    git(kb, "commit", "-q", "-am", "KE-0002: reword the title", env={"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
 
 
 def test_a_record_replaced_by_a_link_takes_the_whole_build(tmp_path: Path) -> None:

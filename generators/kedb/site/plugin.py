@@ -531,7 +531,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
     def _patch(self, last: _Served, now: dict[str, serving.Stamp]) -> tuple[int, int] | None:
         """Make the site again, and write into the served folder what differs from the last build; None (nothing
         written) when that takes MkDocs' whole build. Returns how many pages and files were written."""
-        assert self.site is not None and self.nav is not None and _populate_page is not None
+        assert self.site is not None and self.ctx is not None and self.nav is not None and _populate_page is not None
         config = last.config
         ctx = self._make(self.root)
         opts = self._options(config, ctx)
@@ -541,6 +541,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         if (
             todo is None
             or opts != last.opts
+            or (ctx.info.commit, ctx.info.date) != (self.ctx.info.commit, self.ctx.info.date)  # every page's sitemap date
             or check_banner(ctx.report) != self.banner
             or (todo.retag and tags is not None and not self._can_retag(tags, last.files))
         ):
