@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,11 +43,10 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from ..core.load.files import Stamp, file_stamp, stamp_of
 from .pages import Page, Site
 
 POLL_ENV = "KEDB_SERVE_POLL"  # 1: watch known_errors/ as MkDocs watches the rest (polling), not with the system's events
-
-Stamp = tuple[int, int, int, int, int]  # file type and permission bits, inode, size, modification and change times (ns)
 
 
 def stamps(paths: Iterable[str]) -> dict[str, Stamp]:
@@ -54,14 +54,13 @@ def stamps(paths: Iterable[str]) -> dict[str, Stamp]:
     left out, so one that appears later is a change."""
     out: dict[str, Stamp] = {}
     for path in paths:
-        try:
-            st = os.lstat(path)
-        except OSError:
+        st = file_stamp(path)
+        if st is None:
             continue
-        if os.path.isdir(path) and not os.path.islink(path):
+        if stat.S_ISDIR(st[0]):
             _walk(path, out)
         else:
-            out[path] = _stamp(st)
+            out[path] = st
     return out
 
 
@@ -73,15 +72,11 @@ def _walk(folder: str, out: dict[str, Stamp]) -> None:
                     _walk(entry.path, out)
                     continue
                 try:
-                    out[entry.path] = _stamp(entry.stat(follow_symlinks=False))
+                    out[entry.path] = stamp_of(entry.stat(follow_symlinks=False))
                 except OSError:
                     continue
     except OSError:
-        out[folder] = (-1, 0, 0, 0, 0)  # unreadable: a change whenever it becomes readable
-
-
-def _stamp(st: os.stat_result) -> Stamp:
-    return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        out[folder] = (-1, 0, 0, 0, 0, 0)  # unreadable: a change whenever it becomes readable
 
 
 def record_edits(before: Mapping[str, Stamp], after: Mapping[str, Stamp], records: str) -> set[str] | None:
@@ -93,13 +88,9 @@ def record_edits(before: Mapping[str, Stamp], after: Mapping[str, Stamp], record
     prefix = os.path.join(records, "")
     for path in changed:
         kinds = (before[path][0], after[path][0])
-        if not path.startswith(prefix) or not path.endswith(".md") or not all(_regular(k) for k in kinds):
+        if not path.startswith(prefix) or not path.endswith(".md") or not all(stat.S_ISREG(k) for k in kinds):
             return None
     return changed or None
-
-
-def _regular(mode: int) -> bool:
-    return (mode & 0o170000) == 0o100000
 
 
 def searched(meta: Mapping[str, Any]) -> bool:

@@ -41,7 +41,7 @@ import yaml
 
 from ... import __version__
 from ..resources import PACKAGE_DIR
-from .files import NotRegularFile, read_regular
+from .files import NotRegularFile, file_stamp, read_regular
 
 CACHE_DIR = ".kedb/cache"
 _T = TypeVar("_T")
@@ -266,13 +266,9 @@ def _remember(path: Path, stamp: tuple[int, ...], key: bytes, value: Any) -> Non
 
 
 def _stamp(path: Path) -> tuple[int, ...] | None:
-    """The file :func:`read_sealed` reads at ``path`` (a link is followed, as the read follows it), by its device,
-    inode, size and times; None when there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    """The file :func:`read_sealed` reads at ``path`` (a link is followed, as the read follows it); None when there is
+    none (:func:`kedb.core.load.files.file_stamp`)."""
+    return file_stamp(path, follow_links=True)
 
 
 class Store:

@@ -59,6 +59,25 @@ def read_regular(path: str | Path, limit: int = -1) -> bytes:
         os.close(fd)
 
 
+Stamp = tuple[int, int, int, int, int, int]  # file type and mode, device, inode, size, modification and change times (ns)
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_stamp(path: str | Path, follow_links: bool = False) -> Stamp | None:
+    """What tells a file from the same path changed in any way, short of reading it: its type and mode, device, inode,
+    size, modification and change times (a change time cannot be set back but by the system's clock, so a file put
+    back with its old size and modification time still differs). Of a link itself unless ``follow_links``; None when
+    there is nothing at ``path``. One home for what kedb's in-process memories compare (the loader's record files,
+    ``mkdocs serve``'s watched files, the kept history and approval report)."""
+    try:
+        return stamp_of(os.stat(path) if follow_links else os.lstat(path))
+    except OSError:
+        return None
+
+
 def symlink_finding(rel: str) -> Finding:
     return Finding(
         rel,

@@ -31,7 +31,9 @@ from .files import (
     CONTENT_DIR,
     PLAYBOOK_DIR,
     NotRegularFile,
+    Stamp,
     content_files,
+    file_stamp,
     read_regular,
     record_files,
     special_finding,
@@ -225,17 +227,9 @@ def _pack_chunk(items: list[Item]) -> list[bytes]:
     return [marshal.dumps([_pack(it) for it in items])]
 
 
-Held = dict[str, tuple[tuple[int, ...], FileResult]]  # record file -> (its stamp before it was read, what it gave)
+Held = dict[str, tuple[Stamp, FileResult]]  # record file -> (its stamp before it was read, what it gave)
 _HELD: dict[tuple[str, Any], Held] = {}  # (KB root, reading settings) -> its record files read (remember)
 _HOLD_AT_MOST = 2  # KBs: a test process reads many one after another
-
-
-def _file_stamp(path: str) -> tuple[int, ...] | None:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _read_records(
@@ -255,7 +249,7 @@ def _read_records(
     are the same (models and sources are frozen): reading, hashing and validating 10,000 unchanged files took 0.4 s of
     each rebuild."""
     settings = (allow, max_bytes, max_line)
-    stamps = {rel: _file_stamp(os.path.join(root, rel)) for rel in rels} if remember else {}
+    stamps = {rel: file_stamp(os.path.join(root, rel)) for rel in rels} if remember else {}
     before = _HELD.get((str(root), settings), {}) if remember else {}
     reused = {rel: held[1] for rel in rels if (held := before.get(rel)) is not None and stamps[rel] is not None and held[0] == stamps[rel]}
     # With nothing to read, the cache file is not even opened (it is as the last run left it).
