@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import html
 import json
 import logging
@@ -523,7 +524,7 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
             return False
         if written is None:
             return False
-        self.last = _Served(**{**last.__dict__, "stamps": now})
+        self.last = dataclasses.replace(last, stamps=now)
         names = ", ".join(sorted(os.path.relpath(p, self.root) for p in edits))
         log.info("kedb: %s saved: %d pages and %d files written in %.2f s", names, *written, time.perf_counter() - started)
         return True
