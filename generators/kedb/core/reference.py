@@ -8,6 +8,7 @@ Text here keeps the models' own Markdown code spans (`` `value` ``); each output
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,11 @@ def _rows(d: dict[str, Any], defs: dict[str, Any]) -> tuple[FieldRow, ...]:
 
 def field_tables() -> list[FieldTable]:
     """One table per file kind, then one per mapping nested in it (each mapping once, where it first appears)."""
+    return list(_field_tables())
+
+
+@functools.cache
+def _field_tables() -> tuple[FieldTable, ...]:  # the models' schemas: the same all the process long (serve rebuilds)
     tables: list[FieldTable] = []
     seen: set[str] = set()
     for kind, model in file_kinds().items():
@@ -104,7 +110,7 @@ def field_tables() -> list[FieldTable]:
             if name not in seen and "properties" in d:
                 seen.add(name)
                 tables.append(FieldTable(kind, file_of(kind), name, _rows(d, defs)))
-    return tables
+    return tuple(tables)
 
 
 @dataclass(frozen=True)
@@ -118,11 +124,16 @@ class RecordKind:
 
 def record_kinds() -> list[RecordKind]:
     """The three record kinds: id prefix, file name, required sections and lifecycle."""
+    return list(_record_kinds())
+
+
+@functools.cache
+def _record_kinds() -> tuple[RecordKind, ...]:
     out = []
     for model in RECORD_MODELS:
         status = model.model_json_schema()["properties"]["status"]
         out.append(RecordKind(model.kind, model.prefix, file_of(model.kind), model.sections, tuple(status["enum"])))
-    return out
+    return tuple(out)
 
 
 # The rule families, by the first digit of the code.

@@ -558,18 +558,18 @@ class KedbPlugin(BasePlugin[KedbPluginConfig]):
         if todo.retag and tags is not None:
             changed.append(self._retag(tags, config, last.files, last.env))
         done = chrome.render(changed, config=config, nav=self.nav, doc_files=last.doc_files, env=last.env, finish=_finish, here=True)
-        store = sitecache.Store.open(self.root, ctx.info.edition, sitecache.CHROME) if last.chrome_base else None
-        keys = sitecache.chrome_keys(site.keys, last.chrome_base) if last.chrome_base else {}
+        # What each record page written now is written from (on_env's ``served``), so the next whole build keeps it.
+        # The page cache is not given it: its key is this served site's alone, and a later build renders it if needed.
+        mine = {p.file.src_uri: site.keys[p.file.src_uri] for p in changed if p.file.src_uri in self.own and p.file.src_uri in site.keys}
+        keys = sitecache.chrome_keys(mine, last.chrome_base) if last.chrome_base else {}
         mark = sitecache.digest(self.banner)
         self.ctx, self.site = ctx, site
         for page in changed:
             src, dest, output = page.file.src_uri, page.file.abs_dest_path, done[page.file.src_uri]
             self.served.pop(dest, None)
             chrome.write_page(self._with_banner(output) if self.banner else output, dest)
-            if src in self.own and src in keys:
+            if src in keys:
                 self.served[dest] = f"{keys[src]} {mark}"
-                if store is not None:
-                    store.put(keys[src], output.encode("utf-8"))
         for src, data in todo.write.items():
             write_file(data, os.path.join(config.site_dir, src))
         for src in todo.delete:
