@@ -202,3 +202,55 @@ def test_records_are_watched_with_file_events(tmp_path: Path, monkeypatch: pytes
     assert serving.watch_records(object(), str(tmp_path)) is None
     monkeypatch.setenv(serving.POLL_ENV, "1")
     assert serving.watch_records(_Server(), str(tmp_path)) is None
+
+
+HOSTILE = "</title><script>alert(1)</script> & \"q\" 's' <img src=x onerror=alert(2)>"
+
+
+def test_a_hostile_title_served_on_its_own_is_escaped_as_a_whole_build_escapes_it(
+    served_kb: Path, tmp_path: Path, own_plugins: None
+) -> None:
+    """Markup in a title, saved under serve: the record-edit path writes the record page, its neighbours, the indexes and
+    the Tags page as a clean build does (escaped; no script or image tag from the title anywhere)."""
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    quoted = HOSTILE.replace("'", "''")
+    edit(kb, KE1, lambda t: t.replace("title: Outlook prompts for credentials again and again", f"title: '{quoted}'"))
+    assert plugin._rebuild()
+    site = tree(served)
+    assert site == clean_build(kb, tmp_path / "clean")
+    for page in ("known-errors/KE-0001/index.html", "known-errors/index.html", "tags/index.html"):
+        text = (served / page).read_text(encoding="utf-8")
+        assert "&lt;/title&gt;&lt;script&gt;" in text and "<script>alert(1)" not in text and "<img src=x" not in text, page
+
+
+def test_a_record_replaced_by_a_link_under_serve_takes_the_whole_build(served_kb: Path, tmp_path: Path, own_plugins: None) -> None:
+    """A record file swapped for a link to a file outside the KB is no record edit: MkDocs' whole build runs, whose check
+    refuses the link (the served pages then show the finding), and nothing of the target is served."""
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    secret = tmp_path / "outside.md"
+    secret.write_text((kb / KE2_FILE).read_text(encoding="utf-8").replace("Teams shows", "SECRET-OUTSIDE Teams shows"), encoding="utf-8")
+    (kb / KE2_FILE).unlink()
+    (kb / KE2_FILE).symlink_to(secret)
+    assert not plugin._rebuild()
+    assert serve_build(kb, served) is plugin
+    assert "kedb-check-banner" in (served / "index.html").read_text(encoding="utf-8")
+    assert not any("SECRET-OUTSIDE" in p.read_text(encoding="utf-8", errors="replace") for p in served.rglob("*") if p.is_file())
+
+
+def test_a_public_edition_served_right_after_the_internal_one(served_kb: Path, tmp_path: Path, own_plugins: None) -> None:
+    """mkdocs.yml switched to the public edition while serving (a whole build), then a record edit: the record-edit path
+    builds on the public edition's kept state only, and the served site is a clean public build, with no internal page."""
+    kb, served = served_kb, tmp_path / "served"
+    plugin = serve_build(kb, served)
+    internal = {p.relative_to(served).as_posix() for p in served.glob("*/*-*/index.html")}
+    config = kb / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("audience: internal", "audience: public"), encoding="utf-8")
+    assert not plugin._rebuild()
+    assert serve_build(kb, served) is plugin
+    edit(kb, KE1, lambda t: t.replace("title: Outlook prompts", "title: Outlook asks"))
+    assert plugin._rebuild()
+    assert tree(served) == clean_build(kb, tmp_path / "clean")
+    public = {p.relative_to(served).as_posix() for p in served.glob("*/*-*/index.html")}
+    assert public < internal

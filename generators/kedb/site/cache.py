@@ -71,6 +71,7 @@ import material
 import mkdocs
 
 from ..build.context import BuildContext
+from ..core import memo
 from ..core.background import delete_detached
 from ..core.load import cache as sealed
 from ..core.load.files import NotRegularFile, read_regular
@@ -215,17 +216,16 @@ class Store:
             value = pickle.loads(data)
         except Exception:  # pragma: no cover - verified bytes are ones kedb wrote
             return None
-        if self.remember:
-            _HELD.setdefault(str(self.dir), {})[key] = value
+        self.hold(key, value)
         return value
 
     def save(self, key: str, value: Any) -> None:
         self.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        if self.remember:
-            _HELD.setdefault(str(self.dir), {})[key] = value
+        self.hold(key, value)
 
     def hold(self, key: str, value: Any) -> None:
-        """With ``remember``, keep in this process an object another process saved under ``key`` (a worker)."""
+        """With ``remember``, keep ``value`` in this process as what ``key`` holds (read or saved here, or saved by a
+        worker process)."""
         if self.remember:
             _HELD.setdefault(str(self.dir), {})[key] = value
 
@@ -234,10 +234,8 @@ class Store:
         nothing else: see the class docstring. Files of an older kind of cache (one file per entry) are deleted by a
         detached process (:func:`kedb.core.background.delete_detached`)."""
         if self.remember:  # the objects kept in the process: those of this build
-            held = _HELD.pop(str(self.dir), {})
-            _HELD[str(self.dir)] = {key: held[key] for key in self.used if key in held}
-            while len(_HELD) > _HELD_STORES:
-                del _HELD[next(iter(_HELD))]
+            held = _HELD.get(str(self.dir), {})
+            memo.keep(_HELD, str(self.dir), {key: held[key] for key in self.used if key in held}, _HELD_STORES)
         self._close_writer()
         try:
             names = os.listdir(self.dir)
@@ -510,9 +508,7 @@ def page_keys(ctx: BuildContext, opts: Any, assets: Iterable[str], remember: boo
     own = {rid: _own_digest(r, findings, was, now) for rid, r in kb.records.items()}
     base = _global_digest(ctx, opts, assets)
     if remember:
-        _INPUTS[str(kb.root)] = now
-        while len(_INPUTS) > _INPUTS_AT_MOST:
-            del _INPUTS[next(iter(_INPUTS))]
+        memo.keep(_INPUTS, str(kb.root), now, _INPUTS_AT_MOST)
     if _own_templates_changed(kb.root):
         everything = digest(
             "wide",

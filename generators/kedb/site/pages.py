@@ -33,7 +33,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..build.context import BuildContext
-from ..core import forkpool, present
+from ..core import forkpool, memo, present
 from ..core.kb import Record
 from ..core.load.files import CONTENT_DIR, IMAGE_TYPES, content_files, local_target
 from ..core.records import PROBLEM_ORDER, RECORD_ORDER, review_overdue
@@ -526,9 +526,7 @@ class Builder:
             self.html_page(template, src, {"title": page_title(title), **extra}, **values) for src, template, title, extra, values in pages
         ]
         if self._rows is not None:  # the rows this build used, for the next (a process that builds again)
-            _ROWS[str(ctx.kb.root)] = self._rows[1]
-            while len(_ROWS) > _ROWS_AT_MOST:
-                del _ROWS[next(iter(_ROWS))]
+            memo.keep(_ROWS, str(ctx.kb.root), self._rows[1], _ROWS_AT_MOST)
         others.append(self.md_page("tags.md.j2", urls.TAGS, {"title": "Tags", **hidden}))
         others.extend(self.playbook_page(pb) for pb in kb.playbooks)
         return others, changes, downloads

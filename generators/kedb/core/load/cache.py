@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 import yaml
 
 from ... import __version__
+from .. import memo
 from ..resources import PACKAGE_DIR
 from .files import NotRegularFile, file_stamp, read_regular
 
@@ -259,10 +260,7 @@ _REMEMBER_AT_MOST = 8  # files: a test process reads many KBs one after another
 
 
 def _remember(path: Path, stamp: tuple[int, ...], key: bytes, value: Any) -> None:
-    _REMEMBERED.pop(str(path), None)
-    _REMEMBERED[str(path)] = (stamp, key, value)
-    while len(_REMEMBERED) > _REMEMBER_AT_MOST:
-        del _REMEMBERED[next(iter(_REMEMBERED))]
+    memo.keep(_REMEMBERED, str(path), (stamp, key, value), _REMEMBER_AT_MOST)
 
 
 def _stamp(path: Path) -> tuple[int, ...] | None:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from .. import forkpool
+from .. import forkpool, memo
 from ..audits import AUDIT_DIR, Audit
 from ..findings import Finding
 from ..kb import KB, Program, Record, Source
@@ -256,10 +256,8 @@ def _read_records(
     everything = len(reused) == len(rels)
     results = [reused[rel] for rel in rels] if everything else _read_changed(root, rels, reused, settings, workers, use_cache)
     if remember:
-        _HELD.pop((str(root), settings), None)
-        _HELD[(str(root), settings)] = {rel: (st, res) for rel, res in zip(rels, results, strict=True) if (st := stamps[rel]) is not None}
-        while len(_HELD) > _HOLD_AT_MOST:
-            del _HELD[next(iter(_HELD))]
+        held = {rel: (st, res) for rel, res in zip(rels, results, strict=True) if (st := stamps[rel]) is not None}
+        memo.keep(_HELD, (str(root), settings), held, _HOLD_AT_MOST)
     return results
 
 
