@@ -568,6 +568,29 @@ def test_a_spare_someone_changed_gives_a_clean_build(kb: Path) -> None:
     assert build(kb) == site  # a clean build
 
 
+def test_a_spare_no_manifest_vouches_for_is_discarded_not_built_in(kb: Path) -> None:
+    """With the cache removed (or another edition) no page of the spare can be kept: the build is staged in a new
+    folder and the spare goes to a detached deleter, rather than MkDocs deleting its pages while the build waits."""
+    build(kb)
+    clean = build(kb)
+    spare = kb / ".site.spare"
+    planted = spare / "planted.html"
+    planted.write_text("<p>planted</p>", encoding="utf-8")
+    held = os.open(spare, os.O_RDONLY | os.O_DIRECTORY)  # its inode stays taken while open
+    try:
+        was = os.fstat(held).st_ino
+        shutil.rmtree(kb / sitecache.CACHE_DIR)
+        assert build(kb) == clean
+        assert was not in ((kb / "site").stat().st_ino, spare.stat().st_ino)  # neither the site nor the new spare
+        for _ in range(200):  # the detached deleter
+            if os.fstat(held).st_nlink == 0:
+                break
+            time.sleep(0.05)
+        assert os.fstat(held).st_nlink == 0 and not list(kb.glob(".site.trash-*"))
+    finally:
+        os.close(held)
+
+
 def test_a_spare_that_is_a_link_is_never_built_in_and_is_replaced(kb: Path, tmp_path: Path) -> None:
     """``.site.spare`` as a link to a folder of someone else's pages: the build is not staged there (nothing in it is
     published, nothing in it is deleted), and the link gives way to a real spare."""

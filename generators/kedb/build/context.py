@@ -76,7 +76,7 @@ class BuildInfo:
     @property
     def edition(self) -> str:
         """The edition's name, also its downloads folder: ``public``, ``internal-ACME``, ..."""
-        return self.audience + (f"-{self.tenant}" if self.tenant else "")
+        return edition_name(self.audience, self.tenant)
 
     @property
     def epoch(self) -> int:
@@ -211,6 +211,11 @@ def withhold_in_record(r: Record, hidden: set[str]) -> Record:
     if text == r.source.text and meta is r.meta:
         return r
     return Record(meta, r.source._replace(text=text, body_start=len(front)))
+
+
+def edition_name(audience: str, tenant: str | None) -> str:
+    """The name of the edition for ``audience`` and ``tenant`` (:attr:`BuildInfo.edition`)."""
+    return audience + (f"-{tenant}" if tenant else "")
 
 
 def edition_trail(hist: History, approvals: ApprovalReport | None, shown: set[str]) -> tuple[History, ApprovalReport | None]:

@@ -70,7 +70,18 @@ from ..core.background import delete_detached
 from ..core.errors import EnvironmentProblem, KedbError, UsageError
 from ..core.gate import EVIDENCE_NOTE
 from ..core.trail import ApprovalReport
-from .context import MANIFEST, BuildContext, BuildInfo, edition_downloads, make, manifest_data, manifest_matches, matching_downloads
+from ..site import trees
+from .context import (
+    MANIFEST,
+    BuildContext,
+    BuildInfo,
+    edition_downloads,
+    edition_name,
+    make,
+    manifest_data,
+    manifest_matches,
+    matching_downloads,
+)
 
 OUTPUTS: dict[str, str] = {
     "site": "site/ (the MkDocs-Material knowledge base)",
@@ -330,6 +341,16 @@ def _take_spare(site: Path, tree: Path) -> None:
                         os.unlink(entry.path)
 
 
+def _drop_unvouched_spare(site: Path, vouched: Callable[[str], bool]) -> None:
+    """Discard the spare tree (:func:`_discard`) when no manifest ``vouched`` for it (the cache was removed, another
+    edition): MkDocs would otherwise delete its pages one by one while the build waits (2.3 s at 10,000 records), to
+    write them all again. Called before the check, which keeps one core busy, so the deleter has the other."""
+    spare = _spare(site)
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(os.lstat(spare).st_mode) and not vouched(str(spare)):
+            _discard(spare, site)
+
+
 def _keep_spare(tree: Path, site: Path) -> None:
     """Keep ``tree`` (the site a swap replaced, or one a failed build left half made) as the next build's spare; when
     there is one already, or it cannot be moved, it is discarded (:func:`_discard`). A link or a file under the
@@ -470,8 +491,12 @@ def _build(
         raise UsageError(f"unknown site engine {engine!r}; choose from {', '.join(ENGINES)}")
     step = _Steps(progress)
     # A symlinked site/ is built beside its target and swapped there; the link stays.
-    target = Path(os.path.realpath(ensure_kb(root) / SITE_DIR))
+    kb = ensure_kb(root)
+    target = Path(os.path.realpath(kb / SITE_DIR))
     _repair(target, Path(root) / STATE_DIR)
+    if "site" in outputs and engine == "mkdocs":
+        edition = edition_name(audience, tenant)
+        _drop_unvouched_spare(target, lambda tree: trees.vouched(kb, tree, edition))
     with step("check, history and approvals"):
         ctx = make(root, audience=audience, tenant=tenant, allow_shallow=allow_shallow, as_of=as_of)
     kb_root = ctx.kb.root

@@ -60,15 +60,31 @@ def _where(root: Path, tree: str) -> Path | None:
     return Path(root) / CACHE_DIR / "trees" / f"{st.st_dev}-{st.st_ino}"
 
 
-def kept(root: Path, tree: str, edition: str) -> dict[str, str]:
-    """The record pages of ``tree`` that kedb wrote and that nobody changed since: their paths (under ``tree``, as
-    MkDocs names them) and what each was written from. Empty when there is no manifest for this tree and edition."""
+def _manifest(root: Path, tree: str, edition: str) -> Manifest | None:
     where = _where(root, tree)
     found = sealed.read_kept(where, FORMAT, dict) if where is not None else None
     if not found or found.get("edition") != edition or not isinstance(found.get("pages"), dict):
+        return None
+    return found
+
+
+def vouched(root: Path, tree: str, edition: str) -> bool:
+    """Whether a manifest of this edition lists pages of ``tree``: only then is a build worth staging in it. Without
+    one (a page cache removed, another edition) MkDocs would delete the tree's pages one by one while the build
+    waits, 2.3 s at 10,000 records, to write them all again."""
+    found = _manifest(root, tree, edition)
+    return found is not None and bool(found["pages"])
+
+
+def kept(root: Path, tree: str, edition: str) -> dict[str, str]:
+    """The record pages of ``tree`` that kedb wrote and that nobody changed since: their paths (under ``tree``, as
+    MkDocs names them) and what each was written from. Empty when there is no manifest for this tree and edition."""
+    found = _manifest(root, tree, edition)
+    if found is None:
         return {}
     out = {}
-    for rel, (what, stamp) in found["pages"].items():
+    pages: dict[str, tuple[str, Stamp]] = found["pages"]  # type: ignore[assignment]
+    for rel, (what, stamp) in pages.items():
         path = os.path.join(tree, rel)
         try:
             st = os.lstat(path)
