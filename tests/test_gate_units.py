@@ -377,6 +377,33 @@ def test_fields_are_only_those_the_gate_reads() -> None:
     }
 
 
+def test_many_old_versions_are_read_by_the_workers_with_the_same_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above PARALLEL_BLOBS the blobs' fields are read by the forked workers: the same fields, each under its own blob
+    id, readable or not, as reading them one after another here."""
+    from kedb.core import forkpool
+    from kedb.git import approvals
+
+    texts = [
+        "---\nid: KE-0001\nstatus: published\npriority: P1\nrisk_tags: [payroll]\n---\n## Customer reply\nHello\n",
+        "---\nid: KE-0002\nstatus: draft\nimpact: {users: 3}\n---\nbody\n",  # libyaml's path
+        "---\nid: KE-0003\nstatus: [published\n---\n",
+        "---\n- a list\n---\n",
+        "no front-matter at all\n",
+        "---\nid: KE-0004\nstatus: retired\napplies_to: [a, b]\n---\n",
+    ] * 7
+    raw = {f"{i:040x}": f"{t}\n{'x' * i}\n".encode() for i, t in enumerate(texts)}
+    alone = {sha: approvals._fields(data.decode()) for sha, data in raw.items()}
+    used: list[int] = []
+    real = forkpool.chunked_map
+    monkeypatch.setattr(forkpool, "chunked_map", lambda fn, items: used.append(len(items)) or real(fn, items))
+    monkeypatch.setattr(approvals, "PARALLEL_BLOBS", 10)
+    assert forkpool.can_fork(), "this test needs a process that may fork"
+    assert approvals._parsed(raw) == alone and used == [len(raw)]
+    assert approvals._RAW == {}, "the blobs are not kept after the workers are done"
+    monkeypatch.setattr(approvals, "PARALLEL_BLOBS", 1000)
+    assert approvals._parsed(raw) == alone and used == [len(raw)]  # few: read here
+
+
 def test_blobs_git_cannot_return_are_none(tmp_path: Path) -> None:
     from kedb.git.approvals import _read_blobs
 

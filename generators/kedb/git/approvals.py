@@ -48,7 +48,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..core import gate
+from ..core import forkpool, gate
 from ..core.kb import KB, Program
 from ..core.load import frontmatter
 from ..core.load.cache import CACHE_DIR, read_kept, read_sealed, source_digest, write_kept, write_sealed
@@ -104,6 +104,29 @@ def _fields(text: str) -> Fields:
     if not isinstance(data, dict):
         return Unreadable("its front-matter is not a mapping of fields")
     return {**{k: _plain(data.get(k)) for k in _GATE_FIELDS}, gate.REPLY_FIELD: gate.reply_digest(sp.body)}
+
+
+PARALLEL_BLOBS = 2000  # versions to read; below this, starting the workers costs more than they save
+_RAW: dict[str, bytes] = {}  # the blobs a forked worker reads (_fields_of)
+
+
+def _fields_of(shas: list[str], raw: Mapping[str, bytes] | None = None) -> list[tuple[str, Fields]]:
+    blobs = _RAW if raw is None else raw
+    return [(sha, _fields(frontmatter.decode(blobs[sha])[0])) for sha in shas]
+
+
+def _parsed(raw: dict[str, bytes]) -> dict[str, Fields]:
+    """The gate's fields of each blob's bytes, by blob id; read by the two forked workers when there are many (the
+    14,000 old versions of a 10,000-record history took 1.1 s on one core, while the other waited)."""
+    global _RAW
+    shas = list(raw)
+    if len(shas) < PARALLEL_BLOBS or not forkpool.can_fork():
+        return dict(_fields_of(shas, raw))
+    _RAW = raw
+    try:
+        return dict(forkpool.chunked_map(_fields_of, shas))
+    finally:
+        _RAW = {}
 
 
 def _plain(value: Any) -> Any:
@@ -666,11 +689,10 @@ def _verify(kb: KB, history: History, only: Iterable[str] | None) -> ApprovalRep
     store = _FieldStore(kb.root)
     fields: dict[str, Fields] = {**store.known, **loaded}
     blobs = sorted({v.blob for _, vs in per_record for v in vs if v.blob and v.blob not in fields})
-    for sha, raw in _read_blobs(kb.root, blobs).items():
-        if raw is None:
-            fields[sha] = Unreadable("git cannot return it (missing object)")
-        else:
-            fields[sha] = store.add(sha, _fields(frontmatter.decode(raw)[0]))
+    raws = _read_blobs(kb.root, blobs)
+    parsed = _parsed({sha: raw for sha, raw in raws.items() if raw is not None})
+    for sha, raw in raws.items():
+        fields[sha] = Unreadable("git cannot return it (missing object)") if raw is None else store.add(sha, parsed[sha])
     store.save()
 
     judged: list[_Judged] = []
