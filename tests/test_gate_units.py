@@ -378,7 +378,7 @@ def test_fields_are_only_those_the_gate_reads() -> None:
 
 
 def test_many_old_versions_are_read_by_the_workers_with_the_same_fields(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Above PARALLEL_BLOBS the blobs' fields are read by the forked workers: the same fields, each under its own blob
+    """Above PARALLEL_AT the blobs' fields are read by the forked workers: the same fields, each under its own blob
     id, readable or not, as reading them one after another here."""
     from kedb.core import forkpool
     from kedb.git import approvals
@@ -396,11 +396,11 @@ def test_many_old_versions_are_read_by_the_workers_with_the_same_fields(monkeypa
     used: list[int] = []
     real = forkpool.chunked_map
     monkeypatch.setattr(forkpool, "chunked_map", lambda fn, items: used.append(len(items)) or real(fn, items))
-    monkeypatch.setattr(approvals, "PARALLEL_BLOBS", 10)
+    monkeypatch.setattr(approvals, "PARALLEL_AT", 10)
     assert forkpool.can_fork(), "this test needs a process that may fork"
     assert approvals._parsed(raw) == alone and used == [len(raw)]
     assert approvals._RAW == {}, "the blobs are not kept after the workers are done"
-    monkeypatch.setattr(approvals, "PARALLEL_BLOBS", 1000)
+    monkeypatch.setattr(approvals, "PARALLEL_AT", 1000)
     assert approvals._parsed(raw) == alone and used == [len(raw)]  # few: read here
 
 
@@ -642,7 +642,7 @@ def test_the_state_a_version_left(program) -> None:  # type: ignore[no-untyped-d
     assert _read_state("KE-0001", v, fields, Policy(None)).own_high_impact is True  # kedb's defaults before any policy
 
 
-def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path) -> None:
+def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kedb.git.approvals as approvals
     from kedb.core.load.loader import load
     from kedb.git import history
@@ -665,7 +665,16 @@ def test_current_versions_come_from_the_loaded_records_by_blob_id(tmp_path: Path
     assert not isinstance(from_git, approvals.Unreadable)
     assert from_git[gate.REPLY_FIELD] == loaded[h.of("KE-0001").versions[-1].blob][gate.REPLY_FIELD]  # the same reply either way
     (root / "known_errors" / "WA-0001-clear-cached-credentials.md").unlink()  # a file gone since loading: read from git
-    assert len(approvals._loaded_fields(kb, ["WA-0001", *kb.records])) == len(expected) - 1
+    here = approvals._loaded_fields(kb, ["WA-0001", *kb.records])
+    assert len(here) == len(expected) - 1
+    from kedb.core import forkpool  # many records are read by the forked workers: the same fields
+
+    used: list[int] = []
+    real = forkpool.chunked_map
+    monkeypatch.setattr(forkpool, "chunked_map", lambda fn, items: used.append(len(items)) or real(fn, items))
+    monkeypatch.setattr(approvals, "PARALLEL_AT", 1)
+    assert approvals._loaded_fields(kb, ["WA-0001", *kb.records]) == here and used == [len(kb.records) + 1]  # WA-0001 asked for twice
+    monkeypatch.undo()
     fast = [(a.record, a.version.number, a.state, a.status, a.message) for a in approvals.verify(kb, h).items]
     import os
 
