@@ -742,3 +742,18 @@ def test_the_deleter_removes_the_gitignore_last(tmp_path: Path, monkeypatch: pyt
     assert [name for name, _ in seen if name != ".gitignore"] and seen[-1][0] == ".gitignore"
     assert sorted(name for name, _ in seen[:-1]) == ["index.html", "sub"]
     assert all(ignored for _, ignored in seen[:-1]), "everything else goes while the .gitignore is there"
+
+
+def test_a_link_in_place_of_a_tree_to_discard_loses_only_its_name(tmp_path: Path) -> None:
+    """A tree to discard (the old site, an unvouched spare) that someone replaced with a link to their own folder: the
+    link's name goes; the folder it points to gets no ``.gitignore`` and keeps everything in it."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "keep.txt").write_text("mine\n", encoding="utf-8")
+    site = tmp_path / "kb" / "site"
+    site.parent.mkdir()
+    spare = site.with_name(".site.spare")
+    spare.symlink_to(theirs, target_is_directory=True)
+    run._discard(spare, site)
+    assert not os.path.lexists(spare) and not list(site.parent.glob(".site.trash-*"))
+    assert sorted(p.name for p in theirs.iterdir()) == ["keep.txt"]

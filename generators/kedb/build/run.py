@@ -390,6 +390,14 @@ def _discard(tree: Path, site: Path) -> None:
     except OSError:
         shutil.rmtree(tree, ignore_errors=True)
         return
+    try:
+        real = stat.S_ISDIR(os.lstat(trash).st_mode)
+    except OSError:
+        return
+    if not real:  # a link put in the tree's place between a look and the move: only the name goes, never its target
+        with contextlib.suppress(OSError):
+            trash.unlink()
+        return
     _ignored_by_git(trash)
     delete_detached([trash])
 
