@@ -41,9 +41,10 @@ The swap (:func:`_replace_tree`):
   machine's file system). Only the MkDocs engine is staged in a spare (MkDocs empties the folder it
   builds in), and only a spare whose manifest vouches for pages of this edition: any other (the
   cache removed, another edition) is discarded before the check (:func:`_drop_unvouched_spare`),
-  since MkDocs would delete its files one by one while the build waits. A tree that cannot be kept (a spare is already there) is renamed
-  ``.site.trash-<pid>`` and deleted by a detached process (:func:`_discard`); a trash folder of a
-  build that no longer runs gets a new deleter at the next build.
+  since MkDocs would delete its files one by one while the build waits. A tree that cannot be
+  kept (a spare is already there) is renamed ``.site.trash-<pid>`` and deleted by a detached
+  process (:func:`_discard`); a trash folder of a build that no longer runs gets a new deleter at
+  the next build.
 """
 
 from __future__ import annotations
