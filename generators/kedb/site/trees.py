@@ -10,8 +10,9 @@ A page is kept only when all of these hold (:func:`kept`):
 
 * the manifest was written by this user for a tree of the same edition (sealed, :func:`kedb.core.load.cache.read_kept`),
   and is filed under the tree's own folder (device and inode, which a rename keeps);
-* the file is still the one kedb wrote: a regular file with the same inode, size, modification and change times
-  (a change time cannot be set back by anyone but the system's clock, so an edit of the page is seen);
+* the file is still the one kedb wrote: a regular file with the same stamp (:func:`kedb.core.load.files.stamp_of`:
+  type and mode, device, inode, size, modification and change times; a change time cannot be set back by anyone but
+  the system's clock, so an edit of the page is seen);
 * it was written from the same page-cache entry the build wants now (the key holds every input of the page,
   :mod:`kedb.site.cache`).
 
@@ -27,17 +28,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..core.load import cache as sealed
+from ..core.load.files import Stamp, stamp_of
 from .cache import CACHE_DIR
 
-FORMAT = b"kedb-site-tree 1"
+FORMAT = b"kedb-site-tree 2"  # 2: the stamp of kedb.core.load.files (type and mode, device too)
 KEEP = 4  # manifests kept: those of the published site, the spare and a little more; the oldest go first
 
-Stamp = tuple[int, int, int, int]  # inode, size, modification and change times (ns)
 Manifest = dict[str, object]  # "edition": str, "pages": {path in the tree: (what it was written from, Stamp)}
-
-
-def _stamp(st: os.stat_result) -> Stamp:
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def inside(path: str, tree: str) -> str:
@@ -90,7 +87,7 @@ def kept(root: Path, tree: str, edition: str) -> dict[str, str]:
             st = os.lstat(path)
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode) and _stamp(st) == tuple(stamp):
+        if stat.S_ISREG(st.st_mode) and stamp_of(st) == tuple(stamp):
             out[path] = what
     return out
 
@@ -109,7 +106,7 @@ def record(root: Path, tree: str, edition: str, pages: Mapping[str, str]) -> Non
         except OSError:
             continue
         if stat.S_ISREG(st.st_mode):
-            listed[inside(path, tree)] = (what, _stamp(st))
+            listed[inside(path, tree)] = (what, stamp_of(st))
     sealed.write_kept(where, FORMAT, {"edition": edition, "pages": listed})
     with contextlib.suppress(OSError):
         others = sorted((p for p in where.parent.iterdir() if p.name != ".gitignore"), key=lambda p: p.stat().st_mtime_ns)
